@@ -1,0 +1,14 @@
+//! `chargestack._core`: a table of contents of the Rust core as seen from Python.
+//!
+//! Each area lives in its own file and registers its functions and classes here. The
+//! crates below this one are plain Rust; this crate converts types, releases the GIL
+//! around work that takes time, and maps each crate's error enum to the exception
+//! classes defined in `chargestack.exceptions` (one place per crate).
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
