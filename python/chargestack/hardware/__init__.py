@@ -1,0 +1,1 @@
+"""The hardware abstraction: typed interfaces the station needs, and their drivers (``sim``)."""

@@ -1,0 +1,92 @@
+"""Things that happen at the hardware and that the station must react to.
+
+Drivers put these on the station's event queue; the station is the only consumer. Each is a
+frozen dataclass so an event can be logged and replayed as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EvParameters:
+    """What a simulated EV brings on plug-in; every field optional (driver defaults apply)."""
+
+    battery_wh: float | None = None
+    soc: float | None = None  # percent, 0-100
+    max_current_a: float | None = None
+
+
+@dataclass(frozen=True)
+class PluggedIn:
+    connector_id: int
+    ev: EvParameters = EvParameters()
+
+
+@dataclass(frozen=True)
+class PluggedOut:
+    connector_id: int
+
+
+@dataclass(frozen=True)
+class IdTagPresented:
+    """One RFID reader serves all connectors (OCTT: one reader, several connectors)."""
+
+    id_tag: str
+
+
+@dataclass(frozen=True)
+class EvSuspended:
+    """The EV stopped drawing current while energy is offered (SuspendedEV, errata 3.55)."""
+
+    connector_id: int
+
+
+@dataclass(frozen=True)
+class EvResumed:
+    connector_id: int
+
+
+@dataclass(frozen=True)
+class FaultRaised:
+    """A fault input; connector 0 means the whole charge point."""
+
+    connector_id: int
+    error_code: str
+    info: str | None = None
+    vendor_error_code: str | None = None
+
+
+@dataclass(frozen=True)
+class FaultCleared:
+    connector_id: int
+
+
+@dataclass(frozen=True)
+class PowerStageFault:
+    """The power stage stopped a connector on its own (bus silent, modules lost, watchdog)."""
+
+    connector_id: int
+    error_code: str
+    info: str
+
+
+@dataclass(frozen=True)
+class EvFull:
+    """The EV ended its charge (request tapered to zero at full SoC)."""
+
+    connector_id: int
+
+
+HardwareEvent = (
+    PluggedIn
+    | PluggedOut
+    | IdTagPresented
+    | EvSuspended
+    | EvResumed
+    | FaultRaised
+    | FaultCleared
+    | PowerStageFault
+    | EvFull
+)

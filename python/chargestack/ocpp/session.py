@@ -1,0 +1,407 @@
+"""The OCPP-J RPC session of a charge point: one websocket, reconnected forever.
+
+Framing is done by the Rust codec (``chargestack._core``), payloads are validated once by the
+pydantic models, and handlers are found through the :class:`Router`. The charge point has at
+most one CALL outstanding (OCPP-J 1.6 section 4.1.1); answers to the central system's CALLs
+are sent as soon as their handler returns and never wait behind our own CALL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from chargestack import _core
+from chargestack.exceptions import (
+    CallTimeoutError,
+    FrameError,
+    InternalError,
+    NotConnectedError,
+    NotImplementedOcppError,
+    NotSupportedError,
+    OcppError,
+    ocpp_error_for,
+)
+from chargestack.ocpp.backoff import Backoff
+from chargestack.ocpp.connection_settings import ConnectionSettings
+from chargestack.ocpp.messages import action_of, dump_payload, parse_request, parse_response
+from chargestack.ocpp.router import Router
+
+log = logging.getLogger("chargestack.ocpp.session")
+frames_log = logging.getLogger("chargestack.ocpp.frames")
+
+SUBPROTOCOL = "ocpp1.6"
+
+
+class SessionState(StrEnum):
+    DISCONNECTED = "Disconnected"
+    CONNECTING = "Connecting"
+    CONNECTED = "Connected"
+    BACKOFF = "Backoff"
+    OFFLINE = "Offline"  # network deliberately down (simulated loss of connectivity)
+    CLOSED = "Closed"
+
+
+@dataclass
+class SessionTimers:
+    """Every protocol timer of the session, so tests can run them in milliseconds."""
+
+    call_timeout_s: float = 30.0
+    ping_interval_s: float = 60.0  # WebSocketPingInterval; 0 disables client pings
+    pong_timeout_s: float = 10.0
+    open_timeout_s: float = 10.0
+    backoff_initial_s: float = 1.0
+    backoff_max_s: float = 60.0
+
+
+ConnectionHook = Callable[[], Awaitable[None]]
+
+
+class OcppSession:
+    """One charge point's connection to its central system."""
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        router: Router,
+        timers: SessionTimers | None = None,
+        *,
+        on_connected: ConnectionHook | None = None,
+        on_disconnected: ConnectionHook | None = None,
+        max_frame_bytes: int = 65536,
+    ) -> None:
+        self.settings = settings
+        self.router = router
+        self.timers = timers or SessionTimers()
+        self._on_connected = on_connected
+        self._on_disconnected = on_disconnected
+        self._max_frame_bytes = max_frame_bytes
+        self._state = SessionState.DISCONNECTED
+        self._ws: ClientConnection | None = None
+        self._connected = asyncio.Event()
+        self._online = asyncio.Event()
+        self._online.set()
+        self._closing = False
+        self._call_lock = asyncio.Lock()
+        self._pending: dict[str, tuple[str, asyncio.Future[str]]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._backoff = Backoff(self.timers.backoff_initial_s, self.timers.backoff_max_s)
+        self.last_connect_error: str | None = None
+        self.connection_count = 0
+
+    # -- state ---------------------------------------------------------------------------
+
+    @property
+    def state(self) -> SessionState:
+        return self._state
+
+    @property
+    def connected(self) -> bool:
+        return self._state is SessionState.CONNECTED
+
+    async def wait_connected(self) -> None:
+        await self._connected.wait()
+
+    def _set_state(self, state: SessionState) -> None:
+        if state is not self._state:
+            log.info("%s: session %s -> %s", self.settings.charge_point_id, self._state, state)
+            self._state = state
+
+    def update_settings(self, settings: ConnectionSettings) -> None:
+        """Used from the next connection on (a SecurityProfile change reconnects)."""
+        self.settings = settings
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Connect, serve, and reconnect with capped backoff until :meth:`close`."""
+        while not self._closing:
+            await self._online.wait()
+            if self._closing:
+                break
+            self._set_state(SessionState.CONNECTING)
+            try:
+                ws = await self._open()
+            except (OSError, InvalidHandshake, TimeoutError, ValueError) as exc:
+                self.last_connect_error = _describe_connect_error(exc)
+                log.warning("%s: cannot connect: %s", self.settings.charge_point_id, self.last_connect_error)
+                await self._wait_backoff()
+                continue
+            self._backoff.reset()
+            self.last_connect_error = None
+            await self._serve(ws)
+            if not self._closing and self._online.is_set():
+                await self._wait_backoff()
+        self._set_state(SessionState.CLOSED)
+
+    async def _open(self) -> ClientConnection:
+        headers: dict[str, str] = {}
+        auth = self.settings.basic_auth_header()
+        if auth is not None:
+            headers["Authorization"] = auth
+        ssl_context = self.settings.ssl_context()
+        kwargs: dict[str, Any] = {}
+        if ssl_context is not None:
+            kwargs["ssl"] = ssl_context
+            if self.settings.server_hostname:
+                kwargs["server_hostname"] = self.settings.server_hostname
+        ws = await connect(
+            self.settings.url,
+            subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
+            additional_headers=headers,
+            open_timeout=self.timers.open_timeout_s,
+            ping_interval=None,  # our own ping loop follows WebSocketPingInterval live
+            max_size=self._max_frame_bytes,
+            compression=None,
+            **kwargs,
+        )
+        if ws.subprotocol != SUBPROTOCOL:
+            # OCPP-J 1.6 section 3.1.2: without agreement on ocpp1.6 there is no session.
+            await ws.close(code=1002, reason="ocpp1.6 subprotocol required")
+            raise ValueError(f"central system did not agree on subprotocol {SUBPROTOCOL!r}")
+        return ws
+
+    async def _wait_backoff(self) -> None:
+        if self._closing:
+            return
+        delay = self._backoff.next_delay()
+        self._set_state(SessionState.BACKOFF)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), delay)
+        self._wake.clear()
+
+    @property
+    def _wake(self) -> asyncio.Event:
+        # Created lazily so a session can be constructed outside a running loop.
+        if not hasattr(self, "_wake_event"):
+            self._wake_event = asyncio.Event()
+        return self._wake_event
+
+    def reconnect_now(self) -> None:
+        """Skip the current backoff wait (e.g. after the network came back)."""
+        self._wake.set()
+
+    async def _serve(self, ws: ClientConnection) -> None:
+        self._ws = ws
+        self.connection_count += 1
+        self._set_state(SessionState.CONNECTED)
+        self._connected.set()
+        pinger = asyncio.create_task(self._ping_loop(ws), name="ocpp-ping")
+        hook: asyncio.Task[None] | None = None
+        if self._on_connected is not None:
+            hook = self._spawn(self._on_connected())
+        try:
+            async for message in ws:
+                self._receive(message)
+        except ConnectionClosed:
+            pass
+        finally:
+            pinger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pinger
+            if hook is not None and not hook.done():
+                hook.cancel()
+            self._ws = None
+            self._connected.clear()
+            self._fail_pending(NotConnectedError("connection closed"))
+            if not self._closing:
+                self._set_state(
+                    SessionState.OFFLINE if not self._online.is_set() else SessionState.DISCONNECTED
+                )
+            if self._on_disconnected is not None:
+                self._spawn(self._on_disconnected())
+
+    async def _ping_loop(self, ws: ClientConnection) -> None:
+        while True:
+            interval = self.timers.ping_interval_s
+            await asyncio.sleep(interval if interval > 0 else 1.0)
+            if self.timers.ping_interval_s <= 0:
+                continue
+            try:
+                pong = await ws.ping()
+                await asyncio.wait_for(pong, self.timers.pong_timeout_s)
+            except (TimeoutError, ConnectionClosed):
+                log.warning("%s: no pong within %.1fs; the link is dead", self.settings.charge_point_id, self.timers.pong_timeout_s)
+                # abort, not close: a dead link would hold a closing handshake for seconds.
+                ws.transport.abort()
+                return
+
+    async def close(self) -> None:
+        """Close the websocket cleanly, stop reconnecting and await every handler task."""
+        self._closing = True
+        self._online.set()
+        self._wake.set()
+        ws = self._ws
+        if ws is not None:
+            await ws.close()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def go_offline(self) -> None:
+        """Simulated loss of network: drop the link and stay down until :meth:`go_online`."""
+        self._online.clear()
+        ws = self._ws
+        if ws is not None:
+            ws.transport.abort()
+        self._set_state(SessionState.OFFLINE)
+
+    def go_online(self) -> None:
+        self._online.set()
+        self._wake.set()
+
+    @property
+    def online(self) -> bool:
+        return self._online.is_set()
+
+    # -- outgoing CALLs ------------------------------------------------------------------
+
+    async def call(self, request: BaseModel, *, timeout: float | None = None, unique_id: str | None = None) -> BaseModel:
+        """Send a CALL and return the validated response model.
+
+        Raises :class:`NotConnectedError` when offline, :class:`CallTimeoutError` when no
+        answer arrives in time, and the :class:`OcppError` subclass matching a CALLERROR.
+        """
+        action = action_of(request)
+        payload = dump_payload(request)
+        async with self._call_lock:
+            ws = self._ws
+            if ws is None:
+                raise NotConnectedError(f"{action}: not connected")
+            # Unique ids are never reused, not even across reconnects (uuid4).
+            message_id = unique_id or str(uuid.uuid4())
+            future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+            self._pending[message_id] = (action, future)
+            frame = _core.encode_call(message_id, action, payload)
+            try:
+                frames_log.debug("%s > %s", self.settings.charge_point_id, frame)
+                await ws.send(frame)
+                wait = self.timers.call_timeout_s if timeout is None else timeout
+                try:
+                    response_json = await asyncio.wait_for(future, wait)
+                except TimeoutError:
+                    raise CallTimeoutError(f"{action}: no answer within {wait:.1f}s") from None
+            except ConnectionClosed as exc:
+                raise NotConnectedError(f"{action}: connection closed") from exc
+            finally:
+                self._pending.pop(message_id, None)
+        return parse_response(action, response_json)
+
+    def _fail_pending(self, error: Exception) -> None:
+        for _, future in self._pending.values():
+            if not future.done():
+                future.set_exception(error)
+        self._pending.clear()
+
+    # -- incoming frames -----------------------------------------------------------------
+
+    def _receive(self, message: str | bytes) -> None:
+        frames_log.debug("%s < %s", self.settings.charge_point_id, message)
+        try:
+            frame = _core.decode_frame(message, max_len=self._max_frame_bytes)
+        except FrameError as exc:
+            if exc.message_id is None:
+                log.warning("dropped an unanswerable frame: %s", exc)
+                return
+            self._spawn(self._send_error(exc.message_id, exc))
+            return
+        kind = frame[0]
+        if kind == 2:
+            _, message_id, action, payload = frame
+            self._spawn(self._handle_call(message_id, action, payload))
+        elif kind == 3:
+            _, message_id, payload = frame
+            self._resolve(message_id, payload, None)
+        else:
+            _, message_id, code, description, details = frame
+            self._resolve(message_id, None, ocpp_error_for(code, description, {"details": details}))
+
+    def _resolve(self, message_id: str, payload: str | None, error: OcppError | None) -> None:
+        entry = self._pending.get(message_id)
+        if entry is None or entry[1].done():
+            # OCPP-J 1.6 section 4.1.1: a late or unknown answer is dropped, never matched to
+            # the next CALL.
+            log.warning("dropped an answer to unknown or expired call %s", message_id)
+            return
+        future = entry[1]
+        if error is not None:
+            future.set_exception(error)
+        else:
+            assert payload is not None
+            future.set_result(payload)
+
+    async def _handle_call(self, message_id: str, action: str, payload: str) -> None:
+        handler = self.router.handler_for(action)
+        if handler is None:
+            error: OcppError = (
+                NotSupportedError(f"{action} is not supported by this charge point")
+                if action in self.router.known_actions
+                else NotImplementedOcppError(f"unknown action {action}")
+            )
+            await self._send_error(message_id, error)
+            return
+        try:
+            request = parse_request(action, payload)
+        except OcppError as exc:
+            await self._send_error(message_id, exc)
+            return
+        try:
+            response = await handler(request)
+        except OcppError as exc:
+            await self._send_error(message_id, exc)
+            return
+        except Exception:
+            log.exception("handler of %s failed", action)
+            await self._send_error(message_id, InternalError(f"{action} handler failed"))
+            return
+        try:
+            frame = _core.encode_call_result(message_id, dump_payload(response))
+        except Exception:
+            log.exception("response of %s could not be encoded", action)
+            await self._send_error(message_id, InternalError(f"{action} response invalid"))
+            return
+        await self._send(frame)
+        for hook in self.router.after_hooks.get(action, []):
+            self._spawn(self._run_after(action, hook, request))
+
+    async def _run_after(self, action: str, hook: Callable[[Any], Awaitable[None]], request: BaseModel) -> None:
+        try:
+            await hook(request)
+        except Exception:
+            log.exception("after-hook of %s failed", action)
+
+    async def _send_error(self, message_id: str, error: OcppError) -> None:
+        frame = _core.encode_call_error(message_id, error.code, error.description[:255], "{}")
+        await self._send(frame)
+
+    async def _send(self, frame: str) -> None:
+        ws = self._ws
+        if ws is None:
+            log.warning("answer lost: connection closed before it could be sent")
+            return
+        frames_log.debug("%s > %s", self.settings.charge_point_id, frame)
+        with contextlib.suppress(ConnectionClosed):
+            await ws.send(frame)
+
+    def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+
+def _describe_connect_error(exc: BaseException) -> str:
+    if isinstance(exc, InvalidStatus):
+        return f"HTTP {exc.response.status_code} from central system"
+    return f"{type(exc).__name__}: {exc}"

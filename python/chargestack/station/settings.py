@@ -1,0 +1,208 @@
+"""The station file (TOML), validated by pydantic.
+
+A bad file is refused whole, with one message per problem naming the key (as a dotted
+TOML path), what was expected and what was found; nothing is written before it validates.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from chargestack.exceptions import ConfigurationError
+
+FEATURE_PROFILES = (
+    "Core",
+    "FirmwareManagement",
+    "LocalAuthListManagement",
+    "Reservation",
+    "SmartCharging",
+    "RemoteTrigger",
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Identity(_Strict):
+    charge_point_id: Annotated[str, Field(min_length=1, max_length=48, pattern=r"^[^/\s]+$")]
+    vendor: Annotated[str, Field(min_length=1, max_length=20)]
+    model: Annotated[str, Field(min_length=1, max_length=20)]
+    charge_point_serial_number: Annotated[str | None, Field(max_length=25)] = None
+    charge_box_serial_number: Annotated[str | None, Field(max_length=25)] = None
+    firmware_version: Annotated[str, Field(max_length=50)] = "0.1.0"
+    iccid: Annotated[str | None, Field(max_length=20)] = None
+    imsi: Annotated[str | None, Field(max_length=20)] = None
+    meter_type: Annotated[str | None, Field(max_length=25)] = None
+    meter_serial_number: Annotated[str | None, Field(max_length=25)] = None
+
+
+class CentralSystemSettings(_Strict):
+    url: Annotated[str, Field(pattern=r"^wss?://")]
+    security_profile: Annotated[int, Field(ge=0, le=3)] = 0
+    authorization_key: str | None = None
+    ca_file: Path | None = None
+    client_certificate: Path | None = None
+    client_key: Path | None = None
+    server_hostname: str | None = None
+
+    @model_validator(mode="after")
+    def _profile_prerequisites(self) -> CentralSystemSettings:
+        # Whitepaper section 2: each profile has prerequisites that must hold before use.
+        if self.security_profile in (1, 2) and not self.authorization_key:
+            raise ValueError("security_profile 1 and 2 need authorization_key")
+        if self.security_profile >= 2 and not self.url.startswith("wss://"):
+            raise ValueError("security_profile 2 and 3 need a wss:// url")
+        if self.security_profile == 3 and (self.client_certificate is None or self.client_key is None):
+            raise ValueError("security_profile 3 needs client_certificate and client_key")
+        return self
+
+
+class ConnectorType(StrEnum):
+    CCS2 = "CCS2"
+    CCS1 = "CCS1"
+    CHADEMO = "CHAdeMO"
+    GBT = "GBT"
+    NACS = "NACS"
+
+
+class ConnectorSettings(_Strict):
+    id: Annotated[int, Field(ge=1, le=16)]
+    type: ConnectorType = ConnectorType.CCS2
+    max_current_a: Annotated[float, Field(gt=0, le=1000)] = 200.0
+    max_power_w: Annotated[float, Field(gt=0, le=1_000_000)] = 150_000.0
+    min_voltage_v: Annotated[float, Field(ge=0, le=1500)] = 150.0
+    max_voltage_v: Annotated[float, Field(gt=0, le=1500)] = 920.0
+    fixed_cable: bool = True
+
+    @model_validator(mode="after")
+    def _voltage_range(self) -> ConnectorSettings:
+        if self.min_voltage_v >= self.max_voltage_v:
+            raise ValueError("min_voltage_v must be below max_voltage_v")
+        return self
+
+
+class GridSettings(_Strict):
+    phases: Literal[1, 3] = 3
+    nominal_voltage_v: Annotated[float, Field(gt=0, le=500)] = 230.0
+    max_current_a: Annotated[float, Field(gt=0, le=2000)] = 315.0
+    # Fraction of grid power that reaches the EV; used to convert W limits to DC output.
+    efficiency: Annotated[float, Field(gt=0.5, le=1.0)] = 0.95
+
+
+class ModuleSettings(_Strict):
+    count: Annotated[int, Field(ge=1, le=64)] = 6
+    max_power_w: Annotated[float, Field(gt=0)] = 30_000.0
+    max_current_a: Annotated[float, Field(gt=0)] = 100.0
+    min_voltage_v: Annotated[float, Field(ge=0)] = 150.0
+    max_voltage_v: Annotated[float, Field(gt=0)] = 1000.0
+    # Switch matrix: for each module (by index), the connectors it can be switched to.
+    # Empty means every module can serve every connector.
+    matrix: list[list[int]] = Field(default_factory=list)
+
+
+class PowerSettings(_Strict):
+    modules: ModuleSettings = ModuleSettings()
+    loop_period_ms: Annotated[int, Field(ge=1, le=1000)] = 50
+    ramp_a_per_s: Annotated[float, Field(gt=0)] = 50.0
+    watchdog_ms: Annotated[int, Field(ge=50, le=60_000)] = 1000
+    silent_bus_ticks: Annotated[int, Field(ge=1, le=1000)] = 20
+
+
+class ControlApiSettings(_Strict):
+    host: Literal["127.0.0.1", "localhost", "::1"] = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 0
+    enabled: bool = True
+
+
+class TimerSettings(_Strict):
+    """Protocol timers that are not OCPP configuration keys; tests shrink them."""
+
+    call_timeout_s: Annotated[float, Field(gt=0)] = 30.0
+    boot_retry_s: Annotated[float, Field(gt=0)] = 60.0  # when the response gives interval 0
+    backoff_initial_s: Annotated[float, Field(gt=0)] = 1.0
+    backoff_max_s: Annotated[float, Field(gt=0)] = 60.0
+    pong_timeout_s: Annotated[float, Field(gt=0)] = 10.0
+    reset_delay_s: Annotated[float, Field(ge=0)] = 0.5
+
+
+class StationSettings(_Strict):
+    identity: Identity
+    central_system: CentralSystemSettings
+    connectors: Annotated[list[ConnectorSettings], Field(min_length=1)]
+    grid: GridSettings = GridSettings()
+    power: PowerSettings = PowerSettings()
+    data_dir: Path
+    hardware: Literal["sim"] = "sim"
+    control_api: ControlApiSettings = ControlApiSettings()
+    feature_profiles: list[str] = Field(default_factory=lambda: list(FEATURE_PROFILES))
+    timers: TimerSettings = TimerSettings()
+    # Initial values of OCPP configuration keys, by their OCPP names.
+    configuration: dict[str, bool | int | float | str] = Field(default_factory=dict)
+
+    @field_validator("feature_profiles")
+    @classmethod
+    def _known_profiles(cls, value: list[str]) -> list[str]:
+        unknown = [p for p in value if p not in FEATURE_PROFILES]
+        if unknown:
+            raise ValueError(f"unknown feature profile(s) {unknown}; known: {list(FEATURE_PROFILES)}")
+        if "Core" not in value:
+            raise ValueError("Core is mandatory")
+        return value
+
+    @model_validator(mode="after")
+    def _connector_ids(self) -> StationSettings:
+        ids = [c.id for c in self.connectors]
+        if sorted(ids) != list(range(1, len(ids) + 1)):
+            raise ValueError(f"connector ids must be 1..{len(ids)} without gaps, found {ids}")
+        return self
+
+    def connector(self, connector_id: int) -> ConnectorSettings:
+        return self.connectors[connector_id - 1]
+
+
+def _format_errors(error: ValidationError, source: str) -> str:
+    lines = [f"{source}: invalid station file"]
+    for item in error.errors():
+        key = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        found = item.get("input")
+        shown = "missing" if item["type"] == "missing" else repr(found)
+        if isinstance(found, dict):
+            shown = "a table"
+        lines.append(f"  {key}: {item['msg']} (found {shown})")
+    return "\n".join(lines)
+
+
+def parse_station_settings(data: dict[str, Any], source: str = "station file") -> StationSettings:
+    try:
+        return StationSettings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigurationError(_format_errors(exc, source)) from None
+
+
+def load_station_file(path: Path) -> StationSettings:
+    """Read and validate a station file; relative paths inside it are relative to the file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigurationError(f"{path}: cannot read station file: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"{path}: not valid TOML: {exc}") from None
+    base = path.parent
+    if isinstance(data.get("data_dir"), str):
+        data["data_dir"] = str((base / data["data_dir"]).resolve())
+    return parse_station_settings(data, str(path))
