@@ -1,0 +1,54 @@
+//! OCPP 1.6 smart charging for a DC charger: profile validation, stacking and the composite
+//! schedule, in plain Rust (no Python types; `chargestack-py` binds it).
+//!
+//! # Units
+//! Limits are fixed-point tenths of A or W, as the schema allows one decimal. For this DC
+//! charger an **A limit is grid-side AC current per phase** and a **W limit is the power drawn
+//! from the grid** (errata 3.69: A per phase, W total); the power stage converts that to a DC
+//! output with its own efficiency model. The two convert as `W = A x V x phases` with the
+//! configured nominal grid voltage (phase to neutral) and, per period, its `numberPhases`
+//! capped at the grid phase count (absent: the grid phase count; errata 3.34). Conversions
+//! round down, so a converted limit is never above the one it came from.
+//!
+//! # Rules
+//! - Within one purpose the highest `stackLevel` whose profile is valid (`validFrom`
+//!   inclusive, `validTo` exclusive) and whose schedule covers the instant wins; after a
+//!   schedule's `duration` the next lower level applies (errata 3.45). At the same level a
+//!   profile installed on the connector itself beats one installed on connector 0 (the
+//!   OCPP 2.0.1 K01 rule; 1.6 is silent, and 1.6 replacement keeps both when their
+//!   connectors differ).
+//! - Any covering TxProfile beats every TxDefaultProfile. A TxProfile applies only on its
+//!   connector, while a transaction runs there, from that transaction's start, and only if
+//!   its `transactionId` is absent or equal (errata 3.41). A TxDefaultProfile on connector 0
+//!   applies to every connector (errata 3.53), also during a transaction (errata 3.8).
+//! - The ChargePointMaxProfile (connector 0 only) caps the result, as do the hardware ratings
+//!   of the connector and of the station ([`ElectricalParams`]). Where no profile covers an
+//!   instant the ratings are the limit: nothing is invented.
+//! - Connector 0 asks for the station total: the sum over connectors of each connector's
+//!   TxProfile/TxDefaultProfile limit (or rating), capped by the ChargePointMaxProfile and
+//!   the station rating.
+//! - Relative profiles start with the connector's transaction, or at the window start (the
+//!   instant asked about for [`limit_at`]) when none runs. Recurring profiles repeat every
+//!   86 400 s or 604 800 s of UTC from `startSchedule`, never before it; an occurrence that
+//!   began before the window carries over into it, and a `duration` longer than the
+//!   recurrence is cut at the next occurrence.
+//! - No wall clock is read: every instant is a parameter, so any window can be computed.
+
+mod composite;
+mod error;
+mod limit_at;
+mod params;
+mod profile;
+mod stack;
+mod timeline;
+mod validate;
+
+pub use composite::{composite_schedule, CompositePeriod, CompositeSchedule, Window, MAX_WINDOW_S};
+pub use error::SmartChargingError;
+pub use limit_at::{limit_at, LimitNow};
+pub use params::{ElectricalParams, HardwareLimit};
+pub use profile::{
+    ChargingProfile, ChargingSchedule, InstalledProfile, Kind, Period, Purpose, Recurrency,
+    TxContext, Unit,
+};
+pub use validate::{check_computable, limit_to_tenths, validate_profile, ValidationLimits};
