@@ -81,15 +81,15 @@ impl<'a> Timed<'a> {
 
     /// Appends every instant in `[lo, hi)` at which [`Self::period_at`] may change.
     pub fn boundaries(&self, lo: i64, hi: i64, out: &mut Vec<i64>) {
-        let lo = lo.max(self.from);
-        let hi = hi.min(self.to);
-        if lo >= hi {
-            return;
-        }
         for edge in [self.from, self.to] {
             if (lo..hi).contains(&edge) {
                 out.push(edge);
             }
+        }
+        let lo = lo.max(self.from);
+        let hi = hi.min(self.to);
+        if lo >= hi {
+            return;
         }
         match self.repeat_ms {
             None => self.occurrence_boundaries(self.anchor, lo, hi, out),
