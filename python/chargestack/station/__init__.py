@@ -1,0 +1,1 @@
+"""The station: orchestration of one charge point, its connectors and configuration keys."""
