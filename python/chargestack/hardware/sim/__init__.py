@@ -1,0 +1,27 @@
+"""The ``sim`` hardware driver: simulated connectors, RFID reader, EVs and faults over the
+real Rust power stage."""
+
+from chargestack.hardware.sim.error_codes import FAULT_ERROR_CODES, ChargePointErrorCode
+from chargestack.hardware.sim.errors import (
+    ConnectorStateError,
+    InvalidActionValueError,
+    SimActionError,
+    UnknownConnectorError,
+    UnknownModuleError,
+)
+from chargestack.hardware.sim.hardware import SimHardware
+from chargestack.hardware.sim.power_port import ConnectorTelemetry, ModuleFault, SimPowerStage
+
+__all__ = [
+    "FAULT_ERROR_CODES",
+    "ChargePointErrorCode",
+    "ConnectorStateError",
+    "ConnectorTelemetry",
+    "InvalidActionValueError",
+    "ModuleFault",
+    "SimActionError",
+    "SimHardware",
+    "SimPowerStage",
+    "UnknownConnectorError",
+    "UnknownModuleError",
+]

@@ -1,0 +1,68 @@
+"""A simulated connector: plug state, lock with an injectable failure, EV pause flag."""
+
+from __future__ import annotations
+
+import logging
+
+from chargestack.station.settings import ConnectorSettings
+
+log = logging.getLogger(__name__)
+
+
+class SimConnector:
+    """Implements ``ConnectorHardware`` for one connector of the station file."""
+
+    def __init__(self, settings: ConnectorSettings) -> None:
+        self.connector_id = settings.id
+        self.fixed_cable = settings.fixed_cable
+        self._plugged = False
+        self._locked = False
+        self._ev_paused = False
+        self._lock_failure_armed = False
+
+    async def lock(self) -> bool:
+        if self._consume_lock_failure("lock"):
+            return False
+        self._locked = True
+        return True
+
+    async def unlock(self) -> bool:
+        if self._consume_lock_failure("unlock"):
+            return False
+        self._locked = False
+        return True
+
+    def is_plugged(self) -> bool:
+        return self._plugged
+
+    def is_locked(self) -> bool:
+        return self._locked
+
+    def is_ev_paused(self) -> bool:
+        return self._ev_paused
+
+    def lock_failure_armed(self) -> bool:
+        return self._lock_failure_armed
+
+    def arm_lock_failure(self) -> None:
+        """OCTT manual action "connector lock failure": only the next lock or unlock fails."""
+        self._lock_failure_armed = True
+
+    def set_plugged(self, plugged: bool) -> None:
+        self._plugged = plugged
+        if not plugged:
+            # A cable that leaves the socket takes the EV (and its pause) with it; a socket's
+            # lock releases mechanically once nothing is inserted.
+            self._ev_paused = False
+            if not self.fixed_cable:
+                self._locked = False
+
+    def set_ev_paused(self, paused: bool) -> None:
+        self._ev_paused = paused
+
+    def _consume_lock_failure(self, action: str) -> bool:
+        if not self._lock_failure_armed:
+            return False
+        self._lock_failure_armed = False
+        log.info("connector %d: simulated %s failure", self.connector_id, action)
+        return True

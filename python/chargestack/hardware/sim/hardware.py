@@ -1,0 +1,210 @@
+"""``SimHardware``: the ``sim`` driver, with every OCTT manual action as a method.
+
+Each action validates its input first (nothing changes on a refused action), updates the
+simulated hardware, tells the power stage what the EV did, and puts the matching event on
+the station's queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from typing import Any
+
+from chargestack.hardware.events import (
+    EvParameters,
+    EvResumed,
+    EvSuspended,
+    FaultCleared,
+    FaultRaised,
+    HardwareEvent,
+    IdTagPresented,
+    PluggedIn,
+    PluggedOut,
+)
+from chargestack.hardware.sim.connector import SimConnector
+from chargestack.hardware.sim.error_codes import FAULT_ERROR_CODES
+from chargestack.hardware.sim.errors import (
+    ConnectorStateError,
+    InvalidActionValueError,
+    UnknownConnectorError,
+    UnknownModuleError,
+)
+from chargestack.hardware.sim.meter import SimMeter
+from chargestack.hardware.sim.power_port import ModuleFault, SimPowerStage
+from chargestack.station.settings import StationSettings
+
+log = logging.getLogger(__name__)
+
+# OCPP 1.6 section 7: IdToken is CiString20Type; StatusNotification.info and
+# vendorErrorCode are CiString50Type.
+_ID_TAG_MAX = 20
+_INFO_MAX = 50
+
+
+class SimHardware:
+    """Implements ``Hardware`` for a simulated charger described by a station file."""
+
+    def __init__(self, settings: StationSettings, power: SimPowerStage | None = None) -> None:
+        if power is None:
+            # Imported here so the simulator's own logic does not need the Rust extension.
+            from chargestack.hardware.power_bridge import RustPowerStage
+
+            power = RustPowerStage(settings)
+        self.events: asyncio.Queue[HardwareEvent] = asyncio.Queue()
+        self.power: SimPowerStage = power
+        self.connector_ids = range(1, len(settings.connectors) + 1)
+        self.module_count = settings.power.modules.count
+        self._connectors = {c.id: SimConnector(c) for c in settings.connectors}
+        self.meter = SimMeter(power, self.connector_ids)
+        # Connector 0 is the charge point as a whole (OCPP 1.6 section 4.9).
+        self._faults: dict[int, FaultRaised] = {}
+
+    def connector(self, connector_id: int) -> SimConnector:
+        try:
+            return self._connectors[connector_id]
+        except KeyError:
+            raise UnknownConnectorError(connector_id, self.connector_ids) from None
+
+    async def start(self) -> None:
+        await self.power.start(self._emit)
+
+    async def stop(self) -> None:
+        await self.power.stop()
+
+    # -- manual actions of the OCTT test plan -------------------------------------------
+
+    def plug_in(self, connector_id: int, ev: EvParameters | None = None) -> None:
+        ev = ev if ev is not None else EvParameters()
+        connector = self.connector(connector_id)
+        _check_ev(ev)
+        if connector.is_plugged():
+            raise ConnectorStateError(f"connector {connector_id} is already plugged in")
+        connector.set_plugged(True)
+        self.power.ev_plug_in(connector_id, ev)
+        self._emit(PluggedIn(connector_id, ev))
+
+    def plug_out(self, connector_id: int) -> None:
+        connector = self.connector(connector_id)
+        if not connector.is_plugged():
+            raise ConnectorStateError(f"connector {connector_id} is not plugged in")
+        connector.set_plugged(False)
+        self.power.ev_plug_out(connector_id)
+        self._emit(PluggedOut(connector_id))
+
+    def present_id_tag(self, id_tag: str) -> None:
+        if not 1 <= len(id_tag) <= _ID_TAG_MAX:
+            raise InvalidActionValueError("idTag", f"must be 1 to {_ID_TAG_MAX} characters")
+        self._emit(IdTagPresented(id_tag))
+
+    def ev_pause(self, connector_id: int) -> None:
+        connector = self.connector(connector_id)
+        if not connector.is_plugged():
+            raise ConnectorStateError(f"no EV on connector {connector_id}")
+        if connector.is_ev_paused():
+            raise ConnectorStateError(f"the EV on connector {connector_id} is already paused")
+        connector.set_ev_paused(True)
+        self.power.ev_pause(connector_id)
+        self._emit(EvSuspended(connector_id))
+
+    def ev_resume(self, connector_id: int) -> None:
+        connector = self.connector(connector_id)
+        if not connector.is_ev_paused():
+            raise ConnectorStateError(f"the EV on connector {connector_id} is not paused")
+        connector.set_ev_paused(False)
+        self.power.ev_resume(connector_id)
+        self._emit(EvResumed(connector_id))
+
+    def raise_fault(
+        self,
+        connector_id: int,
+        error_code: str,
+        info: str | None = None,
+        vendor_error_code: str | None = None,
+    ) -> None:
+        if connector_id != 0:
+            self.connector(connector_id)
+        if error_code not in FAULT_ERROR_CODES:
+            raise InvalidActionValueError(
+                "errorCode", f"{error_code!r} is not a ChargePointErrorCode other than NoError"
+            )
+        if info is not None and len(info) > _INFO_MAX:
+            raise InvalidActionValueError("info", f"at most {_INFO_MAX} characters")
+        if vendor_error_code is not None and len(vendor_error_code) > _INFO_MAX:
+            raise InvalidActionValueError("vendorErrorCode", f"at most {_INFO_MAX} characters")
+        fault = FaultRaised(connector_id, error_code, info, vendor_error_code)
+        self._faults[connector_id] = fault
+        self._emit(fault)
+
+    def clear_fault(self, connector_id: int) -> None:
+        if connector_id != 0:
+            self.connector(connector_id)
+        if self._faults.pop(connector_id, None) is None:
+            raise ConnectorStateError(f"no fault is raised on connector {connector_id}")
+        self._emit(FaultCleared(connector_id))
+
+    def arm_lock_failure(self, connector_id: int) -> None:
+        self.connector(connector_id).arm_lock_failure()
+
+    def inject_module_fault(self, module: int, fault: ModuleFault | str) -> None:
+        self._check_module(module)
+        try:
+            kind = ModuleFault(fault)
+        except ValueError:
+            allowed = ", ".join(f.value for f in ModuleFault)
+            raise InvalidActionValueError("fault", f"{fault!r} is not one of {allowed}") from None
+        self.power.inject_module_fault(module, kind)
+
+    def clear_module_fault(self, module: int) -> None:
+        self._check_module(module)
+        self.power.clear_module_fault(module)
+
+    def fail_bus(self, on: bool) -> None:
+        self.power.fail_bus(on)
+
+    # -- inspection ---------------------------------------------------------------------
+
+    def active_fault(self, connector_id: int) -> FaultRaised | None:
+        return self._faults.get(connector_id)
+
+    def describe(self) -> dict[str, Any]:
+        """The simulated hardware's state, in the control API's JSON spelling."""
+        return {
+            "faults": {
+                str(cid): {"errorCode": f.error_code, "info": f.info}
+                for cid, f in sorted(self._faults.items())
+            },
+            "connectors": [
+                {
+                    "connectorId": c.connector_id,
+                    "fixedCable": c.fixed_cable,
+                    "plugged": c.is_plugged(),
+                    "locked": c.is_locked(),
+                    "evPaused": c.is_ev_paused(),
+                    "lockFailureArmed": c.lock_failure_armed(),
+                }
+                for c in self._connectors.values()
+            ],
+        }
+
+    def _check_module(self, module: int) -> None:
+        if not 0 <= module < self.module_count:
+            raise UnknownModuleError(module, self.module_count)
+
+    def _emit(self, event: HardwareEvent) -> None:
+        log.debug("hardware event %s", event)
+        self.events.put_nowait(event)
+
+
+def _check_ev(ev: EvParameters) -> None:
+    if ev.battery_wh is not None and not (
+        math.isfinite(ev.battery_wh) and 0 < ev.battery_wh <= 1e6
+    ):
+        raise InvalidActionValueError("batteryWh", "must be above 0 and at most 1000000")
+    if ev.soc is not None and not (math.isfinite(ev.soc) and 0 <= ev.soc <= 100):
+        raise InvalidActionValueError("soc", "must be between 0 and 100")
+    if ev.max_current_a is not None and not (
+        math.isfinite(ev.max_current_a) and 0 < ev.max_current_a <= 1000
+    ):
+        raise InvalidActionValueError("maxCurrentA", "must be above 0 and at most 1000")

@@ -1,0 +1,88 @@
+"""Building blocks for tests of the simulator, the control API and the CLI.
+
+``RecordingPowerStage`` stands in for the Rust power stage where a test checks what the
+simulator asks of it; tests of the power itself use ``RustPowerStage``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from chargestack.hardware.events import EvParameters, HardwareEvent
+from chargestack.hardware.sim import ConnectorTelemetry, ModuleFault, SimHardware
+from chargestack.hardware.sim.power_port import EventSink
+from chargestack.station.settings import StationSettings, parse_station_settings
+
+
+def station_settings(tmp_path: Path, connectors: int = 2, **extra: Any) -> StationSettings:
+    data: dict[str, Any] = {
+        "identity": {"charge_point_id": "CP1", "vendor": "Chargestack", "model": "DC190"},
+        "central_system": {"url": "ws://127.0.0.1:9/ocpp"},
+        "connectors": [{"id": i, "fixed_cable": i != 2} for i in range(1, connectors + 1)],
+        "data_dir": str(tmp_path),
+        **extra,
+    }
+    return parse_station_settings(data)
+
+
+class RecordingPowerStage:
+    """Records every command; telemetry is whatever the test sets."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+        self.readings: dict[int, ConnectorTelemetry] = {}
+        self.sink: EventSink | None = None
+
+    async def start(self, sink: EventSink) -> None:
+        self.sink = sink
+        self.calls.append(("start",))
+
+    async def stop(self) -> None:
+        self.calls.append(("stop",))
+
+    def set_limit(self, connector_id: int, limit_w: float | None) -> None:
+        self.calls.append(("set_limit", connector_id, limit_w))
+
+    def enable(self, connector_id: int, on: bool) -> None:
+        self.calls.append(("enable", connector_id, on))
+
+    def feed_watchdog(self) -> None:
+        self.calls.append(("feed_watchdog",))
+
+    def ev_plug_in(self, connector_id: int, ev: EvParameters) -> None:
+        self.calls.append(("ev_plug_in", connector_id, ev))
+
+    def ev_plug_out(self, connector_id: int) -> None:
+        self.calls.append(("ev_plug_out", connector_id))
+
+    def ev_pause(self, connector_id: int) -> None:
+        self.calls.append(("ev_pause", connector_id))
+
+    def ev_resume(self, connector_id: int) -> None:
+        self.calls.append(("ev_resume", connector_id))
+
+    def inject_module_fault(self, module: int, fault: ModuleFault) -> None:
+        self.calls.append(("inject_module_fault", module, fault))
+
+    def clear_module_fault(self, module: int) -> None:
+        self.calls.append(("clear_module_fault", module))
+
+    def fail_bus(self, on: bool) -> None:
+        self.calls.append(("fail_bus", on))
+
+    def telemetry(self, connector_id: int) -> ConnectorTelemetry:
+        return self.readings.get(connector_id, _IDLE)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"modules": [], "calls": len(self.calls)}
+
+
+_IDLE = ConnectorTelemetry(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, None, None)
+
+
+def drain(hardware: SimHardware) -> list[HardwareEvent]:
+    events = []
+    while not hardware.events.empty():
+        events.append(hardware.events.get_nowait())
+    return events

@@ -1,0 +1,220 @@
+"""The sim driver: each manual action validates, changes the hardware and emits its event."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sim_support import RecordingPowerStage, drain, station_settings
+
+from chargestack.hardware.events import (
+    EvParameters,
+    EvResumed,
+    EvSuspended,
+    FaultCleared,
+    FaultRaised,
+    IdTagPresented,
+    PluggedIn,
+    PluggedOut,
+)
+from chargestack.hardware.sim import (
+    ConnectorStateError,
+    ConnectorTelemetry,
+    InvalidActionValueError,
+    ModuleFault,
+    SimHardware,
+    UnknownConnectorError,
+    UnknownModuleError,
+)
+
+
+@pytest.fixture
+def power() -> RecordingPowerStage:
+    return RecordingPowerStage()
+
+
+@pytest.fixture
+def sim(tmp_path: Path, power: RecordingPowerStage) -> SimHardware:
+    return SimHardware(station_settings(tmp_path), power)
+
+
+def test_plug_in_and_out_emit_events_and_reach_the_ev_model(
+    sim: SimHardware, power: RecordingPowerStage
+) -> None:
+    ev = EvParameters(battery_wh=60_000, soc=35, max_current_a=150)
+    sim.plug_in(1, ev)
+    assert sim.connector(1).is_plugged()
+    sim.plug_out(1)
+    assert not sim.connector(1).is_plugged()
+    assert drain(sim) == [PluggedIn(1, ev), PluggedOut(1)]
+    assert power.calls == [("ev_plug_in", 1, ev), ("ev_plug_out", 1)]
+
+
+def test_plug_in_without_parameters_leaves_defaults_to_the_driver(sim: SimHardware) -> None:
+    sim.plug_in(2)
+    assert drain(sim) == [PluggedIn(2, EvParameters())]
+
+
+def test_plug_in_twice_is_refused_without_an_event(sim: SimHardware) -> None:
+    sim.plug_in(1)
+    drain(sim)
+    with pytest.raises(ConnectorStateError, match="already plugged"):
+        sim.plug_in(1)
+    assert drain(sim) == []
+
+
+def test_plug_out_of_an_empty_connector_is_refused(sim: SimHardware) -> None:
+    with pytest.raises(ConnectorStateError, match="not plugged"):
+        sim.plug_out(1)
+
+
+@pytest.mark.parametrize("connector_id", [0, 3, -1])
+def test_unknown_connector_is_named(sim: SimHardware, connector_id: int) -> None:
+    with pytest.raises(UnknownConnectorError, match=f"unknown connector {connector_id}; .* 1..2"):
+        sim.plug_in(connector_id)
+    assert drain(sim) == []
+
+
+@pytest.mark.parametrize(
+    ("ev", "field"),
+    [
+        (EvParameters(battery_wh=0), "batteryWh"),
+        (EvParameters(battery_wh=float("nan")), "batteryWh"),
+        (EvParameters(soc=100.5), "soc"),
+        (EvParameters(soc=-1), "soc"),
+        (EvParameters(max_current_a=0), "maxCurrentA"),
+    ],
+)
+def test_bad_ev_parameters_name_the_field(sim: SimHardware, ev: EvParameters, field: str) -> None:
+    with pytest.raises(InvalidActionValueError) as info:
+        sim.plug_in(1, ev)
+    assert info.value.field == field
+    assert not sim.connector(1).is_plugged()
+
+
+def test_one_reader_serves_all_connectors(sim: SimHardware) -> None:
+    sim.present_id_tag("TAG-0001")
+    assert drain(sim) == [IdTagPresented("TAG-0001")]
+
+
+@pytest.mark.parametrize("tag", ["", "X" * 21])
+def test_id_tag_must_be_a_cistring20(sim: SimHardware, tag: str) -> None:
+    with pytest.raises(InvalidActionValueError, match="idTag"):
+        sim.present_id_tag(tag)
+
+
+def test_ev_pause_and_resume(sim: SimHardware, power: RecordingPowerStage) -> None:
+    sim.plug_in(1)
+    sim.ev_pause(1)
+    with pytest.raises(ConnectorStateError, match="already paused"):
+        sim.ev_pause(1)
+    sim.ev_resume(1)
+    with pytest.raises(ConnectorStateError, match="not paused"):
+        sim.ev_resume(1)
+    assert drain(sim)[1:] == [EvSuspended(1), EvResumed(1)]
+    assert power.calls[1:] == [("ev_pause", 1), ("ev_resume", 1)]
+
+
+def test_ev_pause_needs_an_ev(sim: SimHardware) -> None:
+    with pytest.raises(ConnectorStateError, match="no EV"):
+        sim.ev_pause(2)
+
+
+def test_unplugging_forgets_the_pause(sim: SimHardware) -> None:
+    sim.plug_in(1)
+    sim.ev_pause(1)
+    sim.plug_out(1)
+    assert not sim.connector(1).is_ev_paused()
+
+
+def test_faults_on_a_connector_and_on_the_charge_point(sim: SimHardware) -> None:
+    sim.raise_fault(1, "GroundFailure", "insulation 80 kOhm")
+    sim.raise_fault(0, "HighTemperature")
+    assert sim.active_fault(1) == FaultRaised(1, "GroundFailure", "insulation 80 kOhm")
+    sim.clear_fault(1)
+    sim.clear_fault(0)
+    assert drain(sim) == [
+        FaultRaised(1, "GroundFailure", "insulation 80 kOhm"),
+        FaultRaised(0, "HighTemperature"),
+        FaultCleared(1),
+        FaultCleared(0),
+    ]
+    assert sim.active_fault(1) is None
+
+
+@pytest.mark.parametrize("code", ["NoError", "GroundFault", "groundfailure"])
+def test_fault_error_code_must_be_an_ocpp_fault(sim: SimHardware, code: str) -> None:
+    with pytest.raises(InvalidActionValueError, match="errorCode"):
+        sim.raise_fault(1, code)
+    assert drain(sim) == []
+
+
+def test_fault_info_is_a_cistring50(sim: SimHardware) -> None:
+    with pytest.raises(InvalidActionValueError, match="info"):
+        sim.raise_fault(1, "OtherError", "i" * 51)
+
+
+def test_clearing_no_fault_is_refused(sim: SimHardware) -> None:
+    with pytest.raises(ConnectorStateError, match="no fault"):
+        sim.clear_fault(2)
+    with pytest.raises(UnknownConnectorError):
+        sim.clear_fault(9)
+
+
+async def test_lock_failure_fails_exactly_the_next_attempt(sim: SimHardware) -> None:
+    connector = sim.connector(2)
+    assert await connector.lock()
+    sim.arm_lock_failure(2)
+    assert connector.lock_failure_armed()
+    assert not await connector.unlock()
+    assert connector.is_locked()
+    assert await connector.unlock()
+    assert not connector.is_locked()
+    assert not connector.lock_failure_armed()
+
+
+def test_fixed_cable_comes_from_the_station_file(sim: SimHardware) -> None:
+    assert sim.connector(1).fixed_cable
+    assert not sim.connector(2).fixed_cable
+
+
+def test_module_actions_validate_the_module_number(
+    sim: SimHardware, power: RecordingPowerStage
+) -> None:
+    sim.inject_module_fault(5, "OverTemperature")
+    sim.clear_module_fault(5)
+    sim.fail_bus(True)
+    assert power.calls == [
+        ("inject_module_fault", 5, ModuleFault.OVER_TEMPERATURE),
+        ("clear_module_fault", 5),
+        ("fail_bus", True),
+    ]
+    with pytest.raises(UnknownModuleError, match="modules 0..5"):
+        sim.inject_module_fault(6, "Dead")
+    with pytest.raises(InvalidActionValueError, match="fault"):
+        sim.inject_module_fault(0, "Melted")
+
+
+def test_meter_register_never_goes_backwards(sim: SimHardware, power: RecordingPowerStage) -> None:
+    power.readings[1] = ConnectorTelemetry(
+        400.0, 100.0, 40_000.0, 1_500.0, 120.0, 48_000.0, 42.0, 31.0
+    )
+    first = sim.meter.read(1)
+    assert (first.energy_wh, first.power_w, first.soc_percent) == (1_500.0, 40_000.0, 42.0)
+    # The stage restarted and counts from zero again.
+    power.readings[1] = ConnectorTelemetry(
+        400.0, 100.0, 40_000.0, 200.0, 120.0, 48_000.0, 43.0, 31.0
+    )
+    assert sim.meter.read(1).energy_wh == 1_700.0
+    assert sim.meter.read(2).energy_wh == 0.0
+
+
+async def test_start_hands_the_event_queue_to_the_power_stage(
+    sim: SimHardware, power: RecordingPowerStage
+) -> None:
+    await sim.start()
+    assert power.sink is not None
+    power.sink(EvSuspended(2))
+    assert await sim.events.get() == EvSuspended(2)
+    await sim.stop()
+    assert power.calls == [("start",), ("stop",)]
