@@ -1,0 +1,123 @@
+"""One validation pass from payload JSON text to a model, and back to JSON text.
+
+A failed validation becomes the OCPP-J 1.6 error (section 4.2.3) the CALLERROR must carry.
+The section gives one sentence per code; this module reads them as follows:
+
+- ``FormationViolation`` ("syntactically incorrect or not conform the PDU structure"): the
+  text is not JSON, the payload is not a JSON object, or an object has a property the PDU does
+  not define (every schema says ``additionalProperties: false``).
+- ``TypeConstraintViolation`` ("violates data type constraints", e.g. ``"somestring": 12``):
+  a value of the wrong JSON type, including ``1.5`` or ``1.0`` for an integer, ``null`` for
+  any field, and a non-string where an enumeration value belongs.
+- ``OccurenceConstraintViolation`` ("violates occurence constraints"): a required field is
+  missing or an array has fewer items than its cardinality (``1..*``) allows. ``ProtocolError``
+  ("payload incomplete") is left to the frame codec for frames missing an element.
+- ``PropertyConstraintViolation`` ("a field contains an invalid value"): a string longer than
+  its CiString bound, a string outside its enumeration (errata 3.24/3.38 name this code for an
+  unknown ``chargingRateUnit``), a limit not a multiple of 0.1, a malformed date-time or URI.
+
+When several fields fail, the first of these four codes in this order wins: the structure is
+reported before the values inside it.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from chargestack.exceptions import (
+    FormationViolationError,
+    NotImplementedOcppError,
+    OccurenceConstraintViolationError,
+    OcppError,
+    PropertyConstraintViolationError,
+    TypeConstraintViolationError,
+)
+from chargestack.ocpp.messages.registry import REQUESTS, RESPONSES, Action
+
+M = TypeVar("M", bound=BaseModel)
+
+_PRIORITY: tuple[type[OcppError], ...] = (
+    FormationViolationError,
+    TypeConstraintViolationError,
+    OccurenceConstraintViolationError,
+    PropertyConstraintViolationError,
+)
+_FORMATION_TYPES = frozenset({"json_invalid", "json_type", "extra_forbidden"})
+_OCCURRENCE_TYPES = frozenset({"missing", "too_short"})
+_ROOT_TYPE_ERRORS = frozenset({"model_type", "model_attributes_type", "dict_type"})
+_TYPE_ERRORS = frozenset({"is_instance_of", "null_forbidden"})
+
+
+def parse_request(action: str, payload_json: str | bytes) -> BaseModel:
+    """Validate the payload of a CALL of ``action``.
+
+    Raises :class:`NotImplementedOcppError` for an action that OCPP 1.6 does not define and
+    the :class:`OcppError` subclass of section 4.2.3 for an invalid payload.
+    """
+    return validate_payload(REQUESTS[_action(action)], payload_json)
+
+
+def parse_response(action: str, payload_json: str | bytes) -> BaseModel:
+    """Validate the payload of a CALLRESULT answering a CALL of ``action``."""
+    return validate_payload(RESPONSES[_action(action)], payload_json)
+
+
+def validate_payload(model: type[M], payload_json: str | bytes) -> M:
+    """Validate JSON text against ``model`` by wire names only; OCPP errors as in the module doc."""
+    try:
+        # by_name=False: the snake_case attribute names are a Python convenience, not wire
+        # names, so {"id_tag": ...} is an unknown property here.
+        return model.model_validate_json(payload_json, by_alias=True, by_name=False)
+    except ValidationError as exc:
+        raise ocpp_error_from(exc) from None
+
+
+def dump_payload(model: BaseModel) -> str:
+    """The wire JSON of a payload: wire names, absent fields omitted, UTC millisecond times."""
+    return model.model_dump_json(by_alias=True, exclude_none=True)
+
+
+def ocpp_error_from(exc: ValidationError) -> OcppError:
+    """The OCPP-J error for a pydantic validation failure, naming the field path."""
+    errors = exc.errors(include_url=False)
+    classified = [(_classify(error), error) for error in errors]
+    cls, first = min(classified, key=lambda pair: _PRIORITY.index(pair[0]))
+    path = field_path(first["loc"])
+    description = f"{path}: {first['msg']}"
+    if len(errors) > 1:
+        description += f" (and {len(errors) - 1} more)"
+    return cls(description, {"field": path})
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """``('meterValue', 0, 'timestamp')`` -> ``meterValue[0].timestamp``; ``()`` -> ``$``."""
+    path = "$"
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path.removeprefix("$.") if loc and isinstance(loc[0], str) else path
+
+
+def _classify(error: ErrorDetails) -> type[OcppError]:
+    kind = error["type"]
+    if kind in _FORMATION_TYPES or (not error["loc"] and kind in _ROOT_TYPE_ERRORS):
+        return FormationViolationError
+    if kind in _OCCURRENCE_TYPES:
+        return OccurenceConstraintViolationError
+    if kind == "enum":
+        # A string outside the enumeration is a bad value; anything else is a bad type.
+        is_string = isinstance(error.get("input"), str)
+        return PropertyConstraintViolationError if is_string else TypeConstraintViolationError
+    if kind.endswith("_type") or kind in _TYPE_ERRORS:
+        return TypeConstraintViolationError
+    return PropertyConstraintViolationError
+
+
+def _action(name: str) -> Action:
+    try:
+        return Action(name)
+    except ValueError:
+        # OCPP-J 1.6 section 4.2.3: NotImplemented = "Requested Action is not known".
+        raise NotImplementedOcppError(f"unknown action {name!r}") from None
