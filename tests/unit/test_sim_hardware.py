@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sim_support import RecordingPowerStage, drain, station_settings
 
 from chargestack.hardware.events import (
     EvParameters,
@@ -26,6 +25,7 @@ from chargestack.hardware.sim import (
     UnknownConnectorError,
     UnknownModuleError,
 )
+from sim_support import RecordingPowerStage, drain, station_settings
 
 
 @pytest.fixture
@@ -189,7 +189,7 @@ def test_module_actions_validate_the_module_number(
         ("clear_module_fault", 5),
         ("fail_bus", True),
     ]
-    with pytest.raises(UnknownModuleError, match="modules 0..5"):
+    with pytest.raises(UnknownModuleError, match=r"modules 0\.\.5"):
         sim.inject_module_fault(6, "Dead")
     with pytest.raises(InvalidActionValueError, match="fault"):
         sim.inject_module_fault(0, "Melted")
