@@ -7,8 +7,11 @@
 
 use pyo3::prelude::*;
 
+mod smart_charging;
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    smart_charging::register(m)?;
     Ok(())
 }
