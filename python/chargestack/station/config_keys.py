@@ -84,7 +84,7 @@ class ConfigKey:
             )
         if not callable(self.default) and not _has_kind(self.default, self.kind):
             raise ConfigurationError(
-                f"configuration key {self.name}: default {self.default!r} is not a {self.kind.value}"
+                f"configuration key {self.name}: default {self.default!r} is not of kind {self.kind.value}"
             )
 
     def default_value(self, ctx: KeyContext) -> ConfigValue:
@@ -217,8 +217,11 @@ class ConfigRegistry:
     def add(self, key: ConfigKey) -> None:
         """Declare ``key``; ConfigurationError if a key of that name exists."""
         folded = key.name.casefold()
-        if folded in self._keys:
-            raise ConfigurationError(f"configuration key {key.name} is declared twice")
+        existing = self._keys.get(folded)
+        if existing is not None:
+            raise ConfigurationError(
+                f"configuration key {key.name} is declared twice (already as {existing.name})"
+            )
         self._keys[folded] = key
 
     def replace(self, key: ConfigKey) -> None:
