@@ -6,9 +6,12 @@ simulator asks of it; tests of the power itself use ``RustPowerStage``.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from chargestack.control import ControlApi
 from chargestack.hardware.events import EvParameters, HardwareEvent
 from chargestack.hardware.sim import ConnectorTelemetry, ModuleFault, SimHardware
 from chargestack.hardware.sim.power_port import EventSink
@@ -86,3 +89,44 @@ def drain(hardware: SimHardware) -> list[HardwareEvent]:
     while not hardware.events.empty():
         events.append(hardware.events.get_nowait())
     return events
+
+
+class FakeStation:
+    """A ``ControlTarget`` over a real ``SimHardware``: what the station would report."""
+
+    def __init__(self, hardware: SimHardware) -> None:
+        self._hardware = hardware
+        self.connected = True
+        self.fail_status: Exception | None = None
+
+    @property
+    def hardware(self) -> SimHardware:
+        return self._hardware
+
+    def status(self) -> dict[str, Any]:
+        if self.fail_status is not None:
+            raise self.fail_status
+        return {
+            "registration": "Accepted",
+            "connected": self.connected,
+            **self._hardware.describe(),
+        }
+
+    async def network_disconnect(self) -> None:
+        self.connected = False
+
+    async def network_connect(self) -> None:
+        self.connected = True
+
+    def power_snapshot(self) -> dict[str, Any]:
+        return self._hardware.power.snapshot()
+
+
+@asynccontextmanager
+async def serving(target: FakeStation) -> AsyncIterator[ControlApi]:
+    api = ControlApi(target, "127.0.0.1", 0)
+    await api.start()
+    try:
+        yield api
+    finally:
+        await api.stop()
