@@ -1,0 +1,14 @@
+//! The DC power stage of chargestack: CAN bus, module drivers, a simulated power cabinet and
+//! the real-time control loop that shares rectifier modules between connectors.
+//!
+//! Layout: [`can`] (frames, the [`can::CanBus`] trait, SocketCAN, a timed virtual bus, candump
+//! logging), [`driver`] (vendor codecs behind [`driver::ModuleDriver`]; how to add a vendor is
+//! described there), [`sim`] (module and EV models), [`control`] (limits, allocation, the tick,
+//! the loop thread and its telemetry). Nothing here knows about Python.
+
+pub mod can;
+pub mod clock;
+pub mod driver;
+mod error;
+
+pub use error::{PowerError, Result};
