@@ -1,0 +1,309 @@
+"""The ``chargestack`` command line.
+
+Exit codes (also in ``--help``): 0 ok; 1 runtime error (including a request the station
+refused in its present state); 2 usage or configuration error (including a request the
+control API rejected as invalid); 3 control API unreachable.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from chargestack import __version__
+from chargestack.control.client import (
+    ControlApiRefusedError,
+    ControlApiUnreachableError,
+    ControlClient,
+)
+from chargestack.exceptions import ConfigurationError
+
+EXIT_OK = 0
+EXIT_RUNTIME = 1
+EXIT_USAGE = 2
+EXIT_UNREACHABLE = 3
+
+_EXIT_CODES_HELP = (
+    "\b\nExit codes:\n"
+    "  0  ok\n"
+    "  1  runtime error (or the station refused the action in its present state)\n"
+    "  2  usage or configuration error (or the control API rejected the request)\n"
+    "  3  control API unreachable"
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def configure_logging(level: str, json_logs: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if json_logs:
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+@click.group(epilog=_EXIT_CODES_HELP)
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    default="INFO",
+    show_default=True,
+    envvar="CHARGESTACK_LOG_LEVEL",
+)
+@click.option("--json-logs", is_flag=True, help="One JSON object per log line.")
+def main(log_level: str, json_logs: bool) -> None:
+    """chargestack: an OCPP 1.6J charge point for DC fast chargers."""
+    configure_logging(log_level.upper(), json_logs)
+
+
+@main.command()
+def version() -> None:
+    """Print the version of chargestack and of its Rust core."""
+    from chargestack import _core
+
+    click.echo(f"chargestack {__version__} (core {_core.__version__})")
+
+
+# -- the control API ---------------------------------------------------------------------
+
+
+def _api_option(func: F) -> F:
+    return click.option(
+        "--api",
+        "api_url",
+        envvar="CHARGESTACK_API",
+        metavar="URL",
+        help="Control API address, e.g. http://127.0.0.1:8180 (default: $CHARGESTACK_API).",
+    )(func)
+
+
+def _client(api_url: str | None) -> ControlClient:
+    if not api_url:
+        raise click.UsageError("no control API address: pass --api or set CHARGESTACK_API")
+    if not api_url.startswith(("http://", "https://")):
+        raise click.UsageError(f"--api must be an http:// URL, found {api_url!r}")
+    return ControlClient(api_url)
+
+
+def _call(api_url: str | None, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """One request; maps the outcome to the documented exit codes."""
+    client = _client(api_url)
+    try:
+        if method == "GET":
+            return client.get(path)
+        if method == "DELETE":
+            return client.delete(path)
+        return client.post(path, body)
+    except ControlApiUnreachableError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_UNREACHABLE)
+    except ControlApiRefusedError as exc:
+        click.echo(f"error: {exc}", err=True)
+        # 409: valid but not now (e.g. plug-in twice); 5xx: the station failed.
+        sys.exit(EXIT_RUNTIME if exc.status == 409 or exc.status >= 500 else EXIT_USAGE)
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=True))
+
+
+@main.command(epilog=_EXIT_CODES_HELP)
+@_api_option
+def status(api_url: str | None) -> None:
+    """Registration, connection and connector states of a running station."""
+    _echo_json(_call(api_url, "GET", "/status"))
+
+
+@main.command(epilog=_EXIT_CODES_HELP)
+@_api_option
+def power(api_url: str | None) -> None:
+    """Power modules, their allocation, bus load and loop timing."""
+    _echo_json(_call(api_url, "GET", "/power"))
+
+
+@main.group(epilog=_EXIT_CODES_HELP)
+def sim() -> None:
+    """Manual actions on the simulated hardware (the OCTT test plan's manual steps)."""
+
+
+@sim.command("plug-in", epilog=_EXIT_CODES_HELP)
+@click.argument("connector", type=int)
+@click.option("--battery-wh", type=float, help="EV battery capacity in Wh.")
+@click.option("--soc", type=float, help="EV state of charge on arrival, percent.")
+@click.option("--max-current-a", type=float, help="Most current the EV will draw, A.")
+@_api_option
+def sim_plug_in(
+    connector: int,
+    battery_wh: float | None,
+    soc: float | None,
+    max_current_a: float | None,
+    api_url: str | None,
+) -> None:
+    """Plug an EV into CONNECTOR."""
+    body = {"batteryWh": battery_wh, "soc": soc, "maxCurrentA": max_current_a}
+    _call(api_url, "POST", f"/connectors/{connector}/plug-in", _present(body))
+    click.echo(f"connector {connector}: EV plugged in")
+
+
+@sim.command("plug-out", epilog=_EXIT_CODES_HELP)
+@click.argument("connector", type=int)
+@_api_option
+def sim_plug_out(connector: int, api_url: str | None) -> None:
+    """Unplug the EV from CONNECTOR."""
+    _call(api_url, "POST", f"/connectors/{connector}/plug-out")
+    click.echo(f"connector {connector}: EV unplugged")
+
+
+@sim.command("rfid", epilog=_EXIT_CODES_HELP)
+@click.argument("id_tag")
+@_api_option
+def sim_rfid(id_tag: str, api_url: str | None) -> None:
+    """Present ID_TAG to the RFID reader (one reader serves every connector)."""
+    _call(api_url, "POST", "/rfid", {"idTag": id_tag})
+    click.echo(f"id tag {id_tag} presented")
+
+
+@sim.command("ev-pause", epilog=_EXIT_CODES_HELP)
+@click.argument("connector", type=int)
+@_api_option
+def sim_ev_pause(connector: int, api_url: str | None) -> None:
+    """The EV on CONNECTOR stops drawing current (SuspendedEV)."""
+    _call(api_url, "POST", f"/connectors/{connector}/ev/pause")
+    click.echo(f"connector {connector}: EV paused")
+
+
+@sim.command("ev-resume", epilog=_EXIT_CODES_HELP)
+@click.argument("connector", type=int)
+@_api_option
+def sim_ev_resume(connector: int, api_url: str | None) -> None:
+    """The EV on CONNECTOR draws current again."""
+    _call(api_url, "POST", f"/connectors/{connector}/ev/resume")
+    click.echo(f"connector {connector}: EV resumed")
+
+
+@sim.command("fault", epilog=_EXIT_CODES_HELP)
+@click.argument("connector", type=int)
+@click.argument("error_code")
+@click.option("--info", help="Free text sent as StatusNotification.info (at most 50 characters).")
+@click.option("--vendor-error-code", help="Sent as StatusNotification.vendorErrorCode.")
+@_api_option
+def sim_fault(
+    connector: int,
+    error_code: str,
+    info: str | None,
+    vendor_error_code: str | None,
+    api_url: str | None,
+) -> None:
+    """Raise fault ERROR_CODE (an OCPP ChargePointErrorCode) on CONNECTOR; 0 is the whole
+    charge point."""
+    body = {"errorCode": error_code, "info": info, "vendorErrorCode": vendor_error_code}
+    _call(api_url, "POST", f"/connectors/{connector}/faults", _present(body))
+    click.echo(f"connector {connector}: fault {error_code} raised")
+
+
+@sim.command("clear-fault", epilog=_EXIT_CODES_HELP)
+@click.argument("connector", type=int)
+@_api_option
+def sim_clear_fault(connector: int, api_url: str | None) -> None:
+    """Clear the fault of CONNECTOR (0 is the whole charge point)."""
+    _call(api_url, "DELETE", f"/connectors/{connector}/faults")
+    click.echo(f"connector {connector}: fault cleared")
+
+
+@sim.command("lock-failure", epilog=_EXIT_CODES_HELP)
+@click.argument("connector", type=int)
+@_api_option
+def sim_lock_failure(connector: int, api_url: str | None) -> None:
+    """Make the next lock or unlock of CONNECTOR fail."""
+    _call(api_url, "POST", f"/connectors/{connector}/lock-failure")
+    click.echo(f"connector {connector}: next lock or unlock will fail")
+
+
+@sim.command("network", epilog=_EXIT_CODES_HELP)
+@click.argument("action", type=click.Choice(["disconnect", "connect"]))
+@_api_option
+def sim_network(action: str, api_url: str | None) -> None:
+    """Cut the connection to the central system while powered, or restore it."""
+    _call(api_url, "POST", f"/network/{action}")
+    click.echo(f"network {action}ed")
+
+
+@sim.command("module-fault", epilog=_EXIT_CODES_HELP)
+@click.argument("module", type=int)
+@click.argument("kind", type=click.Choice(["OverTemperature", "OutputShort", "CommLoss", "Dead"]))
+@_api_option
+def sim_module_fault(module: int, kind: str, api_url: str | None) -> None:
+    """Give power MODULE a fault of KIND."""
+    _call(api_url, "POST", f"/power/modules/{module}/faults", {"fault": kind})
+    click.echo(f"power module {module}: {kind}")
+
+
+@sim.command("clear-module-fault", epilog=_EXIT_CODES_HELP)
+@click.argument("module", type=int)
+@_api_option
+def sim_clear_module_fault(module: int, api_url: str | None) -> None:
+    """Clear the fault of power MODULE."""
+    _call(api_url, "DELETE", f"/power/modules/{module}/faults")
+    click.echo(f"power module {module}: fault cleared")
+
+
+@sim.command("bus-fail", epilog=_EXIT_CODES_HELP)
+@click.argument("state", type=click.Choice(["on", "off"]))
+@_api_option
+def sim_bus_fail(state: str, api_url: str | None) -> None:
+    """Silence the power modules' CAN bus (on) or let it answer again (off)."""
+    _call(api_url, "POST" if state == "on" else "DELETE", "/power/bus/fail")
+    click.echo(f"CAN bus failure {state}")
+
+
+def _present(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if v is not None}
+
+
+# -- configuration -----------------------------------------------------------------------
+
+
+@main.group()
+def config() -> None:
+    """Station file tools."""
+
+
+@config.command("check", epilog=_EXIT_CODES_HELP)
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+def config_check(file: Path) -> None:
+    """Validate a station FILE and print the effective configuration as JSON."""
+    from chargestack.station.settings import load_station_file
+
+    try:
+        settings = load_station_file(file)
+    except ConfigurationError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(settings.model_dump_json(indent=2))
+
+
+# -- added by the station lead -----------------------------------------------------------
+# `run --config FILE` (the station process), `demo` and `db inspect` are registered on
+# `main` here by the owner of station/station.py; `config` above takes further subcommands.
