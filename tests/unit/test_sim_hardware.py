@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from chargestack import _core
 from chargestack.hardware.events import (
+    EvFull,
     EvParameters,
     EvResumed,
     EvSuspended,
@@ -15,6 +21,12 @@ from chargestack.hardware.events import (
     IdTagPresented,
     PluggedIn,
     PluggedOut,
+    PowerStageFault,
+)
+from chargestack.hardware.power_bridge import (
+    event_from_stage,
+    stage_config,
+    telemetry_from_snapshot,
 )
 from chargestack.hardware.sim import (
     ConnectorStateError,
@@ -218,3 +230,129 @@ async def test_start_hands_the_event_queue_to_the_power_stage(
     assert await sim.events.get() == EvSuspended(2)
     await sim.stop()
     assert power.calls == [("start",), ("stop",)]
+
+
+# -- the bridge to the Rust power stage ---------------------------------------------------
+
+
+def test_stage_config_comes_from_the_station_file(tmp_path: Path) -> None:
+    settings = station_settings(
+        tmp_path,
+        power={"modules": {"count": 3, "matrix": [[1], [1, 2], [2]]}, "loop_period_ms": 10},
+    )
+    config = stage_config(settings)
+    assert config["modules"]["count"] == 3
+    assert config["matrix"] == [[1], [1, 2], [2]]
+    assert [c["id"] for c in config["connectors"]] == [1, 2]
+    assert config["loop_period_ms"] == 10
+    assert config["simulated"] is True
+
+
+def test_empty_matrix_lets_every_module_serve_every_connector(tmp_path: Path) -> None:
+    config = stage_config(station_settings(tmp_path, power={"modules": {"count": 2}}))
+    assert config["matrix"] == [[1, 2], [1, 2]]
+
+
+@pytest.mark.parametrize(
+    ("raw", "event"),
+    [
+        (
+            {"kind": "fault", "connector": 2, "error_code": "PowerSwitchFailure", "info": "bus"},
+            PowerStageFault(2, "PowerSwitchFailure", "bus"),
+        ),
+        ({"kind": "ev_full", "connector": 1}, EvFull(1)),
+        ({"kind": "ev_suspended", "connector": 1}, EvSuspended(1)),
+        ({"kind": "module_state", "module": 3}, None),
+        ({"kind": "fault", "connector": "1"}, None),
+    ],
+)
+def test_stage_events_become_station_events(raw: dict[str, Any], event: object) -> None:
+    assert event_from_stage(raw) == event
+
+
+def test_telemetry_is_read_from_the_snapshot() -> None:
+    snap = {
+        "connectors": [
+            {"id": 1, "voltage_v": 400, "current_a": 50, "power_w": 20000, "energy_wh": 12.5},
+            {"id": 2, "voltage_v": 0, "soc": 81.5, "temperature_c": 30},
+        ]
+    }
+    first = telemetry_from_snapshot(snap, 1)
+    assert (first.voltage_v, first.current_a, first.energy_wh, first.soc_percent) == (
+        400.0,
+        50.0,
+        12.5,
+        None,
+    )
+    assert telemetry_from_snapshot(snap, 2).soc_percent == 81.5
+    with pytest.raises(LookupError):
+        telemetry_from_snapshot(snap, 3)
+
+
+_RUST_STAGE = pytest.mark.skipif(
+    not hasattr(_core, "PowerStage"),
+    reason="chargestack._core.PowerStage (rust/chargestack-py/src/power.rs) has not landed yet",
+)
+
+
+async def _next_event(sim: SimHardware, kind: type[Any], timeout_s: float = 5.0) -> Any:
+    async with asyncio.timeout(timeout_s):
+        while True:
+            event = await sim.events.get()
+            if isinstance(event, kind):
+                return event
+
+
+async def _until(predicate: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    """Telemetry has no event of its own; the loop's period is the natural poll interval."""
+    async with asyncio.timeout(timeout_s):
+        while not predicate():  # noqa: ASYNC110 (telemetry is sampled, not signalled)
+            await asyncio.sleep(0.01)
+
+
+@_RUST_STAGE
+async def test_rust_stage_delivers_energy_to_a_plugged_ev(tmp_path: Path) -> None:
+    sim = SimHardware(station_settings(tmp_path, power={"loop_period_ms": 10}))
+    await sim.start()
+    try:
+        sim.plug_in(1, EvParameters(battery_wh=50_000, soc=50, max_current_a=100))
+        sim.power.enable(1, True)
+        await _until(lambda: sim.meter.read(1).current_a > 1.0)
+        assert sim.meter.read(2).current_a == 0.0
+        sim.power.set_limit(1, 10_000)
+        await _until(lambda: sim.meter.read(1).power_w <= 10_000 * 0.95 + 1)
+        assert sim.meter.read(1).energy_wh > 0
+    finally:
+        await sim.stop()
+
+
+@_RUST_STAGE
+async def test_silent_bus_stops_the_stage_and_reports_a_fault(tmp_path: Path) -> None:
+    sim = SimHardware(station_settings(tmp_path, power={"loop_period_ms": 10}))
+    await sim.start()
+    try:
+        sim.plug_in(1)
+        sim.power.enable(1, True)
+        await _until(lambda: sim.meter.read(1).current_a > 1.0)
+        sim.fail_bus(True)
+        fault = await _next_event(sim, PowerStageFault)
+        assert fault.connector_id == 1
+        await _until(lambda: sim.meter.read(1).current_offered_a == 0.0)
+    finally:
+        await sim.stop()
+
+
+@_RUST_STAGE
+async def test_a_stalled_event_loop_trips_the_watchdog(tmp_path: Path) -> None:
+    sim = SimHardware(station_settings(tmp_path, power={"loop_period_ms": 10, "watchdog_ms": 100}))
+    await sim.start()
+    try:
+        sim.plug_in(1)
+        sim.power.enable(1, True)
+        await _until(lambda: sim.meter.read(1).current_a > 1.0)
+        # Block the event loop itself: the watchdog task cannot run, the Rust loop must stop.
+        time.sleep(0.5)  # noqa: ASYNC251 (the stall under test)
+        fault = await _next_event(sim, PowerStageFault)
+        assert fault.connector_id == 1
+    finally:
+        await sim.stop()

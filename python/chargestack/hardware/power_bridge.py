@@ -1,0 +1,259 @@
+"""``RustPowerStage``: the station's ``PowerControl`` on top of the Rust control loop.
+
+The loop runs on its own Rust thread and never calls into Python. Python reaches it in three
+ways: commands (plain method calls, they only enqueue), an event pump (one dedicated thread
+blocked in ``next_event`` with the GIL released, handing events to the asyncio loop), and the
+watchdog, fed from an asyncio task so that a stalled event loop stops the power (issue 6,
+"a stalled supervisor ramps to zero and opens the contactors").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+from typing import Any, Protocol
+
+from chargestack import _core
+from chargestack.hardware.events import (
+    EvFull,
+    EvParameters,
+    EvSuspended,
+    HardwareEvent,
+    PowerStageFault,
+)
+from chargestack.hardware.sim.power_port import ConnectorTelemetry, EventSink, ModuleFault
+from chargestack.station.settings import StationSettings
+
+log = logging.getLogger(__name__)
+
+# A simulated EV that brings no parameters: a mid-size battery at a typical arrival SoC.
+DEFAULT_BATTERY_WH = 75_000.0
+DEFAULT_SOC = 20.0
+# How long the pump thread blocks per call; bounds how long stop() waits for it.
+_EVENT_WAIT_MS = 100
+# Feed several times per watchdog period so one slow tick of the event loop is not a stall.
+_FEEDS_PER_WATCHDOG = 4
+
+
+class _PowerStageApi(Protocol):
+    """``_core.PowerStage`` as documented for issue 6; the stub in ``_core.pyi`` supersedes
+    this once the binding lands (then ``_new_stage`` needs no ignore)."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def set_limit(self, connector: int, limit_w: float | None, limit_a: float | None) -> None: ...
+    def ev_plug_in(
+        self, connector: int, battery_wh: float, soc: float, max_current_a: float
+    ) -> None: ...
+    def ev_plug_out(self, connector: int) -> None: ...
+    def ev_pause(self, connector: int) -> None: ...
+    def ev_resume(self, connector: int) -> None: ...
+    def enable(self, connector: int, on: bool) -> None: ...
+    def feed_watchdog(self) -> None: ...
+    def inject_module_fault(self, n: int, kind: str) -> None: ...
+    def clear_module_fault(self, n: int) -> None: ...
+    def fail_bus(self, on: bool) -> None: ...
+    def snapshot(self) -> dict[str, Any]: ...
+    def next_event(self, timeout_ms: int) -> dict[str, Any] | None: ...
+    def loop_stats(self) -> dict[str, Any]: ...
+
+
+def _new_stage(config: dict[str, Any]) -> _PowerStageApi:
+    stage: _PowerStageApi = _core.PowerStage(config)  # type: ignore[attr-defined]
+    return stage
+
+
+def stage_config(settings: StationSettings) -> dict[str, Any]:
+    """The ``_core.PowerStage`` configuration for a station file."""
+    power = settings.power
+    modules = power.modules
+    connector_ids = [c.id for c in settings.connectors]
+    # An empty matrix in the station file means every module can serve every connector.
+    matrix = modules.matrix or [list(connector_ids) for _ in range(modules.count)]
+    return {
+        "modules": {
+            "count": modules.count,
+            "max_power_w": modules.max_power_w,
+            "max_current_a": modules.max_current_a,
+            "min_voltage_v": modules.min_voltage_v,
+            "max_voltage_v": modules.max_voltage_v,
+        },
+        "connectors": [
+            {
+                "id": c.id,
+                "max_current_a": c.max_current_a,
+                "max_power_w": c.max_power_w,
+                "min_voltage_v": c.min_voltage_v,
+                "max_voltage_v": c.max_voltage_v,
+            }
+            for c in settings.connectors
+        ],
+        "matrix": matrix,
+        "loop_period_ms": power.loop_period_ms,
+        "ramp_a_per_s": power.ramp_a_per_s,
+        "watchdog_ms": power.watchdog_ms,
+        "silent_bus_ticks": power.silent_bus_ticks,
+        "simulated": True,
+    }
+
+
+class RustPowerStage:
+    """Implements ``PowerControl`` and the simulator's ``SimPowerStage`` on ``_core.PowerStage``."""
+
+    def __init__(self, settings: StationSettings) -> None:
+        self._settings = settings
+        self._stage = _new_stage(stage_config(settings))
+        self._efficiency = settings.grid.efficiency
+        self._watchdog_period_s = settings.power.watchdog_ms / 1000 / _FEEDS_PER_WATCHDOG
+        self._sink: EventSink | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pump: asyncio.Future[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self, sink: EventSink) -> None:
+        self._sink = sink
+        self._loop = asyncio.get_running_loop()
+        self._stopping = False
+        self._stage.start()
+        self._stage.feed_watchdog()
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="power-events"
+        )
+        self._pump = self._loop.run_in_executor(self._executor, self._pump_events)
+        self._watchdog = asyncio.create_task(self._feed_watchdog(), name="power-watchdog")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
+            self._watchdog = None
+        self._stage.stop()
+        if self._pump is not None:
+            await self._pump
+            self._pump = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    # -- PowerControl -------------------------------------------------------------------
+
+    def set_limit(self, connector_id: int, limit_w: float | None) -> None:
+        # The smart-charging limit is what the station draws from the grid; the stage
+        # regulates DC output, so the conversion losses come off first.
+        dc_w = None if limit_w is None else max(0.0, limit_w) * self._efficiency
+        self._stage.set_limit(connector_id, dc_w, None)
+
+    def enable(self, connector_id: int, on: bool) -> None:
+        self._stage.enable(connector_id, on)
+
+    def feed_watchdog(self) -> None:
+        self._stage.feed_watchdog()
+
+    # -- the simulator's EV and cabinet -------------------------------------------------
+
+    def ev_plug_in(self, connector_id: int, ev: EvParameters) -> None:
+        connector = self._settings.connector(connector_id)
+        self._stage.ev_plug_in(
+            connector_id,
+            ev.battery_wh if ev.battery_wh is not None else DEFAULT_BATTERY_WH,
+            ev.soc if ev.soc is not None else DEFAULT_SOC,
+            ev.max_current_a if ev.max_current_a is not None else connector.max_current_a,
+        )
+
+    def ev_plug_out(self, connector_id: int) -> None:
+        self._stage.ev_plug_out(connector_id)
+
+    def ev_pause(self, connector_id: int) -> None:
+        self._stage.ev_pause(connector_id)
+
+    def ev_resume(self, connector_id: int) -> None:
+        self._stage.ev_resume(connector_id)
+
+    def inject_module_fault(self, module: int, fault: ModuleFault) -> None:
+        self._stage.inject_module_fault(module, fault.value)
+
+    def clear_module_fault(self, module: int) -> None:
+        self._stage.clear_module_fault(module)
+
+    def fail_bus(self, on: bool) -> None:
+        self._stage.fail_bus(on)
+
+    def snapshot(self) -> dict[str, Any]:
+        snap = dict(self._stage.snapshot())
+        snap["loop"] = self._stage.loop_stats()
+        return snap
+
+    def telemetry(self, connector_id: int) -> ConnectorTelemetry:
+        return telemetry_from_snapshot(self._stage.snapshot(), connector_id)
+
+    # -- threads and tasks --------------------------------------------------------------
+
+    def _pump_events(self) -> None:
+        """Runs on the pump thread: the only place that waits on the Rust channel."""
+        assert self._loop is not None
+        while not self._stopping:
+            raw = self._stage.next_event(_EVENT_WAIT_MS)
+            if raw is None:
+                continue
+            event = event_from_stage(raw)
+            if event is None:
+                log.info("power stage event not forwarded to the station: %s", raw)
+                continue
+            self._loop.call_soon_threadsafe(self._deliver, event)
+
+    def _deliver(self, event: HardwareEvent) -> None:
+        if self._sink is not None:
+            self._sink(event)
+
+    async def _feed_watchdog(self) -> None:
+        while True:
+            self._stage.feed_watchdog()
+            await asyncio.sleep(self._watchdog_period_s)
+
+
+def event_from_stage(raw: dict[str, Any]) -> HardwareEvent | None:
+    """The station's event for a power-stage event dict, or None when it has none."""
+    kind = raw.get("kind")
+    connector = raw.get("connector")
+    if not isinstance(connector, int):
+        return None
+    if kind == "fault":
+        return PowerStageFault(
+            connector,
+            str(raw.get("error_code", "InternalError")),
+            str(raw.get("info", "power stage fault")),
+        )
+    if kind == "ev_full":
+        return EvFull(connector)
+    if kind == "ev_suspended":
+        return EvSuspended(connector)
+    return None
+
+
+def telemetry_from_snapshot(snap: dict[str, Any], connector_id: int) -> ConnectorTelemetry:
+    """One connector's telemetry out of a ``PowerStage.snapshot()`` dict."""
+    for c in snap.get("connectors", []):
+        if c.get("id") == connector_id:
+            return ConnectorTelemetry(
+                voltage_v=float(c.get("voltage_v", 0.0)),
+                current_a=float(c.get("current_a", 0.0)),
+                power_w=float(c.get("power_w", 0.0)),
+                energy_wh=float(c.get("energy_wh", 0.0)),
+                current_offered_a=float(c.get("current_offered_a", 0.0)),
+                power_offered_w=float(c.get("power_offered_w", 0.0)),
+                soc_percent=_optional_float(c.get("soc")),
+                temperature_c=_optional_float(c.get("temperature_c")),
+            )
+    raise LookupError(f"power stage snapshot has no connector {connector_id}")
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
