@@ -16,6 +16,7 @@ import logging
 from typing import Any, Protocol
 
 from chargestack import _core
+from chargestack.exceptions import PowerStageError
 from chargestack.hardware.events import (
     EvFull,
     EvParameters,
@@ -113,6 +114,7 @@ class RustPowerStage:
         self._pump: asyncio.Future[None] | None = None
         self._watchdog: asyncio.Task[None] | None = None
         self._stopping = False
+        self._running = False
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -121,6 +123,7 @@ class RustPowerStage:
         self._loop = asyncio.get_running_loop()
         self._stopping = False
         self._stage.start()
+        self._running = True
         self._stage.feed_watchdog()
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="power-events"
@@ -129,6 +132,9 @@ class RustPowerStage:
         self._watchdog = asyncio.create_task(self._feed_watchdog(), name="power-watchdog")
 
     async def stop(self) -> None:
+        if not self._running:
+            return
+        self._running = False
         self._stopping = True
         if self._watchdog is not None:
             self._watchdog.cancel()
@@ -200,7 +206,12 @@ class RustPowerStage:
         """Runs on the pump thread: the only place that waits on the Rust channel."""
         assert self._loop is not None
         while not self._stopping:
-            raw = self._stage.next_event(_EVENT_WAIT_MS)
+            try:
+                raw = self._stage.next_event(_EVENT_WAIT_MS)
+            except PowerStageError:
+                if not self._stopping:
+                    log.exception("power stage event channel failed")
+                return
             if raw is None:
                 continue
             event = event_from_stage(raw)
