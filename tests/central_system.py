@@ -78,6 +78,7 @@ def _default_response(cs: CentralSystem, action: str, payload: Payload) -> Paylo
     if action == "StartTransaction":
         tx_id = d.next_transaction_id
         d.next_transaction_id += 1
+        cs.transaction_ids[id(payload)] = tx_id
         return {
             "transactionId": tx_id,
             "idTagInfo": d.id_tags.get(payload["idTag"], {"status": "Accepted"}),
@@ -121,8 +122,10 @@ class _CpHandler(ChargePoint):  # type: ignore[misc]
             result = responder(payload)
             if asyncio.iscoroutine(result):
                 result = await result
-            return result  # type: ignore[return-value]
-        return _default_response(self.cs, action, payload)
+        else:
+            result = _default_response(self.cs, action, payload)
+        asyncio.get_running_loop().create_task(self.cs._notify())
+        return result  # type: ignore[return-value]
 
 
 def _make_handler(action: str) -> Any:
@@ -160,6 +163,7 @@ class CentralSystem:
         self.connections: dict[str, _CpHandler] = {}
         self.connect_count: dict[str, int] = {}
         self.rejected_auth = 0
+        self.transaction_ids: dict[int, int] = {}  # id(StartTransaction payload) -> transactionId
         self._changed = asyncio.Condition()
         self._server: Server | None = None
         self._serve_tasks: set[asyncio.Task[None]] = set()
@@ -197,6 +201,7 @@ class CentralSystem:
         if expected is not None and header == "Basic " + base64.b64encode(cp_id.encode() + b":" + expected).decode():
             return None
         self.rejected_auth += 1
+        asyncio.get_running_loop().create_task(self._notify())
         return connection.respond(401, "Unauthorized\n")
 
     async def _on_connection(self, connection: ServerConnection) -> None:
@@ -266,6 +271,11 @@ class CentralSystem:
         found = find()
         assert found is not None
         return found
+
+    async def wait_for_transaction_id(self, start: Received, timeout: float = 10.0) -> int:
+        """The transactionId this central system gave the StartTransaction ``start``."""
+        await self.wait_until(lambda: id(start.payload) in self.transaction_ids, timeout)
+        return self.transaction_ids[id(start.payload)]
 
     def mark(self) -> int:
         """An index for ``wait_for(since=...)``: only messages after this point."""

@@ -19,10 +19,13 @@ from types import TracebackType
 from typing import Any, Self
 
 from chargestack.exceptions import StoreError
+from chargestack.store.auth_cache import AuthCache
 from chargestack.store.availability import Availability
 from chargestack.store.config_values import ConfigValues
+from chargestack.store.journal import Journal, MeterRegisters
 from chargestack.store.meta import Meta
 from chargestack.store.migration_files import Migration, load_migrations
+from chargestack.store.outbox import Outbox
 
 #: ``PRAGMA application_id`` of every chargestack database: "CHST" in ASCII.
 APPLICATION_ID = 0x43485354
@@ -45,6 +48,10 @@ class Store:
         self.config = ConfigValues(self)
         self.availability = Availability(self)
         self.meta = Meta(self)
+        self.outbox = Outbox(self)
+        self.journal = Journal(self)
+        self.meter_registers = MeterRegisters(self)
+        self.auth_cache = AuthCache(self)
 
     @classmethod
     def open(

@@ -1,0 +1,22 @@
+"""OCPP 1.6 feature profiles: each registers its handlers on the station's router.
+
+A profile the station file does not offer registers nothing, so its actions are answered
+NotSupported (OCPP-J 1.6 section 4.2.3: recognised but not supported).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chargestack.station.station import Station
+
+
+def install_profiles(station: Station) -> list[Any]:
+    """Create every service of the offered profiles, register their handlers, return them."""
+    from chargestack.profiles.core import core_services
+
+    services: list[Any] = list(core_services(station))
+    for service in services:
+        station.router.register_object(service)
+    return services

@@ -1,0 +1,122 @@
+"""Authorization (OCPP 1.6 section 3.5): local list, cache, central system, offline rules.
+
+Order of lookup: the local authorization list (takes precedence over the cache), then the
+cache; with LocalPreAuthorize a locally valid tag starts at once without Authorize (TC_007).
+Offline, LocalAuthorizeOffline allows locally valid tags and AllowOfflineTxForUnknownId
+allows unknown ones. Every IdTagInfo received updates the cache.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from chargestack.exceptions import ChargestackError
+from chargestack.ocpp import messages as m
+from chargestack.ocpp.router import on
+from chargestack.station.clock import to_ms
+from chargestack.store.auth_cache import AuthEntry
+
+if TYPE_CHECKING:
+    from chargestack.station.station import Station
+
+log = logging.getLogger("chargestack.authorization")
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    accepted: bool
+    status: str
+    parent_id_tag: str | None
+    source: str  # "list", "cache", "central", "offline"
+
+
+class LocalListLookup(Protocol):
+    """What the Local Authorization List profile offers to authorization."""
+
+    def lookup(self, id_tag: str) -> AuthEntry | None: ...
+
+    def enabled(self) -> bool: ...
+
+
+class AuthorizationService:
+    def __init__(self, station: Station) -> None:
+        self.station = station
+        self.local_list: LocalListLookup | None = None
+        station.authorization = self  # type: ignore[attr-defined]
+
+    def _cfg_bool(self, key: str, default: bool = False) -> bool:
+        config = self.station.config
+        return config.get_bool(key) if config.has(key) else default
+
+    def local_entry(self, id_tag: str) -> tuple[AuthEntry | None, str]:
+        """The list entry (preferred) or the cache entry, with expiry applied."""
+        now = self.station.clock.now_ms()
+        if self.local_list is not None and self.local_list.enabled():
+            entry = self.local_list.lookup(id_tag)
+            if entry is not None:
+                return _expired(entry, now), "list"
+        if self._cfg_bool("AuthorizationCacheEnabled"):
+            entry = self.station.store.auth_cache.get(id_tag, now)
+            if entry is not None:
+                return _expired(entry, now), "cache"
+        return None, ""
+
+    async def authorize(self, id_tag: str) -> AuthResult:
+        entry, source = self.local_entry(id_tag)
+        online = self.station.registration.accepted
+        if online:
+            if self._cfg_bool("LocalPreAuthorize") and entry is not None and entry.status == "Accepted":
+                return AuthResult(True, "Accepted", entry.parent_id_tag, source)
+            try:
+                response = await self.station.send(m.AuthorizeRequest(id_tag=id_tag))
+            except ChargestackError as exc:
+                log.info("Authorize not answered (%s); applying offline rules", exc)
+            else:
+                assert isinstance(response, m.AuthorizeResponse)
+                info = response.id_tag_info
+                self.remember(id_tag, info)
+                status = info.status.value
+                return AuthResult(status == "Accepted", status, info.parent_id_tag, "central")
+        return self._offline(id_tag, entry, source)
+
+    def _offline(self, id_tag: str, entry: AuthEntry | None, source: str) -> AuthResult:
+        if entry is not None:
+            if self._cfg_bool("LocalAuthorizeOffline") and entry.status == "Accepted":
+                return AuthResult(True, "Accepted", entry.parent_id_tag, source)
+            return AuthResult(False, entry.status, entry.parent_id_tag, source)
+        if self._cfg_bool("AllowOfflineTxForUnknownId"):
+            return AuthResult(True, "Accepted", None, "offline")
+        return AuthResult(False, "Invalid", None, "offline")
+
+    def remember(self, id_tag: str, info: m.IdTagInfo) -> None:
+        """Update the cache from any IdTagInfo (Authorize, Start- and StopTransaction)."""
+        if not self._cfg_bool("AuthorizationCacheEnabled"):
+            return
+        expiry = to_ms(info.expiry_date) if info.expiry_date is not None else None
+        self.station.store.auth_cache.put(
+            AuthEntry(id_tag, info.status.value, expiry, info.parent_id_tag), self.station.clock.now_ms()
+        )
+
+    async def parent_of(self, id_tag: str) -> str | None:
+        """The parentIdTag of a tag: local list/cache first, else ask the central system."""
+        entry, _ = self.local_entry(id_tag)
+        if entry is not None and entry.parent_id_tag is not None:
+            return entry.parent_id_tag
+        result = await self.authorize(id_tag)
+        return result.parent_id_tag if result.accepted else None
+
+    @on("ClearCache")
+    async def clear_cache(self, request: m.ClearCacheRequest) -> m.ClearCacheResponse:
+        # Errata 3.23: a charge point without a cache answers Rejected.
+        if not self.station.config.has("AuthorizationCacheEnabled"):
+            return m.ClearCacheResponse(status=m.ClearCacheStatus("Rejected"))
+        self.station.store.auth_cache.clear()
+        return m.ClearCacheResponse(status=m.ClearCacheStatus("Accepted"))
+
+
+def _expired(entry: AuthEntry, now_ms: int) -> AuthEntry:
+    if entry.expiry_ms is not None and entry.expiry_ms <= now_ms and entry.status == "Accepted":
+        return AuthEntry(entry.id_tag, "Expired", entry.expiry_ms, entry.parent_id_tag)
+    return entry

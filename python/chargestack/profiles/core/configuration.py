@@ -1,0 +1,34 @@
+"""GetConfiguration and ChangeConfiguration (OCPP 1.6 sections 5.8 and 5.3)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chargestack.ocpp import messages as m
+from chargestack.ocpp.router import on
+
+if TYPE_CHECKING:
+    from chargestack.station.station import Station
+
+
+class ConfigurationService:
+    def __init__(self, station: Station) -> None:
+        self.station = station
+
+    @on("GetConfiguration")
+    async def get_configuration(self, request: m.GetConfigurationRequest) -> m.GetConfigurationResponse:
+        entries, unknown = self.station.config.describe(list(request.key) if request.key else None)
+        return m.GetConfigurationResponse(
+            configuration_key=[
+                m.KeyValue(key=e["key"], readonly=e["readonly"], value=e.get("value")) for e in entries
+            ]
+            or None,
+            unknown_key=unknown or None,
+        )
+
+    @on("ChangeConfiguration")
+    async def change_configuration(
+        self, request: m.ChangeConfigurationRequest
+    ) -> m.ChangeConfigurationResponse:
+        result = self.station.config.set_from_ocpp(request.key, request.value)
+        return m.ChangeConfigurationResponse(status=m.ConfigurationStatus(result))

@@ -1,0 +1,34 @@
+"""Energy registers that survive restarts.
+
+A real DC meter keeps its register in hardware; the simulated one restarts at zero. The
+station therefore adds the persisted register to what the meter counted since start-up, so
+meterStart/meterStop stay monotonic across reboots and power loss (errata 3.9/3.78).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chargestack.station.station import Station
+
+
+class EnergyRegisters:
+    def __init__(self, station: Station) -> None:
+        self.station = station
+        self._base: dict[int, float] = {}
+        self._hw_at_start: dict[int, float] = {}
+
+    def start(self) -> None:
+        for cid in self.station.connectors:
+            self._base[cid] = self.station.store.meter_registers.get(cid)
+            self._hw_at_start[cid] = self.station.hardware.meter.read(cid).energy_wh
+
+    def register_wh(self, connector_id: int) -> float:
+        counted = self.station.hardware.meter.read(connector_id).energy_wh - self._hw_at_start[connector_id]
+        return self._base[connector_id] + max(0.0, counted)
+
+    def persist(self, connector_id: int) -> float:
+        value = self.register_wh(connector_id)
+        self.station.store.meter_registers.set(connector_id, value)
+        return value

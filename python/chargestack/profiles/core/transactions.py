@@ -1,0 +1,582 @@
+"""Charging sessions: from a tag or a remote start to StopTransaction, durable throughout.
+
+Every transaction is written to the journal before its StartTransaction is queued, and every
+transaction message goes through the durable queue, so a station killed at any moment
+closes each interrupted transaction exactly once on restart (reason PowerLoss, the last
+register it recorded) and the central system sees every start and stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from pydantic import BaseModel
+
+from chargestack.hardware import events as hw
+from chargestack.ocpp import messages as m
+from chargestack.ocpp.router import after, on
+from chargestack.profiles.core.meter_sampling import meter_value, sampled_values
+from chargestack.station.clock import from_ms
+from chargestack.store.outbox import QueuedCall
+
+if TYPE_CHECKING:
+    from chargestack.profiles.core.authorization import AuthorizationService
+    from chargestack.profiles.core.meter_registers import EnergyRegisters
+    from chargestack.station.durable_sender import DurableSender
+    from chargestack.station.station import Station, StopKind
+
+log = logging.getLogger("chargestack.transactions")
+
+
+@dataclass
+class ActiveTransaction:
+    ref: int
+    connector_id: int
+    id_tag: str
+    parent_id_tag: str | None
+    start_ms: int
+    meter_start_wh: int
+    reservation_id: int | None
+    transaction_id: int | None = None
+    # Errata 3.5/3.17: StartTransaction answered not Accepted and StopTransactionOnInvalidId
+    # false: the session stays, energy stops after MaxEnergyOnInvalidId.
+    deauthorized: bool = False
+
+
+@dataclass
+class Authorization:
+    """A tag (or a remote start) waiting for a plug: one reader serves every connector."""
+
+    id_tag: str
+    parent_id_tag: str | None
+    connector_id: int | None  # None: the reader's tag, for whichever connector is plugged
+    timeout: asyncio.TimerHandle | None = None
+
+
+class TransactionService:
+    def __init__(
+        self,
+        station: Station,
+        sender: DurableSender,
+        authorization: AuthorizationService,
+        registers: EnergyRegisters,
+    ) -> None:
+        self.station = station
+        self.sender = sender
+        self.auth = authorization
+        self.registers = registers
+        self.active: dict[int, ActiveTransaction] = {}
+        self.waiting: Authorization | None = None
+        self.remote_waiting: dict[int, Authorization] = {}
+        self._sampler: dict[int, asyncio.Task[None]] = {}
+        self.reservations: Any = None  # set by the Reservation profile when offered
+        station.transactions = self  # type: ignore[attr-defined]
+        sender.on_response("StartTransaction", self._start_answered)
+        sender.on_response("StopTransaction", self._stop_answered)
+
+    # -- start-up: recover what a power loss interrupted -----------------------------------
+
+    async def start(self) -> None:
+        self.registers.start()
+        for entry in self.station.store.journal.running():
+            # The station went down mid-transaction (kill -9, power cut): close it exactly
+            # once, with the last register it recorded.
+            log.warning("closing transaction ref %d interrupted by power loss", entry.ref)
+            self._close(
+                ActiveTransaction(
+                    entry.ref,
+                    entry.connector_id,
+                    entry.id_tag,
+                    entry.parent_id_tag,
+                    entry.start_ms,
+                    entry.meter_start_wh,
+                    entry.reservation_id,
+                    entry.transaction_id,
+                ),
+                "PowerLoss",
+                None,
+                meter_stop_wh=entry.last_meter_wh,
+                stop_ms=entry.last_meter_ms,
+            )
+        self.station.spawn(self.sender.run(), "durable-sender")
+        self.station.spawn(self._keep_registers(), "meter-registers")
+
+    async def before_stop(self, kind: StopKind) -> None:
+        from chargestack.station.station import StopKind as Kind
+
+        reason = {Kind.SOFT_RESET: "SoftReset", Kind.HARD_RESET: "HardReset"}.get(kind)
+        for cid in list(self.active):
+            if reason is not None:
+                await self.stop_on_connector(cid, reason)
+            else:
+                # A shutdown (SIGTERM) keeps the transaction open in the journal; the next
+                # start closes it with the register recorded here.
+                self._record_register(self.active[cid])
+        for task in self._sampler.values():
+            task.cancel()
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def active_on(self, connector_id: int) -> ActiveTransaction | None:
+        return self.active.get(connector_id)
+
+    def by_transaction_id(self, transaction_id: int) -> ActiveTransaction | None:
+        for tx in self.active.values():
+            if tx.transaction_id == transaction_id:
+                return tx
+        return None
+
+    def describe_connector(self, connector_id: int) -> dict[str, Any]:
+        tx = self.active.get(connector_id)
+        reading = self.station.hardware.meter.read(connector_id)
+        return {
+            "transactionId": tx.transaction_id if tx else None,
+            "idTag": tx.id_tag if tx else None,
+            "energyWh": round(self.registers.register_wh(connector_id), 1),
+            "powerW": round(reading.power_w, 1),
+            "soc": reading.soc_percent,
+        }
+
+    def describe_station(self) -> dict[str, Any]:
+        return {"queueDepth": self.sender.depth()}
+
+    # -- hardware events ---------------------------------------------------------------------
+
+    async def on_hardware_event(self, event: hw.HardwareEvent) -> None:
+        if isinstance(event, hw.PluggedIn):
+            await self._plugged_in(event.connector_id)
+        elif isinstance(event, hw.PluggedOut):
+            await self._plugged_out(event.connector_id)
+        elif isinstance(event, hw.IdTagPresented):
+            await self._tag_presented(event.id_tag)
+        elif isinstance(event, hw.EvSuspended):
+            self.station.connector(event.connector_id).facts.ev_suspended = True
+        elif isinstance(event, hw.EvResumed):
+            self.station.connector(event.connector_id).facts.ev_suspended = False
+        elif isinstance(event, hw.PowerStageFault):
+            if event.connector_id in self.active:
+                await self.stop_on_connector(event.connector_id, "Other")
+        elif isinstance(event, hw.FaultRaised):
+            targets = list(self.active) if event.connector_id == 0 else [event.connector_id]
+            for cid in targets:
+                if cid in self.active:
+                    await self.stop_on_connector(cid, "EmergencyStop" if event.connector_id == 0 else "Other")
+
+    def _usable(self, connector_id: int) -> bool:
+        c = self.station.connector(connector_id)
+        return (
+            c.facts.operative
+            and self.station.station_facts.operative
+            and not c.facts.faulted
+            and not self.station.station_facts.faulted
+            and connector_id not in self.active
+        )
+
+    async def _plugged_in(self, cid: int) -> None:
+        facts = self.station.connector(cid).facts
+        facts.plugged = True
+        if not self._usable(cid):
+            return
+        remote = self.remote_waiting.pop(cid, None)
+        if remote is not None:
+            _cancel(remote)
+            await self._start(cid, remote.id_tag, remote.parent_id_tag)
+        elif self.waiting is not None and self._reservation_allows(cid, self.waiting.id_tag, self.waiting.parent_id_tag):
+            auth, self.waiting = self.waiting, None
+            _cancel(auth)
+            self._clear_reader_preparing()
+            await self._start(cid, auth.id_tag, auth.parent_id_tag)
+
+    async def _plugged_out(self, cid: int) -> None:
+        connector = self.station.connector(cid)
+        connector.facts.plugged = False
+        connector.facts.finishing = False
+        tx = self.active.get(cid)
+        if tx is None:
+            return
+        config = self.station.config
+        stop = config.get_bool("StopTransactionOnEVSideDisconnect") if config.has("StopTransactionOnEVSideDisconnect") else True
+        if stop:
+            await self.stop_on_connector(cid, "EVDisconnected")
+        else:
+            # TC_005_3: the transaction continues, no energy flows until the EV is back.
+            connector.facts.ev_suspended = True
+            self.station.hardware.power.enable(cid, False)
+
+    async def _tag_presented(self, id_tag: str) -> None:
+        # A running transaction's own tag, or one with the same parent, stops it.
+        for cid, tx in list(self.active.items()):
+            if tx.id_tag == id_tag:
+                await self.stop_on_connector(cid, "Local", stop_id_tag=id_tag)
+                return
+        for cid, tx in list(self.active.items()):
+            # TC_068/TC_069: look a foreign tag up only when there is a parent to compare.
+            if tx.parent_id_tag is not None:
+                parent = await self.auth.parent_of(id_tag)
+                if parent is not None and parent == tx.parent_id_tag:
+                    await self.stop_on_connector(cid, "Local", stop_id_tag=id_tag)
+                    return
+        if self.waiting is not None and self.waiting.id_tag == id_tag:
+            # A second swipe of the same tag cancels the waiting authorization (TC_061).
+            _cancel(self.waiting)
+            self.waiting = None
+            self._clear_reader_preparing()
+            return
+        free = [cid for cid in self.station.connectors if self._usable(cid)]
+        if not free:
+            return
+        result = await self.auth.authorize(id_tag)
+        if not result.accepted:
+            log.info("tag %s not authorized (%s)", id_tag, result.status)
+            return
+        plugged = [
+            cid
+            for cid in free
+            if self.station.connector(cid).facts.plugged
+            and not self.station.connector(cid).facts.finishing
+            and cid not in self.remote_waiting
+            and self._reservation_allows(cid, id_tag, result.parent_id_tag)
+        ]
+        if plugged:
+            await self._start(plugged[0], id_tag, result.parent_id_tag)
+            return
+        if self.waiting is not None:
+            _cancel(self.waiting)
+        self.waiting = Authorization(id_tag, result.parent_id_tag, None)
+        self.waiting.timeout = self._connection_timeout(lambda: self._reader_timed_out())
+        for cid in free:
+            if self._reservation_allows(cid, id_tag, result.parent_id_tag):
+                self.station.connector(cid).facts.preparing = True
+
+    def _reservation_allows(self, cid: int, id_tag: str, parent: str | None) -> bool:
+        if self.reservations is None:
+            return True
+        allowed: bool = self.reservations.allows(cid, id_tag, parent)
+        return allowed
+
+    def _connection_timeout(self, callback: Any) -> asyncio.TimerHandle:
+        seconds = self.station.config.get_int("ConnectionTimeOut")
+        return asyncio.get_running_loop().call_later(max(0, seconds), callback)
+
+    def _reader_timed_out(self) -> None:
+        # TC_004_2: no plug-in followed the authorization; the connectors are Available again.
+        self.waiting = None
+        self._clear_reader_preparing()
+        self.station.refresh_all()
+
+    def _clear_reader_preparing(self) -> None:
+        for cid, connector in self.station.connectors.items():
+            if cid not in self.remote_waiting and cid not in self.active:
+                connector.facts.preparing = False
+
+    # -- remote start / stop -----------------------------------------------------------------
+
+    @on("RemoteStartTransaction")
+    async def remote_start(self, request: m.RemoteStartTransactionRequest) -> m.RemoteStartTransactionResponse:
+        cid = self._pick_connector(request.connector_id)
+        accepted = (
+            cid is not None
+            and self.station.registration.accepted
+            and cid not in self.remote_waiting
+            and self._reservation_allows(cid, request.id_tag, None)
+        )
+        if accepted and request.charging_profile is not None:
+            smart = getattr(self.station, "smart_charging", None)
+            if smart is None or not smart.accepts_remote_start_profile(request.charging_profile):
+                accepted = False
+        status = "Accepted" if accepted else "Rejected"
+        return m.RemoteStartTransactionResponse(status=m.RemoteStartStopStatus(status))
+
+    def _pick_connector(self, requested: int | None) -> int | None:
+        if requested is not None:
+            # TC_027: connector 0 is not a connector a transaction can run on.
+            if requested == 0 or requested not in self.station.connectors:
+                return None
+            return requested if self._usable(requested) else None
+        usable = [cid for cid in self.station.connectors if self._usable(cid) and cid not in self.remote_waiting]
+        plugged = [cid for cid in usable if self.station.connector(cid).facts.plugged]
+        return (plugged or usable or [None])[0]
+
+    @after("RemoteStartTransaction")
+    async def remote_start_follow_up(self, request: m.RemoteStartTransactionRequest) -> None:
+        cid = self._pick_connector(request.connector_id)
+        if cid is None or cid in self.remote_waiting or not self.station.registration.accepted:
+            return
+        config = self.station.config
+        parent: str | None = None
+        if config.get_bool("AuthorizeRemoteTxRequests"):
+            result = await self.auth.authorize(request.id_tag)
+            if not result.accepted:
+                return  # TC_023_5: no transaction for an invalid tag
+            parent = result.parent_id_tag
+        if request.charging_profile is not None:
+            smart = getattr(self.station, "smart_charging", None)
+            if smart is not None:
+                smart.pending_remote_profile(cid, request.charging_profile)
+        if self.station.connector(cid).facts.plugged:
+            await self._start(cid, request.id_tag, parent)
+            return
+        auth = Authorization(request.id_tag, parent, cid)
+        auth.timeout = self._connection_timeout(lambda: self._remote_timed_out(cid))
+        self.remote_waiting[cid] = auth
+        self.station.connector(cid).facts.preparing = True
+        self.station.refresh(cid)
+
+    def _remote_timed_out(self, cid: int) -> None:
+        # TC_011_2: remote start without a plug-in ends after ConnectionTimeOut.
+        self.remote_waiting.pop(cid, None)
+        self.station.connector(cid).facts.preparing = False
+        smart = getattr(self.station, "smart_charging", None)
+        if smart is not None:
+            smart.pending_remote_profile(cid, None)
+        self.station.refresh(cid)
+
+    @on("RemoteStopTransaction")
+    async def remote_stop(self, request: m.RemoteStopTransactionRequest) -> m.RemoteStopTransactionResponse:
+        tx = self.by_transaction_id(request.transaction_id)
+        status = "Accepted" if tx is not None else "Rejected"
+        return m.RemoteStopTransactionResponse(status=m.RemoteStartStopStatus(status))
+
+    @after("RemoteStopTransaction")
+    async def remote_stop_follow_up(self, request: m.RemoteStopTransactionRequest) -> None:
+        tx = self.by_transaction_id(request.transaction_id)
+        if tx is not None:
+            await self.stop_on_connector(tx.connector_id, "Remote")
+
+    # -- the transaction itself --------------------------------------------------------------
+
+    async def _start(self, cid: int, id_tag: str, parent: str | None) -> None:
+        station = self.station
+        reservation_id = None
+        if self.reservations is not None:
+            reservation_id = self.reservations.consume(cid, id_tag, parent)
+        now_ms = station.clock.now_ms()
+        meter_start = int(self.registers.persist(cid))
+        with station.store.transaction():
+            ref = station.store.journal.open(cid, id_tag, parent, reservation_id, now_ms, meter_start)
+            tx = ActiveTransaction(ref, cid, id_tag, parent, now_ms, meter_start, reservation_id)
+            begin = self._sample(tx, "Transaction.Begin", self._stop_txn_sampled())
+            if begin is not None:
+                station.store.journal.add_meter_value(ref, begin)
+            self.sender.enqueue(
+                m.StartTransactionRequest(
+                    connector_id=cid,
+                    id_tag=id_tag,
+                    meter_start=meter_start,
+                    timestamp=from_ms(now_ms),
+                    reservation_id=reservation_id,
+                ),
+                tx_ref=None,
+            )
+            station.store.execute(
+                "UPDATE outbox SET tx_ref = ? WHERE seq = (SELECT max(seq) FROM outbox)", (ref,)
+            )
+        self.active[cid] = tx
+        connector = station.connector(cid)
+        connector.facts.in_transaction = True
+        connector.facts.preparing = False
+        connector.facts.evse_suspended = False
+        connector.facts.ev_suspended = False
+        await station.hardware.connector(cid).lock()
+        smart = getattr(station, "smart_charging", None)
+        if smart is not None:
+            smart.transaction_started(cid, tx)
+        station.hardware.power.enable(cid, True)
+        self._sampler[cid] = station.spawn(self._sample_loop(tx), f"sampler-{cid}")
+        station.refresh(cid)
+        log.info("transaction ref %d started on connector %d for %s", ref, cid, id_tag)
+
+    async def stop_on_connector(self, cid: int, reason: str, *, stop_id_tag: str | None = None) -> None:
+        tx = self.active.get(cid)
+        if tx is None:
+            return
+        self._close(tx, reason, stop_id_tag)
+
+    def _close(
+        self,
+        tx: ActiveTransaction,
+        reason: str,
+        stop_id_tag: str | None,
+        *,
+        meter_stop_wh: int | None = None,
+        stop_ms: int | None = None,
+    ) -> None:
+        station = self.station
+        cid = tx.connector_id
+        live = cid in self.active
+        if live:
+            station.hardware.power.enable(cid, False)
+            meter_stop = int(self.registers.persist(cid))
+            at_ms = station.clock.now_ms()
+        else:
+            assert meter_stop_wh is not None and stop_ms is not None
+            meter_stop, at_ms = meter_stop_wh, stop_ms
+        with station.store.transaction():
+            end = self._sample(tx, "Transaction.End", self._stop_txn_sampled()) if live else None
+            if end is not None:
+                station.store.journal.add_meter_value(tx.ref, end)
+            data = self._transaction_data(tx.ref)
+            station.store.journal.close(tx.ref, at_ms, meter_stop, reason, stop_id_tag)
+            self.sender.enqueue(
+                m.StopTransactionRequest(
+                    transaction_id=0,
+                    meter_stop=meter_stop,
+                    timestamp=from_ms(at_ms),
+                    id_tag=stop_id_tag,
+                    reason=m.Reason(reason),
+                    transaction_data=data or None,
+                ),
+                tx_ref=tx.ref,
+            )
+        if not live:
+            return
+        del self.active[cid]
+        sampler = self._sampler.pop(cid, None)
+        if sampler is not None:
+            sampler.cancel()
+        connector = station.connector(cid)
+        connector.facts.in_transaction = False
+        connector.facts.ev_suspended = False
+        connector.facts.evse_suspended = False
+        connector.facts.finishing = connector.facts.plugged
+        smart = getattr(station, "smart_charging", None)
+        if smart is not None:
+            smart.transaction_ended(cid)
+        availability = next((s for s in station.services if hasattr(s, "on_transaction_ended")), None)
+        if availability is not None:
+            availability.on_transaction_ended(cid)
+        station.refresh(cid)
+        log.info("transaction ref %d on connector %d stopped: %s", tx.ref, cid, reason)
+
+    async def _start_answered(self, item: QueuedCall, response: BaseModel) -> None:
+        assert isinstance(response, m.StartTransactionResponse)
+        assert item.tx_ref is not None
+        info = response.id_tag_info
+        self.station.store.journal.set_transaction_id(item.tx_ref, response.transaction_id, info.status.value)
+        entry = self.station.store.journal.get(item.tx_ref)
+        if entry is not None:
+            self.auth.remember(entry.id_tag, info)
+        tx = next((t for t in self.active.values() if t.ref == item.tx_ref), None)
+        if tx is None:
+            return
+        tx.transaction_id = response.transaction_id
+        if info.status.value == "Accepted":
+            return
+        # Errata 3.5/3.17: the central system does not accept the tag after all.
+        config = self.station.config
+        if config.get_bool("StopTransactionOnInvalidId"):
+            await self.stop_on_connector(tx.connector_id, "DeAuthorized")
+        else:
+            tx.deauthorized = True
+            self._enforce_invalid_id_energy(tx)
+
+    def _enforce_invalid_id_energy(self, tx: ActiveTransaction) -> None:
+        config = self.station.config
+        allowance = config.get_int("MaxEnergyOnInvalidId") if config.has("MaxEnergyOnInvalidId") else 0
+        used = self.registers.register_wh(tx.connector_id) - tx.meter_start_wh
+        if used >= allowance:
+            self.station.connector(tx.connector_id).facts.evse_suspended = True
+            self.station.hardware.power.enable(tx.connector_id, False)
+            self.station.refresh(tx.connector_id)
+
+    async def _stop_answered(self, item: QueuedCall, response: BaseModel) -> None:
+        assert isinstance(response, m.StopTransactionResponse)
+        entry = self.station.store.journal.get(item.tx_ref) if item.tx_ref is not None else None
+        if response.id_tag_info is not None and entry is not None:
+            self.auth.remember(entry.stop_id_tag or entry.id_tag, response.id_tag_info)
+
+    # -- meter values ------------------------------------------------------------------------
+
+    def _stop_txn_sampled(self) -> list[str]:
+        return self.station.config.get_csl("StopTxnSampledData")
+
+    def _sample(self, tx: ActiveTransaction, context: str, measurands: list[str]) -> str | None:
+        if not measurands:
+            return None
+        reading = self.station.hardware.meter.read(tx.connector_id)
+        values = sampled_values(reading, self.registers.register_wh(tx.connector_id), measurands, context)
+        if not values:
+            return None
+        mv = meter_value(self.station.clock.now(), values)
+        return mv.model_dump_json(by_alias=True, exclude_none=True)
+
+    def _transaction_data(self, ref: int) -> list[m.MeterValue]:
+        """StopTxnSampledData values, bounded by StopTransactionMaxMeterValues.
+
+        Errata 3.14/3.91: Transaction.Begin and Transaction.End are always kept; intermediate
+        values are dropped first, evenly.
+        """
+        raw = self.station.store.journal.meter_values(ref)
+        config = self.station.config
+        bound = config.get_int("StopTransactionMaxMeterValues") if config.has("StopTransactionMaxMeterValues") else 0
+        if bound > 0 and len(raw) > bound:
+            keep = max(bound, 2)
+            middle = raw[1:-1]
+            slots = keep - 2
+            step = len(middle) / slots if slots > 0 else 0
+            chosen = [middle[int(i * step)] for i in range(slots)] if slots > 0 else []
+            raw = [raw[0], *chosen, raw[-1]]
+        return [m.MeterValue.model_validate_json(r) for r in raw]
+
+    async def _sample_loop(self, tx: ActiveTransaction) -> None:
+        """MeterValues every MeterValueSampleInterval from the transaction start (TC_070)."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        n = 0
+        while True:
+            interval = self.station.config.get_int("MeterValueSampleInterval")
+            if interval <= 0:
+                await asyncio.sleep(1.0)
+                started, n = loop.time(), 0
+                continue
+            n += 1
+            await asyncio.sleep(max(0.0, started + n * interval - loop.time()))
+            if tx.connector_id not in self.active:
+                return
+            self.send_transaction_sample(tx, "Sample.Periodic", self.station.config.get_csl("MeterValuesSampledData"))
+            stop_measurands = self._stop_txn_sampled()
+            if stop_measurands:
+                periodic = self._sample(tx, "Sample.Periodic", stop_measurands)
+                if periodic is not None:
+                    self.station.store.journal.add_meter_value(tx.ref, periodic)
+
+    def send_transaction_sample(self, tx: ActiveTransaction, context: str, measurands: list[str]) -> None:
+        sample = self._sample(tx, context, measurands)
+        if sample is None:
+            return
+        self._record_register(tx)
+        request = m.MeterValuesRequest(
+            connector_id=tx.connector_id,
+            meter_value=[m.MeterValue.model_validate_json(sample)],
+            transaction_id=0,
+        )
+        self.sender.enqueue(request, tx_ref=tx.ref)
+
+    def _record_register(self, tx: ActiveTransaction) -> None:
+        value = self.registers.persist(tx.connector_id)
+        self.station.store.journal.record_meter(tx.ref, int(value), self.station.clock.now_ms())
+
+    async def _keep_registers(self) -> None:
+        """Record the registers each second while energy flows (the power-loss reading)."""
+        while True:
+            await asyncio.sleep(1.0)
+            for tx in list(self.active.values()):
+                with contextlib.suppress(Exception):
+                    self._record_register(tx)
+                    if tx.deauthorized:
+                        self._enforce_invalid_id_energy(tx)
+            self.station.hardware.power.feed_watchdog()
+
+
+def _cancel(auth: Authorization) -> None:
+    if auth.timeout is not None:
+        auth.timeout.cancel()
+
+
+def _dump(model: BaseModel) -> str:
+    return orjson.dumps(model.model_dump(mode="json", by_alias=True, exclude_none=True)).decode()

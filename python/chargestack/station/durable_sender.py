@@ -1,0 +1,142 @@
+"""Delivers the durable queue: oldest first, before anything new, whatever happens.
+
+OCPP 1.6 section 4.7 and errata 3.18: transaction messages are retried
+TransactionMessageAttempts times, waiting TransactionMessageRetryInterval x attempt number
+between tries. A MeterValues whose attempts run out may be discarded; a StartTransaction or
+StopTransaction never is: it stays at the head of the queue, is logged, and gets a fresh
+round of attempts at the next reconnect, so the central system sees every transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from pydantic import BaseModel
+
+from chargestack.exceptions import CallTimeoutError, NotConnectedError, OcppError
+from chargestack.ocpp import messages as m
+from chargestack.store.outbox import QueuedCall
+
+if TYPE_CHECKING:
+    from chargestack.station.station import Station
+
+log = logging.getLogger("chargestack.station.queue")
+
+ResponseHandler = Callable[[QueuedCall, BaseModel], Awaitable[None]]
+
+# Offline growth bound: beyond this many queued MeterValues, intermediate ones are thinned.
+MAX_QUEUED_METER_VALUES = 2000
+
+
+class DurableSender:
+    def __init__(self, station: Station) -> None:
+        self.station = station
+        self.handlers: dict[str, ResponseHandler] = {}
+        self._kick = asyncio.Event()
+        self.delivered = 0
+
+    def on_response(self, action: str, handler: ResponseHandler) -> None:
+        self.handlers[action] = handler
+
+    def enqueue(self, request: BaseModel, tx_ref: int | None = None) -> int:
+        """Write the CALL to the store (before anything is sent) and wake the sender."""
+        action = m.action_of(request)
+        payload = m.dump_payload(request)
+        if tx_ref is not None:
+            # The transactionId is filled in at send time from the journal.
+            data = orjson.loads(payload)
+            data.pop("transactionId", None)
+            payload = orjson.dumps(data).decode()
+        seq = self.station.store.outbox.push(action, payload, tx_ref, self.station.clock.now_ms())
+        if action == "MeterValues":
+            dropped = self.station.store.outbox.thin_meter_values(MAX_QUEUED_METER_VALUES)
+            if dropped:
+                log.warning("queue bound reached: thinned %d intermediate MeterValues", dropped)
+        self._kick.set()
+        return seq
+
+    def kick(self) -> None:
+        self._kick.set()
+
+    def depth(self) -> int:
+        return self.station.store.outbox.depth()
+
+    def on_registered(self, reconnect: bool) -> None:
+        self.station.store.outbox.reset_attempts()
+        self._kick.set()
+
+    async def run(self) -> None:
+        while True:
+            await self.station.registration.wait_accepted()
+            item = self.station.store.outbox.oldest()
+            if item is None:
+                self._kick.clear()
+                if self.station.store.outbox.oldest() is None:
+                    await self._kick.wait()
+                continue
+            await self._deliver(item)
+
+    def _request_for(self, item: QueuedCall) -> BaseModel:
+        payload = item.payload
+        if item.tx_ref is not None and item.action != "StartTransaction":
+            entry = self.station.store.journal.get(item.tx_ref)
+            data: dict[str, Any] = orjson.loads(payload)
+            tx_id = entry.transaction_id if entry is not None else None
+            if tx_id is None:
+                # Only reachable if a StartTransaction was lost outside our control (a store
+                # restored from backup): errata 3.18 says send -1, which the CS must accept.
+                log.error("transaction ref %s has no transactionId; sending -1", item.tx_ref)
+                tx_id = -1
+            data["transactionId"] = tx_id
+            payload = orjson.dumps(data).decode()
+        return m.parse_request(item.action, payload)
+
+    async def _deliver(self, item: QueuedCall) -> None:
+        request = self._request_for(item)
+        try:
+            response = await self.station.session.call(request)
+        except NotConnectedError:
+            await self.station.session.wait_connected()
+            return
+        except (CallTimeoutError, OcppError) as exc:
+            await self._failed(item, exc)
+            return
+        handler = self.handlers.get(item.action)
+        if handler is not None:
+            try:
+                await handler(item, response)
+            except Exception:
+                log.exception("handling the answer to %s failed", item.action)
+        self.station.store.outbox.delete(item.seq)
+        self.delivered += 1
+
+    async def _failed(self, item: QueuedCall, exc: Exception) -> None:
+        attempts = self.station.store.outbox.count_attempt(item.seq)
+        limit = max(1, self.station.config.get_int("TransactionMessageAttempts"))
+        log.warning("%s attempt %d/%d failed: %s", item.action, attempts, limit, exc)
+        if attempts >= limit:
+            if item.action == "MeterValues":
+                log.error("MeterValues dropped after %d attempts", attempts)
+                self.station.store.outbox.delete(item.seq)
+                return
+            log.error("%s kept for the next reconnect after %d attempts", item.action, attempts)
+            count = self.station.session.connection_count
+            await self._wait_reconnect(count)
+            return
+        interval = self.station.config.get_int("TransactionMessageRetryInterval") * attempts
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._never(), max(0, interval))
+
+    async def _wait_reconnect(self, count: int) -> None:
+        while self.station.session.connection_count == count:
+            self._kick.clear()
+            await self._kick.wait()
+
+    @staticmethod
+    async def _never() -> None:
+        await asyncio.Event().wait()

@@ -1,0 +1,133 @@
+"""Boot and registration (OCPP 1.6 section 4.2) and the heartbeat (4.6).
+
+Accepted: take the clock from currentTime, heartbeat every interval, report every
+connector's status. Pending: answer the central system but send nothing of our own except
+BootNotification after the interval. Rejected: stay silent until the interval, then boot
+again. No Heartbeat before Accepted (OCTT TC_001, TC_002).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from chargestack.exceptions import ChargestackError
+from chargestack.ocpp import messages as m
+
+if TYPE_CHECKING:
+    from chargestack.station.station import Station
+
+log = logging.getLogger("chargestack.station.registration")
+
+
+class RegistrationStatus(StrEnum):
+    UNKNOWN = "Unknown"
+    PENDING = "Pending"
+    ACCEPTED = "Accepted"
+    REJECTED = "Rejected"
+
+
+class Registration:
+    def __init__(self, station: Station) -> None:
+        self.station = station
+        self.status = RegistrationStatus.UNKNOWN
+        self._accepted = asyncio.Event()
+        self._heartbeat_changed = asyncio.Event()
+        self.boot_count = 0
+        # Errata 3.35/3.40: after Accepted, TriggerMessage(BootNotification) is rejected
+        # until the next reconnect.
+        self.accepted_on_this_connection = False
+
+    @property
+    def accepted(self) -> bool:
+        return self.status is RegistrationStatus.ACCEPTED and self.station.session.connected
+
+    async def wait_accepted(self) -> None:
+        while True:
+            await self._accepted.wait()
+            if self.station.session.connected:
+                return
+            await self.station.session.wait_connected()
+
+    def on_disconnected(self) -> None:
+        self._accepted.clear()
+        self.accepted_on_this_connection = False
+
+    async def on_connected(self) -> None:
+        """Boot on the first connection; on a reconnect of an accepted station, resume."""
+        if self.status is RegistrationStatus.ACCEPTED:
+            self._accepted.set()
+            self.station.on_registered(reconnect=True)
+            return
+        await self.boot_until_accepted()
+
+    async def boot_until_accepted(self) -> None:
+        while True:
+            interval = await self.boot_once()
+            if self.status is RegistrationStatus.ACCEPTED:
+                return
+            await asyncio.sleep(interval)
+
+    async def boot_once(self) -> float:
+        """Send one BootNotification; returns the wait before the next attempt."""
+        identity = self.station.settings.identity
+        request = m.BootNotificationRequest(
+            charge_point_vendor=identity.vendor,
+            charge_point_model=identity.model,
+            charge_point_serial_number=identity.charge_point_serial_number,
+            charge_box_serial_number=identity.charge_box_serial_number,
+            firmware_version=self.station.firmware_version,
+            iccid=identity.iccid,
+            imsi=identity.imsi,
+            meter_type=identity.meter_type,
+            meter_serial_number=identity.meter_serial_number,
+        )
+        retry = self.station.settings.timers.boot_retry_s
+        try:
+            response = await self.station.session.call(request)
+        except ChargestackError as exc:
+            log.warning("BootNotification failed: %s", exc)
+            return retry
+        assert isinstance(response, m.BootNotificationResponse)
+        self.boot_count += 1
+        self.station.clock.adjust_to(response.current_time)
+        self.status = RegistrationStatus(response.status.value)
+        self.station.store.meta.set("registration_status", self.status.value)
+        log.info("BootNotification %s, interval %ss", self.status, response.interval)
+        if self.status is RegistrationStatus.ACCEPTED:
+            if response.interval > 0:
+                self.station.config.set_internal("HeartbeatInterval", str(response.interval))
+            self.accepted_on_this_connection = True
+            self._accepted.set()
+            self.station.on_registered(reconnect=False)
+            return 0.0
+        return float(response.interval) if response.interval > 0 else retry
+
+    def heartbeat_interval_changed(self) -> None:
+        self._heartbeat_changed.set()
+
+    async def heartbeat_loop(self) -> None:
+        """Heartbeat every HeartbeatInterval once accepted; a new interval applies at once."""
+        while True:
+            await self.wait_accepted()
+            interval = self.station.config.get_int("HeartbeatInterval")
+            self._heartbeat_changed.clear()
+            if interval <= 0:
+                await self._heartbeat_changed.wait()
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._heartbeat_changed.wait(), interval)
+                continue  # rescheduled by a configuration change
+            await self.send_heartbeat()
+
+    async def send_heartbeat(self) -> None:
+        try:
+            response = await self.station.send(m.HeartbeatRequest())
+        except ChargestackError as exc:
+            log.info("Heartbeat failed: %s", exc)
+            return
+        assert isinstance(response, m.HeartbeatResponse)
+        self.station.clock.adjust_to(response.current_time)

@@ -1,0 +1,71 @@
+"""Keeps a station running: restarts it after a Reset, stops it on a signal.
+
+A Reset ends the Station object; the runner builds a new one from the same settings, as a
+controller reboot would, so nothing survives in memory that the store does not hold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+
+from chargestack.hardware.interfaces import Hardware
+from chargestack.station.settings import StationSettings
+from chargestack.station.station import Station, StopKind
+
+log = logging.getLogger("chargestack.station.runner")
+
+
+class StationRunner:
+    def __init__(
+        self,
+        settings: StationSettings,
+        *,
+        hardware_factory: Callable[[StationSettings], Hardware] | None = None,
+        on_started: Callable[[Station], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.hardware_factory = hardware_factory
+        self.on_started = on_started
+        self.station: Station | None = None
+        self.restarts = 0
+        self._shutdown = asyncio.Event()
+        self._started = asyncio.Event()
+
+    async def run(self) -> None:
+        """Run until :meth:`shutdown`; a Reset restarts the station in place."""
+        while not self._shutdown.is_set():
+            station = Station(self.settings, hardware_factory=self.hardware_factory)
+            self.station = station
+            await station.start()
+            self._started.set()
+            if self.on_started is not None:
+                self.on_started(station)
+            waiter = asyncio.ensure_future(self._shutdown.wait())
+            stopped = asyncio.ensure_future(station.stopped())
+            await asyncio.wait({waiter, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if not stopped.done():
+                await station.stop(StopKind.SHUTDOWN)
+                await stopped
+            waiter.cancel()
+            kind = stopped.result()
+            self._started.clear()
+            if kind is StopKind.SHUTDOWN:
+                break
+            self.restarts += 1
+            log.info("restarting after %s reset", kind)
+
+    async def wait_started(self) -> Station:
+        await self._started.wait()
+        assert self.station is not None
+        return self.station
+
+    def shutdown(self) -> None:
+        self._shutdown.set()
+
+    def install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.shutdown)

@@ -1,0 +1,357 @@
+"""The Station: everything of one charge point, owned by one object.
+
+Start-up order: store, configuration, hardware, power stage, profiles, RPC session, control
+API; shutdown in reverse (ARCHITECTURE.md). Nothing lives in module globals, so several
+stations can run in one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+
+from chargestack.exceptions import ChargestackError, NotConnectedError
+from chargestack.hardware import events as hw
+from chargestack.hardware.interfaces import Hardware
+from chargestack.ocpp import messages as m
+from chargestack.ocpp.connection_settings import ConnectionSettings
+from chargestack.ocpp.router import Router
+from chargestack.ocpp.session import OcppSession, SessionTimers
+from chargestack.station.clock import Clock
+from chargestack.station.config_keys import standard_registry
+from chargestack.station.configuration import Configuration
+from chargestack.station.connector import Connector, Fault
+from chargestack.station.connector_status import (
+    ConnectorFacts,
+    derive_station_status,
+    derive_status,
+)
+from chargestack.station.registration import Registration
+from chargestack.station.settings import StationSettings
+from chargestack.station.status_reporter import Report, StatusReporter
+from chargestack.store import Store
+
+log = logging.getLogger("chargestack.station")
+
+
+class StopKind(StrEnum):
+    SHUTDOWN = "Shutdown"
+    SOFT_RESET = "Soft"
+    HARD_RESET = "Hard"
+
+
+class Station:
+    """One charge point. ``await start()``, then ``await stopped()``; ``await stop()`` ends it."""
+
+    def __init__(
+        self,
+        settings: StationSettings,
+        *,
+        hardware_factory: Callable[[StationSettings], Hardware] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = Clock()
+        self.router = Router(known_actions=frozenset(str(a) for a in m.Action))
+        self.connectors = {c.id: Connector(c.id) for c in settings.connectors}
+        self.station_facts = ConnectorFacts()
+        self.station_fault: Fault | None = None
+        self._hardware_factory = hardware_factory
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._stopped = asyncio.Event()
+        self.stop_kind: StopKind | None = None
+        self.firmware_version = settings.identity.firmware_version
+        # Set up in start(); typed here so services can rely on them afterwards.
+        self.store: Store
+        self.config: Configuration
+        self.hardware: Hardware
+        self.session: OcppSession
+        self.registration: Registration
+        self.status_reporter: StatusReporter
+        self.services: list[Any] = []
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        s = self.settings
+        s.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store.open(s.data_dir / "station.db")
+        self.config = Configuration(
+            standard_registry(),
+            self.store,
+            offered_profiles=set(s.feature_profiles),
+            number_of_connectors=len(s.connectors),
+            initial=dict(s.configuration),
+            fixed_cable=all(c.fixed_cable for c in s.connectors),
+        )
+        self._load_availability()
+        self.hardware = self._make_hardware()
+        await self.hardware.start()
+        self.registration = Registration(self)
+        self.status_reporter = StatusReporter(self)
+        self._install_profiles()
+        self.session = OcppSession(
+            self.connection_settings(),
+            self.router,
+            self._session_timers(),
+            on_connected=self._on_connected,
+            on_disconnected=self._on_disconnected,
+        )
+        self.config.on_change("HeartbeatInterval", lambda _v: self.registration.heartbeat_interval_changed())
+        self.config.on_change("WebSocketPingInterval", self._ping_interval_changed)
+        for service in self.services:
+            start = getattr(service, "start", None)
+            if start is not None:
+                await start()
+        self.refresh_all()
+        self._spawn(self.session.run(), "session")
+        self._spawn(self.status_reporter.run(), "status-reporter")
+        self._spawn(self.registration.heartbeat_loop(), "heartbeat")
+        self._spawn(self._consume_hardware_events(), "hardware-events")
+        log.info("station %s started", s.identity.charge_point_id)
+
+    def _make_hardware(self) -> Hardware:
+        if self._hardware_factory is not None:
+            return self._hardware_factory(self.settings)
+        from chargestack.hardware.sim import SimHardware
+
+        return SimHardware(self.settings)
+
+    def _install_profiles(self) -> None:
+        from chargestack.profiles import install_profiles
+
+        self.services = install_profiles(self)
+
+    def _session_timers(self) -> SessionTimers:
+        t = self.settings.timers
+        return SessionTimers(
+            call_timeout_s=self.message_timeout_s(),
+            ping_interval_s=float(self.config.get_int("WebSocketPingInterval")),
+            pong_timeout_s=t.pong_timeout_s,
+            backoff_initial_s=t.backoff_initial_s,
+            backoff_max_s=t.backoff_max_s,
+        )
+
+    def message_timeout_s(self) -> float:
+        configured = self.config.get_int("MessageTimeout") if self.config.has("MessageTimeout") else 0
+        return float(configured) if configured > 0 else self.settings.timers.call_timeout_s
+
+    def _ping_interval_changed(self, value: object) -> None:
+        self.session.timers.ping_interval_s = float(self.config.get_int("WebSocketPingInterval"))
+
+    def connection_settings(self) -> ConnectionSettings:
+        cs = self.settings.central_system
+        profile = self.config.get_int("SecurityProfile") if self.config.has("SecurityProfile") else cs.security_profile
+        key = self.config.get_str("AuthorizationKey") if self.config.has("AuthorizationKey") else ""
+        return ConnectionSettings(
+            central_system_url=cs.url,
+            charge_point_id=self.settings.identity.charge_point_id,
+            security_profile=max(profile, cs.security_profile),
+            authorization_key=key or cs.authorization_key,
+            ca_file=cs.ca_file,
+            client_cert=cs.client_certificate,
+            client_key=cs.client_key,
+            server_hostname=cs.server_hostname,
+        )
+
+    async def stop(self, kind: StopKind = StopKind.SHUTDOWN) -> None:
+        """Graceful stop: services first (transactions end), then the link, then the store."""
+        if self.stop_kind is not None:
+            await self._stopped.wait()
+            return
+        self.stop_kind = kind
+        for service in reversed(self.services):
+            before = getattr(service, "before_stop", None)
+            if before is not None:
+                try:
+                    await before(kind)
+                except Exception:
+                    log.exception("%s failed while stopping", type(service).__name__)
+        await self.status_reporter.stop()
+        await self.session.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for service in reversed(self.services):
+            stop = getattr(service, "stop", None)
+            if stop is not None:
+                with contextlib.suppress(Exception):
+                    await stop()
+        await self.hardware.stop()
+        self.store.close()
+        self._stopped.set()
+        log.info("station %s stopped (%s)", self.settings.identity.charge_point_id, kind)
+
+    async def stopped(self) -> StopKind:
+        await self._stopped.wait()
+        assert self.stop_kind is not None
+        return self.stop_kind
+
+    def request_stop(self, kind: StopKind) -> None:
+        """Stop from inside a handler (Reset) without awaiting ourselves."""
+        self._spawn_detached(self.stop(kind))
+
+    def _spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        task.set_name(f"{self.settings.identity.charge_point_id}:{name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+        """A background task owned by the station: cancelled and awaited on stop."""
+        return self._spawn(coro, name)
+
+    def _spawn_detached(self, coro: Awaitable[Any]) -> None:
+        # Not in _tasks: stop() cancels _tasks and must not cancel itself.
+        task = asyncio.ensure_future(coro)
+        self._detached = task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("task %s failed", task.get_name(), exc_info=task.exception())
+
+    # -- the link --------------------------------------------------------------------------
+
+    async def _on_connected(self) -> None:
+        await self.registration.on_connected()
+
+    async def _on_disconnected(self) -> None:
+        self.registration.on_disconnected()
+
+    def on_registered(self, *, reconnect: bool) -> None:
+        if not reconnect:
+            self.status_reporter.resend_all()
+        else:
+            self.status_reporter.kick()
+        self.registration.heartbeat_interval_changed()
+        for service in self.services:
+            hook = getattr(service, "on_registered", None)
+            if hook is not None:
+                hook(reconnect)
+
+    async def send(self, request: BaseModel, *, timeout: float | None = None) -> BaseModel:
+        """A CP-initiated CALL that is not durable: only when registered and connected."""
+        if not self.registration.accepted:
+            raise NotConnectedError(f"{type(request).__name__}: not registered")
+        return await self.session.call(request, timeout=timeout)
+
+    async def network_disconnect(self) -> None:
+        await self.session.go_offline()
+
+    async def network_connect(self) -> None:
+        self.session.go_online()
+
+    # -- connector state -------------------------------------------------------------------
+
+    def _load_availability(self) -> None:
+        availability = self.store.availability
+        self.station_facts.operative = availability.get(0) == "Operative"
+        for cid, connector in self.connectors.items():
+            connector.facts.operative = availability.get(cid) == "Operative"
+
+    def connector(self, connector_id: int) -> Connector:
+        return self.connectors[connector_id]
+
+    def refresh(self, connector_id: int) -> None:
+        """Re-derive a connector's status from its facts and report a change."""
+        now = self.clock.now()
+        if connector_id == 0:
+            fault = self.station_fault
+            status = derive_station_status(self.station_facts)
+        else:
+            connector = self.connectors[connector_id]
+            fault = connector.fault or self.station_fault
+            status = derive_status(connector.facts, self.station_facts)
+        report = Report(
+            status=status,
+            error_code=fault.error_code if fault else "NoError",
+            info=fault.info if fault else None,
+            vendor_error_code=fault.vendor_error_code if fault else None,
+            timestamp=now,
+        )
+        self.status_reporter.observe(connector_id, report)
+
+    def refresh_all(self) -> None:
+        self.refresh(0)
+        for cid in self.connectors:
+            self.refresh(cid)
+
+    def status_of(self, connector_id: int) -> str:
+        report = self.status_reporter.current.get(connector_id)
+        return report.status.value if report else "Unknown"
+
+    # -- hardware events -------------------------------------------------------------------
+
+    async def _consume_hardware_events(self) -> None:
+        while True:
+            event = await self.hardware.events.get()
+            try:
+                await self.handle_hardware_event(event)
+            except Exception:
+                # No hardware input may crash the station (ARCHITECTURE.md invariants).
+                log.exception("hardware event %s failed", event)
+
+    async def handle_hardware_event(self, event: hw.HardwareEvent) -> None:
+        if isinstance(event, hw.FaultRaised):
+            fault = Fault(event.error_code, event.info, event.vendor_error_code)
+            if event.connector_id == 0:
+                self.station_fault = fault
+                self.station_facts.faulted = True
+            else:
+                self.connectors[event.connector_id].fault = fault
+                self.connectors[event.connector_id].facts.faulted = True
+        elif isinstance(event, hw.FaultCleared):
+            if event.connector_id == 0:
+                self.station_fault = None
+                self.station_facts.faulted = False
+            else:
+                self.connectors[event.connector_id].fault = None
+                self.connectors[event.connector_id].facts.faulted = False
+        for service in self.services:
+            handler = getattr(service, "on_hardware_event", None)
+            if handler is not None:
+                await handler(event)
+        self.refresh_all()
+
+    # -- the control API's view ------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        connectors = []
+        for cid, connector in self.connectors.items():
+            entry: dict[str, Any] = {
+                "connectorId": cid,
+                "status": self.status_of(cid),
+                "errorCode": connector.fault.error_code if connector.fault else "NoError",
+            }
+            for service in self.services:
+                describe = getattr(service, "describe_connector", None)
+                if describe is not None:
+                    entry.update(describe(cid))
+            connectors.append(entry)
+        result: dict[str, Any] = {
+            "chargePointId": self.settings.identity.charge_point_id,
+            "registration": self.registration.status.value,
+            "connection": self.session.state.value,
+            "firmwareVersion": self.firmware_version,
+            "status": self.status_of(0),
+            "connectors": connectors,
+        }
+        for service in self.services:
+            describe_station = getattr(service, "describe_station", None)
+            if describe_station is not None:
+                result.update(describe_station())
+        return result
+
+
+async def _noop() -> None:
+    return None
+
+
+__all__ = ["Station", "StopKind", "ChargestackError"]

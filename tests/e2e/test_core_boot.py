@@ -1,0 +1,50 @@
+"""OCTT core cases of boot, registration and the heartbeat (TC_001, TC_002)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from central_system import CentralSystem, now_iso
+from station_harness import running_station
+
+
+async def test_TC_001_cold_boot_rejected_then_accepted(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    answers = iter(["Rejected", "Accepted"])
+    cs.responders["BootNotification"] = lambda _p: {"status": next(answers), "currentTime": now_iso(), "interval": 1}
+    async with running_station(cs, tmp_path, boot=False) as rs:
+        first = await cs.wait_for("BootNotification")
+        second = await cs.wait_for("BootNotification", since=cs.received.index(first) + 1)
+        # Silent while rejected: nothing between the two boots, and they are an interval apart.
+        between = cs.received[cs.received.index(first) + 1 : cs.received.index(second)]
+        assert between == []
+        assert second.at - first.at >= 0.9
+        for cid in (0, 1, 2):
+            await rs.status(cid, "Available")
+        heartbeat = await cs.wait_for("Heartbeat", timeout=5)
+        assert heartbeat.at > second.at
+        assert first.payload["chargePointVendor"] == "Chargestack"
+        assert first.payload["firmwareVersion"] == "1.0.0"
+
+
+async def test_TC_002_cold_boot_pending(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    answers = iter(["Pending", "Accepted"])
+    cs.responders["BootNotification"] = lambda _p: {"status": next(answers), "currentTime": now_iso(), "interval": 2}
+    async with running_station(cs, tmp_path, boot=False) as rs:
+        first = await cs.wait_for("BootNotification")
+        # While pending the charge point answers the central system...
+        config = await rs.call("GetConfiguration", {})
+        keys = {k["key"] for k in config["configurationKey"]}
+        assert "HeartbeatInterval" in keys
+        changed = await rs.call("ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "30"})
+        assert changed["status"] == "Accepted"
+        remote = await rs.call("RemoteStartTransaction", {"idTag": "TAG1", "connectorId": 1})
+        assert remote["status"] == "Rejected"
+        # ...but sends nothing of its own until it boots again after the interval.
+        second = await cs.wait_for("BootNotification", since=cs.received.index(first) + 1)
+        own = [r.action for r in cs.received[cs.received.index(first) + 1 : cs.received.index(second)]]
+        assert own == []
+        for cid in (0, 1, 2):
+            await rs.status(cid, "Available")
+        await cs.wait_for("Heartbeat", timeout=5)

@@ -1,0 +1,92 @@
+"""OCTT core cases of configuration and data transfer (TC_019, TC_021, TC_040, TC_062)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from central_system import CentralSystem
+from station_harness import running_station
+
+REQUIRED_CORE_KEYS = {
+    "AuthorizeRemoteTxRequests": None,
+    "ClockAlignedDataInterval": False,
+    "ConnectionTimeOut": False,
+    "GetConfigurationMaxKeys": True,
+    "HeartbeatInterval": False,
+    "LocalAuthorizeOffline": False,
+    "LocalPreAuthorize": False,
+    "MeterValuesAlignedData": False,
+    "MeterValuesSampledData": False,
+    "MeterValueSampleInterval": False,
+    "NumberOfConnectors": True,
+    "ResetRetries": False,
+    "StopTransactionOnInvalidId": False,
+    "StopTxnAlignedData": False,
+    "StopTxnSampledData": False,
+    "SupportedFeatureProfiles": True,
+    "TransactionMessageAttempts": False,
+    "TransactionMessageRetryInterval": False,
+    "UnlockConnectorOnEVSideDisconnect": None,
+    "ConnectorPhaseRotation": False,
+}
+
+
+async def test_TC_019_retrieve_configuration(central_system: CentralSystem, tmp_path: Path) -> None:
+    async with running_station(central_system, tmp_path) as rs:
+        profiles = await rs.call("GetConfiguration", {"key": ["SupportedFeatureProfiles"]})
+        assert profiles["configurationKey"][0]["readonly"] is True
+        offered = set(profiles["configurationKey"][0]["value"].split(","))
+        assert {"Core", "SmartCharging", "RemoteTrigger"} <= offered
+        everything = await rs.call("GetConfiguration", {})
+        by_key = {k["key"]: k for k in everything["configurationKey"]}
+        for key, readonly in REQUIRED_CORE_KEYS.items():
+            assert key in by_key, key
+            if readonly is not None:
+                assert by_key[key]["readonly"] is readonly, key
+        assert "AuthorizationKey" not in by_key or "value" not in by_key["AuthorizationKey"]
+        max_keys = int(by_key["GetConfigurationMaxKeys"]["value"])
+        names = sorted(by_key)[: min(max_keys, len(by_key))]
+        some = await rs.call("GetConfiguration", {"key": names})
+        assert {k["key"] for k in some["configurationKey"]} == set(names)
+        assert not some.get("unknownKey")
+
+
+async def test_TC_021_change_configuration(central_system: CentralSystem, tmp_path: Path) -> None:
+    async with running_station(central_system, tmp_path) as rs:
+        changed = await rs.call("ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "17"})
+        assert changed["status"] == "Accepted"
+        got = await rs.call("GetConfiguration", {"key": ["MeterValueSampleInterval"]})
+        assert got["configurationKey"][0]["value"] == "17"
+
+
+async def test_TC_040_1_configuration_key_not_supported(central_system: CentralSystem, tmp_path: Path) -> None:
+    async with running_station(central_system, tmp_path) as rs:
+        changed = await rs.call("ChangeConfiguration", {"key": "Testing", "value": "1"})
+        assert changed["status"] == "NotSupported"
+        got = await rs.call("GetConfiguration", {"key": ["Testing"]})
+        assert got["unknownKey"] == ["Testing"]
+
+
+async def test_TC_040_2_configuration_key_invalid_value(central_system: CentralSystem, tmp_path: Path) -> None:
+    async with running_station(central_system, tmp_path) as rs:
+        changed = await rs.call("ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "-1"})
+        assert changed["status"] == "Rejected"
+        got = await rs.call("GetConfiguration", {"key": ["MeterValueSampleInterval"]})
+        assert got["configurationKey"][0]["value"] == "0"
+
+
+async def test_TC_062_data_transfer_unknown_vendor(central_system: CentralSystem, tmp_path: Path) -> None:
+    async with running_station(central_system, tmp_path) as rs:
+        answer = await rs.call("DataTransfer", {"vendorId": "com.unknown", "messageId": "x", "data": "1"})
+        assert answer["status"] == "UnknownVendorId"
+        assert "data" not in answer
+
+
+async def test_heartbeat_interval_change_reschedules_now(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        mark = cs.mark()
+        await rs.call("ChangeConfiguration", {"key": "HeartbeatInterval", "value": "1"})
+        first = await cs.wait_for("Heartbeat", since=mark, timeout=3)
+        second = await cs.wait_for("Heartbeat", since=cs.received.index(first) + 1, timeout=3)
+        assert 0.8 <= second.at - first.at <= 2.0

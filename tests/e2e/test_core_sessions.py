@@ -1,0 +1,219 @@
+"""OCTT core cases of charging sessions, local and remote."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from central_system import CentralSystem
+from station_harness import RunningStation, running_station
+
+VALID = "VALIDTAG1"
+VALID2 = "VALIDTAG2"
+INVALID = "INVALIDTAG"
+
+
+async def start_local_session(rs: RunningStation, connector_id: int = 1, tag: str = VALID) -> int:
+    cs = rs.cs
+    mark = cs.mark()
+    rs.plug_in(connector_id)
+    await rs.status(connector_id, "Preparing", since=mark)
+    rs.present(tag)
+    start = await cs.wait_for("StartTransaction", lambda p: p["connectorId"] == connector_id, since=mark)
+    await rs.status(connector_id, "Charging", since=mark)
+    tx_id = await rs.cs.wait_for_transaction_id(start)
+    return tx_id
+
+
+async def test_TC_003_regular_session_plug_in_first(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        mark = cs.mark()
+        rs.plug_in(1)
+        await rs.status(1, "Preparing", since=mark)
+        rs.present(VALID)
+        await cs.wait_for("Authorize", lambda p: p["idTag"] == VALID, since=mark)
+        start = await cs.wait_for("StartTransaction", since=mark)
+        assert start.payload["connectorId"] == 1
+        assert start.payload["idTag"] == VALID
+        assert start.payload["timestamp"].endswith("Z") and "." in start.payload["timestamp"]
+        await rs.status(1, "Charging", since=mark)
+
+
+async def test_TC_004_1_identification_first(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        mark = cs.mark()
+        rs.present(VALID)
+        await cs.wait_for("Authorize", since=mark)
+        await rs.status(1, "Preparing", since=mark)
+        rs.plug_in(1)
+        await cs.wait_for("StartTransaction", lambda p: p["connectorId"] == 1, since=mark)
+        await rs.status(1, "Charging", since=mark)
+
+
+async def test_TC_004_2_identification_first_connection_timeout(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path, configuration={"ConnectionTimeOut": 1}) as rs:
+        mark = cs.mark()
+        rs.present(VALID)
+        preparing = await rs.status(1, "Preparing", since=mark)
+        available = await rs.status(1, "Available", since=cs.mark() - 1)
+        assert available["timestamp"] > preparing["timestamp"]
+        assert not cs.messages("StartTransaction")
+
+
+async def test_TC_010_remote_start_cable_plugged_first(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        mark = cs.mark()
+        rs.plug_in(1)
+        await rs.status(1, "Preparing", since=mark)
+        answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID})
+        assert answer["status"] == "Accepted"
+        start = await cs.wait_for("StartTransaction", since=mark)
+        assert start.payload["idTag"] == VALID
+        await rs.status(1, "Charging", since=mark)
+
+
+async def test_TC_011_1_remote_start_first(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path, configuration={"AuthorizeRemoteTxRequests": True}) as rs:
+        mark = cs.mark()
+        answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID})
+        assert answer["status"] == "Accepted"
+        await cs.wait_for("Authorize", since=mark)
+        await rs.status(1, "Preparing", since=mark)
+        rs.plug_in(1)
+        await cs.wait_for("StartTransaction", since=mark)
+        await rs.status(1, "Charging", since=mark)
+
+
+async def test_TC_011_2_remote_start_time_out(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path, configuration={"ConnectionTimeOut": 1}) as rs:
+        mark = cs.mark()
+        await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID})
+        await rs.status(1, "Preparing", since=mark)
+        await rs.status(1, "Available", since=cs.mark())
+        assert not cs.messages("StartTransaction")
+
+
+async def test_TC_012_remote_stop(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        tx_id = await start_local_session(rs)
+        mark = cs.mark()
+        answer = await rs.call("RemoteStopTransaction", {"transactionId": tx_id})
+        assert answer["status"] == "Accepted"
+        stop = await cs.wait_for("StopTransaction", since=mark)
+        assert stop.payload["reason"] == "Remote"
+        assert stop.payload["transactionId"] == tx_id
+        await rs.status(1, "Finishing", since=mark)
+
+
+async def test_TC_023_4_authorize_invalid_local(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    cs.defaults.id_tags[INVALID] = {"status": "Invalid"}
+    async with running_station(cs, tmp_path, configuration={"LocalPreAuthorize": True}) as rs:
+        mark = cs.mark()
+        rs.plug_in(1)
+        await rs.status(1, "Preparing", since=mark)
+        rs.present(INVALID)
+        await cs.wait_for("Authorize", lambda p: p["idTag"] == INVALID, since=mark)
+        await rs.wait(lambda: rs.station.transactions.waiting is None)
+        assert not cs.messages("StartTransaction")
+
+
+async def test_TC_023_5_authorize_invalid_remote(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    cs.defaults.id_tags[INVALID] = {"status": "Invalid"}
+    async with running_station(cs, tmp_path, configuration={"AuthorizeRemoteTxRequests": True}) as rs:
+        mark = cs.mark()
+        rs.plug_in(1)
+        await rs.status(1, "Preparing", since=mark)
+        answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": INVALID})
+        assert answer["status"] == "Accepted"
+        await cs.wait_for("Authorize", lambda p: p["idTag"] == INVALID, since=mark)
+        assert not cs.messages("StartTransaction")
+
+
+async def test_TC_026_remote_start_rejected_on_busy_connector(central_system: CentralSystem, tmp_path: Path) -> None:
+    async with running_station(central_system, tmp_path, configuration={"LocalPreAuthorize": False}) as rs:
+        await start_local_session(rs)
+        answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID2})
+        assert answer["status"] == "Rejected"
+
+
+async def test_TC_027_remote_start_connector_zero(central_system: CentralSystem, tmp_path: Path) -> None:
+    async with running_station(central_system, tmp_path) as rs:
+        answer = await rs.call("RemoteStartTransaction", {"connectorId": 0, "idTag": VALID})
+        assert answer["status"] == "Rejected"
+
+
+async def test_TC_028_remote_stop_unknown_transaction(central_system: CentralSystem, tmp_path: Path) -> None:
+    async with running_station(central_system, tmp_path) as rs:
+        answer = await rs.call("RemoteStopTransaction", {"transactionId": 424242})
+        assert answer["status"] == "Rejected"
+
+
+async def test_TC_068_stop_with_the_starting_tag(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        await start_local_session(rs)
+        mark = cs.mark()
+        rs.present(VALID2)  # another tag without a parent must not stop it
+        rs.present(VALID)
+        stop = await cs.wait_for("StopTransaction", since=mark)
+        assert stop.payload["idTag"] == VALID
+        assert stop.payload.get("reason", "Local") == "Local"
+        assert len(cs.messages("StopTransaction")) == 1
+        assert not [r for r in cs.received[mark:] if r.action == "Authorize"]
+        await rs.status(1, "Finishing", since=mark)
+
+
+async def test_TC_069_stop_with_a_tag_of_the_same_parent(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    cs.defaults.id_tags[VALID] = {"status": "Accepted", "parentIdTag": "PARENT"}
+    cs.defaults.id_tags[VALID2] = {"status": "Accepted", "parentIdTag": "PARENT"}
+    async with running_station(cs, tmp_path) as rs:
+        await start_local_session(rs)
+        mark = cs.mark()
+        rs.present(VALID2)
+        await cs.wait_for("Authorize", lambda p: p["idTag"] == VALID2, since=mark)
+        stop = await cs.wait_for("StopTransaction", since=mark)
+        assert stop.payload["idTag"] == VALID2
+        await rs.status(1, "Finishing", since=mark)
+
+
+async def test_TC_061_1_clear_authorization_cache(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    config = {"AuthorizationCacheEnabled": True, "LocalPreAuthorize": True}
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        mark = cs.mark()
+        rs.present(VALID)
+        await cs.wait_for("Authorize", since=mark)
+        await rs.status(1, "Preparing", since=mark)
+        rs.present(VALID)  # second swipe cancels
+        await rs.status(1, "Available", since=mark)
+        answer = await rs.call("ClearCache", {})
+        assert answer["status"] == "Accepted"
+        mark = cs.mark()
+        rs.present(VALID)
+        await cs.wait_for("Authorize", since=mark)
+
+
+async def test_TC_007_1_start_from_cached_id(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    config = {"AuthorizationCacheEnabled": True, "LocalPreAuthorize": True}
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        await start_local_session(rs)
+        rs.present(VALID)
+        await cs.wait_for("StopTransaction")
+        mark = cs.mark()
+        rs.plug_out(1)
+        await rs.status(1, "Available", since=mark)
+        mark = cs.mark()
+        rs.plug_in(1)
+        rs.present(VALID)
+        await cs.wait_for("StartTransaction", since=mark)
+        assert not [r for r in cs.received[mark:] if r.action == "Authorize"]

@@ -1,0 +1,160 @@
+"""Running a real station in the test's event loop against the test central system.
+
+Every protocol timer is shrunk so the OCTT scenarios run in seconds; tests wait for events
+(messages at the central system, status changes), never for fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from central_system import CentralSystem, Payload
+
+from chargestack.hardware.events import EvParameters
+from chargestack.station.runner import StationRunner
+from chargestack.station.settings import StationSettings, parse_station_settings
+from chargestack.station.station import Station
+
+
+def station_config(
+    url: str,
+    data_dir: Path,
+    *,
+    cp_id: str = "CP-1",
+    connectors: int = 2,
+    fixed_cable: bool = True,
+    configuration: dict[str, Any] | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "identity": {
+            "charge_point_id": cp_id,
+            "vendor": "Chargestack",
+            "model": "DC-190",
+            "charge_point_serial_number": "SN-0001",
+            "firmware_version": "1.0.0",
+        },
+        "central_system": {"url": url},
+        "connectors": [
+            {"id": i, "max_current_a": 200.0, "max_power_w": 150_000.0, "fixed_cable": fixed_cable}
+            for i in range(1, connectors + 1)
+        ],
+        "data_dir": str(data_dir),
+        "control_api": {"enabled": False},
+        "timers": {
+            "call_timeout_s": 2.0,
+            "boot_retry_s": 0.5,
+            "backoff_initial_s": 0.05,
+            "backoff_max_s": 0.2,
+            "pong_timeout_s": 0.5,
+            "reset_delay_s": 0.05,
+        },
+        "power": {"loop_period_ms": 20},
+        "configuration": {
+            "HeartbeatInterval": 300,
+            "MinimumStatusDuration": 0,
+            "MeterValueSampleInterval": 0,
+            "ClockAlignedDataInterval": 0,
+            "ConnectionTimeOut": 30,
+            "TransactionMessageRetryInterval": 1,
+            "WebSocketPingInterval": 0,
+            **(configuration or {}),
+        },
+    }
+    config.update(overrides)
+    return config
+
+
+class RunningStation:
+    """A station under test, restarted in place by Reset like a rebooting controller."""
+
+    def __init__(self, settings: StationSettings, cs: CentralSystem) -> None:
+        self.settings = settings
+        self.cs = cs
+        self.runner = StationRunner(settings)
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def cp_id(self) -> str:
+        return self.settings.identity.charge_point_id
+
+    @property
+    def station(self) -> Station:
+        assert self.runner.station is not None
+        return self.runner.station
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self.runner.run())
+        await self.runner.wait_started()
+
+    async def stop(self) -> None:
+        self.runner.shutdown()
+        if self._task is not None:
+            await asyncio.wait_for(self._task, 15)
+
+    async def booted(self, timeout: float = 10.0) -> None:
+        """Wait until registered and every connector's status reached the central system."""
+        await self.cs.wait_for("BootNotification", timeout=timeout)
+        ids = [0, *self.station.connectors]
+        await self.cs.wait_until(
+            lambda: all(
+                any(r.payload["connectorId"] == cid for r in self.cs.messages("StatusNotification", self.cp_id))
+                for cid in ids
+            ),
+            timeout,
+        )
+
+    # -- manual actions of the OCTT test plan ----------------------------------------------
+
+    @property
+    def sim(self) -> Any:
+        return self.station.hardware
+
+    def plug_in(self, connector_id: int, **ev: Any) -> None:
+        self.sim.plug_in(connector_id, EvParameters(**ev))
+
+    def plug_out(self, connector_id: int) -> None:
+        self.sim.plug_out(connector_id)
+
+    def present(self, id_tag: str) -> None:
+        self.sim.present_id_tag(id_tag)
+
+    async def call(self, action: str, payload: Payload) -> Payload:
+        return await self.cs.call(self.cp_id, action, payload)
+
+    async def status(self, connector_id: int, status: str, *, since: int = 0, timeout: float = 10.0) -> Payload:
+        found = await self.cs.wait_for(
+            "StatusNotification",
+            lambda p: p["connectorId"] == connector_id and p["status"] == status,
+            since=since,
+            timeout=timeout,
+        )
+        return found.payload
+
+    async def wait(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Wait on a station-side condition, re-checked whenever the CS sees a message."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not predicate():
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("condition not reached")
+            with contextlib.suppress(TimeoutError):
+                await self.cs.wait_until(lambda: predicate(), 0.05)
+
+
+@contextlib.asynccontextmanager
+async def running_station(
+    cs: CentralSystem, data_dir: Path, *, boot: bool = True, **kwargs: Any
+) -> AsyncIterator[RunningStation]:
+    settings = parse_station_settings(station_config(cs.url, data_dir, **kwargs))
+    rs = RunningStation(settings, cs)
+    await rs.start()
+    try:
+        if boot:
+            await rs.booted()
+        yield rs
+    finally:
+        await rs.stop()
