@@ -7,11 +7,13 @@
 
 use pyo3::prelude::*;
 
+mod frame;
 mod smart_charging;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    frame::register(m)?;
     smart_charging::register(m)?;
     Ok(())
 }
