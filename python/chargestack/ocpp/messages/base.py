@@ -62,7 +62,8 @@ IdToken = CiString20
 
 # RFC 3339 section 5.6 date-time, the grammar jsonschema's "date-time" checker applies
 # (rfc3339-validator, after upper-casing): ASCII digits only, "T" and "Z" in either case,
-# any number of fraction digits, no leap second, offsets up to 23:59.
+# any number of fraction digits, no leap second, offsets up to 23:59. One difference: that
+# checker's regex ends in "$", which lets a trailing newline through; fullmatch does not.
 _RFC3339 = re.compile(
     r"(?P<year>[0-9]{4})-(?P<month>0[1-9]|1[0-2])-(?P<day>[0-9]{2})[Tt]"
     r"(?P<hour>[01][0-9]|2[0-3]):(?P<minute>[0-5][0-9]):(?P<second>[0-5][0-9])"
@@ -85,17 +86,20 @@ def parse_rfc3339(text: str) -> datetime:
     # Python keeps microseconds; further fraction digits are dropped, not rounded, so that
     # parsing never moves an instant across a second boundary.
     micro = int((parts["fraction"] or "0")[:6].ljust(6, "0"))
-    # datetime() rejects year 0 and day 31 of a 30-day month, as RFC 3339 does.
-    return datetime(
-        int(parts["year"]),
-        int(parts["month"]),
-        int(parts["day"]),
-        int(parts["hour"]),
-        int(parts["minute"]),
-        int(parts["second"]),
-        micro,
-        tzinfo=tz,
-    )
+    try:
+        # datetime() rejects year 0 and day 31 of a 30-day month, as RFC 3339 does.
+        return datetime(
+            int(parts["year"]),
+            int(parts["month"]),
+            int(parts["day"]),
+            int(parts["hour"]),
+            int(parts["minute"]),
+            int(parts["second"]),
+            micro,
+            tzinfo=tz,
+        )
+    except ValueError:
+        raise ValueError(f"not an RFC 3339 date-time: {text!r}") from None
 
 
 def format_rfc3339(value: datetime) -> str:
