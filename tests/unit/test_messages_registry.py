@@ -8,6 +8,8 @@ from pydantic import BaseModel
 from chargestack.ocpp import messages
 from chargestack.ocpp.messages import (
     ACTIONS,
+    CENTRAL_SYSTEM_INITIATED,
+    CHARGE_POINT_INITIATED,
     REQUESTS,
     RESPONSES,
     Action,
@@ -122,3 +124,11 @@ def test_action_of_a_request() -> None:
         action_of(
             AuthorizeResponse(id_tag_info=IdTagInfo(status=messages.AuthorizationStatus.ACCEPTED))
         )
+
+
+def test_initiator_sets_split_the_actions() -> None:
+    sent, handled = CHARGE_POINT_INITIATED, CENTRAL_SYSTEM_INITIATED
+    assert sent & handled == {Action.DATA_TRANSFER}
+    assert sent | handled == set(Action)
+    assert len(sent) == 8 + 2 + 4
+    assert len(handled) == 9 + 2 + 2 + 2 + 3 + 1 + 7

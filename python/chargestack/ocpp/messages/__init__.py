@@ -120,6 +120,8 @@ from chargestack.ocpp.messages.local_auth import (
 )
 from chargestack.ocpp.messages.registry import (
     ACTIONS,
+    CENTRAL_SYSTEM_INITIATED,
+    CHARGE_POINT_INITIATED,
     REQUESTS,
     RESPONSES,
     Action,
@@ -196,6 +198,8 @@ from chargestack.ocpp.messages.validation import (
 
 __all__ = [
     "ACTIONS",
+    "CENTRAL_SYSTEM_INITIATED",
+    "CHARGE_POINT_INITIATED",
     "REQUESTS",
     "RESPONSES",
     "Action",

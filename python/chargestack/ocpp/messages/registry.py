@@ -168,6 +168,16 @@ REQUESTS: dict[Action, type[BaseModel]] = {spec.action: spec.request for spec in
 RESPONSES: dict[Action, type[BaseModel]] = {spec.action: spec.response for spec in ACTIONS.values()}
 """The CALLRESULT payload model of each action."""
 
+CHARGE_POINT_INITIATED: frozenset[Action] = frozenset(
+    spec.action for spec in ACTIONS.values() if Initiator.CHARGE_POINT in spec.initiators
+)
+"""Actions whose CALL the charge point sends (DataTransfer is in both sets)."""
+
+CENTRAL_SYSTEM_INITIATED: frozenset[Action] = frozenset(
+    spec.action for spec in ACTIONS.values() if Initiator.CENTRAL_SYSTEM in spec.initiators
+)
+"""Actions whose CALL the central system sends: the ones a charge point handles."""
+
 _ACTION_OF_REQUEST: dict[type[BaseModel], Action] = {
     model: action for action, model in REQUESTS.items()
 }

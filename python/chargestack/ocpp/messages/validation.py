@@ -16,6 +16,10 @@ The section gives one sentence per code; this module reads them as follows:
   its CiString bound, a string outside its enumeration (errata 3.24/3.38 name this code for an
   unknown ``chargingRateUnit``), a limit not a multiple of 0.1, a malformed date-time or URI.
 
+Integers follow draft-04 as jsonschema's Draft4Validator applies it to all 78 schemas (the
+mobilityhouse ``ocpp`` package does the same): ``1.0`` is a number, not an integer, also in the
+11 whitepaper schemas that declare draft-06 (where it would be an integer).
+
 When several fields fail, the first of these four codes in this order wins: the structure is
 reported before the values inside it.
 """
