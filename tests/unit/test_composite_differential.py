@@ -9,7 +9,7 @@ transactions or none, and grid parameters. ``chargestack._core`` must return exa
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,6 +20,11 @@ from chargestack.exceptions import SmartChargingError
 from smart_charging_reference import composite_schedule as reference_composite
 from smart_charging_reference import limit_at as reference_limit_at
 
+if TYPE_CHECKING:
+    from chargestack._core import _ElectricalParams
+
+Unit = Literal["A", "W"]
+UNITS: list[Unit] = ["A", "W"]
 T0 = 1_700_000_000_000
 SETTINGS = settings(
     max_examples=300,
@@ -84,7 +89,7 @@ def transactions() -> st.SearchStrategy[dict[int, tuple[int, int]]]:
 
 
 @st.composite
-def params(draw: st.DrawFn) -> dict[str, Any]:
+def params(draw: st.DrawFn) -> _ElectricalParams:
     def rating() -> st.SearchStrategy[float]:
         return st.integers(0, 5_000_000).map(lambda t: t / 10)
 
@@ -107,7 +112,7 @@ def params(draw: st.DrawFn) -> dict[str, Any]:
     duration_s=st.integers(1, 2 * 86_400),
     txs=transactions(),
     grid=params(),
-    unit=st.sampled_from(["A", "W"]),
+    unit=st.sampled_from(UNITS),
 )
 def test_composite_equals_reference(
     installed: list[dict[str, Any]],
@@ -115,8 +120,8 @@ def test_composite_equals_reference(
     start_offset_ms: int,
     duration_s: int,
     txs: dict[int, tuple[int, int]],
-    grid: dict[str, Any],
-    unit: str,
+    grid: _ElectricalParams,
+    unit: Unit,
 ) -> None:
     start = T0 + start_offset_ms
     engine = _core.composite_schedule(installed, connector, start, duration_s, txs, grid, unit)
@@ -130,15 +135,15 @@ def test_composite_equals_reference(
     now_offset_ms=st.integers(-100_000_000, 100_000_000),
     txs=transactions(),
     grid=params(),
-    unit=st.sampled_from(["A", "W"]),
+    unit=st.sampled_from(UNITS),
 )
 def test_limit_at_equals_reference(
     installed: list[dict[str, Any]],
     connector: int,
     now_offset_ms: int,
     txs: dict[int, tuple[int, int]],
-    grid: dict[str, Any],
-    unit: str,
+    grid: _ElectricalParams,
+    unit: Unit,
 ) -> None:
     now = T0 + now_offset_ms
     engine = _core.limit_at(installed, connector, now, txs, grid, unit)
@@ -146,7 +151,7 @@ def test_limit_at_equals_reference(
 
 
 def test_engine_errors_are_smart_charging_errors() -> None:
-    grid = {
+    grid: _ElectricalParams = {
         "grid_voltage_v": 230.0,
         "grid_phases": 3,
         "station_max_a": 400.0,
