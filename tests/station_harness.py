@@ -69,13 +69,26 @@ def station_config(
     return config
 
 
+def hardware_factory() -> Callable[[StationSettings], Any] | None:
+    """The product's sim driver; on a build without the Rust power stage, the fallback."""
+    from chargestack import _core
+
+    if hasattr(_core, "PowerStage"):
+        return None
+    from fallback_power import FallbackPowerStage
+
+    from chargestack.hardware.sim import SimHardware
+
+    return lambda settings: SimHardware(settings, power=FallbackPowerStage(settings))
+
+
 class RunningStation:
     """A station under test, restarted in place by Reset like a rebooting controller."""
 
     def __init__(self, settings: StationSettings, cs: CentralSystem) -> None:
         self.settings = settings
         self.cs = cs
-        self.runner = StationRunner(settings)
+        self.runner = StationRunner(settings, hardware_factory=hardware_factory())
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -94,7 +107,10 @@ class RunningStation:
     async def stop(self) -> None:
         self.runner.shutdown()
         if self._task is not None:
-            await asyncio.wait_for(self._task, 15)
+            done, _ = await asyncio.wait({self._task}, timeout=15)
+            if not done:
+                stuck = [t for t in asyncio.all_tasks() if not t.done()]
+                raise AssertionError(f"station did not stop; tasks: {[t.get_coro() for t in stuck]}")
 
     async def booted(self, timeout: float = 10.0) -> None:
         """Wait until registered and every connector's status reached the central system."""

@@ -176,8 +176,11 @@ class OcppSession:
             return
         delay = self._backoff.next_delay()
         self._set_state(SessionState.BACKOFF)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), delay)
+        try:
+            async with asyncio.timeout(delay):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
         self._wake.clear()
 
     @property
@@ -229,7 +232,8 @@ class OcppSession:
                 continue
             try:
                 pong = await ws.ping()
-                await asyncio.wait_for(pong, self.timers.pong_timeout_s)
+                async with asyncio.timeout(self.timers.pong_timeout_s):
+                    await pong
             except (TimeoutError, ConnectionClosed):
                 log.warning("%s: no pong within %.1fs; the link is dead", self.settings.charge_point_id, self.timers.pong_timeout_s)
                 # abort, not close: a dead link would hold a closing handshake for seconds.
@@ -289,7 +293,8 @@ class OcppSession:
                 await ws.send(frame)
                 wait = self.timers.call_timeout_s if timeout is None else timeout
                 try:
-                    response_json = await asyncio.wait_for(future, wait)
+                    async with asyncio.timeout(wait):
+                        response_json = await future
                 except TimeoutError:
                     raise CallTimeoutError(f"{action}: no answer within {wait:.1f}s") from None
             except ConnectionClosed as exc:

@@ -10,7 +10,6 @@ round of attempts at the next reconnect, so the central system sees every transa
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -129,14 +128,9 @@ class DurableSender:
             await self._wait_reconnect(count)
             return
         interval = self.station.config.get_int("TransactionMessageRetryInterval") * attempts
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._never(), max(0, interval))
+        await asyncio.sleep(max(0, interval))
 
     async def _wait_reconnect(self, count: int) -> None:
         while self.station.session.connection_count == count:
             self._kick.clear()
             await self._kick.wait()
-
-    @staticmethod
-    async def _never() -> None:
-        await asyncio.Event().wait()

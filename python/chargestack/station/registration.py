@@ -9,13 +9,13 @@ again. No Heartbeat before Accepted (OCTT TC_001, TC_002).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from chargestack.exceptions import ChargestackError
 from chargestack.ocpp import messages as m
+from chargestack.station.waiting import wait_event
 
 if TYPE_CHECKING:
     from chargestack.station.station import Station
@@ -118,8 +118,7 @@ class Registration:
             if interval <= 0:
                 await self._heartbeat_changed.wait()
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._heartbeat_changed.wait(), interval)
+            if await wait_event(self._heartbeat_changed, interval):
                 continue  # rescheduled by a configuration change
             await self.send_heartbeat()
 

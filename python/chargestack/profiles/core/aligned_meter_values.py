@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from chargestack.exceptions import ChargestackError
 from chargestack.ocpp import messages as m
 from chargestack.profiles.core.meter_sampling import meter_value, sampled_values
+from chargestack.station.waiting import wait_event
 
 if TYPE_CHECKING:
     from chargestack.profiles.core.transactions import TransactionService
@@ -51,11 +52,8 @@ class AlignedMeterValues:
                 continue
             due = next_aligned_ms(self.station.clock.now_ms(), interval)
             delay = (due - self.station.clock.now_ms()) / 1000
-            try:
-                await asyncio.wait_for(self._changed.wait(), max(0.0, delay))
+            if await wait_event(self._changed, max(0.0, delay)):
                 continue
-            except TimeoutError:
-                pass
             await self._sample_all()
 
     async def _sample_all(self) -> None:

@@ -1,0 +1,20 @@
+"""Waiting for an event with a timeout without losing a cancellation.
+
+``asyncio.wait_for`` on Python 3.11 can swallow a cancellation that races with the inner
+future finishing (bpo-42130), which leaves a task running after shutdown cancelled it;
+``asyncio.timeout`` does not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+
+async def wait_event(event: asyncio.Event, timeout: float) -> bool:
+    """True when ``event`` was set within ``timeout`` seconds, False on timeout."""
+    try:
+        async with asyncio.timeout(timeout):
+            await event.wait()
+    except TimeoutError:
+        return False
+    return True
