@@ -158,7 +158,8 @@ async def test_TC_028_remote_stop_unknown_transaction(central_system: CentralSys
 
 async def test_TC_068_stop_with_the_starting_tag(central_system: CentralSystem, tmp_path: Path) -> None:
     cs = central_system
-    async with running_station(cs, tmp_path) as rs:
+    # One connector: with a free second connector a new tag would rightly start a session there.
+    async with running_station(cs, tmp_path, connectors=1) as rs:
         await start_local_session(rs)
         mark = cs.mark()
         rs.present(VALID2)  # another tag without a parent must not stop it
