@@ -8,7 +8,11 @@
 
 pub mod can;
 pub mod clock;
+pub mod control;
 pub mod driver;
 mod error;
+pub mod sim;
 
 pub use error::{PowerError, Result};
+
+pub use control::{PowerStage, SimulatedStage, StageCommand, StageConfig, StageEvent};

@@ -1,0 +1,109 @@
+//! Events the stage reports on its own; they reach Python through a channel.
+
+/// Something the supervisor must know about, timestamped in ms since the Unix epoch (UTC).
+#[derive(Debug, Clone, PartialEq)]
+pub enum StageEvent {
+    /// The stage stopped a connector by itself; `error_code` is an OCPP 1.6 ChargePointErrorCode.
+    Fault {
+        /// OCPP connector id.
+        connector: u32,
+        /// OCPP ChargePointErrorCode.
+        error_code: &'static str,
+        /// Human-readable cause.
+        info: String,
+        /// When.
+        ts_ms: i64,
+    },
+    /// The cause of a connector fault has gone; the connector needs `enable` again.
+    FaultCleared {
+        /// OCPP connector id.
+        connector: u32,
+        /// When.
+        ts_ms: i64,
+    },
+    /// The EV ended its charge.
+    EvFull {
+        /// OCPP connector id.
+        connector: u32,
+        /// When.
+        ts_ms: i64,
+    },
+    /// The EV stopped asking for current while energy is offered.
+    EvSuspended {
+        /// OCPP connector id.
+        connector: u32,
+        /// When.
+        ts_ms: i64,
+    },
+    /// The EV asks for current again.
+    EvResumed {
+        /// OCPP connector id.
+        connector: u32,
+        /// When.
+        ts_ms: i64,
+    },
+    /// A new limit reached the modules: `frame_ts_ms` is when the first setpoint frame after it
+    /// was sent (`None` when no module serves the connector).
+    LimitApplied {
+        /// OCPP connector id.
+        connector: u32,
+        /// The limit in W.
+        limit_w: Option<f64>,
+        /// The limit in A.
+        limit_a: Option<f64>,
+        /// First setpoint frame.
+        frame_ts_ms: Option<i64>,
+        /// From `set_limit` to that frame, ms.
+        latency_ms: Option<f64>,
+        /// When.
+        ts_ms: i64,
+    },
+    /// A module stopped being usable.
+    ModuleFault {
+        /// Module index.
+        module: usize,
+        /// Why (OverTemperature, OutputShort, Fault, CommLoss, ...).
+        reason: String,
+        /// When.
+        ts_ms: i64,
+    },
+    /// A module is usable again.
+    ModuleRecovered {
+        /// Module index.
+        module: usize,
+        /// When.
+        ts_ms: i64,
+    },
+    /// A connector's current fell below the safe threshold and its contactor opened.
+    ConnectorOff {
+        /// OCPP connector id.
+        connector: u32,
+        /// When.
+        ts_ms: i64,
+    },
+    /// The loop thread ended.
+    Stopped {
+        /// Why.
+        reason: String,
+        /// When.
+        ts_ms: i64,
+    },
+}
+
+impl StageEvent {
+    /// The `kind` string used at the Python boundary.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Fault { .. } => "fault",
+            Self::FaultCleared { .. } => "fault_cleared",
+            Self::EvFull { .. } => "ev_full",
+            Self::EvSuspended { .. } => "ev_suspended",
+            Self::EvResumed { .. } => "ev_resumed",
+            Self::LimitApplied { .. } => "limit_applied",
+            Self::ModuleFault { .. } => "module_fault",
+            Self::ModuleRecovered { .. } => "module_recovered",
+            Self::ConnectorOff { .. } => "connector_off",
+            Self::Stopped { .. } => "stopped",
+        }
+    }
+}
