@@ -124,7 +124,7 @@ class _CpHandler(ChargePoint):  # type: ignore[misc]
                 result = await result
         else:
             result = _default_response(self.cs, action, payload)
-        asyncio.get_running_loop().create_task(self.cs._notify())
+        self.cs._spawn_notify()
         return result  # type: ignore[return-value]
 
 
@@ -166,7 +166,7 @@ class CentralSystem:
         self.transaction_ids: dict[int, int] = {}  # id(StartTransaction payload) -> transactionId
         self._changed = asyncio.Condition()
         self._server: Server | None = None
-        self._serve_tasks: set[asyncio.Task[None]] = set()
+        self._notify_tasks: set[asyncio.Task[None]] = set()
         self.port = 0
 
     @property
@@ -198,10 +198,13 @@ class CentralSystem:
         cp_id = request.path.rsplit("/", 1)[-1]
         header = request.headers.get("Authorization", "")
         expected = self.basic_auth.get(cp_id)
-        if expected is not None and header == "Basic " + base64.b64encode(cp_id.encode() + b":" + expected).decode():
+        if (
+            expected is not None
+            and header == "Basic " + base64.b64encode(cp_id.encode() + b":" + expected).decode()
+        ):
             return None
         self.rejected_auth += 1
-        asyncio.get_running_loop().create_task(self._notify())
+        self._spawn_notify()
         return connection.respond(401, "Unauthorized\n")
 
     async def _on_connection(self, connection: ServerConnection) -> None:
@@ -221,8 +224,7 @@ class CentralSystem:
     def _record(self, item: Received) -> None:
         self.received.append(item)
         self._last_raw[(item.cp_id, item.action)] = item.payload
-        loop = asyncio.get_running_loop()
-        loop.create_task(self._notify())
+        self._spawn_notify()
 
     @property
     def _last_raw(self) -> dict[tuple[str, str], Payload]:
@@ -232,6 +234,11 @@ class CentralSystem:
 
     def received_raw_for_handler(self, cp_id: str, action: str) -> Payload:
         return self._last_raw[(cp_id, action)]
+
+    def _spawn_notify(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._notify())
+        self._notify_tasks.add(task)
+        task.add_done_callback(self._notify_tasks.discard)
 
     async def _notify(self) -> None:
         async with self._changed:
@@ -295,7 +302,9 @@ class CentralSystem:
         result: Payload = snake_to_camel_case(_as_dict(response))
         return result
 
-    async def send_raw(self, cp_id: str, frame: str, *, expect_reply: bool = True, timeout: float = 5.0) -> list[Any] | None:
+    async def send_raw(
+        self, cp_id: str, frame: str, *, expect_reply: bool = True, timeout: float = 5.0
+    ) -> list[Any] | None:
         """Send a raw text frame and return the charge point's reply frame (or None)."""
         cp = await self.wait_connected(cp_id)
         waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from central_system import CentralSystem  # noqa: E402
+from central_system import CentralSystem
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from central_system import CentralSystem, Payload
-
 from chargestack.hardware.events import EvParameters
 from chargestack.station.runner import StationRunner
 from chargestack.station.settings import StationSettings, parse_station_settings
@@ -75,9 +74,8 @@ def hardware_factory() -> Callable[[StationSettings], Any] | None:
 
     if hasattr(_core, "PowerStage"):
         return None
-    from fallback_power import FallbackPowerStage
-
     from chargestack.hardware.sim import SimHardware
+    from fallback_power import FallbackPowerStage
 
     return lambda settings: SimHardware(settings, power=FallbackPowerStage(settings))
 
@@ -110,7 +108,9 @@ class RunningStation:
             done, _ = await asyncio.wait({self._task}, timeout=15)
             if not done:
                 stuck = [t for t in asyncio.all_tasks() if not t.done()]
-                raise AssertionError(f"station did not stop; tasks: {[t.get_coro() for t in stuck]}")
+                raise AssertionError(
+                    f"station did not stop; tasks: {[t.get_coro() for t in stuck]}"
+                )
 
     async def booted(self, timeout: float = 10.0) -> None:
         """Wait until registered and every connector's status reached the central system."""
@@ -118,7 +118,10 @@ class RunningStation:
         ids = [0, *self.station.connectors]
         await self.cs.wait_until(
             lambda: all(
-                any(r.payload["connectorId"] == cid for r in self.cs.messages("StatusNotification", self.cp_id))
+                any(
+                    r.payload["connectorId"] == cid
+                    for r in self.cs.messages("StatusNotification", self.cp_id)
+                )
                 for cid in ids
             ),
             timeout,
@@ -142,7 +145,9 @@ class RunningStation:
     async def call(self, action: str, payload: Payload) -> Payload:
         return await self.cs.call(self.cp_id, action, payload)
 
-    async def status(self, connector_id: int, status: str, *, since: int = 0, timeout: float = 10.0) -> Payload:
+    async def status(
+        self, connector_id: int, status: str, *, since: int = 0, timeout: float = 10.0
+    ) -> Payload:
         found = await self.cs.wait_for(
             "StatusNotification",
             lambda p: p["connectorId"] == connector_id and p["status"] == status,

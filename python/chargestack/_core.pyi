@@ -5,6 +5,16 @@ from collections.abc import Sequence
 from typing import Any, Literal, NotRequired, TypedDict
 
 __version__: str
+__all__ = [
+    "__version__",
+    "composite_schedule",
+    "decode_frame",
+    "encode_call",
+    "encode_call_error",
+    "encode_call_result",
+    "limit_at",
+    "validate_charging_profile",
+]
 
 # --- OCPP-J framing (rust/chargestack-py/src/frame.rs) ---------------------------------------
 # Malformed input raises chargestack.exceptions.FrameError(code, description, message_id);

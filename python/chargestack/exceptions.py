@@ -86,7 +86,9 @@ OCPP_ERRORS_BY_CODE: dict[str, type[OcppError]] = {
 }
 
 
-def ocpp_error_for(code: str, description: str = "", details: dict[str, object] | None = None) -> OcppError:
+def ocpp_error_for(
+    code: str, description: str = "", details: dict[str, object] | None = None
+) -> OcppError:
     """The exception for a CALLERROR received from the peer; unknown codes become GenericError."""
     cls = OCPP_ERRORS_BY_CODE.get(code, GenericError)
     err = cls(description, details)

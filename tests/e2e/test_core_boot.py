@@ -8,10 +8,16 @@ from central_system import CentralSystem, now_iso
 from station_harness import running_station
 
 
-async def test_TC_001_cold_boot_rejected_then_accepted(central_system: CentralSystem, tmp_path: Path) -> None:
+async def test_TC_001_cold_boot_rejected_then_accepted(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
     cs = central_system
     answers = iter(["Rejected", "Accepted"])
-    cs.responders["BootNotification"] = lambda _p: {"status": next(answers), "currentTime": now_iso(), "interval": 1}
+    cs.responders["BootNotification"] = lambda _p: {
+        "status": next(answers),
+        "currentTime": now_iso(),
+        "interval": 1,
+    }
     async with running_station(cs, tmp_path, boot=False) as rs:
         first = await cs.wait_for("BootNotification")
         second = await cs.wait_for("BootNotification", since=cs.received.index(first) + 1)
@@ -30,20 +36,28 @@ async def test_TC_001_cold_boot_rejected_then_accepted(central_system: CentralSy
 async def test_TC_002_cold_boot_pending(central_system: CentralSystem, tmp_path: Path) -> None:
     cs = central_system
     answers = iter(["Pending", "Accepted"])
-    cs.responders["BootNotification"] = lambda _p: {"status": next(answers), "currentTime": now_iso(), "interval": 2}
+    cs.responders["BootNotification"] = lambda _p: {
+        "status": next(answers),
+        "currentTime": now_iso(),
+        "interval": 2,
+    }
     async with running_station(cs, tmp_path, boot=False) as rs:
         first = await cs.wait_for("BootNotification")
         # While pending the charge point answers the central system...
         config = await rs.call("GetConfiguration", {})
         keys = {k["key"] for k in config["configurationKey"]}
         assert "HeartbeatInterval" in keys
-        changed = await rs.call("ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "30"})
+        changed = await rs.call(
+            "ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "30"}
+        )
         assert changed["status"] == "Accepted"
         remote = await rs.call("RemoteStartTransaction", {"idTag": "TAG1", "connectorId": 1})
         assert remote["status"] == "Rejected"
         # ...but sends nothing of its own until it boots again after the interval.
         second = await cs.wait_for("BootNotification", since=cs.received.index(first) + 1)
-        own = [r.action for r in cs.received[cs.received.index(first) + 1 : cs.received.index(second)]]
+        own = [
+            r.action for r in cs.received[cs.received.index(first) + 1 : cs.received.index(second)]
+        ]
         assert own == []
         for cid in (0, 1, 2):
             await rs.status(cid, "Available")

@@ -53,13 +53,17 @@ async def test_TC_019_retrieve_configuration(central_system: CentralSystem, tmp_
 
 async def test_TC_021_change_configuration(central_system: CentralSystem, tmp_path: Path) -> None:
     async with running_station(central_system, tmp_path) as rs:
-        changed = await rs.call("ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "17"})
+        changed = await rs.call(
+            "ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "17"}
+        )
         assert changed["status"] == "Accepted"
         got = await rs.call("GetConfiguration", {"key": ["MeterValueSampleInterval"]})
         assert got["configurationKey"][0]["value"] == "17"
 
 
-async def test_TC_040_1_configuration_key_not_supported(central_system: CentralSystem, tmp_path: Path) -> None:
+async def test_TC_040_1_configuration_key_not_supported(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
     async with running_station(central_system, tmp_path) as rs:
         changed = await rs.call("ChangeConfiguration", {"key": "Testing", "value": "1"})
         assert changed["status"] == "NotSupported"
@@ -67,22 +71,32 @@ async def test_TC_040_1_configuration_key_not_supported(central_system: CentralS
         assert got["unknownKey"] == ["Testing"]
 
 
-async def test_TC_040_2_configuration_key_invalid_value(central_system: CentralSystem, tmp_path: Path) -> None:
+async def test_TC_040_2_configuration_key_invalid_value(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
     async with running_station(central_system, tmp_path) as rs:
-        changed = await rs.call("ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "-1"})
+        changed = await rs.call(
+            "ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "-1"}
+        )
         assert changed["status"] == "Rejected"
         got = await rs.call("GetConfiguration", {"key": ["MeterValueSampleInterval"]})
         assert got["configurationKey"][0]["value"] == "0"
 
 
-async def test_TC_062_data_transfer_unknown_vendor(central_system: CentralSystem, tmp_path: Path) -> None:
+async def test_TC_062_data_transfer_unknown_vendor(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
     async with running_station(central_system, tmp_path) as rs:
-        answer = await rs.call("DataTransfer", {"vendorId": "com.unknown", "messageId": "x", "data": "1"})
+        answer = await rs.call(
+            "DataTransfer", {"vendorId": "com.unknown", "messageId": "x", "data": "1"}
+        )
         assert answer["status"] == "UnknownVendorId"
         assert "data" not in answer
 
 
-async def test_heartbeat_interval_change_reschedules_now(central_system: CentralSystem, tmp_path: Path) -> None:
+async def test_heartbeat_interval_change_reschedules_now(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
     cs = central_system
     async with running_station(cs, tmp_path) as rs:
         mark = cs.mark()

@@ -18,13 +18,17 @@ async def start_local_session(rs: RunningStation, connector_id: int = 1, tag: st
     rs.plug_in(connector_id)
     await rs.status(connector_id, "Preparing", since=mark)
     rs.present(tag)
-    start = await cs.wait_for("StartTransaction", lambda p: p["connectorId"] == connector_id, since=mark)
+    start = await cs.wait_for(
+        "StartTransaction", lambda p: p["connectorId"] == connector_id, since=mark
+    )
     await rs.status(connector_id, "Charging", since=mark)
     tx_id = await rs.cs.wait_for_transaction_id(start)
     return tx_id
 
 
-async def test_TC_003_regular_session_plug_in_first(central_system: CentralSystem, tmp_path: Path) -> None:
+async def test_TC_003_regular_session_plug_in_first(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
     cs = central_system
     async with running_station(cs, tmp_path) as rs:
         mark = cs.mark()
@@ -51,7 +55,9 @@ async def test_TC_004_1_identification_first(central_system: CentralSystem, tmp_
         await rs.status(1, "Charging", since=mark)
 
 
-async def test_TC_004_2_identification_first_connection_timeout(central_system: CentralSystem, tmp_path: Path) -> None:
+async def test_TC_004_2_identification_first_connection_timeout(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
     cs = central_system
     async with running_station(cs, tmp_path, configuration={"ConnectionTimeOut": 1}) as rs:
         mark = cs.mark()
@@ -62,7 +68,9 @@ async def test_TC_004_2_identification_first_connection_timeout(central_system: 
         assert not cs.messages("StartTransaction")
 
 
-async def test_TC_010_remote_start_cable_plugged_first(central_system: CentralSystem, tmp_path: Path) -> None:
+async def test_TC_010_remote_start_cable_plugged_first(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
     cs = central_system
     async with running_station(cs, tmp_path) as rs:
         mark = cs.mark()
@@ -77,7 +85,9 @@ async def test_TC_010_remote_start_cable_plugged_first(central_system: CentralSy
 
 async def test_TC_011_1_remote_start_first(central_system: CentralSystem, tmp_path: Path) -> None:
     cs = central_system
-    async with running_station(cs, tmp_path, configuration={"AuthorizeRemoteTxRequests": True}) as rs:
+    async with running_station(
+        cs, tmp_path, configuration={"AuthorizeRemoteTxRequests": True}
+    ) as rs:
         mark = cs.mark()
         answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID})
         assert answer["status"] == "Accepted"
@@ -88,7 +98,9 @@ async def test_TC_011_1_remote_start_first(central_system: CentralSystem, tmp_pa
         await rs.status(1, "Charging", since=mark)
 
 
-async def test_TC_011_2_remote_start_time_out(central_system: CentralSystem, tmp_path: Path) -> None:
+async def test_TC_011_2_remote_start_time_out(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
     cs = central_system
     async with running_station(cs, tmp_path, configuration={"ConnectionTimeOut": 1}) as rs:
         mark = cs.mark()
@@ -111,7 +123,9 @@ async def test_TC_012_remote_stop(central_system: CentralSystem, tmp_path: Path)
         await rs.status(1, "Finishing", since=mark)
 
 
-async def test_TC_023_4_authorize_invalid_local(central_system: CentralSystem, tmp_path: Path) -> None:
+async def test_TC_023_4_authorize_invalid_local(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
     cs = central_system
     cs.defaults.id_tags[INVALID] = {"status": "Invalid"}
     async with running_station(cs, tmp_path, configuration={"LocalPreAuthorize": True}) as rs:
@@ -124,10 +138,14 @@ async def test_TC_023_4_authorize_invalid_local(central_system: CentralSystem, t
         assert not cs.messages("StartTransaction")
 
 
-async def test_TC_023_5_authorize_invalid_remote(central_system: CentralSystem, tmp_path: Path) -> None:
+async def test_TC_023_5_authorize_invalid_remote(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
     cs = central_system
     cs.defaults.id_tags[INVALID] = {"status": "Invalid"}
-    async with running_station(cs, tmp_path, configuration={"AuthorizeRemoteTxRequests": True}) as rs:
+    async with running_station(
+        cs, tmp_path, configuration={"AuthorizeRemoteTxRequests": True}
+    ) as rs:
         mark = cs.mark()
         rs.plug_in(1)
         await rs.status(1, "Preparing", since=mark)
@@ -137,26 +155,36 @@ async def test_TC_023_5_authorize_invalid_remote(central_system: CentralSystem, 
         assert not cs.messages("StartTransaction")
 
 
-async def test_TC_026_remote_start_rejected_on_busy_connector(central_system: CentralSystem, tmp_path: Path) -> None:
-    async with running_station(central_system, tmp_path, configuration={"LocalPreAuthorize": False}) as rs:
+async def test_TC_026_remote_start_rejected_on_busy_connector(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    async with running_station(
+        central_system, tmp_path, configuration={"LocalPreAuthorize": False}
+    ) as rs:
         await start_local_session(rs)
         answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID2})
         assert answer["status"] == "Rejected"
 
 
-async def test_TC_027_remote_start_connector_zero(central_system: CentralSystem, tmp_path: Path) -> None:
+async def test_TC_027_remote_start_connector_zero(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
     async with running_station(central_system, tmp_path) as rs:
         answer = await rs.call("RemoteStartTransaction", {"connectorId": 0, "idTag": VALID})
         assert answer["status"] == "Rejected"
 
 
-async def test_TC_028_remote_stop_unknown_transaction(central_system: CentralSystem, tmp_path: Path) -> None:
+async def test_TC_028_remote_stop_unknown_transaction(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
     async with running_station(central_system, tmp_path) as rs:
         answer = await rs.call("RemoteStopTransaction", {"transactionId": 424242})
         assert answer["status"] == "Rejected"
 
 
-async def test_TC_068_stop_with_the_starting_tag(central_system: CentralSystem, tmp_path: Path) -> None:
+async def test_TC_068_stop_with_the_starting_tag(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
     cs = central_system
     # One connector: with a free second connector a new tag would rightly start a session there.
     async with running_station(cs, tmp_path, connectors=1) as rs:
@@ -172,7 +200,9 @@ async def test_TC_068_stop_with_the_starting_tag(central_system: CentralSystem, 
         await rs.status(1, "Finishing", since=mark)
 
 
-async def test_TC_069_stop_with_a_tag_of_the_same_parent(central_system: CentralSystem, tmp_path: Path) -> None:
+async def test_TC_069_stop_with_a_tag_of_the_same_parent(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
     cs = central_system
     cs.defaults.id_tags[VALID] = {"status": "Accepted", "parentIdTag": "PARENT"}
     cs.defaults.id_tags[VALID2] = {"status": "Accepted", "parentIdTag": "PARENT"}
@@ -186,7 +216,9 @@ async def test_TC_069_stop_with_a_tag_of_the_same_parent(central_system: Central
         await rs.status(1, "Finishing", since=mark)
 
 
-async def test_TC_061_1_clear_authorization_cache(central_system: CentralSystem, tmp_path: Path) -> None:
+async def test_TC_061_1_clear_authorization_cache(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
     cs = central_system
     config = {"AuthorizationCacheEnabled": True, "LocalPreAuthorize": True}
     async with running_station(cs, tmp_path, configuration=config) as rs:

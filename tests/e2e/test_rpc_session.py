@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
 from central_system import CentralSystem
 from certs import issue, make_ca
-
 from chargestack.exceptions import CallTimeoutError, InternalError, OcppError
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.connection_settings import ConnectionSettings
@@ -24,7 +24,9 @@ KEY_HEX = "00112233445566778899aabbccddeeff"
 
 class Handlers:
     @on("ChangeAvailability")
-    async def change_availability(self, request: m.ChangeAvailabilityRequest) -> m.ChangeAvailabilityResponse:
+    async def change_availability(
+        self, request: m.ChangeAvailabilityRequest
+    ) -> m.ChangeAvailabilityResponse:
         return m.ChangeAvailabilityResponse(status=m.AvailabilityStatus("Accepted"))
 
     @on("ClearCache")
@@ -40,7 +42,12 @@ def router() -> Router:
 
 @contextlib.asynccontextmanager
 async def session(settings: ConnectionSettings, **timers: float) -> AsyncIterator[OcppSession]:
-    defaults = {"call_timeout_s": 2.0, "backoff_initial_s": 0.05, "backoff_max_s": 0.2, "ping_interval_s": 0.0}
+    defaults = {
+        "call_timeout_s": 2.0,
+        "backoff_initial_s": 0.05,
+        "backoff_max_s": 0.2,
+        "ping_interval_s": 0.0,
+    }
     s = OcppSession(settings, router(), SessionTimers(**{**defaults, **timers}))
     task = asyncio.create_task(s.run())
     try:
@@ -52,7 +59,7 @@ async def session(settings: ConnectionSettings, **timers: float) -> AsyncIterato
 
 async def _connect_error(s: OcppSession) -> None:
     """Until the session has recorded a failed connection attempt."""
-    while s.last_connect_error is None:
+    while s.last_connect_error is None:  # noqa: ASYNC110 - the session exposes no event for this
         await asyncio.sleep(0.01)
 
 
@@ -76,11 +83,20 @@ async def test_boot_exchange_and_calls_both_ways(central_system: CentralSystem) 
     [
         ('[2,"e1","NoSuchAction",{}]', "NotImplemented"),
         ('[2,"e2","Reset",{"type":"Hard"}]', "NotSupported"),
-        ('[2,"e3","ChangeAvailability",{"connectorId":"one","type":"Operative"}]', "TypeConstraintViolation"),
+        (
+            '[2,"e3","ChangeAvailability",{"connectorId":"one","type":"Operative"}]',
+            "TypeConstraintViolation",
+        ),
         ('[2,"e4","ChangeAvailability",{"type":"Operative"}]', "OccurenceConstraintViolation"),
-        ('[2,"e5","ChangeAvailability",{"connectorId":1,"type":"Sometimes"}]', "PropertyConstraintViolation"),
+        (
+            '[2,"e5","ChangeAvailability",{"connectorId":1,"type":"Sometimes"}]',
+            "PropertyConstraintViolation",
+        ),
         ('[2,"e6","ChangeAvailability"]', "ProtocolError"),
-        ('[2,"e7","ChangeAvailability",{"connectorId":1,"type":"Operative","extra":1}]', "FormationViolation"),
+        (
+            '[2,"e7","ChangeAvailability",{"connectorId":1,"type":"Operative","extra":1}]',
+            "FormationViolation",
+        ),
         ('[2,"e8","ClearCache",{}]', "InternalError"),
     ],
 )
@@ -116,7 +132,9 @@ async def test_late_answer_never_confuses_the_next_call(central_system: CentralS
             await s.call(m.HeartbeatRequest(), timeout=0.3)
         late = cs.messages("Heartbeat")[-1]
         connection = cs.connections[CP].connection
-        await connection.send(f'[3,"{late.unique_id}",{{"currentTime":"2026-01-01T00:00:00.000Z"}}]')
+        await connection.send(
+            f'[3,"{late.unique_id}",{{"currentTime":"2026-01-01T00:00:00.000Z"}}]'
+        )
         response = await s.call(boot())
         assert isinstance(response, m.BootNotificationResponse)
 
@@ -141,7 +159,9 @@ async def test_callerror_raises_with_its_code(central_system: CentralSystem) -> 
 
 async def test_ping_timeout_reconnects(central_system: CentralSystem) -> None:
     cs = central_system
-    async with session(ConnectionSettings(cs.url, CP), ping_interval_s=0.1, pong_timeout_s=0.2) as s:
+    async with session(
+        ConnectionSettings(cs.url, CP), ping_interval_s=0.1, pong_timeout_s=0.2
+    ) as s:
         await asyncio.wait_for(s.wait_connected(), 5)
         # The central system stops reading: no pong comes back, the link is declared dead.
         cs.connections[CP].connection.transport.pause_reading()
@@ -182,13 +202,19 @@ async def test_tls_with_server_validation(tmp_path: Path) -> None:
     cs = CentralSystem(ssl_context=context, basic_auth={CP: bytes.fromhex(KEY_HEX)})
     await cs.start()
     try:
-        settings = ConnectionSettings(cs.url, CP, security_profile=2, authorization_key=KEY_HEX, ca_file=ca_file)
+        settings = ConnectionSettings(
+            cs.url, CP, security_profile=2, authorization_key=KEY_HEX, ca_file=ca_file
+        )
         async with session(settings) as s:
             await asyncio.wait_for(s.wait_connected(), 5)
             assert (await s.call(boot())) is not None
         # A CA that did not sign the server certificate: no connection.
-        other = make_ca(tmp_path / "other" if (tmp_path / "other").mkdir() is None else tmp_path, "Other CA")
-        wrong = ConnectionSettings(cs.url, CP, security_profile=2, authorization_key=KEY_HEX, ca_file=other.cert_path)
+        other = make_ca(
+            tmp_path / "other" if (tmp_path / "other").mkdir() is None else tmp_path, "Other CA"
+        )
+        wrong = ConnectionSettings(
+            cs.url, CP, security_profile=2, authorization_key=KEY_HEX, ca_file=other.cert_path
+        )
         async with session(wrong) as s:
             await asyncio.wait_for(_connect_error(s), 5)
             assert not s.connected
@@ -206,7 +232,12 @@ async def test_mutual_tls(tmp_path: Path) -> None:
     await cs.start()
     try:
         settings = ConnectionSettings(
-            cs.url, CP, security_profile=3, ca_file=ca_file, client_cert=client.cert_path, client_key=client.key_path
+            cs.url,
+            CP,
+            security_profile=3,
+            ca_file=ca_file,
+            client_cert=client.cert_path,
+            client_key=client.key_path,
         )
         async with session(settings) as s:
             await asyncio.wait_for(s.wait_connected(), 5)

@@ -134,7 +134,9 @@ class OcppSession:
                 ws = await self._open()
             except (OSError, InvalidHandshake, TimeoutError, ValueError) as exc:
                 self.last_connect_error = _describe_connect_error(exc)
-                log.warning("%s: cannot connect: %s", self.settings.charge_point_id, self.last_connect_error)
+                log.warning(
+                    "%s: cannot connect: %s", self.settings.charge_point_id, self.last_connect_error
+                )
                 await self._wait_backoff()
                 continue
             self._backoff.reset()
@@ -235,7 +237,11 @@ class OcppSession:
                 async with asyncio.timeout(self.timers.pong_timeout_s):
                     await pong
             except (TimeoutError, ConnectionClosed):
-                log.warning("%s: no pong within %.1fs; the link is dead", self.settings.charge_point_id, self.timers.pong_timeout_s)
+                log.warning(
+                    "%s: no pong within %.1fs; the link is dead",
+                    self.settings.charge_point_id,
+                    self.timers.pong_timeout_s,
+                )
                 # abort, not close: a dead link would hold a closing handshake for seconds.
                 ws.transport.abort()
                 return
@@ -271,7 +277,9 @@ class OcppSession:
 
     # -- outgoing CALLs ------------------------------------------------------------------
 
-    async def call(self, request: BaseModel, *, timeout: float | None = None, unique_id: str | None = None) -> BaseModel:
+    async def call(
+        self, request: BaseModel, *, timeout: float | None = None, unique_id: str | None = None
+    ) -> BaseModel:
         """Send a CALL and return the validated response model.
 
         Raises :class:`NotConnectedError` when offline, :class:`CallTimeoutError` when no
@@ -321,13 +329,10 @@ class OcppSession:
                 return
             self._spawn(self._send_error(exc.message_id, exc))
             return
-        kind = frame[0]
-        if kind == 2:
-            _, message_id, action, payload = frame
-            self._spawn(self._handle_call(message_id, action, payload))
-        elif kind == 3:
-            _, message_id, payload = frame
-            self._resolve(message_id, payload, None)
+        if frame[0] == 2:
+            self._spawn(self._handle_call(frame[1], frame[2], frame[3]))
+        elif frame[0] == 3:
+            self._resolve(frame[1], frame[2], None)
         else:
             _, message_id, code, description, details = frame
             self._resolve(message_id, None, ocpp_error_for(code, description, {"details": details}))
@@ -380,7 +385,9 @@ class OcppSession:
         for hook in self.router.after_hooks.get(action, []):
             self._spawn(self._run_after(action, hook, request))
 
-    async def _run_after(self, action: str, hook: Callable[[Any], Awaitable[None]], request: BaseModel) -> None:
+    async def _run_after(
+        self, action: str, hook: Callable[[Any], Awaitable[None]], request: BaseModel
+    ) -> None:
         try:
             await hook(request)
         except Exception:

@@ -65,7 +65,9 @@ class CentralSystemSettings(_Strict):
             raise ValueError("security_profile 1 and 2 need authorization_key")
         if self.security_profile >= 2 and not self.url.startswith("wss://"):
             raise ValueError("security_profile 2 and 3 need a wss:// url")
-        if self.security_profile == 3 and (self.client_certificate is None or self.client_key is None):
+        if self.security_profile == 3 and (
+            self.client_certificate is None or self.client_key is None
+        ):
             raise ValueError("security_profile 3 needs client_certificate and client_key")
         return self
 
@@ -157,7 +159,9 @@ class StationSettings(_Strict):
     def _known_profiles(cls, value: list[str]) -> list[str]:
         unknown = [p for p in value if p not in FEATURE_PROFILES]
         if unknown:
-            raise ValueError(f"unknown feature profile(s) {unknown}; known: {list(FEATURE_PROFILES)}")
+            raise ValueError(
+                f"unknown feature profile(s) {unknown}; known: {list(FEATURE_PROFILES)}"
+            )
         if "Core" not in value:
             raise ValueError("Core is mandatory")
         return value

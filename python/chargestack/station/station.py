@@ -102,7 +102,9 @@ class Station:
             on_connected=self._on_connected,
             on_disconnected=self._on_disconnected,
         )
-        self.config.on_change("HeartbeatInterval", lambda _v: self.registration.heartbeat_interval_changed())
+        self.config.on_change(
+            "HeartbeatInterval", lambda _v: self.registration.heartbeat_interval_changed()
+        )
         self.config.on_change("WebSocketPingInterval", self._ping_interval_changed)
         for service in self.services:
             start = getattr(service, "start", None)
@@ -120,7 +122,8 @@ class Station:
             return self._hardware_factory(self.settings)
         from chargestack.hardware.sim import SimHardware
 
-        return SimHardware(self.settings)
+        hardware: Hardware = SimHardware(self.settings)  # type: ignore[assignment]
+        return hardware
 
     def _install_profiles(self) -> None:
         from chargestack.profiles import install_profiles
@@ -138,7 +141,9 @@ class Station:
         )
 
     def message_timeout_s(self) -> float:
-        configured = self.config.get_int("MessageTimeout") if self.config.has("MessageTimeout") else 0
+        configured = (
+            self.config.get_int("MessageTimeout") if self.config.has("MessageTimeout") else 0
+        )
         return float(configured) if configured > 0 else self.settings.timers.call_timeout_s
 
     def _ping_interval_changed(self, value: object) -> None:
@@ -146,7 +151,11 @@ class Station:
 
     def connection_settings(self) -> ConnectionSettings:
         cs = self.settings.central_system
-        profile = self.config.get_int("SecurityProfile") if self.config.has("SecurityProfile") else cs.security_profile
+        profile = (
+            self.config.get_int("SecurityProfile")
+            if self.config.has("SecurityProfile")
+            else cs.security_profile
+        )
         key = self.config.get_str("AuthorizationKey") if self.config.has("AuthorizationKey") else ""
         return ConnectionSettings(
             central_system_url=cs.url,
@@ -354,4 +363,4 @@ async def _noop() -> None:
     return None
 
 
-__all__ = ["Station", "StopKind", "ChargestackError"]
+__all__ = ["ChargestackError", "Station", "StopKind"]

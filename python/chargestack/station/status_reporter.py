@@ -53,7 +53,9 @@ class StatusReporter:
         if timer is not None:
             timer.cancel()
         delay = max(0, self.station.config.get_int("MinimumStatusDuration"))
-        self._timers[connector_id] = asyncio.get_running_loop().create_task(self._settle(connector_id, delay))
+        self._timers[connector_id] = asyncio.get_running_loop().create_task(
+            self._settle(connector_id, delay)
+        )
 
     async def _settle(self, connector_id: int, delay: float) -> None:
         if delay > 0:

@@ -24,11 +24,14 @@ class AuthCache:
 
     def get(self, id_tag: str, now_ms: int) -> AuthEntry | None:
         row = self._store.query_one(
-            "SELECT id_tag, status, expiry_ms, parent_id_tag FROM auth_cache WHERE id_tag = ?", (id_tag,)
+            "SELECT id_tag, status, expiry_ms, parent_id_tag FROM auth_cache WHERE id_tag = ?",
+            (id_tag,),
         )
         if row is None:
             return None
-        self._store.execute("UPDATE auth_cache SET last_used_ms = ? WHERE id_tag = ?", (now_ms, id_tag))
+        self._store.execute(
+            "UPDATE auth_cache SET last_used_ms = ? WHERE id_tag = ?", (now_ms, id_tag)
+        )
         return AuthEntry(row["id_tag"], row["status"], row["expiry_ms"], row["parent_id_tag"])
 
     def put(self, entry: AuthEntry, now_ms: int) -> None:

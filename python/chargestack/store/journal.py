@@ -53,7 +53,16 @@ class Journal:
         self._store.execute(
             "INSERT INTO transactions (connector_id, id_tag, parent_id_tag, reservation_id, start_ms, "
             "meter_start_wh, last_meter_wh, last_meter_ms, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running')",
-            (connector_id, id_tag, parent_id_tag, reservation_id, start_ms, meter_start_wh, meter_start_wh, start_ms),
+            (
+                connector_id,
+                id_tag,
+                parent_id_tag,
+                reservation_id,
+                start_ms,
+                meter_start_wh,
+                meter_start_wh,
+                start_ms,
+            ),
         )
         row = self._store.query_one("SELECT last_insert_rowid() AS ref")
         assert row is not None
@@ -64,7 +73,9 @@ class Journal:
         return None if row is None else _entry(row)
 
     def running(self) -> list[JournalEntry]:
-        rows = self._store.query(f"SELECT {_COLUMNS} FROM transactions WHERE state = 'running' ORDER BY ref")
+        rows = self._store.query(
+            f"SELECT {_COLUMNS} FROM transactions WHERE state = 'running' ORDER BY ref"
+        )
         return [_entry(r) for r in rows]
 
     def by_transaction_id(self, transaction_id: int) -> JournalEntry | None:
@@ -86,7 +97,9 @@ class Journal:
             (energy_wh, at_ms, ref),
         )
 
-    def close(self, ref: int, stop_ms: int, meter_stop_wh: int, reason: str, stop_id_tag: str | None) -> None:
+    def close(
+        self, ref: int, stop_ms: int, meter_stop_wh: int, reason: str, stop_id_tag: str | None
+    ) -> None:
         self._store.execute(
             "UPDATE transactions SET state = 'stopped', stop_ms = ?, meter_stop_wh = ?, last_meter_wh = ?, "
             "stop_reason = ?, stop_id_tag = ? WHERE ref = ?",
@@ -105,7 +118,9 @@ class Journal:
         return [str(r["value"]) for r in rows]
 
     def open_count(self) -> int:
-        row = self._store.query_one("SELECT count(*) AS n FROM transactions WHERE state = 'running'")
+        row = self._store.query_one(
+            "SELECT count(*) AS n FROM transactions WHERE state = 'running'"
+        )
         return 0 if row is None else int(row["n"])
 
 

@@ -69,7 +69,9 @@ class Outbox:
         """Drop every second intermediate MeterValues while more than the bound are queued."""
         dropped = 0
         while True:
-            row = self._store.query_one("SELECT count(*) AS n FROM outbox WHERE action = 'MeterValues'")
+            row = self._store.query_one(
+                "SELECT count(*) AS n FROM outbox WHERE action = 'MeterValues'"
+            )
             if row is None or int(row["n"]) <= max_meter_values:
                 return dropped
             seqs = [
@@ -82,7 +84,9 @@ class Outbox:
             if not victims:
                 return dropped
             with self._store.transaction():
-                self._store.execute_many("DELETE FROM outbox WHERE seq = ?", [(s,) for s in victims])
+                self._store.execute_many(
+                    "DELETE FROM outbox WHERE seq = ?", [(s,) for s in victims]
+                )
             dropped += len(victims)
 
 

@@ -67,7 +67,11 @@ class AuthorizationService:
         entry, source = self.local_entry(id_tag)
         online = self.station.registration.accepted
         if online:
-            if self._cfg_bool("LocalPreAuthorize") and entry is not None and entry.status == "Accepted":
+            if (
+                self._cfg_bool("LocalPreAuthorize")
+                and entry is not None
+                and entry.status == "Accepted"
+            ):
                 return AuthResult(True, "Accepted", entry.parent_id_tag, source)
             try:
                 response = await self.station.send(m.AuthorizeRequest(id_tag=id_tag))
@@ -96,7 +100,8 @@ class AuthorizationService:
             return
         expiry = to_ms(info.expiry_date) if info.expiry_date is not None else None
         self.station.store.auth_cache.put(
-            AuthEntry(id_tag, info.status.value, expiry, info.parent_id_tag), self.station.clock.now_ms()
+            AuthEntry(id_tag, info.status.value, expiry, info.parent_id_tag),
+            self.station.clock.now_ms(),
         )
 
     async def parent_of(self, id_tag: str) -> str | None:

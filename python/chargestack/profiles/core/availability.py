@@ -42,7 +42,9 @@ class AvailabilityService:
                     store.schedule(cid, state)
                     connector.scheduled_operative = False
                     scheduled = True
-                elif connector_id != 0 or state == "Operative" or not connector.facts.in_transaction:
+                elif (
+                    connector_id != 0 or state == "Operative" or not connector.facts.in_transaction
+                ):
                     store.set(cid, state)
                     connector.facts.operative = state == "Operative"
                     connector.scheduled_operative = None

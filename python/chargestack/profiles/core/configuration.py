@@ -16,11 +16,14 @@ class ConfigurationService:
         self.station = station
 
     @on("GetConfiguration")
-    async def get_configuration(self, request: m.GetConfigurationRequest) -> m.GetConfigurationResponse:
+    async def get_configuration(
+        self, request: m.GetConfigurationRequest
+    ) -> m.GetConfigurationResponse:
         entries, unknown = self.station.config.describe(list(request.key) if request.key else None)
         return m.GetConfigurationResponse(
             configuration_key=[
-                m.KeyValue(key=e["key"], readonly=e["readonly"], value=e.get("value")) for e in entries
+                m.KeyValue(key=e["key"], readonly=e["readonly"], value=e.get("value"))
+                for e in entries
             ]
             or None,
             unknown_key=unknown or None,

@@ -34,13 +34,17 @@ class DataTransferService:
         vendor = request.vendor_id
         if not any(v == vendor for v, _ in self.handlers):
             return m.DataTransferResponse(status=m.DataTransferStatus("UnknownVendorId"))
-        handler = self.handlers.get((vendor, request.message_id)) or self.handlers.get((vendor, None))
+        handler = self.handlers.get((vendor, request.message_id)) or self.handlers.get(
+            (vendor, None)
+        )
         if handler is None:
             return m.DataTransferResponse(status=m.DataTransferStatus("UnknownMessageId"))
         status, data = await handler(request.message_id, request.data)
         return m.DataTransferResponse(status=m.DataTransferStatus(status), data=data)
 
-    async def send(self, vendor_id: str, message_id: str | None, data: str | None) -> m.DataTransferResponse:
+    async def send(
+        self, vendor_id: str, message_id: str | None, data: str | None
+    ) -> m.DataTransferResponse:
         """A CP-initiated DataTransfer to the central system."""
         response = await self.station.send(
             m.DataTransferRequest(vendor_id=vendor_id, message_id=message_id, data=data)

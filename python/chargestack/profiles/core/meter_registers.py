@@ -25,7 +25,10 @@ class EnergyRegisters:
             self._hw_at_start[cid] = self.station.hardware.meter.read(cid).energy_wh
 
     def register_wh(self, connector_id: int) -> float:
-        counted = self.station.hardware.meter.read(connector_id).energy_wh - self._hw_at_start[connector_id]
+        counted = (
+            self.station.hardware.meter.read(connector_id).energy_wh
+            - self._hw_at_start[connector_id]
+        )
         return self._base[connector_id] + max(0.0, counted)
 
     def persist(self, connector_id: int) -> float:

@@ -165,7 +165,9 @@ class TransactionService:
             targets = list(self.active) if event.connector_id == 0 else [event.connector_id]
             for cid in targets:
                 if cid in self.active:
-                    await self.stop_on_connector(cid, "EmergencyStop" if event.connector_id == 0 else "Other")
+                    await self.stop_on_connector(
+                        cid, "EmergencyStop" if event.connector_id == 0 else "Other"
+                    )
 
     def _usable(self, connector_id: int) -> bool:
         c = self.station.connector(connector_id)
@@ -186,7 +188,9 @@ class TransactionService:
         if remote is not None:
             _cancel(remote)
             await self._start(cid, remote.id_tag, remote.parent_id_tag)
-        elif self.waiting is not None and self._reservation_allows(cid, self.waiting.id_tag, self.waiting.parent_id_tag):
+        elif self.waiting is not None and self._reservation_allows(
+            cid, self.waiting.id_tag, self.waiting.parent_id_tag
+        ):
             auth, self.waiting = self.waiting, None
             _cancel(auth)
             self._clear_reader_preparing()
@@ -200,7 +204,11 @@ class TransactionService:
         if tx is None:
             return
         config = self.station.config
-        stop = config.get_bool("StopTransactionOnEVSideDisconnect") if config.has("StopTransactionOnEVSideDisconnect") else True
+        stop = (
+            config.get_bool("StopTransactionOnEVSideDisconnect")
+            if config.has("StopTransactionOnEVSideDisconnect")
+            else True
+        )
         if stop:
             await self.stop_on_connector(cid, "EVDisconnected")
         else:
@@ -277,7 +285,9 @@ class TransactionService:
     # -- remote start / stop -----------------------------------------------------------------
 
     @on("RemoteStartTransaction")
-    async def remote_start(self, request: m.RemoteStartTransactionRequest) -> m.RemoteStartTransactionResponse:
+    async def remote_start(
+        self, request: m.RemoteStartTransactionRequest
+    ) -> m.RemoteStartTransactionResponse:
         cid = self._pick_connector(request.connector_id)
         accepted = (
             cid is not None
@@ -298,9 +308,14 @@ class TransactionService:
             if requested == 0 or requested not in self.station.connectors:
                 return None
             return requested if self._usable(requested) else None
-        usable = [cid for cid in self.station.connectors if self._usable(cid) and cid not in self.remote_waiting]
+        usable = [
+            cid
+            for cid in self.station.connectors
+            if self._usable(cid) and cid not in self.remote_waiting
+        ]
         plugged = [cid for cid in usable if self.station.connector(cid).facts.plugged]
-        return (plugged or usable or [None])[0]
+        candidates = plugged or usable
+        return candidates[0] if candidates else None
 
     @after("RemoteStartTransaction")
     async def remote_start_follow_up(self, request: m.RemoteStartTransactionRequest) -> None:
@@ -337,7 +352,9 @@ class TransactionService:
         self.station.refresh(cid)
 
     @on("RemoteStopTransaction")
-    async def remote_stop(self, request: m.RemoteStopTransactionRequest) -> m.RemoteStopTransactionResponse:
+    async def remote_stop(
+        self, request: m.RemoteStopTransactionRequest
+    ) -> m.RemoteStopTransactionResponse:
         tx = self.by_transaction_id(request.transaction_id)
         status = "Accepted" if tx is not None else "Rejected"
         return m.RemoteStopTransactionResponse(status=m.RemoteStartStopStatus(status))
@@ -358,7 +375,9 @@ class TransactionService:
         now_ms = station.clock.now_ms()
         meter_start = int(self.registers.persist(cid))
         with station.store.transaction():
-            ref = station.store.journal.open(cid, id_tag, parent, reservation_id, now_ms, meter_start)
+            ref = station.store.journal.open(
+                cid, id_tag, parent, reservation_id, now_ms, meter_start
+            )
             tx = ActiveTransaction(ref, cid, id_tag, parent, now_ms, meter_start, reservation_id)
             begin = self._sample(tx, "Transaction.Begin", self._stop_txn_sampled())
             if begin is not None:
@@ -391,7 +410,9 @@ class TransactionService:
         station.refresh(cid)
         log.info("transaction ref %d started on connector %d for %s", ref, cid, id_tag)
 
-    async def stop_on_connector(self, cid: int, reason: str, *, stop_id_tag: str | None = None) -> None:
+    async def stop_on_connector(
+        self, cid: int, reason: str, *, stop_id_tag: str | None = None
+    ) -> None:
         tx = self.active.get(cid)
         if tx is None:
             return
@@ -447,7 +468,9 @@ class TransactionService:
         smart = getattr(station, "smart_charging", None)
         if smart is not None:
             smart.transaction_ended(cid)
-        availability = next((s for s in station.services if hasattr(s, "on_transaction_ended")), None)
+        availability = next(
+            (s for s in station.services if hasattr(s, "on_transaction_ended")), None
+        )
         if availability is not None:
             availability.on_transaction_ended(cid)
         station.refresh(cid)
@@ -457,7 +480,9 @@ class TransactionService:
         assert isinstance(response, m.StartTransactionResponse)
         assert item.tx_ref is not None
         info = response.id_tag_info
-        self.station.store.journal.set_transaction_id(item.tx_ref, response.transaction_id, info.status.value)
+        self.station.store.journal.set_transaction_id(
+            item.tx_ref, response.transaction_id, info.status.value
+        )
         entry = self.station.store.journal.get(item.tx_ref)
         if entry is not None:
             self.auth.remember(entry.id_tag, info)
@@ -477,7 +502,9 @@ class TransactionService:
 
     def _enforce_invalid_id_energy(self, tx: ActiveTransaction) -> None:
         config = self.station.config
-        allowance = config.get_int("MaxEnergyOnInvalidId") if config.has("MaxEnergyOnInvalidId") else 0
+        allowance = (
+            config.get_int("MaxEnergyOnInvalidId") if config.has("MaxEnergyOnInvalidId") else 0
+        )
         used = self.registers.register_wh(tx.connector_id) - tx.meter_start_wh
         if used >= allowance:
             self.station.connector(tx.connector_id).facts.evse_suspended = True
@@ -493,13 +520,15 @@ class TransactionService:
     # -- meter values ------------------------------------------------------------------------
 
     def _stop_txn_sampled(self) -> list[str]:
-        return self.station.config.get_csl("StopTxnSampledData")
+        return list(self.station.config.get_csl("StopTxnSampledData"))
 
     def _sample(self, tx: ActiveTransaction, context: str, measurands: list[str]) -> str | None:
         if not measurands:
             return None
         reading = self.station.hardware.meter.read(tx.connector_id)
-        values = sampled_values(reading, self.registers.register_wh(tx.connector_id), measurands, context)
+        values = sampled_values(
+            reading, self.registers.register_wh(tx.connector_id), measurands, context
+        )
         if not values:
             return None
         mv = meter_value(self.station.clock.now(), values)
@@ -513,7 +542,11 @@ class TransactionService:
         """
         raw = self.station.store.journal.meter_values(ref)
         config = self.station.config
-        bound = config.get_int("StopTransactionMaxMeterValues") if config.has("StopTransactionMaxMeterValues") else 0
+        bound = (
+            config.get_int("StopTransactionMaxMeterValues")
+            if config.has("StopTransactionMaxMeterValues")
+            else 0
+        )
         if bound > 0 and len(raw) > bound:
             keep = max(bound, 2)
             middle = raw[1:-1]
@@ -538,14 +571,18 @@ class TransactionService:
             await asyncio.sleep(max(0.0, started + n * interval - loop.time()))
             if tx.connector_id not in self.active:
                 return
-            self.send_transaction_sample(tx, "Sample.Periodic", self.station.config.get_csl("MeterValuesSampledData"))
+            self.send_transaction_sample(
+                tx, "Sample.Periodic", list(self.station.config.get_csl("MeterValuesSampledData"))
+            )
             stop_measurands = self._stop_txn_sampled()
             if stop_measurands:
                 periodic = self._sample(tx, "Sample.Periodic", stop_measurands)
                 if periodic is not None:
                     self.station.store.journal.add_meter_value(tx.ref, periodic)
 
-    def send_transaction_sample(self, tx: ActiveTransaction, context: str, measurands: list[str]) -> None:
+    def send_transaction_sample(
+        self, tx: ActiveTransaction, context: str, measurands: list[str]
+    ) -> None:
         sample = self._sample(tx, context, measurands)
         if sample is None:
             return

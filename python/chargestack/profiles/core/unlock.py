@@ -20,7 +20,9 @@ class UnlockService:
         self.station = station
 
     @on("UnlockConnector")
-    async def unlock_connector(self, request: m.UnlockConnectorRequest) -> m.UnlockConnectorResponse:
+    async def unlock_connector(
+        self, request: m.UnlockConnectorRequest
+    ) -> m.UnlockConnectorResponse:
         cid = request.connector_id
         if cid not in self.station.connectors or self.station.settings.connector(cid).fixed_cable:
             return m.UnlockConnectorResponse(status=m.UnlockStatus("NotSupported"))
@@ -28,4 +30,6 @@ class UnlockService:
         if transactions is not None and transactions.active_on(cid) is not None:
             await transactions.stop_on_connector(cid, "UnlockCommand")
         unlocked = await self.station.hardware.connector(cid).unlock()
-        return m.UnlockConnectorResponse(status=m.UnlockStatus("Unlocked" if unlocked else "UnlockFailed"))
+        return m.UnlockConnectorResponse(
+            status=m.UnlockStatus("Unlocked" if unlocked else "UnlockFailed")
+        )
