@@ -179,3 +179,19 @@ async def running_station(
         yield rs
     finally:
         await rs.stop()
+
+
+async def start_local_session(
+    rs: RunningStation, connector_id: int = 1, tag: str = "VALIDTAG1"
+) -> int:
+    """Plug in, present a tag, wait for Charging; the central system's transactionId."""
+    cs = rs.cs
+    mark = cs.mark()
+    rs.plug_in(connector_id)
+    await rs.status(connector_id, "Preparing", since=mark)
+    rs.present(tag)
+    start = await cs.wait_for(
+        "StartTransaction", lambda p: p["connectorId"] == connector_id, since=mark
+    )
+    await rs.status(connector_id, "Charging", since=mark)
+    return await cs.wait_for_transaction_id(start)

@@ -5,25 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from central_system import CentralSystem
-from station_harness import RunningStation, running_station
+from station_harness import running_station, start_local_session
 
 VALID = "VALIDTAG1"
 VALID2 = "VALIDTAG2"
 INVALID = "INVALIDTAG"
-
-
-async def start_local_session(rs: RunningStation, connector_id: int = 1, tag: str = VALID) -> int:
-    cs = rs.cs
-    mark = cs.mark()
-    rs.plug_in(connector_id)
-    await rs.status(connector_id, "Preparing", since=mark)
-    rs.present(tag)
-    start = await cs.wait_for(
-        "StartTransaction", lambda p: p["connectorId"] == connector_id, since=mark
-    )
-    await rs.status(connector_id, "Charging", since=mark)
-    tx_id = await rs.cs.wait_for_transaction_id(start)
-    return tx_id
 
 
 async def test_TC_003_regular_session_plug_in_first(

@@ -138,6 +138,8 @@ class TimerSettings(_Strict):
     backoff_max_s: Annotated[float, Field(gt=0)] = 60.0
     pong_timeout_s: Annotated[float, Field(gt=0)] = 10.0
     reset_delay_s: Annotated[float, Field(ge=0)] = 0.5
+    # How long a graceful stop waits for queued messages to reach the central system.
+    drain_s: Annotated[float, Field(ge=0)] = 5.0
 
 
 class StationSettings(_Strict):

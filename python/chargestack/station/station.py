@@ -181,6 +181,7 @@ class Station:
                     await before(kind)
                 except Exception:
                     log.exception("%s failed while stopping", type(service).__name__)
+        await self._drain()
         await self.status_reporter.stop()
         await self.session.close()
         for task in list(self._tasks):
@@ -195,6 +196,18 @@ class Station:
         self.store.close()
         self._stopped.set()
         log.info("station %s stopped (%s)", self.settings.identity.charge_point_id, kind)
+
+    async def _drain(self) -> None:
+        """Let queued transaction messages and status changes reach the central system
+        before the link closes (TC_016: StopTransaction and Finishing before the restart)."""
+        if not self.registration.accepted:
+            return
+        deadline = asyncio.get_running_loop().time() + self.settings.timers.drain_s
+        while asyncio.get_running_loop().time() < deadline:
+            pending_status = self.status_reporter.pending()
+            if self.store.outbox.depth() == 0 and not pending_status:
+                return
+            await asyncio.sleep(0.02)
 
     async def stopped(self) -> StopKind:
         await self._stopped.wait()

@@ -98,6 +98,13 @@ class StatusReporter:
             self._sent.notify_all()
         return True
 
+    def pending(self) -> bool:
+        """True while some connector's current status has not been reported yet."""
+        return any(
+            self.reported.get(cid) is None or not _same(self.reported[cid], report)
+            for cid, report in self.current.items()
+        )
+
     def resend_all(self) -> None:
         """After BootNotification Accepted: connector 0 and every connector (errata 3.22)."""
         self.reported.clear()
