@@ -114,19 +114,22 @@ mod convert {
 
     use super::{bad_input, sc, to_py, PyTypeError};
     use pyo3::prelude::*;
-    use pyo3::types::{PyDict, PyList};
+    use pyo3::types::{PyDict, PyList, PyString};
 
-    fn get<'py>(d: &Bound<'py, PyDict>, key: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+    fn get<'py>(
+        d: &Bound<'py, PyDict>,
+        key: &Bound<'py, PyString>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
         Ok(d.get_item(key)?.filter(|v| !v.is_none()))
     }
 
-    fn req<'py>(d: &Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn req<'py>(d: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
         get(d, key)?.ok_or_else(|| bad_input(&format!("missing {key}")))
     }
 
     fn opt<'py, T: for<'a> FromPyObjectOwned<'py>>(
         d: &Bound<'py, PyDict>,
-        key: &str,
+        key: &Bound<'py, PyString>,
     ) -> PyResult<Option<T>> {
         match get(d, key)? {
             None => Ok(None),
@@ -137,7 +140,7 @@ mod convert {
         }
     }
 
-    fn typed(key: &str, err: &PyErr) -> PyErr {
+    fn typed(key: &Bound<'_, PyString>, err: &PyErr) -> PyErr {
         PyTypeError::new_err(format!("{key}: {err}"))
     }
 
@@ -171,14 +174,15 @@ mod convert {
             .map(|item| {
                 let item = item?;
                 let d = dict(&item, "profile")?;
-                let connector_id = req(&d, "connectorId")?.extract::<u32>()?;
+                let connector_id =
+                    req(&d, pyo3::intern!(d.py(), "connectorId"))?.extract::<u32>()?;
                 profile(&d, connector_id)
             })
             .collect()
     }
 
     pub fn profile(d: &Bound<'_, PyDict>, connector_id: u32) -> PyResult<sc::InstalledProfile> {
-        let purpose = match req(d, "chargingProfilePurpose")?
+        let purpose = match req(d, pyo3::intern!(d.py(), "chargingProfilePurpose"))?
             .extract::<String>()?
             .as_str()
         {
@@ -187,48 +191,57 @@ mod convert {
             "TxProfile" => sc::Purpose::TxProfile,
             other => return Err(bad_input(&format!("chargingProfilePurpose {other:?}"))),
         };
-        let kind = match req(d, "chargingProfileKind")?.extract::<String>()?.as_str() {
+        let kind = match req(d, pyo3::intern!(d.py(), "chargingProfileKind"))?
+            .extract::<String>()?
+            .as_str()
+        {
             "Absolute" => sc::Kind::Absolute,
             "Recurring" => sc::Kind::Recurring,
             "Relative" => sc::Kind::Relative,
             other => return Err(bad_input(&format!("chargingProfileKind {other:?}"))),
         };
-        let recurrency = match opt::<String>(d, "recurrencyKind")?.as_deref() {
+        let recurrency = match opt::<String>(d, pyo3::intern!(d.py(), "recurrencyKind"))?.as_deref()
+        {
             None => None,
             Some("Daily") => Some(sc::Recurrency::Daily),
             Some("Weekly") => Some(sc::Recurrency::Weekly),
             Some(other) => return Err(bad_input(&format!("recurrencyKind {other:?}"))),
         };
-        let s = dict(&req(d, "chargingSchedule")?, "chargingSchedule")?;
-        let periods = req(&s, "chargingSchedulePeriod")?
+        let s = dict(
+            &req(d, pyo3::intern!(d.py(), "chargingSchedule"))?,
+            "chargingSchedule",
+        )?;
+        let periods = req(&s, pyo3::intern!(s.py(), "chargingSchedulePeriod"))?
             .try_iter()?
             .map(|p| {
                 let p = dict(&p?, "chargingSchedulePeriod")?;
                 Ok(sc::Period {
-                    start_s: req(&p, "startPeriod")?.extract()?,
-                    limit_tenths: tenths(req(&p, "limit")?.extract()?)?,
-                    number_phases: opt(&p, "numberPhases")?,
+                    start_s: req(&p, pyo3::intern!(p.py(), "startPeriod"))?.extract()?,
+                    limit_tenths: tenths(req(&p, pyo3::intern!(p.py(), "limit"))?.extract()?)?,
+                    number_phases: opt(&p, pyo3::intern!(p.py(), "numberPhases"))?,
                 })
             })
             .collect::<PyResult<Vec<_>>>()?;
         let schedule = sc::ChargingSchedule {
-            duration_s: opt(&s, "duration")?,
-            start_schedule: opt(&s, "startSchedule")?,
-            unit: unit(&req(&s, "chargingRateUnit")?.extract::<String>()?)?,
+            duration_s: opt(&s, pyo3::intern!(s.py(), "duration"))?,
+            start_schedule: opt(&s, pyo3::intern!(s.py(), "startSchedule"))?,
+            unit: unit(&req(&s, pyo3::intern!(s.py(), "chargingRateUnit"))?.extract::<String>()?)?,
             periods,
-            min_charging_rate_tenths: opt::<f64>(&s, "minChargingRate")?.map(tenths).transpose()?,
+            min_charging_rate_tenths: opt::<f64>(&s, pyo3::intern!(s.py(), "minChargingRate"))?
+                .map(tenths)
+                .transpose()?,
         };
         Ok(sc::InstalledProfile {
             connector_id,
             profile: sc::ChargingProfile {
-                id: req(d, "chargingProfileId")?.extract()?,
-                stack_level: req(d, "stackLevel")?.extract()?,
+                id: req(d, pyo3::intern!(d.py(), "chargingProfileId"))?.extract()?,
+                stack_level: req(d, pyo3::intern!(d.py(), "stackLevel"))?.extract()?,
                 purpose,
                 kind,
                 recurrency,
-                valid_from: opt(d, "validFrom")?,
-                valid_to: opt(d, "validTo")?,
-                transaction_id: opt(d, "transactionId")?,
+                valid_from: opt(d, pyo3::intern!(d.py(), "validFrom"))?,
+                valid_to: opt(d, pyo3::intern!(d.py(), "validTo"))?,
+                transaction_id: opt(d, pyo3::intern!(d.py(), "transactionId"))?,
                 schedule,
             },
         })
@@ -258,14 +271,20 @@ mod convert {
 
     fn rating(d: &Bound<'_, PyDict>, a: &str, w: &str) -> PyResult<sc::HardwareLimit> {
         Ok(sc::HardwareLimit {
-            current_tenths_a: rating_tenths(req(d, a)?.extract()?, a)?,
-            power_tenths_w: rating_tenths(req(d, w)?.extract()?, w)?,
+            current_tenths_a: rating_tenths(req(d, &PyString::new(d.py(), a))?.extract()?, a)?,
+            power_tenths_w: rating_tenths(req(d, &PyString::new(d.py(), w))?.extract()?, w)?,
         })
     }
 
     pub fn params(d: &Bound<'_, PyDict>) -> PyResult<sc::ElectricalParams> {
-        let max_a = dict(&req(d, "connector_max_a")?, "connector_max_a")?;
-        let max_w = dict(&req(d, "connector_max_w")?, "connector_max_w")?;
+        let max_a = dict(
+            &req(d, pyo3::intern!(d.py(), "connector_max_a"))?,
+            "connector_max_a",
+        )?;
+        let max_w = dict(
+            &req(d, pyo3::intern!(d.py(), "connector_max_w"))?,
+            "connector_max_w",
+        )?;
         let mut connectors = Vec::with_capacity(max_a.len());
         for (id, amps) in max_a.iter() {
             let watts = max_w
@@ -283,8 +302,8 @@ mod convert {
             ));
         }
         Ok(sc::ElectricalParams {
-            grid_voltage_v: req(d, "grid_voltage_v")?.extract()?,
-            grid_phases: req(d, "grid_phases")?.extract()?,
+            grid_voltage_v: req(d, pyo3::intern!(d.py(), "grid_voltage_v"))?.extract()?,
+            grid_phases: req(d, pyo3::intern!(d.py(), "grid_phases"))?.extract()?,
             station: rating(d, "station_max_a", "station_max_w")?,
             connectors,
         })
