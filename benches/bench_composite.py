@@ -88,7 +88,7 @@ def profile_set(count: int, seed: int = 7) -> list[dict[str, Any]]:
 
 def time_per_call(call: Callable[[], object], budget_s: float) -> float:
     """Median seconds per call over as many calls as fit in ``budget_s`` (at least one)."""
-    samples = []
+    samples: list[float] = []
     deadline = time.perf_counter() + budget_s
     while not samples or time.perf_counter() < deadline:
         t = time.perf_counter()
