@@ -22,7 +22,7 @@ from chargestack.control.client import (
     ControlApiUnreachableError,
     ControlClient,
 )
-from chargestack.exceptions import ConfigurationError
+from chargestack.exceptions import ChargestackError, ConfigurationError
 
 EXIT_OK = 0
 EXIT_RUNTIME = 1
@@ -307,3 +307,41 @@ def config_check(file: Path) -> None:
 # -- added by the station lead -----------------------------------------------------------
 # `run --config FILE` (the station process), `demo` and `db inspect` are registered on
 # `main` here by the owner of station/station.py; `config` above takes further subcommands.
+
+
+@main.command(epilog=_EXIT_CODES_HELP)
+@click.option(
+    "--config",
+    "config_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The station file (TOML).",
+)
+def run(config_file: Path) -> None:
+    """Run the charge point described by the station file until SIGTERM or SIGINT."""
+    import asyncio
+
+    from chargestack.station.runner import StationRunner
+    from chargestack.station.settings import load_station_file
+
+    try:
+        settings = load_station_file(config_file)
+    except ConfigurationError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_USAGE)
+
+    async def serve() -> None:
+        runner = StationRunner(settings)
+        runner.install_signal_handlers()
+        task = asyncio.create_task(runner.run())
+        await runner.wait_started()
+        if runner.control_api is not None:
+            # Integrators (and `chargestack sim`) find the API here when port 0 was asked.
+            click.echo(f"control API: {runner.control_api.url}", err=True)
+        await task
+
+    try:
+        asyncio.run(serve())
+    except ChargestackError as exc:
+        click.echo(f"chargestack: {exc}", err=True)
+        sys.exit(EXIT_RUNTIME)

@@ -20,6 +20,7 @@ from chargestack.exceptions import PowerStageError
 from chargestack.hardware.events import (
     EvFull,
     EvParameters,
+    EvResumed,
     EvSuspended,
     HardwareEvent,
     PowerStageFault,
@@ -115,6 +116,10 @@ class RustPowerStage:
         self._watchdog: asyncio.Task[None] | None = None
         self._stopping = False
         self._running = False
+        # The simulator reports a manual EV pause itself, at once; the loop sees the same
+        # pause a tick later. Only suspensions the EV model made on its own are forwarded.
+        self._manually_paused: set[int] = set()
+        self._forwarded_suspensions: set[int] = set()
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -176,12 +181,16 @@ class RustPowerStage:
 
     def ev_plug_out(self, connector_id: int) -> None:
         self._stage.ev_plug_out(connector_id)
+        self._manually_paused.discard(connector_id)
+        self._forwarded_suspensions.discard(connector_id)
 
     def ev_pause(self, connector_id: int) -> None:
         self._stage.ev_pause(connector_id)
+        self._manually_paused.add(connector_id)
 
     def ev_resume(self, connector_id: int) -> None:
         self._stage.ev_resume(connector_id)
+        self._manually_paused.discard(connector_id)
 
     def inject_module_fault(self, module: int, fault: ModuleFault) -> None:
         self._stage.inject_module_fault(module, fault.value)
@@ -221,8 +230,20 @@ class RustPowerStage:
             self._loop.call_soon_threadsafe(self._deliver, event)
 
     def _deliver(self, event: HardwareEvent) -> None:
-        if self._sink is not None:
-            self._sink(event)
+        if self._sink is None or self._is_echo(event):
+            return
+        self._sink(event)
+
+    def _is_echo(self, event: HardwareEvent) -> bool:
+        if isinstance(event, EvSuspended):
+            if event.connector_id in self._manually_paused:
+                return True
+            self._forwarded_suspensions.add(event.connector_id)
+        elif isinstance(event, EvResumed):
+            if event.connector_id not in self._forwarded_suspensions:
+                return True
+            self._forwarded_suspensions.discard(event.connector_id)
+        return False
 
     async def _feed_watchdog(self) -> None:
         while True:
@@ -246,6 +267,8 @@ def event_from_stage(raw: dict[str, Any]) -> HardwareEvent | None:
         return EvFull(connector)
     if kind == "ev_suspended":
         return EvSuspended(connector)
+    if kind == "ev_resumed":
+        return EvResumed(connector)
     return None
 
 

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable
+from typing import Any
 
 from chargestack.hardware.interfaces import Hardware
 from chargestack.station.settings import StationSettings
@@ -31,11 +32,28 @@ class StationRunner:
         self.on_started = on_started
         self.station: Station | None = None
         self.restarts = 0
+        self.control_api: Any = None
         self._shutdown = asyncio.Event()
         self._started = asyncio.Event()
 
     async def run(self) -> None:
         """Run until :meth:`shutdown`; a Reset restarts the station in place."""
+        api_settings = self.settings.control_api
+        if api_settings.enabled:
+            from chargestack.control.server import ControlApi
+            from chargestack.station.control_target import RunnerControlTarget
+
+            self.control_api = ControlApi(
+                RunnerControlTarget(self), api_settings.host, api_settings.port
+            )
+            await self.control_api.start()
+        try:
+            await self._run_stations()
+        finally:
+            if self.control_api is not None:
+                await self.control_api.stop()
+
+    async def _run_stations(self) -> None:
         while not self._shutdown.is_set():
             station = Station(self.settings, hardware_factory=self.hardware_factory)
             self.station = station

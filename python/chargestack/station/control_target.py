@@ -1,0 +1,53 @@
+"""The control API's view of whichever Station the runner currently runs.
+
+The API outlives Reset restarts (integrators keep one address), so it talks to the runner,
+which hands each call to the present station.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chargestack.exceptions import ChargestackError
+
+if TYPE_CHECKING:
+    from chargestack.hardware.sim import SimHardware
+    from chargestack.station.runner import StationRunner
+    from chargestack.station.station import Station
+
+
+class StationNotRunningError(ChargestackError):
+    """The station is between a stop and its restart."""
+
+
+class RunnerControlTarget:
+    def __init__(self, runner: StationRunner) -> None:
+        self._runner = runner
+
+    def _station(self) -> Station:
+        station = self._runner.station
+        if station is None or station.stop_kind is not None:
+            raise StationNotRunningError("the station is restarting")
+        return station
+
+    @property
+    def hardware(self) -> SimHardware:
+        from chargestack.hardware.sim import SimHardware
+
+        hardware = self._station().hardware
+        if not isinstance(hardware, SimHardware):
+            raise StationNotRunningError("manual actions need the sim hardware driver")
+        return hardware
+
+    def status(self) -> dict[str, Any]:
+        return self._station().status()
+
+    async def network_disconnect(self) -> None:
+        await self._station().network_disconnect()
+
+    async def network_connect(self) -> None:
+        await self._station().network_connect()
+
+    def power_snapshot(self) -> dict[str, Any]:
+        snapshot: dict[str, Any] = self.hardware.power.snapshot()
+        return snapshot
