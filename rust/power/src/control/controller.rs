@@ -452,6 +452,10 @@ impl Controller {
                     c.contactor = true;
                     (c.suspended, c.full_reported, c.target_a) = (false, false, 0.0);
                     self.plant.set_contactor(idx, true);
+                    self.events.push(StageEvent::Charging {
+                        connector: id,
+                        ts_ms,
+                    });
                 }
                 _ => {}
             }

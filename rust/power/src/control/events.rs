@@ -21,6 +21,13 @@ pub enum StageEvent {
         /// When.
         ts_ms: i64,
     },
+    /// The contactor closed and power delivery began.
+    Charging {
+        /// OCPP connector id.
+        connector: u32,
+        /// When.
+        ts_ms: i64,
+    },
     /// The EV ended its charge.
     EvFull {
         /// OCPP connector id.
@@ -96,6 +103,7 @@ impl StageEvent {
         match self {
             Self::Fault { .. } => "fault",
             Self::FaultCleared { .. } => "fault_cleared",
+            Self::Charging { .. } => "charging",
             Self::EvFull { .. } => "ev_full",
             Self::EvSuspended { .. } => "ev_suspended",
             Self::EvResumed { .. } => "ev_resumed",

@@ -1,0 +1,106 @@
+//! The real loop thread with short periods; every wait is on an event, never a fixed sleep.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{config, connector};
+use power::{PowerStage, StageCommand, StageEvent};
+
+fn wait_for(
+    stage: &PowerStage,
+    within: Duration,
+    pred: impl Fn(&StageEvent) -> bool,
+) -> StageEvent {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        assert!(!left.is_zero(), "event not seen within {within:?}");
+        if let Some(ev) = stage.next_event(left) {
+            if pred(&ev) {
+                return ev;
+            }
+        }
+    }
+}
+
+fn running_stage(period_ms: u64, watchdog_ms: u64) -> PowerStage {
+    let mut cfg = config(4, vec![connector(1, 200.0, 150_000.0)]);
+    cfg.period = Duration::from_millis(period_ms);
+    cfg.watchdog = Duration::from_millis(watchdog_ms);
+    cfg.ramp_a_per_s = 1000.0;
+    let stage = PowerStage::new_simulated(cfg).unwrap();
+    stage
+        .command(StageCommand::EvPlugIn {
+            connector: 1,
+            battery_wh: 75_000.0,
+            soc: 20.0,
+            max_current_a: 100.0,
+        })
+        .unwrap();
+    stage.command(StageCommand::Enable(1, true)).unwrap();
+    stage.start().unwrap();
+    assert!(stage.start().is_err(), "a second start is refused");
+    stage
+}
+
+#[test]
+fn a_new_limit_reaches_the_bus_within_one_tick() {
+    let stage = running_stage(10, 5_000);
+    wait_for(&stage, Duration::from_secs(5), |e| {
+        matches!(e, StageEvent::Charging { connector: 1, .. })
+    });
+    stage
+        .command(StageCommand::SetLimit {
+            connector: 1,
+            limit_w: Some(10_000.0),
+            limit_a: None,
+            issued: stage.now(),
+        })
+        .unwrap();
+    let ev = wait_for(
+        &stage,
+        Duration::from_secs(2),
+        |e| matches!(e, StageEvent::LimitApplied { limit_w: Some(w), .. } if *w == 10_000.0),
+    );
+    let StageEvent::LimitApplied {
+        latency_ms: Some(latency),
+        ..
+    } = ev
+    else {
+        panic!("{ev:?}")
+    };
+    assert!(latency <= 10.0, "latency {latency} ms");
+    stage.stop().unwrap();
+    wait_for(&stage, Duration::from_secs(2), |e| {
+        matches!(e, StageEvent::Stopped { .. })
+    });
+    let s = stage.snapshot();
+    assert!(s.loop_stats.ticks > 0);
+    assert!(!s.connectors[0].contactor, "stop opens the contactors");
+}
+
+#[test]
+fn a_supervisor_that_stops_feeding_faults_the_connector() {
+    let stage = running_stage(5, 100);
+    stage.feed_watchdog();
+    let ev = wait_for(&stage, Duration::from_secs(5), |e| {
+        matches!(e, StageEvent::Fault { .. })
+    });
+    assert!(
+        matches!(
+            ev,
+            StageEvent::Fault {
+                connector: 1,
+                error_code: "InternalError",
+                ..
+            }
+        ),
+        "{ev:?}"
+    );
+    wait_for(&stage, Duration::from_secs(5), |e| {
+        matches!(e, StageEvent::ConnectorOff { connector: 1, .. })
+    });
+    assert_eq!(stage.snapshot().stage_fault, Some("Watchdog"));
+    stage.stop().unwrap();
+}
