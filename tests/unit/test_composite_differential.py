@@ -174,3 +174,27 @@ def test_engine_errors_are_smart_charging_errors() -> None:
     }
     with pytest.raises(SmartChargingError, match="at most one decimal"):
         _core.limit_at([broken], 1, T0, {}, grid, "A")
+    # SetChargingProfile validation: the same exception, naming the rule.
+    fixed = {
+        **broken,
+        "chargingSchedule": {
+            **broken["chargingSchedule"],
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6.0}] * 2,
+        },
+    }
+    with pytest.raises(SmartChargingError, match="does not increase"):
+        _core.validate_charging_profile(fixed, 1, 8, 5, ["A", "W"], 2)
+    _core.validate_charging_profile(
+        {
+            **fixed,
+            "chargingSchedule": {
+                **broken["chargingSchedule"],
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6.0}],
+            },
+        },
+        1,
+        8,
+        5,
+        ["A"],
+        2,
+    )
