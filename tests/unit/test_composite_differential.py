@@ -161,7 +161,7 @@ def test_engine_errors_are_smart_charging_errors() -> None:
     }
     with pytest.raises(SmartChargingError, match="unknown connector 7"):
         _core.composite_schedule([], 7, T0, 60, {}, grid, "A")
-    broken = {
+    broken: dict[str, Any] = {
         "connectorId": 1,
         "chargingProfileId": 3,
         "stackLevel": 0,
@@ -174,27 +174,13 @@ def test_engine_errors_are_smart_charging_errors() -> None:
     }
     with pytest.raises(SmartChargingError, match="at most one decimal"):
         _core.limit_at([broken], 1, T0, {}, grid, "A")
+
     # SetChargingProfile validation: the same exception, naming the rule.
-    fixed = {
-        **broken,
-        "chargingSchedule": {
-            **broken["chargingSchedule"],
-            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6.0}] * 2,
-        },
-    }
+    def with_periods(*limits: float) -> dict[str, Any]:
+        periods = [{"startPeriod": 0, "limit": limit} for limit in limits]
+        schedule = {"chargingRateUnit": "A", "chargingSchedulePeriod": periods}
+        return {**broken, "chargingSchedule": schedule}
+
     with pytest.raises(SmartChargingError, match="does not increase"):
-        _core.validate_charging_profile(fixed, 1, 8, 5, ["A", "W"], 2)
-    _core.validate_charging_profile(
-        {
-            **fixed,
-            "chargingSchedule": {
-                **broken["chargingSchedule"],
-                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6.0}],
-            },
-        },
-        1,
-        8,
-        5,
-        ["A"],
-        2,
-    )
+        _core.validate_charging_profile(with_periods(6.0, 6.0), 1, 8, 5, ["A", "W"], 2)
+    _core.validate_charging_profile(with_periods(6.0), 1, 8, 5, ["A"], 2)
