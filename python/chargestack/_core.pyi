@@ -2,10 +2,11 @@
 # One section per area, in the order of rust/chargestack-py/src/lib.rs.
 
 from collections.abc import Sequence
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict, final
 
 __version__: str
 __all__ = [
+    "PowerStage",
     "__version__",
     "composite_schedule",
     "decode_frame",
@@ -102,3 +103,68 @@ def validate_charging_profile(
     connector_count: int,
 ) -> None:
     """Raises SmartChargingError naming the rule a SetChargingProfile payload breaks."""
+
+# --- DC power stage (rust/chargestack-py/src/power.rs) ----------------------------------------
+# The control loop runs on its own Rust thread and never calls into Python; methods only
+# enqueue commands or read the latest telemetry. `stop` and `next_event` release the GIL.
+# Errors raise chargestack.exceptions.PowerStageError. Connectors are named by their OCPP id,
+# modules by index (= CAN address). Times are ms since the Unix epoch (UTC).
+#
+# config keys (unknown keys are refused):
+#   modules: {count, max_power_w?, max_current_a?, min_voltage_v?, max_voltage_v?}
+#            or a list of {max_power_w?, ...} (one per module; default a 30 kW / 100 A module)
+#   connectors: [{id?, max_current_a, max_power_w, min_voltage_v?, max_voltage_v?}]
+#   matrix?: per module, the list of connector ids it may serve (default: all)
+#   loop_period_ms? (50), ramp_a_per_s? (25), watchdog_ms? (1000), silent_bus_ticks? (10),
+#   simulated? (True; False is refused: no hardware switchgear driver yet), safe_current_a? (5),
+#   stop_timeout_ms? (1000), setpoint_refresh_ms? (1000), group_poll_ms? (100),
+#   module_poll_ms? (1000), module_timeout_ms? (3000), bitrate? (125000)
+# snapshot(): {ts_ms, ticks, stage_fault: "BusSilent" | "Watchdog" | None, bus_load,
+#   bus: {load, load_observed, frames_tx, frames_rx, latency_mean_ms, latency_max_ms},
+#   connectors: [{id, state ("idle"|"ready"|"charging"|"stopping"|"faulted"), voltage_v,
+#     current_a, power_w, energy_wh, soc, ev_request_a, contactor, enabled,
+#     faults: [{error_code, info}], active_limit, limit_w, limit_a, current_offered_a,
+#     power_offered_w, setpoint_a, modules: [int], temperature_c}],
+#   modules: [{index, state ("off"|"on"|"releasing"|"faulted"|"lost"), temperature_c,
+#     voltage_v, current_a, setpoint_a, connector, fault}]}
+# loop_stats(): {period_us, ticks, missed_deadlines, jitter_p50_us, jitter_p99_us,
+#   jitter_max_us, work_p99_us, work_max_us}
+# next_event(): {kind, ts_ms, ...}: "fault" {connector, error_code (OCPP ChargePointErrorCode),
+#   info}, "fault_cleared" / "charging" / "ev_full" / "ev_suspended" / "ev_resumed" /
+#   "connector_off" {connector}, "limit_applied" {connector, limit_w, limit_a, frame_ts_ms,
+#   latency_ms}, "module_fault" {module, reason}, "module_recovered" {module}, "stopped" {reason}
+
+@final
+class PowerStage:
+    """A simulated DC power stage: virtual CAN bus, Infypower modules, EVs, control loop."""
+
+    def __new__(cls, config: dict[str, Any]) -> PowerStage: ...
+    def start(self) -> None: ...
+    def stop(self) -> None:
+        """Switches every module off, opens the contactors and joins the loop thread."""
+
+    def set_limit(
+        self, connector: int, limit_w: float | None, limit_a: float | None = None
+    ) -> None:
+        """Smart-charging limit of a connector (DC side); None lifts it."""
+
+    def ev_plug_in(
+        self, connector: int, battery_wh: float, soc: float, max_current_a: float
+    ) -> None: ...
+    def ev_plug_out(self, connector: int) -> None: ...
+    def ev_pause(self, connector: int) -> None: ...
+    def ev_resume(self, connector: int) -> None: ...
+    def enable(self, connector: int, on: bool) -> None:
+        """Close the contactor and deliver power (True) or ramp to zero and open (False)."""
+
+    def feed_watchdog(self) -> None: ...
+    def inject_module_fault(self, n: int, kind: str) -> None:
+        """kind: "OverTemperature", "OutputShort", "CommLoss" or "Dead"."""
+
+    def clear_module_fault(self, n: int) -> None: ...
+    def fail_bus(self, on: bool) -> None: ...
+    def is_running(self) -> bool: ...
+    def snapshot(self) -> dict[str, Any]: ...
+    def loop_stats(self) -> dict[str, Any]: ...
+    def next_event(self, timeout_ms: int) -> dict[str, Any] | None:
+        """The next event, waiting at most timeout_ms with the GIL released; None on timeout."""

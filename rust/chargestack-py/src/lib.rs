@@ -8,6 +8,7 @@
 use pyo3::prelude::*;
 
 mod frame;
+mod power;
 mod smart_charging;
 
 #[pymodule]
@@ -15,5 +16,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     frame::register(m)?;
     smart_charging::register(m)?;
+    power::register(m)?;
     Ok(())
 }

@@ -35,6 +35,8 @@ struct Idle {
 
 /// A simulated power stage running in real time on its own thread.
 pub struct PowerStage {
+    connector_ids: Vec<u32>,
+    modules: usize,
     clock: Arc<RealClock>,
     period: Duration,
     watchdog: Arc<Watchdog>,
@@ -55,10 +57,14 @@ impl PowerStage {
     pub fn new_simulated(cfg: StageConfig) -> Result<Self> {
         let clock = Arc::new(RealClock::new());
         let period = cfg.period;
+        let connector_ids = cfg.connectors.iter().map(|c| c.id).collect();
+        let modules = cfg.modules.len();
         let stage = SimulatedStage::new(cfg, clock.clone())?;
         let (cmd_tx, cmd_rx) = unbounded();
         let (events_tx, events_rx) = bounded(EVENT_BACKLOG);
         Ok(Self {
+            connector_ids,
+            modules,
             watchdog: stage.watchdog(),
             clock,
             period,
@@ -119,8 +125,63 @@ impl PowerStage {
         Ok(())
     }
 
+    /// Refuses what the loop would refuse, so the caller gets the error rather than the loop.
+    fn check(&self, cmd: &StageCommand) -> Result<()> {
+        let connector = match cmd {
+            StageCommand::SetLimit {
+                connector,
+                limit_w,
+                limit_a,
+                ..
+            } => {
+                for v in [limit_w, limit_a].into_iter().flatten() {
+                    if !(v.is_finite() && *v >= 0.0) {
+                        return Err(PowerError::Config(format!(
+                            "limit {v} is not a non-negative number"
+                        )));
+                    }
+                }
+                Some(*connector)
+            }
+            StageCommand::EvPlugIn {
+                connector,
+                battery_wh,
+                soc,
+                max_current_a,
+            } => {
+                let ok = battery_wh.is_finite()
+                    && *battery_wh > 0.0
+                    && (0.0..=100.0).contains(soc)
+                    && max_current_a.is_finite()
+                    && *max_current_a >= 0.0;
+                if !ok {
+                    return Err(PowerError::Config(format!("EV parameters battery_wh={battery_wh} soc={soc} max_current_a={max_current_a}")));
+                }
+                Some(*connector)
+            }
+            StageCommand::EvPlugOut(c)
+            | StageCommand::EvPause(c)
+            | StageCommand::EvResume(c)
+            | StageCommand::Enable(c, _) => Some(*c),
+            StageCommand::InjectFault(n, _) | StageCommand::ClearFault(n) => {
+                if *n >= self.modules {
+                    return Err(PowerError::UnknownModule(*n));
+                }
+                None
+            }
+            StageCommand::FailBus(_) => None,
+        };
+        match connector {
+            Some(c) if !self.connector_ids.contains(&c) => {
+                Err(PowerError::UnknownConnector(c as usize))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Hands a command to the loop (or applies it at once when the loop is not running).
     pub fn command(&self, cmd: StageCommand) -> Result<()> {
+        self.check(&cmd)?;
         let mut inner = lock(&self.inner);
         match inner.stage.as_mut() {
             Some(stage) => stage.apply(cmd),

@@ -206,7 +206,18 @@ impl SimulatedStage {
         });
         for idx in 0..self.controller.conns.len() {
             self.plant.set_contactor(idx, false);
-            self.controller.conns[idx].contactor = false;
+            let c = &mut self.controller.conns[idx];
+            c.contactor = false;
+            c.enabled = false;
+            c.target_a = 0.0;
+            c.stop_started = None;
+            if c.state != super::ConnectorState::Faulted {
+                c.state = if c.ev.is_some() {
+                    super::ConnectorState::Ready
+                } else {
+                    super::ConnectorState::Idle
+                };
+            }
         }
     }
 }
