@@ -117,7 +117,8 @@ def validate_charging_profile(
 #   matrix?: per module, the list of connector ids it may serve (default: all)
 #   loop_period_ms? (50), ramp_a_per_s? (25), watchdog_ms? (1000), silent_bus_ticks? (10),
 #   simulated? (True; False is refused: no hardware switchgear driver yet), safe_current_a? (5),
-#   stop_timeout_ms? (1000), setpoint_refresh_ms? (1000), group_poll_ms? (100),
+#   stop_timeout_ms? (1000), setpoint_refresh_ms? (1000), setpoint_interval_ms? (100),
+#   group_poll_ms? (100),
 #   module_poll_ms? (1000), module_timeout_ms? (3000), bitrate? (125000)
 # snapshot(): {ts_ms, ticks, stage_fault: "BusSilent" | "Watchdog" | None, bus_load,
 #   bus: {load, load_observed, frames_tx, frames_rx, latency_mean_ms, latency_max_ms},

@@ -166,6 +166,7 @@ mod convert {
         "safe_current_a",
         "stop_timeout_ms",
         "setpoint_refresh_ms",
+        "setpoint_interval_ms",
         "group_poll_ms",
         "module_poll_ms",
         "module_timeout_ms",
@@ -317,6 +318,7 @@ mod convert {
         cfg.watchdog = ms("watchdog_ms")?.unwrap_or(cfg.watchdog);
         cfg.stop_timeout = ms("stop_timeout_ms")?.unwrap_or(cfg.stop_timeout);
         cfg.setpoint_refresh = ms("setpoint_refresh_ms")?.unwrap_or(cfg.setpoint_refresh);
+        cfg.setpoint_interval = ms("setpoint_interval_ms")?.unwrap_or(cfg.setpoint_interval);
         cfg.group_poll = ms("group_poll_ms")?.unwrap_or(cfg.group_poll);
         cfg.module_poll = ms("module_poll_ms")?.unwrap_or(cfg.module_poll);
         cfg.module_timeout = ms("module_timeout_ms")?.unwrap_or(cfg.module_timeout);

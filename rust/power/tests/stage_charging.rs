@@ -213,3 +213,25 @@ fn ev_pause_resume_and_full_are_reported() {
     assert!(pos("ev_resumed") < pos("ev_full"));
     assert!(rig.stage.snapshot().connectors[0].current_a < 3.0);
 }
+
+#[test]
+fn a_short_period_ramp_does_not_flood_the_bus() {
+    // Ramping raises every module's setpoint each tick; increases are rate-limited per module.
+    let mut cfg = config(
+        8,
+        vec![
+            connector(1, 500.0, 150_000.0),
+            connector(2, 500.0, 150_000.0),
+        ],
+    );
+    cfg.period = std::time::Duration::from_millis(10);
+    let mut rig = Rig::new(cfg);
+    rig.plug_and_enable(1, 100_000.0, 20.0, 500.0);
+    rig.plug_and_enable(2, 100_000.0, 20.0, 500.0);
+    let mut worst: f64 = 0.0;
+    let s = rig.run_with(12.0, |s, _| {
+        worst = worst.max(if s.ticks > 150 { s.bus_load } else { 0.0 })
+    });
+    assert!(worst < 0.30, "bus load {worst}");
+    assert!(s.connectors[0].current_a > 250.0, "{:?}", s.connectors[0]);
+}

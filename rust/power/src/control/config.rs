@@ -67,6 +67,9 @@ pub struct StageConfig {
     pub stop_timeout: Duration,
     /// Setpoints are re-sent at least this often (keep-alive, recovers reset modules).
     pub setpoint_refresh: Duration,
+    /// Increases are sent to a module at most this often, so a slow ramp at a short period
+    /// does not flood the bus; decreases and new limits go out at once.
+    pub setpoint_interval: Duration,
     /// Period of group V/I reads per active connector.
     pub group_poll: Duration,
     /// Period of per-module status and V/I reads.
@@ -95,6 +98,7 @@ impl StageConfig {
             safe_current_a: 5.0,
             stop_timeout: Duration::from_secs(1),
             setpoint_refresh: Duration::from_secs(1),
+            setpoint_interval: Duration::from_millis(100),
             group_poll: Duration::from_millis(100),
             module_poll: Duration::from_secs(1),
             module_timeout: Duration::from_secs(3),

@@ -171,9 +171,13 @@ impl Controller {
             let force = owner.is_some_and(|c| self.conns[c].force_send);
             let addr = m.addr;
             if cmd.on {
-                let changed = (cmd.amps - m.sent_a).abs() > DEADBAND_A
-                    || (cmd.volts - m.sent_v).abs() > DEADBAND_V;
-                if changed || force || stale(m.last_setpoint) || !m.on {
+                let lower = cmd.amps < m.sent_a - DEADBAND_A;
+                let changed =
+                    cmd.amps > m.sent_a + DEADBAND_A || (cmd.volts - m.sent_v).abs() > DEADBAND_V;
+                let due = m
+                    .last_setpoint
+                    .is_none_or(|t| now >= t + self.cfg.setpoint_interval);
+                if lower || force || (changed && due) || stale(m.last_setpoint) || !m.on {
                     // The setpoint goes before "on" so a module never starts at a stale one.
                     self.send(&ModuleRequest::SetOutput {
                         target: Target::Module(addr),

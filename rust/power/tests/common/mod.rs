@@ -29,17 +29,20 @@ pub struct Rig {
     pub stage: SimulatedStage,
     pub events: Vec<StageEvent>,
     pub feed: bool,
+    pub period: Duration,
 }
 
 impl Rig {
     pub fn new(cfg: StageConfig) -> Self {
         let clock = Arc::new(ManualClock::new(1_700_000_000_000));
+        let period = cfg.period;
         let stage = SimulatedStage::new(cfg, clock.clone()).unwrap();
         Self {
             clock,
             stage,
             events: Vec::new(),
             feed: true,
+            period,
         }
     }
 
@@ -68,9 +71,9 @@ impl Rig {
         });
     }
 
-    /// One period: advance the clock, feed the watchdog (unless starved), tick.
+    /// One period of the configured loop: advance the clock, feed the watchdog (unless starved), tick.
     pub fn step(&mut self) -> Snapshot {
-        self.clock.advance(PERIOD);
+        self.clock.advance(self.period);
         if self.feed {
             self.stage.feed_watchdog();
         }
@@ -81,7 +84,7 @@ impl Rig {
 
     /// Steps for `secs`, calling `check` after every tick.
     pub fn run_with(&mut self, secs: f64, mut check: impl FnMut(&Snapshot, &Rig)) -> Snapshot {
-        let n = (secs / PERIOD.as_secs_f64()).round() as usize;
+        let n = (secs / self.period.as_secs_f64()).round() as usize;
         let mut last = self.stage.snapshot();
         for _ in 0..n {
             last = self.step();
