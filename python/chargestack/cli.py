@@ -345,3 +345,19 @@ def run(config_file: Path) -> None:
     except ChargestackError as exc:
         click.echo(f"chargestack: {exc}", err=True)
         sys.exit(EXIT_RUNTIME)
+
+
+@main.command(epilog=_EXIT_CODES_HELP)
+@click.option("--central-system", "central_system", help="Use this central system (ws:// or wss:// URL).")
+@click.option("--no-tour", is_flag=True, help="Leave the charger running for use through the control API.")
+def demo(central_system: str | None, no_tour: bool) -> None:
+    """A local central system and a simulated two-connector DC charger, with a scripted tour."""
+    import asyncio
+
+    try:
+        from chargestack.demo.tour import run_tour
+    except ImportError as exc:  # the `ocpp` package comes with the [demo] extra
+        click.echo(f"chargestack demo needs the demo extra: pip install 'chargestack[demo]' ({exc})", err=True)
+        sys.exit(EXIT_USAGE)
+    code = asyncio.run(run_tour(central_system, tour=not no_tour, log=click.echo))
+    sys.exit(code)

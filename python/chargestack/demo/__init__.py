@@ -1,0 +1,1 @@
+"""``chargestack demo``: a local central system and a simulated DC charger, talking OCPP."""
