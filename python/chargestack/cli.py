@@ -348,8 +348,12 @@ def run(config_file: Path) -> None:
 
 
 @main.command(epilog=_EXIT_CODES_HELP)
-@click.option("--central-system", "central_system", help="Use this central system (ws:// or wss:// URL).")
-@click.option("--no-tour", is_flag=True, help="Leave the charger running for use through the control API.")
+@click.option(
+    "--central-system", "central_system", help="Use this central system (ws:// or wss:// URL)."
+)
+@click.option(
+    "--no-tour", is_flag=True, help="Leave the charger running for use through the control API."
+)
 def demo(central_system: str | None, no_tour: bool) -> None:
     """A local central system and a simulated two-connector DC charger, with a scripted tour."""
     import asyncio
@@ -357,7 +361,10 @@ def demo(central_system: str | None, no_tour: bool) -> None:
     try:
         from chargestack.demo.tour import run_tour
     except ImportError as exc:  # the `ocpp` package comes with the [demo] extra
-        click.echo(f"chargestack demo needs the demo extra: pip install 'chargestack[demo]' ({exc})", err=True)
+        click.echo(
+            f"chargestack demo needs the demo extra: pip install 'chargestack[demo]' ({exc})",
+            err=True,
+        )
         sys.exit(EXIT_USAGE)
     code = asyncio.run(run_tour(central_system, tour=not no_tour, log=click.echo))
     sys.exit(code)

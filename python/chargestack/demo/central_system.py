@@ -22,7 +22,9 @@ def _now() -> str:
 
 
 class _Handler(ChargePoint):  # type: ignore[misc]
-    def __init__(self, cp_id: str, connection: ServerConnection, log: Callable[[str], None]) -> None:
+    def __init__(
+        self, cp_id: str, connection: ServerConnection, log: Callable[[str], None]
+    ) -> None:
         super().__init__(cp_id, connection)
         self._log = log
         self._ids = itertools.count(1)
@@ -54,7 +56,9 @@ class _Handler(ChargePoint):  # type: ignore[misc]
     @on("StartTransaction")
     async def on_start_transaction(self, **p: Any) -> Any:
         self._seen("StartTransaction", **p)
-        return call_result.StartTransaction(transaction_id=next(self._ids), id_tag_info={"status": "Accepted"})
+        return call_result.StartTransaction(
+            transaction_id=next(self._ids), id_tag_info={"status": "Accepted"}
+        )
 
     @on("StopTransaction")
     async def on_stop_transaction(self, **p: Any) -> Any:
@@ -96,7 +100,9 @@ class DemoCentralSystem:
 
     @staticmethod
     async def remote_start(handler: _Handler, connector_id: int, id_tag: str) -> str:
-        response = await handler.call(call.RemoteStartTransaction(id_tag=id_tag, connector_id=connector_id))
+        response = await handler.call(
+            call.RemoteStartTransaction(id_tag=id_tag, connector_id=connector_id)
+        )
         return str(response.status)
 
     @staticmethod
