@@ -63,7 +63,7 @@ class _PowerStageApi(Protocol):
 
 
 def _new_stage(config: dict[str, Any]) -> _PowerStageApi:
-    stage: _PowerStageApi = _core.PowerStage(config)  # type: ignore[attr-defined]
+    stage: _PowerStageApi = _core.PowerStage(config)
     return stage
 
 
