@@ -16,7 +16,16 @@ def install_profiles(station: Station) -> list[Any]:
     """Create every service of the offered profiles, register their handlers, return them."""
     from chargestack.profiles.core import core_services
 
+    offered = set(station.settings.feature_profiles)
     services: list[Any] = list(core_services(station))
+    # Each optional profile adds its services below, only when the station offers it.
+    # -- SmartCharging --
+    # -- Reservation --
+    # -- LocalAuthListManagement --
+    # -- RemoteTrigger --
+    # -- FirmwareManagement --
+    # -- Security --
+    del offered
     for service in services:
         station.router.register_object(service)
     return services
