@@ -119,7 +119,8 @@ def validate_charging_profile(
 #   simulated? (True; False is refused: no hardware switchgear driver yet), safe_current_a? (5),
 #   stop_timeout_ms? (1000), setpoint_refresh_ms? (1000), setpoint_interval_ms? (100),
 #   group_poll_ms? (100),
-#   module_poll_ms? (1000), module_timeout_ms? (3000), bitrate? (125000)
+#   module_poll_ms? (1000), module_timeout_ms? (3000), bitrate? (125000),
+#   realtime_priority? (40: SCHED_FIFO for the loop thread where permitted; 0 = normal)
 # snapshot(): {ts_ms, ticks, stage_fault: "BusSilent" | "Watchdog" | None, bus_load,
 #   bus: {load, load_observed, frames_tx, frames_rx, latency_mean_ms, latency_max_ms},
 #   connectors: [{id, state ("idle"|"ready"|"charging"|"stopping"|"faulted"), voltage_v,
@@ -129,7 +130,7 @@ def validate_charging_profile(
 #   modules: [{index, state ("off"|"on"|"releasing"|"faulted"|"lost"), temperature_c,
 #     voltage_v, current_a, setpoint_a, connector, fault}]}
 # loop_stats(): {period_us, ticks, missed_deadlines, jitter_p50_us, jitter_p99_us,
-#   jitter_max_us, work_p99_us, work_max_us}
+#   jitter_max_us, work_p99_us, work_max_us, realtime}
 # next_event(): {kind, ts_ms, ...}: "fault" {connector, error_code (OCPP ChargePointErrorCode),
 #   info}, "fault_cleared" / "charging" / "ev_full" / "ev_suspended" / "ev_resumed" /
 #   "connector_off" {connector}, "limit_applied" {connector, limit_w, limit_a, frame_ts_ms,

@@ -171,6 +171,7 @@ mod convert {
         "module_poll_ms",
         "module_timeout_ms",
         "bitrate",
+        "realtime_priority",
     ];
     const MODULE_KEYS: &[&str] = &[
         "count",
@@ -327,6 +328,9 @@ mod convert {
         cfg.silent_bus_ticks =
             opt(d, "silent_bus_ticks", "config")?.unwrap_or(cfg.silent_bus_ticks);
         cfg.bitrate = opt(d, "bitrate", "config")?.unwrap_or(cfg.bitrate);
+        if let Some(p) = opt::<u8>(d, "realtime_priority", "config")? {
+            cfg.realtime_priority = (p > 0).then_some(p);
+        }
         let simulated = opt(d, "simulated", "config")?.unwrap_or(true);
         cfg.validate().map_err(to_py)?;
         Ok((cfg, simulated))
@@ -405,6 +409,7 @@ mod convert {
         d.set_item("jitter_max_us", s.jitter_max_us)?;
         d.set_item("work_p99_us", s.work_p99_us)?;
         d.set_item("work_max_us", s.work_max_us)?;
+        d.set_item("realtime", s.realtime)?;
         Ok(d)
     }
 

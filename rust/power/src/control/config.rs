@@ -78,6 +78,8 @@ pub struct StageConfig {
     pub module_timeout: Duration,
     /// CAN bit rate of the (virtual) bus.
     pub bitrate: u32,
+    /// SCHED_FIFO priority of the loop thread (1-99) when the OS permits; `None`: normal.
+    pub realtime_priority: Option<u8>,
     /// Smallest current a module accepts (Infypower rejects 0 A, reference 2.3).
     pub module_min_a: f64,
 }
@@ -104,6 +106,7 @@ impl StageConfig {
             module_timeout: Duration::from_secs(3),
             bitrate: crate::can::DEFAULT_BITRATE,
             module_min_a: 1.0,
+            realtime_priority: Some(40),
         }
     }
 

@@ -17,8 +17,6 @@ use super::StageConfig;
 use crate::clock::{Clock, RealClock};
 use crate::error::{PowerError, Result};
 
-/// Ticks kept for the jitter percentiles.
-const STATS_WINDOW: usize = 100_000;
 /// Events waiting for the supervisor; beyond this the oldest are the ones that matter least.
 const EVENT_BACKLOG: usize = 4096;
 
@@ -35,6 +33,7 @@ struct Idle {
 
 /// A simulated power stage running in real time on its own thread.
 pub struct PowerStage {
+    realtime_priority: Option<u8>,
     connector_ids: Vec<u32>,
     modules: usize,
     clock: Arc<RealClock>,
@@ -57,12 +56,14 @@ impl PowerStage {
     pub fn new_simulated(cfg: StageConfig) -> Result<Self> {
         let clock = Arc::new(RealClock::new());
         let period = cfg.period;
+        let cfg_realtime = cfg.realtime_priority;
         let connector_ids = cfg.connectors.iter().map(|c| c.id).collect();
         let modules = cfg.modules.len();
         let stage = SimulatedStage::new(cfg, clock.clone())?;
         let (cmd_tx, cmd_rx) = unbounded();
         let (events_tx, events_rx) = bounded(EVENT_BACKLOG);
         Ok(Self {
+            realtime_priority: cfg_realtime,
             connector_ids,
             modules,
             watchdog: stage.watchdog(),
@@ -72,7 +73,7 @@ impl PowerStage {
             events_tx,
             events_rx,
             snapshot: Arc::new(Mutex::new(stage.snapshot())),
-            stats: Arc::new(Mutex::new(LoopTimer::new(period, STATS_WINDOW))),
+            stats: Arc::new(Mutex::new(LoopTimer::new(period))),
             inner: Mutex::new(Idle {
                 stage: Some(stage),
                 thread: None,
@@ -97,6 +98,7 @@ impl PowerStage {
         };
         stage.feed_watchdog();
         let ctx = LoopContext {
+            realtime_priority: self.realtime_priority,
             clock: self.clock.clone(),
             period: self.period,
             events: self.events_tx.clone(),
@@ -227,6 +229,7 @@ impl Drop for PowerStage {
 }
 
 struct LoopContext {
+    realtime_priority: Option<u8>,
     clock: Arc<RealClock>,
     period: Duration,
     events: Sender<StageEvent>,
@@ -242,6 +245,8 @@ impl LoopContext {
 
     /// Runs until `Stop` or a failed tick, then switches everything off; returns the stage.
     fn run(self, mut stage: SimulatedStage, cmds: &Receiver<Msg>) -> SimulatedStage {
+        let rt = self.realtime_priority.is_some_and(realtime);
+        lock(&self.stats).set_realtime(rt);
         let mut deadline = Instant::now() + self.period;
         let mut reason = "stopped by the supervisor".to_owned();
         'run: loop {
@@ -291,4 +296,30 @@ impl LoopContext {
         });
         stage
     }
+}
+
+/// Puts the calling thread under SCHED_FIFO at `priority` (1-99) when the OS allows it
+/// (CAP_SYS_NICE or an rtprio limit); otherwise it stays a normal thread. The loop sleeps
+/// almost all of its period, so it cannot starve the machine.
+#[cfg(target_os = "linux")]
+fn realtime(priority: u8) -> bool {
+    use thread_priority::{
+        set_thread_priority_and_policy, thread_native_id, RealtimeThreadSchedulePolicy,
+        ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy,
+    };
+    let Ok(value) = ThreadPriorityValue::try_from(priority) else {
+        return false;
+    };
+    let policy = ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo);
+    set_thread_priority_and_policy(
+        thread_native_id(),
+        ThreadPriority::Crossplatform(value),
+        policy,
+    )
+    .is_ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn realtime(_priority: u8) -> bool {
+    false
 }
