@@ -177,9 +177,8 @@ def main() -> None:
         bus_rows.append((period_ms, busy["bus"]))
 
     print("\nLoop timing (8 modules, 2 EVs charging); jitter = tick start minus its deadline")
-    header = ("period", "python", "SCHED_FIFO", "ticks", "p50 us", "p99 us", "max us", "missed")
-    header += ("work p99", "p99/quiet")
-    print("  ".join(f"{h:>11}" for h in header))
+    header = "period python SCHED_FIFO ticks p50_us p99_us max_us missed work_p99 p99/quiet"
+    print("  ".join(f"{h:>11}" for h in header.split()))
     for row in rows:
         print("  ".join(f"{v!s:>11}" for v in row))
 
