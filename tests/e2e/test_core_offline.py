@@ -1,0 +1,186 @@
+"""OCTT core cases of offline operation and meter values (TC_036-TC_039, TC_070, TC_071)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from central_system import CentralSystem
+from station_harness import RunningStation, running_station, start_local_session
+
+VALID = "VALIDTAG1"
+
+
+async def go_offline(rs: RunningStation) -> None:
+    await rs.station.network_disconnect()
+    await rs.cs.wait_until(lambda: rs.cp_id not in rs.cs.connections, 5)
+
+
+async def go_online(rs: RunningStation) -> None:
+    await rs.station.network_connect()
+    await rs.cs.wait_connected(rs.cp_id)
+
+
+def _ts(payload: dict[str, object]) -> datetime:
+    mv = payload["meterValue"]
+    assert isinstance(mv, list)
+    return datetime.fromisoformat(str(mv[0]["timestamp"]).replace("Z", "+00:00"))
+
+
+async def test_TC_036_connection_loss_during_transaction(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path, configuration={"MeterValueSampleInterval": 1}) as rs:
+        tx_id = await start_local_session(rs)
+        await go_offline(rs)
+        await rs.wait(lambda: rs.station.store.outbox.depth() >= 3)
+        mark = cs.mark()
+        await go_online(rs)
+        await cs.wait_until(
+            lambda: len([r for r in cs.received[mark:] if r.action == "MeterValues"]) >= 3
+        )
+        replayed = [r.payload for r in cs.received[mark:] if r.action == "MeterValues"]
+        stamps = [_ts(p) for p in replayed]
+        assert stamps == sorted(stamps), "queued meter values must arrive oldest first"
+        gaps = [(b - a).total_seconds() for a, b in zip(stamps, stamps[1:], strict=False)]
+        assert all(0.5 <= g <= 1.6 for g in gaps[:3]), gaps
+        assert all(p["transactionId"] == tx_id for p in replayed)
+
+
+async def test_TC_037_1_offline_start_valid_id_tag(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    config = {"LocalAuthorizeOffline": True, "AllowOfflineTxForUnknownId": True}
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        await go_offline(rs)
+        rs.plug_in(1)
+        rs.present(VALID)
+        await rs.wait(lambda: rs.station.transactions.active_on(1) is not None)
+        mark = cs.mark()
+        await go_online(rs)
+        start = await cs.wait_for("StartTransaction", since=mark)
+        assert start.payload["idTag"] == VALID
+        await rs.status(1, "Charging", since=mark)
+
+
+async def test_TC_037_2_offline_start_invalid_id_keeps_suspended(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    cs.defaults.id_tags["BADTAG"] = {"status": "Invalid"}
+    config = {
+        "LocalAuthorizeOffline": True,
+        "AllowOfflineTxForUnknownId": True,
+        "StopTransactionOnInvalidId": False,
+        "MaxEnergyOnInvalidId": 0,
+    }
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        await go_offline(rs)
+        rs.plug_in(1)
+        rs.present("BADTAG")
+        await rs.wait(lambda: rs.station.transactions.active_on(1) is not None)
+        mark = cs.mark()
+        await go_online(rs)
+        await cs.wait_for("StartTransaction", since=mark)
+        await rs.status(1, "SuspendedEVSE", since=mark)
+        assert not cs.messages("StopTransaction")
+
+
+async def test_TC_037_3_offline_start_invalid_id_stops(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    cs.defaults.id_tags["BADTAG"] = {"status": "Invalid"}
+    config = {
+        "LocalAuthorizeOffline": True,
+        "AllowOfflineTxForUnknownId": True,
+        "StopTransactionOnInvalidId": True,
+    }
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        await go_offline(rs)
+        rs.plug_in(1)
+        rs.present("BADTAG")
+        await rs.wait(lambda: rs.station.transactions.active_on(1) is not None)
+        mark = cs.mark()
+        await go_online(rs)
+        stop = await cs.wait_for("StopTransaction", since=mark)
+        assert stop.payload["reason"] == "DeAuthorized"
+        await rs.status(1, "Finishing", since=mark)
+
+
+async def test_TC_038_offline_stop_transaction(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        tx_id = await start_local_session(rs)
+        await go_offline(rs)
+        rs.present(VALID)
+        await rs.wait(lambda: rs.station.transactions.active_on(1) is None)
+        mark = cs.mark()
+        await go_online(rs)
+        stop = await cs.wait_for("StopTransaction", since=mark)
+        assert stop.payload["transactionId"] == tx_id
+        assert stop.payload.get("reason", "Local") == "Local"
+        await rs.status(1, "Finishing", since=mark)
+
+
+async def test_TC_039_offline_transaction(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    config = {"LocalAuthorizeOffline": True, "AllowOfflineTxForUnknownId": True}
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        await go_offline(rs)
+        rs.plug_in(1)
+        rs.present(VALID)
+        await rs.wait(lambda: rs.station.transactions.active_on(1) is not None)
+        rs.present(VALID)
+        await rs.wait(lambda: rs.station.transactions.active_on(1) is None)
+        rs.plug_out(1)
+        mark = cs.mark()
+        await go_online(rs)
+        stop = await cs.wait_for("StopTransaction", since=mark)
+        start = await cs.wait_for("StartTransaction", since=mark)
+        assert cs.received.index(start) < cs.received.index(stop)
+        assert stop.payload["transactionId"] == await cs.wait_for_transaction_id(start)
+        assert stop.payload["meterStop"] >= start.payload["meterStart"]
+
+
+async def test_TC_070_sampled_meter_values(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    measurands = "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage"
+    config = {"MeterValueSampleInterval": 1, "MeterValuesSampledData": measurands}
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        tx_id = await start_local_session(rs)
+        first = await cs.wait_for("MeterValues", lambda p: p.get("transactionId") == tx_id)
+        second = await cs.wait_for("MeterValues", since=cs.received.index(first) + 1)
+        for sample in (first, second):
+            values = sample.payload["meterValue"][0]["sampledValue"]
+            assert {v["measurand"] for v in values} == set(measurands.split(","))
+            assert {v["context"] for v in values} == {"Sample.Periodic"}
+        assert 0.5 <= (_ts(second.payload) - _ts(first.payload)).total_seconds() <= 1.6
+
+
+async def test_TC_071_clock_aligned_meter_values(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    config = {
+        "ClockAlignedDataInterval": 2,
+        "MeterValuesAlignedData": "Energy.Active.Import.Register,Voltage",
+    }
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        await start_local_session(rs)
+        first = await cs.wait_for(
+            "MeterValues",
+            lambda p: p["meterValue"][0]["sampledValue"][0]["context"] == "Sample.Clock",
+        )
+        stamp = _ts(first.payload)
+        since_midnight = stamp.hour * 3600 + stamp.minute * 60 + stamp.second
+        assert since_midnight % 2 == 0
+        assert stamp.microsecond < 200_000
+        assert {v["measurand"] for v in first.payload["meterValue"][0]["sampledValue"]} == {
+            "Energy.Active.Import.Register",
+            "Voltage",
+        }
