@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from pathlib import Path
 
@@ -43,7 +44,7 @@ async def test_TC_036_connection_loss_during_transaction(
         replayed = [r.payload for r in cs.received[mark:] if r.action == "MeterValues"]
         stamps = [_ts(p) for p in replayed]
         assert stamps == sorted(stamps), "queued meter values must arrive oldest first"
-        gaps = [(b - a).total_seconds() for a, b in zip(stamps, stamps[1:], strict=False)]
+        gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(stamps)]
         assert all(0.5 <= g <= 1.6 for g in gaps[:3]), gaps
         assert all(p["transactionId"] == tx_id for p in replayed)
 
