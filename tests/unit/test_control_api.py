@@ -251,3 +251,20 @@ def test_refuses_to_listen_beyond_loopback(tmp_path: Path) -> None:
     station = FakeStation(SimHardware(station_settings(tmp_path), RecordingPowerStage()))
     with pytest.raises(ConfigurationError, match="loopback"):
         ControlApi(station, "0.0.0.0", 0)
+
+
+async def test_power_snapshot_of_the_rust_stage_is_served_as_json(tmp_path: Path) -> None:
+    hardware = SimHardware(station_settings(tmp_path, power={"loop_period_ms": 10}))
+    await hardware.start()
+    try:
+        async with serving(FakeStation(hardware)) as server, aiohttp.ClientSession() as http:
+            async with http.post(f"{server.url}/connectors/1/plug-in", json={"soc": 90}) as r:
+                assert r.status == 200
+            async with http.get(f"{server.url}/power") as r:
+                body = await r.json()
+            assert [m["index"] for m in body["modules"]] == list(range(6))
+            assert {"load", "frames_tx"} <= body["bus"].keys()
+            assert [c["id"] for c in body["connectors"]] == [1, 2]
+            assert "jitter_p99_us" in body["loop"]
+    finally:
+        await hardware.stop()

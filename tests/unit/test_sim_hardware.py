@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from chargestack import _core
 from chargestack.hardware.events import (
     EvFull,
     EvParameters,
@@ -24,6 +23,7 @@ from chargestack.hardware.events import (
     PowerStageFault,
 )
 from chargestack.hardware.power_bridge import (
+    ManualPauseEchoes,
     event_from_stage,
     stage_config,
     telemetry_from_snapshot,
@@ -272,6 +272,25 @@ def test_stage_events_become_station_events(raw: dict[str, Any], event: object) 
     assert event_from_stage(raw) == event
 
 
+def test_a_manual_pause_is_reported_once() -> None:
+    echoes = ManualPauseEchoes()
+    echoes.paused(1)
+    assert echoes.is_echo(EvSuspended(1))
+    echoes.resumed(1)
+    assert echoes.is_echo(EvResumed(1))
+    # The EV model suspending on its own is news, and so is its end.
+    assert not echoes.is_echo(EvSuspended(2))
+    assert not echoes.is_echo(EvResumed(2))
+    assert not echoes.is_echo(EvFull(1))
+
+
+def test_unplugging_forgets_pending_echoes() -> None:
+    echoes = ManualPauseEchoes()
+    echoes.paused(1)
+    echoes.plugged_out(1)
+    assert not echoes.is_echo(EvSuspended(1))
+
+
 def test_telemetry_is_read_from_the_snapshot() -> None:
     snap = {
         "connectors": [
@@ -291,12 +310,6 @@ def test_telemetry_is_read_from_the_snapshot() -> None:
         telemetry_from_snapshot(snap, 3)
 
 
-_RUST_STAGE = pytest.mark.skipif(
-    not hasattr(_core, "PowerStage"),
-    reason="chargestack._core.PowerStage (rust/chargestack-py/src/power.rs) has not landed yet",
-)
-
-
 async def _next_event(sim: SimHardware, kind: type[Any], timeout_s: float = 5.0) -> Any:
     async with asyncio.timeout(timeout_s):
         while True:
@@ -312,7 +325,6 @@ async def _until(predicate: Callable[[], bool], timeout_s: float = 5.0) -> None:
             await asyncio.sleep(0.01)
 
 
-@_RUST_STAGE
 async def test_rust_stage_delivers_energy_to_a_plugged_ev(tmp_path: Path) -> None:
     sim = SimHardware(station_settings(tmp_path, power={"loop_period_ms": 10}))
     await sim.start()
@@ -328,7 +340,6 @@ async def test_rust_stage_delivers_energy_to_a_plugged_ev(tmp_path: Path) -> Non
         await sim.stop()
 
 
-@_RUST_STAGE
 async def test_silent_bus_stops_the_stage_and_reports_a_fault(tmp_path: Path) -> None:
     sim = SimHardware(station_settings(tmp_path, power={"loop_period_ms": 10}))
     await sim.start()
@@ -344,7 +355,6 @@ async def test_silent_bus_stops_the_stage_and_reports_a_fault(tmp_path: Path) ->
         await sim.stop()
 
 
-@_RUST_STAGE
 async def test_a_stalled_event_loop_trips_the_watchdog(tmp_path: Path) -> None:
     sim = SimHardware(station_settings(tmp_path, power={"loop_period_ms": 10, "watchdog_ms": 100}))
     await sim.start()
@@ -356,5 +366,20 @@ async def test_a_stalled_event_loop_trips_the_watchdog(tmp_path: Path) -> None:
         time.sleep(0.5)  # noqa: ASYNC251 (the stall under test)
         fault = await _next_event(sim, PowerStageFault)
         assert fault.connector_id == 1
+    finally:
+        await sim.stop()
+
+
+async def test_module_faults_show_in_the_power_snapshot(tmp_path: Path) -> None:
+    sim = SimHardware(station_settings(tmp_path, power={"loop_period_ms": 10}))
+    await sim.start()
+    try:
+        sim.inject_module_fault(2, ModuleFault.OUTPUT_SHORT)
+        await _until(lambda: sim.power.snapshot()["modules"][2]["state"] in ("faulted", "lost"))
+        snapshot = sim.power.snapshot()
+        assert len(snapshot["modules"]) == 6
+        assert snapshot["loop"]["ticks"] > 0
+        sim.clear_module_fault(2)
+        await _until(lambda: sim.power.snapshot()["modules"][2]["state"] not in ("faulted", "lost"))
     finally:
         await sim.stop()

@@ -13,7 +13,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
-from typing import Any, Protocol
+from typing import Any
 
 from chargestack import _core
 from chargestack.exceptions import PowerStageError
@@ -39,32 +39,38 @@ _EVENT_WAIT_MS = 100
 _FEEDS_PER_WATCHDOG = 4
 
 
-class _PowerStageApi(Protocol):
-    """``_core.PowerStage`` as documented for issue 6; the stub in ``_core.pyi`` supersedes
-    this once the binding lands (then ``_new_stage`` needs no ignore)."""
+class ManualPauseEchoes:
+    """Recognises the loop's report of an EV pause the simulator already reported.
 
-    def start(self) -> None: ...
-    def stop(self) -> None: ...
-    def set_limit(self, connector: int, limit_w: float | None, limit_a: float | None) -> None: ...
-    def ev_plug_in(
-        self, connector: int, battery_wh: float, soc: float, max_current_a: float
-    ) -> None: ...
-    def ev_plug_out(self, connector: int) -> None: ...
-    def ev_pause(self, connector: int) -> None: ...
-    def ev_resume(self, connector: int) -> None: ...
-    def enable(self, connector: int, on: bool) -> None: ...
-    def feed_watchdog(self) -> None: ...
-    def inject_module_fault(self, n: int, kind: str) -> None: ...
-    def clear_module_fault(self, n: int) -> None: ...
-    def fail_bus(self, on: bool) -> None: ...
-    def snapshot(self) -> dict[str, Any]: ...
-    def next_event(self, timeout_ms: int) -> dict[str, Any] | None: ...
-    def loop_stats(self) -> dict[str, Any]: ...
+    ``SimHardware`` emits EvSuspended/EvResumed at the moment of the manual action; the loop
+    sees the EV stop drawing a tick later and reports it too. Only suspensions the EV model
+    made on its own (and their ends) reach the station, so each pause is reported once.
+    """
 
+    def __init__(self) -> None:
+        self._manually_paused: set[int] = set()
+        self._forwarded: set[int] = set()
 
-def _new_stage(config: dict[str, Any]) -> _PowerStageApi:
-    stage: _PowerStageApi = _core.PowerStage(config)
-    return stage
+    def paused(self, connector_id: int) -> None:
+        self._manually_paused.add(connector_id)
+
+    def resumed(self, connector_id: int) -> None:
+        self._manually_paused.discard(connector_id)
+
+    def plugged_out(self, connector_id: int) -> None:
+        self._manually_paused.discard(connector_id)
+        self._forwarded.discard(connector_id)
+
+    def is_echo(self, event: HardwareEvent) -> bool:
+        if isinstance(event, EvSuspended):
+            if event.connector_id in self._manually_paused:
+                return True
+            self._forwarded.add(event.connector_id)
+        elif isinstance(event, EvResumed):
+            if event.connector_id not in self._forwarded:
+                return True
+            self._forwarded.discard(event.connector_id)
+        return False
 
 
 def stage_config(settings: StationSettings) -> dict[str, Any]:
@@ -106,7 +112,7 @@ class RustPowerStage:
 
     def __init__(self, settings: StationSettings) -> None:
         self._settings = settings
-        self._stage = _new_stage(stage_config(settings))
+        self._stage = _core.PowerStage(stage_config(settings))
         self._efficiency = settings.grid.efficiency
         self._watchdog_period_s = settings.power.watchdog_ms / 1000 / _FEEDS_PER_WATCHDOG
         self._sink: EventSink | None = None
@@ -116,10 +122,7 @@ class RustPowerStage:
         self._watchdog: asyncio.Task[None] | None = None
         self._stopping = False
         self._running = False
-        # The simulator reports a manual EV pause itself, at once; the loop sees the same
-        # pause a tick later. Only suspensions the EV model made on its own are forwarded.
-        self._manually_paused: set[int] = set()
-        self._forwarded_suspensions: set[int] = set()
+        self._echoes = ManualPauseEchoes()
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -146,7 +149,8 @@ class RustPowerStage:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watchdog
             self._watchdog = None
-        self._stage.stop()
+        # stop() ramps down and joins the loop thread (GIL released); off the event loop.
+        await asyncio.to_thread(self._stage.stop)
         if self._pump is not None:
             await self._pump
             self._pump = None
@@ -181,16 +185,15 @@ class RustPowerStage:
 
     def ev_plug_out(self, connector_id: int) -> None:
         self._stage.ev_plug_out(connector_id)
-        self._manually_paused.discard(connector_id)
-        self._forwarded_suspensions.discard(connector_id)
+        self._echoes.plugged_out(connector_id)
 
     def ev_pause(self, connector_id: int) -> None:
         self._stage.ev_pause(connector_id)
-        self._manually_paused.add(connector_id)
+        self._echoes.paused(connector_id)
 
     def ev_resume(self, connector_id: int) -> None:
         self._stage.ev_resume(connector_id)
-        self._manually_paused.discard(connector_id)
+        self._echoes.resumed(connector_id)
 
     def inject_module_fault(self, module: int, fault: ModuleFault) -> None:
         self._stage.inject_module_fault(module, fault.value)
@@ -230,20 +233,8 @@ class RustPowerStage:
             self._loop.call_soon_threadsafe(self._deliver, event)
 
     def _deliver(self, event: HardwareEvent) -> None:
-        if self._sink is None or self._is_echo(event):
-            return
-        self._sink(event)
-
-    def _is_echo(self, event: HardwareEvent) -> bool:
-        if isinstance(event, EvSuspended):
-            if event.connector_id in self._manually_paused:
-                return True
-            self._forwarded_suspensions.add(event.connector_id)
-        elif isinstance(event, EvResumed):
-            if event.connector_id not in self._forwarded_suspensions:
-                return True
-            self._forwarded_suspensions.discard(event.connector_id)
-        return False
+        if self._sink is not None and not self._echoes.is_echo(event):
+            self._sink(event)
 
     async def _feed_watchdog(self) -> None:
         while True:
