@@ -76,8 +76,15 @@ def _default_response(cs: CentralSystem, action: str, payload: Payload) -> Paylo
     if action == "Authorize":
         return {"idTagInfo": d.id_tags.get(payload["idTag"], {"status": "Accepted"})}
     if action == "StartTransaction":
-        tx_id = d.next_transaction_id
-        d.next_transaction_id += 1
+        # A retry may reuse the unique id (OCPP-J errata); the same message is the same
+        # transaction, as a central system that deduplicates would answer.
+        uid = cs.current_unique_id
+        if uid in cs.start_by_unique_id:
+            tx_id = cs.start_by_unique_id[uid]
+        else:
+            tx_id = d.next_transaction_id
+            d.next_transaction_id += 1
+            cs.start_by_unique_id[uid] = tx_id
         cs.transaction_ids[id(payload)] = tx_id
         return {
             "transactionId": tx_id,
@@ -106,6 +113,7 @@ class _CpHandler(ChargePoint):  # type: ignore[misc]
         if isinstance(msg, list) and msg and msg[0] == 2 and len(msg) == 4:
             action = msg[2]
             self.cs._record(Received(self.id, action, msg[3], msg[1], time.monotonic()))
+            self.cs.current_unique_id = msg[1]
             if action in self.cs.silent_actions:
                 return
         await super().route_message(raw_msg)
@@ -163,7 +171,9 @@ class CentralSystem:
         self.connections: dict[str, _CpHandler] = {}
         self.connect_count: dict[str, int] = {}
         self.rejected_auth = 0
-        self.transaction_ids: dict[int, int] = {}  # id(StartTransaction payload) -> transactionId
+        self.transaction_ids: dict[int, int] = {}
+        self.start_by_unique_id: dict[str, int] = {}
+        self.current_unique_id = ""  # id(StartTransaction payload) -> transactionId
         self._changed = asyncio.Condition()
         self._server: Server | None = None
         self._notify_tasks: set[asyncio.Task[None]] = set()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -97,8 +98,13 @@ class DurableSender:
 
     async def _deliver(self, item: QueuedCall) -> None:
         request = self._request_for(item)
+        message_id = item.message_id
+        if message_id is None:
+            # Written before the first send: every retry, even after a restart, reuses it.
+            message_id = str(uuid.uuid4())
+            self.station.store.outbox.assign_message_id(item.seq, message_id)
         try:
-            response = await self.station.session.call(request)
+            response = await self.station.session.call(request, unique_id=message_id)
         except NotConnectedError:
             await self.station.session.wait_connected()
             return

@@ -22,6 +22,7 @@ class QueuedCall:
     tx_ref: int | None
     attempts: int
     created_ms: int
+    message_id: str | None
 
 
 class Outbox:
@@ -39,15 +40,20 @@ class Outbox:
 
     def oldest(self) -> QueuedCall | None:
         row = self._store.query_one(
-            "SELECT seq, action, payload, tx_ref, attempts, created_ms FROM outbox ORDER BY seq LIMIT 1"
+            "SELECT seq, action, payload, tx_ref, attempts, created_ms, message_id FROM outbox "
+            "ORDER BY seq LIMIT 1"
         )
         return None if row is None else _call(row)
 
     def all(self) -> list[QueuedCall]:
         rows = self._store.query(
-            "SELECT seq, action, payload, tx_ref, attempts, created_ms FROM outbox ORDER BY seq"
+            "SELECT seq, action, payload, tx_ref, attempts, created_ms, message_id FROM outbox "
+            "ORDER BY seq"
         )
         return [_call(r) for r in rows]
+
+    def assign_message_id(self, seq: int, message_id: str) -> None:
+        self._store.execute("UPDATE outbox SET message_id = ? WHERE seq = ?", (message_id, seq))
 
     def delete(self, seq: int) -> None:
         self._store.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
@@ -99,4 +105,5 @@ def _call(row: object) -> QueuedCall:
         tx_ref=None if r["tx_ref"] is None else int(r["tx_ref"]),  # type: ignore[index]
         attempts=int(r["attempts"]),  # type: ignore[index]
         created_ms=int(r["created_ms"]),  # type: ignore[index]
+        message_id=r["message_id"],  # type: ignore[index]
     )

@@ -11,7 +11,11 @@ CREATE TABLE outbox (
     payload      TEXT NOT NULL,
     tx_ref       INTEGER REFERENCES transactions (ref),
     attempts     INTEGER NOT NULL DEFAULT 0,
-    created_ms   INTEGER NOT NULL
+    created_ms   INTEGER NOT NULL,
+    -- The unique id of the first send, reused by every retry (OCPP-J errata: a retry MAY
+    -- reuse the id), so a central system can recognise a message it already processed
+    -- when the station died between its answer and our acknowledgement.
+    message_id   TEXT
 );
 CREATE INDEX outbox_tx ON outbox (tx_ref);
 
