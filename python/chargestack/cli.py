@@ -368,3 +368,7 @@ def demo(central_system: str | None, no_tour: bool) -> None:
         sys.exit(EXIT_USAGE)
     code = asyncio.run(run_tour(central_system, tour=not no_tour, log=click.echo))
     sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""A station as its own process (`chargestack run`), for kill -9 tests.
+
+The process is driven through its local control API, the way an integrator would; the
+central system runs in the test's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def write_station_file(path: Path, url: str, data_dir: Path, configuration: dict[str, Any]) -> None:
+    lines = [
+        f"data_dir = {toml_value(str(data_dir))}",
+        "",
+        "[identity]",
+        'charge_point_id = "CRASH-CP"',
+        'vendor = "Chargestack"',
+        'model = "DC-190"',
+        "",
+        "[central_system]",
+        f"url = {toml_value(url)}",
+        "",
+        "[[connectors]]",
+        "id = 1",
+        "",
+        "[[connectors]]",
+        "id = 2",
+        "",
+        "[control_api]",
+        "port = 0",
+        "",
+        "[timers]",
+        "call_timeout_s = 2.0",
+        "backoff_initial_s = 0.05",
+        "backoff_max_s = 0.2",
+        "",
+        "[configuration]",
+        *(f"{k} = {toml_value(v)}" for k, v in configuration.items()),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+
+
+class StationProcess:
+    def __init__(self, station_file: Path) -> None:
+        self.station_file = station_file
+        self.proc: asyncio.subprocess.Process | None = None
+        self.api = ""
+        self._http: aiohttp.ClientSession | None = None
+        self._drain: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "chargestack.cli",
+            "--log-level",
+            "WARNING",
+            "run",
+            "--config",
+            str(self.station_file),
+            stderr=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.DEVNULL,
+        )
+        assert self.proc.stderr is not None
+        async with asyncio.timeout(30):
+            while True:
+                line = (await self.proc.stderr.readline()).decode()
+                if not line:
+                    raise RuntimeError("station process exited during start-up")
+                if line.startswith("control API: "):
+                    self.api = line.split(": ", 1)[1].strip()
+                    break
+        self._drain = asyncio.create_task(self._drain_stderr())
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+
+    async def _drain_stderr(self) -> None:
+        assert self.proc is not None and self.proc.stderr is not None
+        while await self.proc.stderr.readline():
+            pass
+
+    async def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        assert self._http is not None
+        async with self._http.post(self.api + path, json=body or {}) as response:
+            return await response.json()
+
+    async def get(self, path: str) -> Any:
+        assert self._http is not None
+        async with self._http.get(self.api + path) as response:
+            return await response.json()
+
+    def kill(self) -> None:
+        """Power loss: SIGKILL, nothing gets to run."""
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGKILL)
+
+    async def wait_exit(self) -> int:
+        assert self.proc is not None
+        code = await self.proc.wait()
+        if self._drain is not None:
+            await self._drain
+        return code
+
+    async def terminate(self) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return await self.wait_exit()
+
+    async def close(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.kill()
+            await self.wait_exit()
+        if self._http is not None:
+            await self._http.close()
