@@ -20,6 +20,10 @@ def install_profiles(station: Station) -> list[Any]:
     services: list[Any] = list(core_services(station))
     # Each optional profile adds its services below, only when the station offers it.
     # -- SmartCharging --
+    if "SmartCharging" in offered:
+        from chargestack.profiles.smart_charging import SmartChargingService
+
+        services.append(SmartChargingService(station))
     # -- Reservation --
     # -- LocalAuthListManagement --
     # -- RemoteTrigger --

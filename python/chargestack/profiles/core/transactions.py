@@ -322,6 +322,11 @@ class TransactionService:
         cid = self._pick_connector(request.connector_id)
         if cid is None or cid in self.remote_waiting or not self.station.registration.accepted:
             return
+        smart = getattr(self.station, "smart_charging", None)
+        if request.charging_profile is not None and (
+            smart is None or not smart.accepts_remote_start_profile(request.charging_profile)
+        ):
+            return  # answered Rejected (errata 3.41): no transaction (TC_060)
         config = self.station.config
         parent: str | None = None
         if config.get_bool("AuthorizeRemoteTxRequests"):
@@ -329,10 +334,8 @@ class TransactionService:
             if not result.accepted:
                 return  # TC_023_5: no transaction for an invalid tag
             parent = result.parent_id_tag
-        if request.charging_profile is not None:
-            smart = getattr(self.station, "smart_charging", None)
-            if smart is not None:
-                smart.pending_remote_profile(cid, request.charging_profile)
+        if request.charging_profile is not None and smart is not None:
+            smart.pending_remote_profile(cid, request.charging_profile)
         if self.station.connector(cid).facts.plugged:
             await self._start(cid, request.id_tag, parent)
             return
