@@ -439,7 +439,7 @@ async def stage_limit(rs: RunningStation, connector_id: int, grid_w: float | Non
 
 
 def _stage_connector(rs: RunningStation, connector_id: int) -> dict[str, Any]:
-    snapshot = rs.station.hardware.power.snapshot()
+    snapshot = rs.sim.power.snapshot()
     found: dict[str, Any] = next(c for c in snapshot["connectors"] if c["id"] == connector_id)
     return found
 
