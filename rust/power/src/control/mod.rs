@@ -4,6 +4,7 @@ mod allocation;
 mod config;
 mod controller;
 mod events;
+mod health;
 mod limits;
 mod polling;
 mod regulate;
