@@ -294,10 +294,12 @@ def config() -> None:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 def config_check(file: Path) -> None:
     """Validate a station FILE and print the effective configuration as JSON."""
+    from chargestack.station.preflight import preflight
     from chargestack.station.settings import load_station_file
 
     try:
         settings = load_station_file(file)
+        preflight(settings)
     except ConfigurationError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_USAGE)
@@ -321,11 +323,13 @@ def run(config_file: Path) -> None:
     """Run the charge point described by the station file until SIGTERM or SIGINT."""
     import asyncio
 
+    from chargestack.station.preflight import preflight
     from chargestack.station.runner import StationRunner
     from chargestack.station.settings import load_station_file
 
     try:
         settings = load_station_file(config_file)
+        preflight(settings)
     except ConfigurationError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_USAGE)
@@ -334,7 +338,12 @@ def run(config_file: Path) -> None:
         runner = StationRunner(settings)
         runner.install_signal_handlers()
         task = asyncio.create_task(runner.run())
-        await runner.wait_started()
+        started = asyncio.create_task(runner.wait_started())
+        await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            started.cancel()
+            await task  # raises what stopped the start-up
+            return
         if runner.control_api is not None:
             # Integrators (and `chargestack sim`) find the API here when port 0 was asked.
             click.echo(f"control API: {runner.control_api.url}", err=True)
@@ -342,6 +351,9 @@ def run(config_file: Path) -> None:
 
     try:
         asyncio.run(serve())
+    except ConfigurationError as exc:
+        click.echo(f"chargestack: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
     except ChargestackError as exc:
         click.echo(f"chargestack: {exc}", err=True)
         sys.exit(EXIT_RUNTIME)

@@ -23,6 +23,7 @@ from chargestack.ocpp import messages as m
 from chargestack.ocpp.connection_settings import ConnectionSettings
 from chargestack.ocpp.router import Router
 from chargestack.ocpp.session import OcppSession, SessionTimers
+from chargestack.profiles.firmware.slots import active_firmware_version
 from chargestack.station.clock import Clock
 from chargestack.station.config_keys import standard_registry
 from chargestack.station.configuration import Configuration
@@ -32,6 +33,7 @@ from chargestack.station.connector_status import (
     derive_station_status,
     derive_status,
 )
+from chargestack.station.preflight import preflight
 from chargestack.station.registration import Registration
 from chargestack.station.settings import StationSettings
 from chargestack.station.status_reporter import Report, StatusReporter
@@ -65,7 +67,10 @@ class Station:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopped = asyncio.Event()
         self.stop_kind: StopKind | None = None
-        self.firmware_version = settings.identity.firmware_version
+        # After an A/B installation the boot record names the running version.
+        self.firmware_version = (
+            active_firmware_version(settings.data_dir) or settings.identity.firmware_version
+        )
         # Set up in start(); typed here so services can rely on them afterwards.
         self.store: Store
         self.config: Configuration
@@ -79,6 +84,7 @@ class Station:
 
     async def start(self) -> None:
         s = self.settings
+        preflight(s)
         s.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store.open(s.data_dir / "station.db")
         self.config = Configuration(

@@ -1,0 +1,115 @@
+"""The station process: bad files, SIGTERM, SIGKILL and what survives a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from central_system import CentralSystem
+from station_process import StationProcess, write_station_file
+
+CP = "CRASH-CP"
+
+
+async def _run_cli(*args: str) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "chargestack.cli",
+        *args,
+        stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    return proc.returncode or 0, (out + err).decode()
+
+
+async def test_bad_station_file_names_the_key_and_writes_nothing(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    station_file = tmp_path / "station.toml"
+    write_station_file(station_file, "ws://127.0.0.1:9/ocpp", data_dir, {})
+    text = station_file.read_text().replace(
+        "[[connectors]]\nid = 2", "[[connectors]]\nid = 2\nmax_current_a = -5"
+    )
+    station_file.write_text(text)
+    code, output = await _run_cli("run", "--config", str(station_file))
+    assert code == 2
+    assert "connectors.1.max_current_a" in output
+    assert "-5" in output
+    assert not data_dir.exists()
+
+
+async def test_bad_configuration_value_names_the_key(tmp_path: Path) -> None:
+    station_file = tmp_path / "station.toml"
+    write_station_file(
+        station_file, "ws://127.0.0.1:9/ocpp", tmp_path / "data", {"HeartbeatInterval": "often"}
+    )
+    code, output = await _run_cli("config", "check", str(station_file))
+    assert code == 2
+    assert "HeartbeatInterval" in output
+    code, output = await _run_cli("run", "--config", str(station_file))
+    assert code == 2
+    assert "HeartbeatInterval" in output
+    assert "often" in output
+    assert not (tmp_path / "data").exists()
+
+
+async def test_not_toml(tmp_path: Path) -> None:
+    station_file = tmp_path / "station.toml"
+    station_file.write_text("this is = = not toml")
+    code, output = await _run_cli("run", "--config", str(station_file))
+    assert code == 2
+    assert "not valid TOML" in output
+
+
+async def test_sigkill_keeps_configuration_availability_and_registration(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    station_file = tmp_path / "station.toml"
+    write_station_file(station_file, cs.url, tmp_path / "data", {"MinimumStatusDuration": 0})
+    sp = StationProcess(station_file)
+    try:
+        await sp.start()
+        await cs.wait_for("BootNotification", timeout=30)
+        await cs.wait_for("StatusNotification", lambda p: p["connectorId"] == 2)
+        answer = await cs.call(
+            CP, "ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "42"}
+        )
+        assert answer["status"] == "Accepted"
+        answer = await cs.call(CP, "ChangeAvailability", {"connectorId": 2, "type": "Inoperative"})
+        assert answer["status"] == "Accepted"
+        sp.kill()
+        await sp.wait_exit()
+        mark = cs.mark()
+        await sp.start()
+        await cs.wait_for("BootNotification", since=mark, timeout=30)
+        await cs.wait_for(
+            "StatusNotification",
+            lambda p: p["connectorId"] == 2 and p["status"] == "Unavailable",
+            since=mark,
+        )
+        got = await cs.call(CP, "GetConfiguration", {"key": ["MeterValueSampleInterval"]})
+        assert got["configurationKey"][0]["value"] == "42"
+        status = await sp.get("/status")
+        assert status["registration"] == "Accepted"
+        assert await sp.terminate() == 0
+    finally:
+        await sp.close()
+
+
+async def test_sigterm_stops_cleanly(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    station_file = tmp_path / "station.toml"
+    write_station_file(station_file, cs.url, tmp_path / "data", {})
+    sp = StationProcess(station_file)
+    try:
+        await sp.start()
+        await cs.wait_for("BootNotification", timeout=30)
+        connection = (await cs.wait_connected(CP)).connection
+        assert await sp.terminate() == 0
+        await asyncio.wait_for(connection.wait_closed(), 5)
+        assert connection.close_code == 1000
+    finally:
+        await sp.close()
