@@ -73,6 +73,13 @@ class PowerStageFault:
 
 
 @dataclass(frozen=True)
+class PowerStageFaultCleared:
+    """The power stage recovered the connector (bus answers again, watchdog fed)."""
+
+    connector_id: int
+
+
+@dataclass(frozen=True)
 class EvFull:
     """The EV ended its charge (request tapered to zero at full SoC)."""
 
@@ -88,5 +95,6 @@ HardwareEvent = (
     | FaultRaised
     | FaultCleared
     | PowerStageFault
+    | PowerStageFaultCleared
     | EvFull
 )

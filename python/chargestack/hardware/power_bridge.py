@@ -24,6 +24,7 @@ from chargestack.hardware.events import (
     EvSuspended,
     HardwareEvent,
     PowerStageFault,
+    PowerStageFaultCleared,
 )
 from chargestack.hardware.sim.power_port import ConnectorTelemetry, EventSink, ModuleFault
 from chargestack.station.settings import StationSettings
@@ -254,6 +255,8 @@ def event_from_stage(raw: dict[str, Any]) -> HardwareEvent | None:
             str(raw.get("error_code", "InternalError")),
             str(raw.get("info", "power stage fault")),
         )
+    if kind == "fault_cleared":
+        return PowerStageFaultCleared(connector)
     if kind == "ev_full":
         return EvFull(connector)
     if kind == "ev_suspended":

@@ -335,6 +335,15 @@ class Station:
             else:
                 self.connectors[event.connector_id].fault = fault
                 self.connectors[event.connector_id].facts.faulted = True
+        elif isinstance(event, hw.PowerStageFault):
+            connector = self.connectors[event.connector_id]
+            connector.fault = Fault(event.error_code, event.info[:50], "PowerStage")
+            connector.facts.faulted = True
+        elif isinstance(event, hw.PowerStageFaultCleared):
+            connector = self.connectors[event.connector_id]
+            if connector.fault is not None and connector.fault.vendor_error_code == "PowerStage":
+                connector.fault = None
+                connector.facts.faulted = False
         elif isinstance(event, hw.FaultCleared):
             if event.connector_id == 0:
                 self.station_fault = None

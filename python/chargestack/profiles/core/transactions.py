@@ -154,6 +154,9 @@ class TransactionService:
             await self._plugged_out(event.connector_id)
         elif isinstance(event, hw.IdTagPresented):
             await self._tag_presented(event.id_tag)
+        elif isinstance(event, hw.EvFull):
+            # The battery is full: the EV takes no more energy while it is offered.
+            self.station.connector(event.connector_id).facts.ev_suspended = True
         elif isinstance(event, hw.EvSuspended):
             self.station.connector(event.connector_id).facts.ev_suspended = True
         elif isinstance(event, hw.EvResumed):
@@ -267,6 +270,14 @@ class TransactionService:
         allowed: bool = self.reservations.allows(cid, id_tag, parent)
         return allowed
 
+    async def _remote_reservation_allows(self, cid: int, id_tag: str) -> bool:
+        # TC_053_2: a tag with the reservation's parentIdTag may use it; a remote start brings
+        # no parent, so the Reservation profile looks it up (or asks) first.
+        if self.reservations is None:
+            return True
+        parent = await self.reservations.parent_for(cid, id_tag)
+        return self._reservation_allows(cid, id_tag, parent)
+
     def _connection_timeout(self, callback: Any) -> asyncio.TimerHandle:
         seconds = self.station.config.get_int("ConnectionTimeOut")
         return asyncio.get_running_loop().call_later(max(0, seconds), callback)
@@ -293,7 +304,7 @@ class TransactionService:
             cid is not None
             and self.station.registration.accepted
             and cid not in self.remote_waiting
-            and self._reservation_allows(cid, request.id_tag, None)
+            and await self._remote_reservation_allows(cid, request.id_tag)
         )
         if accepted and request.charging_profile is not None:
             smart = getattr(self.station, "smart_charging", None)
@@ -322,6 +333,8 @@ class TransactionService:
         cid = self._pick_connector(request.connector_id)
         if cid is None or cid in self.remote_waiting or not self.station.registration.accepted:
             return
+        if not await self._remote_reservation_allows(cid, request.id_tag):
+            return  # answered Rejected: the connector is reserved for another tag
         smart = getattr(self.station, "smart_charging", None)
         if request.charging_profile is not None and (
             smart is None or not smart.accepts_remote_start_profile(request.charging_profile)
