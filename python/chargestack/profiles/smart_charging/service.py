@@ -70,6 +70,11 @@ class SmartChargingService:
     async def stop(self) -> None:
         self.applier.stop()
 
+    def on_registered(self, reconnect: bool) -> None:
+        # BootNotification's currentTime may have moved the station clock: limits and the
+        # next-change timer are re-evaluated on the corrected time.
+        self.applier.apply()
+
     # -- SetChargingProfile ----------------------------------------------------------------
 
     @on("SetChargingProfile")
