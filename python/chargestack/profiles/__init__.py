@@ -25,9 +25,25 @@ def install_profiles(station: Station) -> list[Any]:
 
         services.append(SmartChargingService(station))
     # -- Reservation --
+    if "Reservation" in offered:
+        from chargestack.profiles.reservation import ReservationService
+
+        services.append(ReservationService(station))
     # -- LocalAuthListManagement --
+    if "LocalAuthListManagement" in offered:
+        from chargestack.profiles.local_auth import LocalListService
+
+        services.append(LocalListService(station))
     # -- RemoteTrigger --
+    if "RemoteTrigger" in offered:
+        from chargestack.profiles.trigger import TriggerService
+
+        services.append(TriggerService(station))
     # -- FirmwareManagement --
+    if "FirmwareManagement" in offered:
+        from chargestack.profiles.firmware import firmware_services
+
+        services.extend(firmware_services(station))
     # -- Security --
     del offered
     for service in services:

@@ -1,0 +1,126 @@
+"""Local Authorization List Management (OCPP 1.6 sections 3.5.3, 5.10 and 5.15).
+
+The central system installs a list of idTags with their IdTagInfo; authorization consults it
+before the cache (AuthorizationService.local_list). Updates are all-or-nothing: a request
+that is refused or fails on its way changes neither the entries nor the version.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from chargestack.ocpp import messages as m
+from chargestack.ocpp.router import on
+from chargestack.station.clock import to_ms
+from chargestack.store.auth_cache import AuthEntry
+from chargestack.store.local_list import ListTooLong, LocalList
+
+if TYPE_CHECKING:
+    from chargestack.profiles.core.authorization import AuthorizationService
+    from chargestack.station.station import Station
+
+log = logging.getLogger("chargestack.local_auth")
+
+
+class LocalListService:
+    def __init__(self, station: Station) -> None:
+        self.station = station
+        self._list: LocalList | None = None
+        authorization: AuthorizationService = station.authorization  # type: ignore[attr-defined]
+        authorization.local_list = self
+
+    async def start(self) -> None:
+        self._list = LocalList(self.station.store)
+
+    # -- the AuthorizationService hook -----------------------------------------------------
+
+    def enabled(self) -> bool:
+        """LocalAuthListEnabled (section 9.2)."""
+        return self.station.config.get_bool("LocalAuthListEnabled")
+
+    def lookup(self, id_tag: str) -> AuthEntry | None:
+        """The list's entry for ``id_tag`` as installed (expiry is applied by the caller)."""
+        return self._entries().get(id_tag)
+
+    def describe_station(self) -> dict[str, object]:
+        entries = self._entries()
+        return {"localListVersion": entries.version(), "localListSize": entries.size()}
+
+    # -- OCPP ------------------------------------------------------------------------------
+
+    @on("GetLocalListVersion")
+    async def get_local_list_version(
+        self, request: m.GetLocalListVersionRequest
+    ) -> m.GetLocalListVersionResponse:
+        del request
+        if not self.enabled():
+            return m.GetLocalListVersionResponse(list_version=-1)
+        entries = self._entries()
+        # Section 5.10: 0 means "no list"; an installed but empty list reports 0 too (TC_042_2).
+        version = entries.version() if entries.size() > 0 else 0
+        return m.GetLocalListVersionResponse(list_version=version)
+
+    @on("SendLocalList")
+    async def send_local_list(self, request: m.SendLocalListRequest) -> m.SendLocalListResponse:
+        status = self._update(request)
+        log.info(
+            "SendLocalList %s version %d (%d entries): %s",
+            request.update_type.value,
+            request.list_version,
+            len(request.local_authorization_list or []),
+            status,
+        )
+        return m.SendLocalListResponse(status=m.UpdateStatus(status))
+
+    def _update(self, request: m.SendLocalListRequest) -> str:
+        if not self.enabled():
+            return "NotSupported"
+        config = self.station.config
+        items = request.local_authorization_list or []
+        # Errata 3.52: 0 and -1 are the "no list" and "disabled" answers of
+        # GetLocalListVersion, never the version of a list; negatives make no sense either.
+        if request.list_version <= 0:
+            return "Failed"
+        if len(items) > config.get_int("SendLocalListMaxLength"):
+            return "Failed"
+        if len({item.id_tag.casefold() for item in items}) != len(items):
+            return "Failed"  # one request naming a tag twice has no defined meaning
+        full = request.update_type is m.UpdateType.FULL
+        entries = self._entries()
+        if not full and request.list_version <= entries.version():
+            # Section 5.15: a differential update must move the version forward (TC_043_2).
+            return "VersionMismatch"
+        upserts: list[AuthEntry] = []
+        removals: list[str] = []
+        for item in items:
+            info = item.id_tag_info
+            if info is None:
+                if full:
+                    return "Failed"  # section 7.3: idTagInfo is required in a Full update
+                removals.append(item.id_tag)
+                continue
+            upserts.append(
+                AuthEntry(
+                    item.id_tag,
+                    info.status.value,
+                    to_ms(info.expiry_date) if info.expiry_date is not None else None,
+                    info.parent_id_tag,
+                )
+            )
+        try:
+            entries.update(
+                request.list_version,
+                full=full,
+                upserts=upserts,
+                removals=removals,
+                max_size=config.get_int("LocalAuthListMaxLength"),
+            )
+        except ListTooLong as exc:
+            log.info("SendLocalList refused: %s", exc)
+            return "Failed"
+        return "Accepted"
+
+    def _entries(self) -> LocalList:
+        assert self._list is not None, "LocalListService used before start()"
+        return self._list

@@ -1,0 +1,221 @@
+"""Reservations: ReserveNow and CancelReservation, expiry, and the hooks of the sessions.
+
+Every reservation is written to the store before it is answered Accepted and removed when it
+is used, cancelled or expires, so a restart (even kill -9) resumes exactly the reservations
+the central system knows about. The connector's ``reserved`` fact is derived from them after
+every change; the status reporter turns that into Reserved/Available.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from chargestack.hardware import events as hw
+from chargestack.ocpp import messages as m
+from chargestack.ocpp.router import on
+from chargestack.profiles.reservation import rules
+from chargestack.station.clock import to_ms
+from chargestack.station.connector_status import ConnectorFacts
+from chargestack.station.waiting import wait_event
+from chargestack.store.reservations import Reservation, Reservations
+
+if TYPE_CHECKING:
+    from chargestack.profiles.core.authorization import AuthorizationService
+    from chargestack.profiles.core.transactions import TransactionService
+    from chargestack.station.station import Station
+
+log = logging.getLogger("chargestack.reservation")
+
+# Parents learned by asking the central system for a tag trying a reserved connector; kept so
+# a RemoteStartTransaction's answer and its StartTransaction agree without a second Authorize.
+_LEARNED_PARENTS_MAX = 64
+
+
+class ReservationService:
+    def __init__(self, station: Station) -> None:
+        self.station = station
+        self._table: Reservations | None = None
+        self._by_id: dict[int, Reservation] = {}
+        self._changed = asyncio.Event()
+        self._learned: OrderedDict[str, str | None] = OrderedDict()
+        self.authorization: AuthorizationService = station.authorization  # type: ignore[attr-defined]
+        # The sessions consult this service before any start (TransactionService hook).
+        transactions: TransactionService = station.transactions  # type: ignore[attr-defined]
+        transactions.reservations = self
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._table = Reservations(self.station.store)
+        now = self.station.clock.now_ms()
+        for reservation in self._table.all():
+            gone = reservation.connector_id not in (0, *self.station.connectors)
+            if reservation.expiry_ms <= now or gone:
+                log.info("reservation %d ended while stopped", reservation.reservation_id)
+                self._table.delete(reservation.reservation_id)
+                continue
+            self._by_id[reservation.reservation_id] = reservation
+        self._apply()
+        self.station.spawn(self._expire(), "reservation-expiry")
+
+    async def on_hardware_event(self, event: hw.HardwareEvent) -> None:
+        # A plug, fault or unplug changes which connectors are free for a connector-0
+        # reservation; the station refreshes every status right after this hook.
+        del event
+        self._apply(refresh=False)
+
+    def describe_connector(self, connector_id: int) -> dict[str, Any]:
+        own = next((r for r in self._by_id.values() if r.connector_id == connector_id), None)
+        return {"reservationId": own.reservation_id if own else None}
+
+    def describe_station(self) -> dict[str, Any]:
+        return {"reservations": len(self._by_id)}
+
+    # -- OCPP ------------------------------------------------------------------------------
+
+    @on("ReserveNow")
+    async def reserve_now(self, request: m.ReserveNowRequest) -> m.ReserveNowResponse:
+        status = self._answer(request)
+        if status == "Accepted":
+            reservation = Reservation(
+                request.reservation_id,
+                request.connector_id,
+                request.id_tag,
+                request.parent_id_tag,
+                to_ms(request.expiry_date),
+            )
+            self._tables().put(reservation)  # durable before the central system hears of it
+            self._by_id[reservation.reservation_id] = reservation
+            self._changed.set()
+            self._apply()
+            log.info(
+                "reservation %d: connector %d for %s",
+                reservation.reservation_id,
+                reservation.connector_id,
+                reservation.id_tag,
+            )
+        else:
+            log.info("ReserveNow %d: %s", request.reservation_id, status)
+        return m.ReserveNowResponse(status=m.ReservationStatus(status))
+
+    def _answer(self, request: m.ReserveNowRequest) -> str:
+        station = self.station
+        cid = request.connector_id
+        if to_ms(request.expiry_date) <= station.clock.now_ms():
+            return "Rejected"
+        if cid == 0:
+            if not station.config.get_bool("ReserveConnectorZeroSupported"):
+                return "Rejected"
+        elif cid not in station.connectors:
+            return "Rejected"
+        # Section 5.13: a known reservationId is replaced, so it does not compete with itself.
+        others = [r for r in self._by_id.values() if r.reservation_id != request.reservation_id]
+        facts = self._facts()
+        if cid == 0:
+            return rules.station_answer(facts, station.station_facts, others)
+        return rules.connector_answer(cid, facts, station.station_facts, others)
+
+    @on("CancelReservation")
+    async def cancel_reservation(
+        self, request: m.CancelReservationRequest
+    ) -> m.CancelReservationResponse:
+        reservation = self._by_id.get(request.reservation_id)
+        if reservation is None:
+            return m.CancelReservationResponse(status=m.CancelReservationStatus("Rejected"))
+        self._end(reservation, "cancelled")
+        return m.CancelReservationResponse(status=m.CancelReservationStatus("Accepted"))
+
+    # -- the TransactionService hooks ------------------------------------------------------
+
+    def allows(self, connector_id: int, id_tag: str, parent_id_tag: str | None) -> bool:
+        """True when ``id_tag`` may start on ``connector_id``: not reserved, reserved for
+        this tag or its parent, or (connector 0) another connector stays free."""
+        parent = parent_id_tag or self._known_parent(id_tag)
+        return rules.admits(
+            connector_id,
+            id_tag,
+            parent,
+            self._facts(),
+            self.station.station_facts,
+            list(self._by_id.values()),
+        )
+
+    def consume(self, connector_id: int, id_tag: str, parent_id_tag: str | None) -> int | None:
+        """The reservationId a transaction starting now uses up (ending that reservation)."""
+        parent = parent_id_tag or self._known_parent(id_tag)
+        found = rules.reservation_for(connector_id, id_tag, parent, list(self._by_id.values()))
+        self._learned.pop(id_tag, None)
+        if found is None:
+            return None
+        self._end(found, f"used on connector {connector_id}")
+        return found.reservation_id
+
+    async def parent_for(self, connector_id: int, id_tag: str) -> str | None:
+        """The parentIdTag of ``id_tag`` when a reservation with a parent guards the
+        connector (TC_053 remote): from the list or cache, else by asking (Authorize)."""
+        guarding = [
+            r
+            for r in self._by_id.values()
+            if r.connector_id in (0, connector_id)
+            and r.parent_id_tag is not None
+            and not rules.matches(r, id_tag, None)
+        ]
+        if not guarding:
+            return None
+        parent = self._known_parent(id_tag)
+        if parent is None and id_tag not in self._learned:
+            parent = await self.authorization.parent_of(id_tag)
+            self._learned[id_tag] = parent
+            while len(self._learned) > _LEARNED_PARENTS_MAX:
+                self._learned.popitem(last=False)
+        return parent
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _tables(self) -> Reservations:
+        assert self._table is not None, "ReservationService used before start()"
+        return self._table
+
+    def _facts(self) -> dict[int, ConnectorFacts]:
+        return {cid: c.facts for cid, c in self.station.connectors.items()}
+
+    def _known_parent(self, id_tag: str) -> str | None:
+        entry, _ = self.authorization.local_entry(id_tag)
+        if entry is not None and entry.parent_id_tag is not None:
+            return str(entry.parent_id_tag)
+        return self._learned.get(id_tag)
+
+    def _end(self, reservation: Reservation, why: str) -> None:
+        self._tables().delete(reservation.reservation_id)
+        self._by_id.pop(reservation.reservation_id, None)
+        self._changed.set()
+        self._apply()
+        log.info("reservation %d ended: %s", reservation.reservation_id, why)
+
+    def _apply(self, *, refresh: bool = True) -> None:
+        shown = rules.reserved_connectors(
+            self._facts(), self.station.station_facts, list(self._by_id.values())
+        )
+        for cid, connector in self.station.connectors.items():
+            reserved = cid in shown
+            if connector.facts.reserved != reserved:
+                connector.facts.reserved = reserved
+                if refresh:
+                    self.station.refresh(cid)
+
+    async def _expire(self) -> None:
+        """End each reservation at its expiryDate (TC_047), woken early by any change."""
+        while True:
+            self._changed.clear()
+            now = self.station.clock.now_ms()
+            for reservation in [r for r in self._by_id.values() if r.expiry_ms <= now]:
+                self._end(reservation, "expired")
+            self._changed.clear()
+            if not self._by_id:
+                await self._changed.wait()
+                continue
+            next_ms = min(r.expiry_ms for r in self._by_id.values())
+            await wait_event(self._changed, max(0.0, (next_ms - now) / 1000))

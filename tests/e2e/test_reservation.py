@@ -1,0 +1,352 @@
+"""OCTT Reservation cases (TC_046-TC_053), reservations on connector 0, and persistence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from ocpp.exceptions import NotSupportedError
+
+from central_system import CentralSystem, Payload
+from station_harness import RunningStation, running_station, start_local_session
+
+VALID = "VALIDTAG1"
+VALID2 = "VALIDTAG2"
+VALID3 = "VALIDTAG3"
+PARENT = "PARENT-1"
+
+
+def expiry(seconds: float = 3600) -> str:
+    at = datetime.now(UTC) + timedelta(seconds=seconds)
+    return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+async def reserve(
+    rs: RunningStation,
+    connector_id: int,
+    reservation_id: int,
+    tag: str = VALID,
+    *,
+    seconds: float = 3600,
+    parent: str | None = None,
+) -> str:
+    payload: dict[str, object] = {
+        "connectorId": connector_id,
+        "expiryDate": expiry(seconds),
+        "idTag": tag,
+        "reservationId": reservation_id,
+    }
+    if parent is not None:
+        payload["parentIdTag"] = parent
+    answer = await rs.call("ReserveNow", payload)
+    return str(answer["status"])
+
+
+async def start_reserved_session(rs: RunningStation, connector_id: int, tag: str) -> Payload:
+    """Plug in (the connector stays Reserved), present the tag; the StartTransaction."""
+    mark = rs.cs.mark()
+    rs.plug_in(connector_id)
+    rs.present(tag)
+    start = await rs.cs.wait_for(
+        "StartTransaction", lambda p: p["connectorId"] == connector_id, since=mark
+    )
+    await rs.status(connector_id, "Charging", since=mark)
+    return start.payload
+
+
+async def make_unavailable(rs: RunningStation, connector_id: int) -> None:
+    mark = rs.cs.mark()
+    answer = await rs.call(
+        "ChangeAvailability", {"connectorId": connector_id, "type": "Inoperative"}
+    )
+    assert answer["status"] == "Accepted"
+    await rs.status(connector_id, "Unavailable", since=mark)
+
+
+async def test_TC_046_1_reservation_local_start(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        await make_unavailable(rs, 2)
+        mark = cs.mark()
+        assert await reserve(rs, 1, 11) == "Accepted"
+        await rs.status(1, "Reserved", since=mark)
+        # Another tag is authorized but must not take the reserved connector.
+        rs.plug_in(1)
+        rs.present(VALID2)
+        await cs.wait_for("Authorize", lambda p: p["idTag"] == VALID2, since=mark)
+        assert rs.station.status_of(1) == "Reserved"
+        rs.present(VALID)
+        start = await cs.wait_for("StartTransaction", since=mark)
+        assert start.payload["idTag"] == VALID
+        assert start.payload["reservationId"] == 11
+        await rs.status(1, "Charging", since=mark)
+        assert not [s for s in cs.messages("StartTransaction") if s.payload["idTag"] == VALID2]
+
+
+async def test_TC_046_2_reservation_remote_start(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        await make_unavailable(rs, 2)
+        mark = cs.mark()
+        assert await reserve(rs, 1, 12) == "Accepted"
+        await rs.status(1, "Reserved", since=mark)
+        rs.plug_in(1)
+        other = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID2})
+        assert other["status"] == "Rejected"
+        answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID})
+        assert answer["status"] == "Accepted"
+        start = await cs.wait_for("StartTransaction", since=mark)
+        assert start.payload["idTag"] == VALID
+        assert start.payload["reservationId"] == 12
+        await rs.status(1, "Charging", since=mark)
+
+
+async def test_TC_047_reservation_expires(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        mark = cs.mark()
+        assert await reserve(rs, 1, 13, seconds=1.0) == "Accepted"
+        reserved = await rs.status(1, "Reserved", since=mark)
+        available = await rs.status(1, "Available", since=mark)
+        assert available["timestamp"] > reserved["timestamp"]
+        mark = cs.mark()
+        await start_local_session(rs, 1, VALID2)
+        start = await cs.wait_for("StartTransaction", since=mark)
+        assert "reservationId" not in start.payload
+
+
+async def test_TC_048_1_reserve_faulted_connector(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        mark = cs.mark()
+        rs.sim.raise_fault(1, "GroundFailure", "test fault")
+        await rs.status(1, "Faulted", since=mark)
+        assert await reserve(rs, 1, 14) == "Faulted"
+
+
+async def test_TC_048_2_reserve_occupied_connector(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        mark = cs.mark()
+        rs.plug_in(1)
+        await rs.status(1, "Preparing", since=mark)
+        assert await reserve(rs, 1, 15) == "Occupied"
+        # A connector reserved under another reservationId is occupied too.
+        assert await reserve(rs, 2, 16) == "Accepted"
+        assert await reserve(rs, 2, 17, VALID2) == "Occupied"
+
+
+async def test_TC_048_3_reserve_unavailable_connector(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    async with running_station(central_system, tmp_path) as rs:
+        await make_unavailable(rs, 1)
+        assert await reserve(rs, 1, 18) == "Unavailable"
+
+
+async def test_TC_048_4_reservation_not_supported(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    profiles = ["Core", "LocalAuthListManagement", "RemoteTrigger"]
+    async with running_station(central_system, tmp_path, feature_profiles=profiles) as rs:
+        with pytest.raises(NotSupportedError):
+            await reserve(rs, 1, 19)
+
+
+async def test_TC_049_reservation_of_charge_point(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    config = {"ReserveConnectorZeroSupported": True}
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        await make_unavailable(rs, 2)
+        mark = cs.mark()
+        assert await reserve(rs, 0, 20) == "Accepted"
+        # Connector 1 is the only one left for the reserved tag.
+        await rs.status(1, "Reserved", since=mark)
+        rs.present(VALID)
+        await rs.status(1, "Preparing", since=mark)
+        rs.plug_in(1)
+        start = await cs.wait_for("StartTransaction", since=mark)
+        assert start.payload["connectorId"] == 1
+        assert start.payload["reservationId"] == 20
+        await rs.status(1, "Charging", since=mark)
+
+
+async def test_reserve_connector_zero_not_supported(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    async with running_station(central_system, tmp_path) as rs:
+        assert await reserve(rs, 0, 21) == "Rejected"
+        assert await reserve(rs, 3, 22) == "Rejected"  # no such connector
+        assert await reserve(rs, 1, 23, seconds=-10) == "Rejected"  # already expired
+
+
+async def test_TC_050_1_reserve_charge_point_faulted(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    config = {"ReserveConnectorZeroSupported": True}
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        mark = cs.mark()
+        rs.sim.raise_fault(0, "OtherError", "cabinet fault")
+        await rs.status(0, "Faulted", since=mark)
+        assert await reserve(rs, 0, 24) == "Faulted"
+
+
+async def test_TC_050_2_reserve_charge_point_occupied(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    config = {"ReserveConnectorZeroSupported": True}
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        mark = cs.mark()
+        rs.plug_in(1)
+        rs.plug_in(2)
+        await rs.status(1, "Preparing", since=mark)
+        await rs.status(2, "Preparing", since=mark)
+        assert await reserve(rs, 0, 25) == "Occupied"
+
+
+async def test_TC_050_3_reserve_charge_point_unavailable(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    config = {"ReserveConnectorZeroSupported": True}
+    async with running_station(central_system, tmp_path, configuration=config) as rs:
+        await make_unavailable(rs, 0)
+        assert await reserve(rs, 0, 26) == "Unavailable"
+
+
+async def test_TC_051_cancel_reservation(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        mark = cs.mark()
+        assert await reserve(rs, 1, 27) == "Accepted"
+        await rs.status(1, "Reserved", since=mark)
+        answer = await rs.call("CancelReservation", {"reservationId": 27})
+        assert answer["status"] == "Accepted"
+        await rs.status(1, "Available", since=mark)
+        mark = cs.mark()
+        await start_local_session(rs, 1, VALID2)
+        start = await cs.wait_for("StartTransaction", since=mark)
+        assert "reservationId" not in start.payload
+
+
+async def test_TC_052_cancel_unknown_reservation(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        mark = cs.mark()
+        assert await reserve(rs, 1, 28) == "Accepted"
+        await rs.status(1, "Reserved", since=mark)
+        answer = await rs.call("CancelReservation", {"reservationId": 29})
+        assert answer["status"] == "Rejected"
+        # The reservation is still there: the reserved tag's transaction uses it.
+        start = await start_reserved_session(rs, 1, VALID)
+        assert start["reservationId"] == 28
+
+
+async def test_TC_053_1_reserved_connector_parent_id_local(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    cs.defaults.id_tags[VALID2] = {"status": "Accepted", "parentIdTag": PARENT}
+    async with running_station(cs, tmp_path) as rs:
+        mark = cs.mark()
+        assert await reserve(rs, 1, 30, VALID, parent=PARENT) == "Accepted"
+        await rs.status(1, "Reserved", since=mark)
+        rs.plug_in(1)
+        rs.present(VALID2)
+        start = await cs.wait_for("StartTransaction", since=mark)
+        assert start.payload["idTag"] == VALID2
+        assert start.payload["connectorId"] == 1
+        assert start.payload["reservationId"] == 30
+        await rs.status(1, "Charging", since=mark)
+
+
+async def test_TC_053_2_reserved_connector_parent_id_remote(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    cs.defaults.id_tags[VALID2] = {"status": "Accepted", "parentIdTag": PARENT}
+    cs.defaults.id_tags[VALID3] = {"status": "Accepted", "parentIdTag": "OTHER-PARENT"}
+    async with running_station(cs, tmp_path) as rs:
+        mark = cs.mark()
+        assert await reserve(rs, 1, 31, VALID, parent=PARENT) == "Accepted"
+        await rs.status(1, "Reserved", since=mark)
+        rs.plug_in(1)
+        stranger = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID3})
+        assert stranger["status"] == "Rejected"
+        answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID2})
+        assert answer["status"] == "Accepted"
+        start = await cs.wait_for("StartTransaction", since=mark)
+        assert start.payload["idTag"] == VALID2
+        assert start.payload["reservationId"] == 31
+        await rs.status(1, "Charging", since=mark)
+
+
+async def test_reserve_now_with_known_id_replaces_it(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        mark = cs.mark()
+        assert await reserve(rs, 1, 32) == "Accepted"
+        await rs.status(1, "Reserved", since=mark)
+        mark = cs.mark()
+        assert await reserve(rs, 2, 32, VALID2) == "Accepted"
+        await rs.status(1, "Available", since=mark)
+        await rs.status(2, "Reserved", since=mark)
+        start = await start_reserved_session(rs, 2, VALID2)
+        assert start["reservationId"] == 32
+
+
+async def test_connector_zero_reservation_keeps_one_connector_free(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    config = {"ReserveConnectorZeroSupported": True}
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        mark = cs.mark()
+        assert await reserve(rs, 0, 33) == "Accepted"
+        # Two free connectors: neither is held yet.
+        assert rs.station.status_of(1) == "Available"
+        assert rs.station.status_of(2) == "Available"
+        await start_local_session(rs, 1, VALID2)
+        start = await cs.wait_for("StartTransaction", since=mark)
+        assert "reservationId" not in start.payload
+        # Connector 2 is now the last free one: it is kept for the reserved tag.
+        await rs.status(2, "Reserved", since=mark)
+        rejected = await rs.call("RemoteStartTransaction", {"connectorId": 2, "idTag": VALID3})
+        assert rejected["status"] == "Rejected"
+        start = await start_reserved_session(rs, 2, VALID)
+        assert start["reservationId"] == 33
+
+
+async def test_reservation_survives_restart(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        mark = cs.mark()
+        assert await reserve(rs, 1, 34) == "Accepted"
+        assert await reserve(rs, 2, 35, VALID2, seconds=1.0) == "Accepted"
+        await rs.status(1, "Reserved", since=mark)
+        await rs.status(2, "Reserved", since=mark)
+    mark = cs.mark()
+    async with running_station(cs, tmp_path) as rs:
+        # Reported at boot as still Reserved; the short one ends at its expiry, stopped or not.
+        await rs.status(1, "Reserved", since=mark)
+        await rs.status(2, "Available", since=mark)
+        answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID2})
+        assert answer["status"] == "Rejected"
+        start = await start_reserved_session(rs, 1, VALID)
+        assert start["reservationId"] == 34
