@@ -422,6 +422,25 @@ async def test_zero_limit_suspends_and_schedule_step_resumes(
         await stage_limit(rs, 1, 16 * W_PER_A)
 
 
+async def test_charge_point_max_is_shared_by_the_charging_connectors(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    async with running_station(central_system, tmp_path) as rs:
+        await start_local_session(rs, 1, VALID)
+        await start_local_session(rs, 2, "VALIDTAG2")
+        cap = profile(92, "ChargePointMaxProfile", [(0, 20.0)])
+        assert await set_profile(rs, 0, cap) == "Accepted"
+        # The stage takes one limit per connector: 20 A for the station is 10 A each, so
+        # the sum of the setpoints never exceeds the ChargePointMaxProfile.
+        await stage_limit(rs, 1, 10 * W_PER_A)
+        await stage_limit(rs, 2, 10 * W_PER_A)
+        # One transaction ends: the other may have the whole cap.
+        mark = rs.cs.mark()
+        rs.plug_out(2)
+        await rs.cs.wait_for("StopTransaction", since=mark)
+        await stage_limit(rs, 1, 20 * W_PER_A)
+
+
 async def stage_limit(rs: RunningStation, connector_id: int, grid_w: float | None) -> None:
     """Wait (bounded) until the stage holds the DC limit of ``grid_w`` from the grid.
 
