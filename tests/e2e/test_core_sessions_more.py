@@ -1,0 +1,138 @@
+"""More OCTT core session cases: EV-side disconnect, cached ids, power failure, data bounds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from central_system import CentralSystem
+from station_harness import running_station, start_local_session
+
+VALID = "VALIDTAG1"
+
+
+async def test_TC_005_1_ev_side_disconnect_stops(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    config = {"StopTransactionOnEVSideDisconnect": True, "UnlockConnectorOnEVSideDisconnect": True}
+    async with running_station(cs, tmp_path, fixed_cable=False, configuration=config) as rs:
+        await start_local_session(rs)
+        mark = cs.mark()
+        rs.plug_out(1)
+        stop = await cs.wait_for("StopTransaction", since=mark)
+        assert stop.payload["reason"] == "EVDisconnected"
+
+
+async def test_TC_005_3_ev_side_disconnect_continues(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    config = {
+        "StopTransactionOnEVSideDisconnect": False,
+        "UnlockConnectorOnEVSideDisconnect": False,
+    }
+    async with running_station(cs, tmp_path, fixed_cable=False, configuration=config) as rs:
+        tx_id = await start_local_session(rs)
+        mark = cs.mark()
+        rs.plug_out(1)
+        suspended = await cs.wait_for(
+            "StatusNotification",
+            lambda p: p["connectorId"] == 1 and p["status"] in ("SuspendedEV", "SuspendedEVSE"),
+            since=mark,
+        )
+        assert suspended.payload["status"] in ("SuspendedEV", "SuspendedEVSE")
+        assert not [r for r in cs.received[mark:] if r.action == "StopTransaction"]
+        answer = await rs.call("RemoteStopTransaction", {"transactionId": tx_id})
+        assert answer["status"] == "Accepted"
+        stop = await cs.wait_for("StopTransaction", since=mark)
+        assert stop.payload["reason"] == "Remote"
+
+
+async def test_TC_007_2_remote_start_from_cached_id(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    config = {
+        "AuthorizationCacheEnabled": True,
+        "LocalPreAuthorize": True,
+        "AuthorizeRemoteTxRequests": True,
+    }
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        await start_local_session(rs)
+        rs.present(VALID)
+        await cs.wait_for("StopTransaction")
+        rs.plug_out(1)
+        mark = cs.mark()
+        rs.plug_in(1)
+        await rs.status(1, "Preparing", since=mark)
+        answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID})
+        assert answer["status"] == "Accepted"
+        await cs.wait_for("StartTransaction", since=mark)
+        assert not [r for r in cs.received[mark:] if r.action == "Authorize"]
+
+
+async def test_TC_061_2_clear_cache_remote(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    config = {
+        "AuthorizationCacheEnabled": True,
+        "LocalPreAuthorize": True,
+        "AuthorizeRemoteTxRequests": True,
+    }
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        await start_local_session(rs)
+        rs.present(VALID)
+        await cs.wait_for("StopTransaction")
+        rs.plug_out(1)
+        assert (await rs.call("ClearCache", {}))["status"] == "Accepted"
+        mark = cs.mark()
+        await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID})
+        await cs.wait_for("Authorize", lambda p: p["idTag"] == VALID, since=mark)
+
+
+async def test_TC_032_2_power_failure_stop_after_reboot(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """In-process variant (the process-level kill -9 test covers more points): the station
+    object is abandoned mid-transaction without any shutdown work, as a power cut would."""
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        tx_id = await start_local_session(rs)
+        station = rs.station
+        # Power cut: the journal already holds the transaction; nothing else gets to run.
+        station.transactions._record_register(station.transactions.active[1])  # type: ignore[attr-defined]
+        station.transactions.active.clear()  # type: ignore[attr-defined]
+    mark = cs.mark()
+    async with running_station(cs, tmp_path) as rs:
+        stop = await cs.wait_for("StopTransaction", since=mark)
+        assert stop.payload["transactionId"] == tx_id
+        assert stop.payload["reason"] == "PowerLoss"
+        assert len(cs.messages("StopTransaction")) == 1
+
+
+async def test_stop_transaction_data_is_bounded(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    config = {
+        "MeterValueSampleInterval": 1,
+        "StopTxnSampledData": "Energy.Active.Import.Register",
+    }
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        tx_id = await start_local_session(rs)
+        for _ in range(4):
+            await cs.wait_for(
+                "MeterValues", lambda p: p.get("transactionId") == tx_id, since=cs.mark(), timeout=5
+            )
+        rs.present(VALID)
+        stop = await cs.wait_for("StopTransaction")
+        data = stop.payload["transactionData"]
+        contexts = [v["sampledValue"][0].get("context") for v in data]
+        assert contexts[0] == "Transaction.Begin"
+        assert contexts[-1] == "Transaction.End"
+        assert "Sample.Periodic" in contexts
+        bound = int(
+            (await rs.call("GetConfiguration", {"key": ["StopTransactionMaxMeterValues"]}))[
+                "configurationKey"
+            ][0]["value"]
+        )
+        assert len(data) <= bound
