@@ -1,0 +1,85 @@
+"""Station-wide properties: several stations per process, MinimumStatusDuration, write-only keys."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from central_system import CentralSystem
+from station_harness import running_station, start_local_session
+
+
+async def test_several_stations_in_one_process(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with contextlib.AsyncExitStack() as stack:
+        stations = [
+            await stack.enter_async_context(
+                running_station(cs, tmp_path / f"s{i}", cp_id=f"CP-{i}")
+            )
+            for i in range(3)
+        ]
+        for rs in stations:
+            await start_local_session(rs, tag=f"TAG-{rs.cp_id}")
+        starts = cs.messages("StartTransaction")
+        assert {r.cp_id for r in starts} == {"CP-0", "CP-1", "CP-2"}
+        # Each has its own store and configuration: a change on one touches no other.
+        await stations[0].call(
+            "ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "5"}
+        )
+        other = await stations[1].call("GetConfiguration", {"key": ["MeterValueSampleInterval"]})
+        assert other["configurationKey"][0]["value"] == "0"
+
+
+async def test_minimum_status_duration_suppresses_short_statuses(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path, configuration={"MinimumStatusDuration": 1}) as rs:
+        await rs.status(1, "Available")
+        mark = cs.mark()
+        rs.plug_in(1)
+        rs.plug_out(1)  # Preparing lasted far less than a second
+        rs.plug_in(2)
+        await rs.status(2, "Preparing", since=mark)
+        assert not [
+            r
+            for r in cs.received[mark:]
+            if r.action == "StatusNotification" and r.payload["connectorId"] == 1
+        ]
+
+
+async def test_authorization_key_is_write_only(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    async with running_station(central_system, tmp_path) as rs:
+        answer = await rs.call(
+            "ChangeConfiguration",
+            {"key": "AuthorizationKey", "value": "00112233445566778899aabbccddeeff"},
+        )
+        assert answer["status"] in ("Accepted", "RebootRequired")
+        got = await rs.call("GetConfiguration", {"key": ["AuthorizationKey"]})
+        entries = got.get("configurationKey", [])
+        assert all("value" not in e for e in entries)
+
+
+async def test_pending_boot_rejects_remote_start_and_sends_nothing(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    from central_system import now_iso
+
+    cs = central_system
+    cs.responders["BootNotification"] = lambda _p: {
+        "status": "Pending",
+        "currentTime": now_iso(),
+        "interval": 60,
+    }
+    async with running_station(cs, tmp_path, boot=False) as rs:
+        await cs.wait_for("BootNotification")
+        rs.plug_in(1)
+        rs.present("VALIDTAG1")
+        answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": "VALIDTAG1"})
+        assert answer["status"] == "Rejected"
+        # Our own CALLs before Accepted: only BootNotification.
+        assert {r.action for r in cs.received} == {"BootNotification"}
