@@ -382,5 +382,35 @@ def demo(central_system: str | None, no_tour: bool) -> None:
     sys.exit(code)
 
 
+@main.group(epilog=_EXIT_CODES_HELP)
+def db() -> None:
+    """Look into a station's database."""
+
+
+@db.command("inspect", epilog=_EXIT_CODES_HELP)
+@click.option(
+    "--config",
+    "config_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The station file whose data directory to inspect.",
+)
+def db_inspect(config_file: Path) -> None:
+    """Queue depth, open transactions, profiles and reservations of a stopped station."""
+    from chargestack.exceptions import StoreError
+    from chargestack.station.settings import load_station_file
+    from chargestack.store.inspect import inspect_database
+
+    try:
+        settings = load_station_file(config_file)
+        _echo_json(inspect_database(settings.data_dir / "station.db"))
+    except ConfigurationError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_USAGE)
+    except StoreError as exc:
+        click.echo(f"chargestack: {exc}", err=True)
+        sys.exit(EXIT_RUNTIME)
+
+
 if __name__ == "__main__":
     main()

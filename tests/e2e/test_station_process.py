@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from pathlib import Path
 
@@ -113,3 +114,24 @@ async def test_sigterm_stops_cleanly(central_system: CentralSystem, tmp_path: Pa
         assert connection.close_code == 1000
     finally:
         await sp.close()
+
+
+async def test_db_inspect(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    station_file = tmp_path / "station.toml"
+    write_station_file(station_file, cs.url, tmp_path / "data", {})
+    sp = StationProcess(station_file)
+    try:
+        await sp.start()
+        await cs.wait_for("BootNotification", timeout=30)
+        code, output = await _run_cli("db", "inspect", "--config", str(station_file))
+        assert code == 1
+        assert "chargestack status" in output  # the running station holds the file
+        assert await sp.terminate() == 0
+    finally:
+        await sp.close()
+    code, output = await _run_cli("db", "inspect", "--config", str(station_file))
+    assert code == 0, output
+    report = json.loads(output)
+    assert report["queueDepth"] == 0
+    assert report["openTransactions"] == []
