@@ -1,0 +1,64 @@
+"""The durable queue, the journal and the authorization cache, on a real SQLite file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chargestack.store import Store
+from chargestack.store.auth_cache import AuthEntry
+
+
+def test_auth_cache_evicts_least_recently_used(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.db") as store:
+        store.auth_cache.capacity = 3
+        for i in range(3):
+            store.auth_cache.put(AuthEntry(f"T{i}", "Accepted", None, None), now_ms=i)
+        assert store.auth_cache.get("T0", now_ms=10) is not None  # T0 is now the most recent
+        store.auth_cache.put(AuthEntry("T3", "Accepted", None, None), now_ms=11)
+        assert store.auth_cache.size() == 3
+        assert store.auth_cache.get("T1", now_ms=12) is None
+        assert store.auth_cache.get("T0", now_ms=12) is not None
+
+
+def test_outbox_is_fifo_and_survives_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with Store.open(path) as store:
+        ref = store.journal.open(1, "TAG", None, None, 1000, 10)
+        first = store.outbox.push("StartTransaction", "{}", ref, 1000)
+        store.outbox.push("StopTransaction", "{}", ref, 2000)
+        store.outbox.assign_message_id(first, "mid-1")
+    with Store.open(path) as store:
+        oldest = store.outbox.oldest()
+        assert oldest is not None
+        assert (oldest.action, oldest.message_id) == ("StartTransaction", "mid-1")
+        store.outbox.delete(oldest.seq)
+        nxt = store.outbox.oldest()
+        assert nxt is not None
+        assert nxt.action == "StopTransaction"
+
+
+def test_thinning_drops_only_meter_values(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.db") as store:
+        store.outbox.push("StartTransaction", "{}", None, 0)
+        for i in range(10):
+            store.outbox.push("MeterValues", "{}", None, i)
+        store.outbox.push("StopTransaction", "{}", None, 99)
+        dropped = store.outbox.thin_meter_values(4)
+        actions = [c.action for c in store.outbox.all()]
+        assert dropped >= 6
+        assert actions[0] == "StartTransaction"
+        assert actions[-1] == "StopTransaction"
+        assert actions.count("MeterValues") <= 4
+
+
+def test_journal_running_until_closed(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.db") as store:
+        ref = store.journal.open(2, "TAG", "PARENT", 7, 1000, 500)
+        store.journal.record_meter(ref, 650, 2000)
+        (running,) = store.journal.running()
+        assert (running.last_meter_wh, running.reservation_id) == (650, 7)
+        store.journal.close(ref, 3000, 700, "Local", "TAG")
+        assert store.journal.running() == []
+        entry = store.journal.get(ref)
+        assert entry is not None
+        assert (entry.meter_stop_wh, entry.stop_reason) == (700, "Local")
