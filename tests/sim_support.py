@@ -98,6 +98,7 @@ class FakeStation:
         self._hardware = hardware
         self.connected = True
         self.fail_status: Exception | None = None
+        self.power_cuts = 0
 
     @property
     def hardware(self) -> SimHardware:
@@ -117,6 +118,9 @@ class FakeStation:
 
     async def network_connect(self) -> None:
         self.connected = True
+
+    async def power_cut(self) -> None:
+        self.power_cuts += 1
 
     def power_snapshot(self) -> dict[str, Any]:
         return self._hardware.power.snapshot()

@@ -241,6 +241,14 @@ def sim_lock_failure(connector: int, api_url: str | None) -> None:
     click.echo(f"connector {connector}: next lock or unlock will fail")
 
 
+@sim.command("power-cut", epilog=_EXIT_CODES_HELP)
+@_api_option
+def sim_power_cut(api_url: str | None) -> None:
+    """Cut the charger's power: it restarts and closes interrupted transactions (PowerLoss)."""
+    _call(api_url, "POST", "/power-cut")
+    click.echo("power cut")
+
+
 @sim.command("network", epilog=_EXIT_CODES_HELP)
 @click.argument("action", type=click.Choice(["disconnect", "connect"]))
 @_api_option

@@ -135,3 +135,31 @@ async def test_db_inspect(central_system: CentralSystem, tmp_path: Path) -> None
     report = json.loads(output)
     assert report["queueDepth"] == 0
     assert report["openTransactions"] == []
+
+
+async def test_power_cut_through_the_control_api(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """OCTT manual action "power loss" (TC_032_2) driven the way an integrator would."""
+    cs = central_system
+    station_file = tmp_path / "station.toml"
+    write_station_file(station_file, cs.url, tmp_path / "data", {"MinimumStatusDuration": 0})
+    sp = StationProcess(station_file)
+    try:
+        await sp.start()
+        await cs.wait_for("BootNotification", timeout=30)
+        # Registered: every connector's status has been reported.
+        await cs.wait_for("StatusNotification", lambda p: p["connectorId"] == 2)
+        await sp.post("/connectors/1/plug-in")
+        await sp.post("/rfid", {"idTag": "CUTTAG"})
+        start = await cs.wait_for("StartTransaction", timeout=10)
+        tx_id = await cs.wait_for_transaction_id(start)
+        mark = cs.mark()
+        await sp.post("/power-cut")
+        await cs.wait_for("BootNotification", since=mark, timeout=30)
+        stop = await cs.wait_for("StopTransaction", since=mark, timeout=10)
+        assert stop.payload["transactionId"] == tx_id
+        assert stop.payload["reason"] == "PowerLoss"
+        assert await sp.terminate() == 0
+    finally:
+        await sp.close()

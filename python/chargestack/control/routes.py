@@ -101,6 +101,13 @@ async def network_connect(request: web.Request) -> web.Response:
     return ok()
 
 
+@routes.post("/power-cut")
+async def power_cut(request: web.Request) -> web.Response:
+    """OCTT manual action "power loss": the station dies at once and comes back up."""
+    await _target(request).power_cut()
+    return ok()
+
+
 @routes.get("/power")
 async def power(request: web.Request) -> web.Response:
     return json_response(_target(request).power_snapshot())

@@ -29,6 +29,10 @@ class ControlTarget(Protocol):
         """Allow the connection again; the station reconnects as after any loss."""
         ...
 
+    async def power_cut(self) -> None:
+        """Lose power now: no graceful stop; the station restarts as after a power cycle."""
+        ...
+
     def power_snapshot(self) -> dict[str, Any]:
         """``GET /power``: modules, allocation, bus load and loop timing."""
         ...

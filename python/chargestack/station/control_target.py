@@ -48,6 +48,11 @@ class RunnerControlTarget:
     async def network_connect(self) -> None:
         await self._station().network_connect()
 
+    async def power_cut(self) -> None:
+        from chargestack.station.station import StopKind
+
+        self._station().request_stop(StopKind.POWER_CUT)
+
     def power_snapshot(self) -> dict[str, Any]:
         snapshot: dict[str, Any] = self.hardware.power.snapshot()
         return snapshot

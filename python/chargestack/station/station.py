@@ -44,6 +44,9 @@ log = logging.getLogger("chargestack.station")
 
 class StopKind(StrEnum):
     SHUTDOWN = "Shutdown"
+    # A simulated loss of power: nothing gets to run (no StopTransaction, no drain); the
+    # runner restarts the station as a controller would when power returns.
+    POWER_CUT = "PowerCut"
     SOFT_RESET = "Soft"
     HARD_RESET = "Hard"
 
@@ -163,7 +166,7 @@ class Station:
             else cs.security_profile
         )
         key = self.config.get_str("AuthorizationKey") if self.config.has("AuthorizationKey") else ""
-        return ConnectionSettings(
+        settings = ConnectionSettings(
             central_system_url=cs.url,
             charge_point_id=self.settings.identity.charge_point_id,
             security_profile=max(profile, cs.security_profile),
@@ -173,6 +176,10 @@ class Station:
             client_key=cs.client_key,
             server_hostname=cs.server_hostname,
         )
+        # The security extension adds installed root certificates and a renewed client
+        # certificate (profiles/security).
+        security = getattr(self, "security", None)
+        return security.connection_settings(settings) if security is not None else settings
 
     async def stop(self, kind: StopKind = StopKind.SHUTDOWN) -> None:
         """Graceful stop: services first (transactions end), then the link, then the store."""
@@ -180,14 +187,16 @@ class Station:
             await self._stopped.wait()
             return
         self.stop_kind = kind
+        cut = kind is StopKind.POWER_CUT
         for service in reversed(self.services):
             before = getattr(service, "before_stop", None)
-            if before is not None:
+            if before is not None and not cut:
                 try:
                     await before(kind)
                 except Exception:
                     log.exception("%s failed while stopping", type(service).__name__)
-        await self._drain()
+        if not cut:
+            await self._drain()
         await self.status_reporter.stop()
         await self.session.close()
         for task in list(self._tasks):
