@@ -104,3 +104,24 @@ async def test_heartbeat_interval_change_reschedules_now(
         first = await cs.wait_for("Heartbeat", since=mark, timeout=3)
         second = await cs.wait_for("Heartbeat", since=cs.received.index(first) + 1, timeout=3)
         assert 0.8 <= second.at - first.at <= 2.0
+
+
+async def test_data_transfer_both_directions(central_system: CentralSystem, tmp_path: Path) -> None:
+    async with running_station(central_system, tmp_path) as rs:
+        service = rs.station.data_transfer  # type: ignore[attr-defined]
+
+        async def echo(message_id: str | None, data: str | None) -> tuple[str, str | None]:
+            return "Accepted", (data or "").upper()
+
+        service.register("com.chargestack", "echo", echo)
+        answer = await rs.call(
+            "DataTransfer", {"vendorId": "com.chargestack", "messageId": "echo", "data": "hi"}
+        )
+        assert answer == {"status": "Accepted", "data": "HI"}
+        answer = await rs.call(
+            "DataTransfer", {"vendorId": "com.chargestack", "messageId": "other"}
+        )
+        assert answer["status"] == "UnknownMessageId"
+        response = await service.send("com.chargestack", "hello", "{}")
+        assert response.status.value == "Accepted"
+        assert central_system.messages("DataTransfer")[-1].payload["vendorId"] == "com.chargestack"
