@@ -82,6 +82,8 @@ async def test_TC_061_2_clear_cache_remote(central_system: CentralSystem, tmp_pa
         await start_local_session(rs)
         rs.present(VALID)
         await cs.wait_for("StopTransaction")
+        # The StopTransaction answer updates the cache too: let it arrive before clearing.
+        await rs.wait(lambda: rs.station.store.outbox.depth() == 0)
         rs.plug_out(1)
         assert (await rs.call("ClearCache", {}))["status"] == "Accepted"
         mark = cs.mark()

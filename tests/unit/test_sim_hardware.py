@@ -21,6 +21,7 @@ from chargestack.hardware.events import (
     PluggedIn,
     PluggedOut,
     PowerStageFault,
+    PowerStageFaultCleared,
 )
 from chargestack.hardware.power_bridge import (
     ManualPauseEchoes,
@@ -263,7 +264,7 @@ def test_empty_matrix_lets_every_module_serve_every_connector(tmp_path: Path) ->
         ({"kind": "ev_full", "connector": 1}, EvFull(1)),
         ({"kind": "ev_suspended", "connector": 1}, EvSuspended(1)),
         ({"kind": "ev_resumed", "connector": 2}, EvResumed(2)),
-        ({"kind": "fault_cleared", "connector": 2}, None),
+        ({"kind": "fault_cleared", "connector": 2}, PowerStageFaultCleared(2)),
         ({"kind": "module_state", "module": 3}, None),
         ({"kind": "fault", "connector": "1"}, None),
     ],
