@@ -39,6 +39,10 @@ class HttpFileServer:
         self.log = HttpLog()
         self.ssl_context = ssl_context
         self.drop_after: int | None = None  # drop the next download after this many bytes
+        # Hold the next download after this many bytes until `release` (or 10 s), then drop.
+        self.stall_after: int | None = None
+        self.stalled = asyncio.Event()
+        self.release = asyncio.Event()
         self.honour_range = True
         self.accept_put = True
         self.fail_uploads = False
@@ -87,6 +91,18 @@ class HttpFileServer:
         if start:
             response.headers["Content-Range"] = f"bytes {start}-{len(body) - 1}/{len(body)}"
         await response.prepare(request)
+        if self.stall_after is not None:
+            cut, self.stall_after = self.stall_after, None
+            await response.write(part[:cut])
+            self.stalled.set()
+            try:
+                async with asyncio.timeout(10):
+                    await self.release.wait()
+            except TimeoutError:
+                pass
+            if request.transport is not None:
+                request.transport.abort()
+            return response
         if self.drop_after is not None:
             cut, self.drop_after = self.drop_after, None
             await response.write(part[:cut])

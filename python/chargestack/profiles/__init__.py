@@ -44,6 +44,10 @@ def install_profiles(station: Station) -> list[Any]:
         from chargestack.profiles.firmware import firmware_services
 
         services.extend(firmware_services(station))
+    if "FirmwareManagement" in offered:
+        from chargestack.profiles.firmware import firmware_services
+
+        services.extend(firmware_services(station))
     # -- Security --
     del offered
     for service in services:

@@ -1,0 +1,114 @@
+"""The diagnostics archive: log lines between startTime and stopTime plus a state dump.
+
+The archive (zip) holds ``logs/station.log`` (the matching lines of every rotated file,
+oldest first; a record's continuation lines, e.g. a traceback, follow its first line) and
+``state.json`` (configuration, connector states, queue depth, versions). Secrets never
+enter it: write-only configuration keys (AuthorizationKey) are left out of the dump, and
+any secret value or PEM private key that reached a log line is masked.
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from chargestack.ocpp.messages.base import format_rfc3339, parse_rfc3339
+
+if TYPE_CHECKING:
+    from chargestack.station.station import Station
+
+_TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z) ")
+_PRIVATE_KEY = re.compile(
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL
+)
+# Keys whose values are secrets even if a future registry forgets to mark them write-only.
+_SECRET_KEY_NAMES = re.compile(r"(AuthorizationKey|Password|Secret|PrivateKey)", re.IGNORECASE)
+MASK = "***"
+
+
+def state_dump(station: Station) -> dict[str, Any]:
+    """Everything an engineer needs to see, and nothing secret."""
+    entries, _unknown = station.config.describe()
+    configuration = {
+        e["key"]: e.get("value") for e in entries if not _SECRET_KEY_NAMES.search(e["key"])
+    }
+    import chargestack
+
+    return {
+        "chargePointId": station.settings.identity.charge_point_id,
+        "collectedAt": format_rfc3339(station.clock.now()),
+        "versions": {
+            "firmware": station.firmware_version,
+            "chargestack": getattr(chargestack, "__version__", "unknown"),
+            "python": platform.python_version(),
+        },
+        "status": station.status(),
+        "configuration": configuration,
+    }
+
+
+def secrets_of(station: Station) -> list[str]:
+    """Values that must be masked wherever they appear."""
+    found = [station.settings.central_system.authorization_key or ""]
+    if station.config.has("AuthorizationKey"):
+        found.append(station.config.get_str("AuthorizationKey"))
+    return [s for s in found if len(s) >= 4]
+
+
+def _records(lines: Iterable[str]) -> Iterator[tuple[datetime | None, list[str]]]:
+    stamp: datetime | None = None
+    record: list[str] = []
+    for line in lines:
+        found = _TIMESTAMP.match(line)
+        if found is not None:
+            if record:
+                yield stamp, record
+            stamp, record = parse_rfc3339(found.group(1)), [line]
+        else:
+            record.append(line)
+    if record:
+        yield stamp, record
+
+
+def filter_logs(
+    files: Iterable[Path], start: datetime | None, stop: datetime | None, secrets: list[str]
+) -> str:
+    kept: list[str] = []
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for stamp, record in _records(text.splitlines(keepends=True)):
+            if stamp is not None and (
+                (start is not None and stamp < start) or (stop is not None and stamp > stop)
+            ):
+                continue
+            kept.extend(record)
+    return redact("".join(kept), secrets)
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    text = _PRIVATE_KEY.sub(f"[private key {MASK}]", text)
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    return text
+
+
+def write_archive(dest: Path, logs: str, state: dict[str, Any], secrets: list[str]) -> Path:
+    """Write the zip (run in a thread); returns ``dest``."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_suffix(".tmp")
+    state_json = redact(orjson.dumps(state, option=orjson.OPT_INDENT_2).decode(), secrets)
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("logs/station.log", logs)
+        archive.writestr("state.json", state_json)
+    tmp.replace(dest)
+    return dest

@@ -1,0 +1,178 @@
+"""Installing a downloaded firmware image: the interface, and the default A/B slot installer.
+
+The update job hands a verified download to an :class:`Installer` once no transaction is
+running; SignedUpdateFirmware (security whitepaper) uses the same interface after its
+signature check. :class:`SlotInstaller` keeps two slots in the data directory, writes the
+image to the inactive one, switches the boot record atomically to a *trial* of it and asks
+for a restart. At the next start :meth:`SlotInstaller.on_boot` either keeps the trial (the
+new version must now register with the central system: :meth:`confirm`) or, when the slot
+is damaged or a previous trial boot never confirmed, rolls back to the previous slot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+import orjson
+
+from chargestack.profiles.firmware.errors import InstallationError
+from chargestack.profiles.firmware.image import MANIFEST, Manifest, read_image, verify_tree
+from chargestack.profiles.firmware.slots import (
+    SlotRecord,
+    Trial,
+    firmware_dir,
+    fsync_dir,
+    read_record,
+    write_record,
+)
+
+log = logging.getLogger("chargestack.firmware.installer")
+
+
+class BootOutcome(StrEnum):
+    NORMAL = "Normal"  # no installation pending
+    TRIAL = "Trial"  # running a new slot that still has to prove itself
+    ROLLED_BACK = "RolledBack"  # the new slot failed; the previous one runs again
+
+
+@dataclass(frozen=True, slots=True)
+class InstallResult:
+    version: str
+    restart: bool  # True: the new firmware runs only after a restart
+
+
+@dataclass(frozen=True, slots=True)
+class BootReport:
+    outcome: BootOutcome
+    job_id: int | None = None
+    reason: str | None = None
+
+
+class Installer(Protocol):
+    """What the firmware jobs need from an installer."""
+
+    async def install(self, image: Path, job_id: int, confirm_timeout_s: float) -> InstallResult:
+        """Install ``image``; raise InstallationError and leave the running firmware alone."""
+        ...
+
+    def on_boot(self) -> BootReport:
+        """Called once per start, before the station connects."""
+        ...
+
+    def confirm(self) -> None:
+        """The new firmware booted and registered: keep it."""
+        ...
+
+    def trial(self) -> Trial | None:
+        """The unconfirmed installation the station is running, if any."""
+        ...
+
+    def active_version(self) -> str | None: ...
+
+
+class SlotInstaller:
+    """A/B slots under ``<data_dir>/firmware/slots``; see the module docstring."""
+
+    def __init__(self, data_dir: Path, running_version: str, *, max_trial_boots: int = 1) -> None:
+        self.data_dir = data_dir
+        self.running_version = running_version
+        self.max_trial_boots = max_trial_boots
+
+    def _slot_dir(self, slot: str) -> Path:
+        return firmware_dir(self.data_dir) / "slots" / slot
+
+    def _record(self) -> SlotRecord:
+        # Before the first installation the factory firmware is slot A.
+        return read_record(self.data_dir) or SlotRecord(
+            active="A", versions={"A": self.running_version}
+        )
+
+    async def install(self, image: Path, job_id: int, confirm_timeout_s: float) -> InstallResult:
+        manifest, contents = await asyncio.to_thread(read_image, image)
+        record = self._record()
+        if record.trial is not None:
+            raise InstallationError("an earlier installation is still being confirmed")
+        target = record.inactive()
+        await asyncio.to_thread(self._write_slot, target, manifest, contents)
+        record.versions[target] = manifest.version
+        record.trial = Trial(
+            slot=target,
+            previous=record.active,
+            job_id=job_id,
+            confirm_timeout_s=confirm_timeout_s,
+        )
+        record.active = target
+        record.rolled_back = None
+        write_record(self.data_dir, record)  # the atomic switch
+        log.info("firmware %s written to slot %s; restarting into it", manifest.version, target)
+        return InstallResult(manifest.version, restart=True)
+
+    def _write_slot(self, slot: str, manifest: Manifest, contents: dict[str, bytes]) -> None:
+        final = self._slot_dir(slot)
+        staging = final.with_name(f"{slot}.staging")
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            for name, body in {
+                MANIFEST: orjson.dumps({"version": manifest.version, "files": manifest.files}),
+                **contents,
+            }.items():
+                path = staging / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with path.open("wb") as out:
+                    out.write(body)
+                    out.flush()
+                    os.fsync(out.fileno())
+            shutil.rmtree(final, ignore_errors=True)
+            os.replace(staging, final)
+            fsync_dir(final.parent)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise InstallationError(f"cannot write slot {slot}: {exc}") from exc
+
+    def on_boot(self) -> BootReport:
+        record = read_record(self.data_dir)
+        if record is None or record.trial is None:
+            return BootReport(BootOutcome.NORMAL)
+        trial = record.trial
+        trial.attempts += 1
+        reason: str | None = None
+        if trial.attempts > self.max_trial_boots:
+            reason = f"slot {trial.slot} did not confirm within {self.max_trial_boots} boot(s)"
+        else:
+            try:
+                verify_tree(self._slot_dir(trial.slot))
+            except InstallationError as exc:
+                reason = str(exc)
+        if reason is None:
+            write_record(self.data_dir, record)
+            log.info("trial boot %d of slot %s", trial.attempts, trial.slot)
+            return BootReport(BootOutcome.TRIAL, trial.job_id)
+        record.active = trial.previous
+        record.trial = None
+        record.rolled_back = {"job_id": trial.job_id, "reason": reason}
+        write_record(self.data_dir, record)
+        log.error("firmware rollback to slot %s: %s", record.active, reason)
+        return BootReport(BootOutcome.ROLLED_BACK, trial.job_id, reason)
+
+    def confirm(self) -> None:
+        record = read_record(self.data_dir)
+        if record is None or record.trial is None:
+            return
+        log.info("slot %s confirmed (version %s)", record.active, record.versions[record.active])
+        record.trial = None
+        write_record(self.data_dir, record)
+
+    def trial(self) -> Trial | None:
+        record = read_record(self.data_dir)
+        return None if record is None else record.trial
+
+    def active_version(self) -> str | None:
+        record = read_record(self.data_dir)
+        return None if record is None else record.versions.get(record.active)

@@ -1,0 +1,94 @@
+"""The A/B slot record in the data directory: which slot boots, and a pending trial.
+
+The record (``firmware/boot.json``) is what a bootloader would read, so it lives in a file
+rather than the database, and every change replaces it atomically (write a temporary file,
+fsync, rename, fsync the directory): after a power cut it names either the old or the new
+slot, never a mixture. The Station reads :func:`active_firmware_version` at construction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import orjson
+
+SLOT_NAMES = ("A", "B")
+
+
+@dataclass
+class Trial:
+    """A switch not yet confirmed: the new slot must boot and connect to be kept."""
+
+    slot: str
+    previous: str
+    job_id: int
+    attempts: int = 0
+    confirm_timeout_s: float = 300.0
+
+
+@dataclass
+class SlotRecord:
+    active: str
+    versions: dict[str, str] = field(default_factory=dict)
+    trial: Trial | None = None
+    # The last trial that was rolled back: job id and why, for the job's final status.
+    rolled_back: dict[str, object] | None = None
+
+    def inactive(self) -> str:
+        return SLOT_NAMES[1] if self.active == SLOT_NAMES[0] else SLOT_NAMES[0]
+
+
+def firmware_dir(data_dir: Path) -> Path:
+    return data_dir / "firmware"
+
+
+def _record_path(data_dir: Path) -> Path:
+    return firmware_dir(data_dir) / "boot.json"
+
+
+def read_record(data_dir: Path) -> SlotRecord | None:
+    """The slot record, or None before the first installation (factory firmware)."""
+    try:
+        raw = orjson.loads(_record_path(data_dir).read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    trial = raw.get("trial")
+    return SlotRecord(
+        active=str(raw["active"]),
+        versions={str(k): str(v) for k, v in raw.get("versions", {}).items()},
+        trial=Trial(**trial) if isinstance(trial, dict) else None,
+        rolled_back=raw.get("rolled_back"),
+    )
+
+
+def write_record(data_dir: Path, record: SlotRecord) -> None:
+    path = _record_path(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as out:
+        out.write(orjson.dumps(asdict(record)))
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def fsync_dir(directory: Path) -> None:
+    # POSIX: a rename is durable once its directory is synced.
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def active_firmware_version(data_dir: Path) -> str | None:
+    """The version of the slot that boots, or None when still on the factory firmware."""
+    record = read_record(data_dir)
+    if record is None:
+        return None
+    return record.versions.get(record.active)
