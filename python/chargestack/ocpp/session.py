@@ -98,6 +98,9 @@ class OcppSession:
         self._backoff = Backoff(self.timers.backoff_initial_s, self.timers.backoff_max_s)
         self.last_connect_error: str | None = None
         self.connection_count = 0
+        # Told every failed connection attempt (the security extension raises its events and
+        # counts the attempts of a new security profile).
+        self.connect_error_listeners: list[Callable[[BaseException], None]] = []
 
     # -- state ---------------------------------------------------------------------------
 
@@ -137,6 +140,11 @@ class OcppSession:
                 log.warning(
                     "%s: cannot connect: %s", self.settings.charge_point_id, self.last_connect_error
                 )
+                for listener in list(self.connect_error_listeners):
+                    try:
+                        listener(exc)
+                    except Exception:
+                        log.exception("connect-error listener failed")
                 await self._wait_backoff()
                 continue
             self._backoff.reset()

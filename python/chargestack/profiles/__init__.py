@@ -44,11 +44,11 @@ def install_profiles(station: Station) -> list[Any]:
         from chargestack.profiles.firmware import firmware_services
 
         services.extend(firmware_services(station))
-    if "FirmwareManagement" in offered:
-        from chargestack.profiles.firmware import firmware_services
-
-        services.extend(firmware_services(station))
     # -- Security --
+    # The security whitepaper is no feature profile: always installed.
+    from chargestack.profiles.security import security_services
+
+    services.extend(security_services(station))
     del offered
     for service in services:
         station.router.register_object(service)

@@ -8,12 +8,16 @@ stamps messages with the operator's time.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 
 class Clock:
     def __init__(self) -> None:
         self.offset_s = 0.0
+        # Told the change of offset after each adjustment (security whitepaper: the
+        # SettingSystemTime event).
+        self.adjust_listeners: list[Callable[[float], None]] = []
 
     def now(self) -> datetime:
         return datetime.now(UTC) + timedelta(seconds=self.offset_s)
@@ -28,6 +32,8 @@ class Clock:
         new_offset = (central_time - datetime.now(UTC)).total_seconds()
         change = new_offset - self.offset_s
         self.offset_s = new_offset
+        for listener in list(self.adjust_listeners):
+            listener(change)
         return change
 
 

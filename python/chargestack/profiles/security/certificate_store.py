@@ -1,0 +1,184 @@
+"""Installed root certificates and the charge point's own certificate (whitepaper Ed.3 2.5, 2.6).
+
+Roots live in the store (migration 007). The files the TLS stack reads are kept in
+``<data_dir>/security/``: the central-system trust bundle (the station file's CA plus every
+installed CentralSystemRootCertificate) and the charge point's certificate chain and private
+key. The key is written with mode 0600, never logged and never put in the store, which a
+diagnostics archive might one day include.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from cryptography import x509
+
+from chargestack.profiles.security.x509_checks import (
+    CertificateError,
+    HashData,
+    check_self_signed_root,
+    fingerprint,
+    hash_data,
+    is_self_issued,
+    parse_pem_chain,
+    to_pem,
+)
+from chargestack.store.security import Certificates
+
+if TYPE_CHECKING:
+    from chargestack.station.station import Station
+
+log = logging.getLogger("chargestack.security.certificates")
+
+CENTRAL_SYSTEM_ROOT = "CentralSystemRootCertificate"
+MANUFACTURER_ROOT = "ManufacturerRootCertificate"
+
+InstallResult = Literal["Accepted", "Rejected", "Failed"]
+DeleteResult = Literal["Accepted", "NotFound", "Failed"]
+
+
+class CertificateStore:
+    def __init__(self, station: Station) -> None:
+        self.station = station
+        self.rows = Certificates(station.store)
+        self.directory = station.settings.data_dir / "security"
+        self.bundle_path = self.directory / "central_system_roots.pem"
+        self.client_cert_path = self.directory / "charge_point.pem"
+        self.client_key_path = self.directory / "charge_point.key"
+        self.pending_key_path = self.directory / "charge_point.pending.key"
+
+    # -- roots -----------------------------------------------------------------------------
+
+    def roots(self, use: str) -> list[x509.Certificate]:
+        return [parse_pem_chain(row.pem)[0] for row in self.rows.all(use)]
+
+    def configured_roots(self) -> list[x509.Certificate]:
+        """The station file's CA (central_system.ca_file), if any."""
+        ca_file = self.station.settings.central_system.ca_file
+        if ca_file is None or not ca_file.exists():
+            return []
+        try:
+            return parse_pem_chain(ca_file.read_text())
+        except CertificateError:
+            log.warning("central_system.ca_file %s holds no usable certificate", ca_file)
+            return []
+
+    def install(self, use: str, pem: str, now: dt.datetime) -> tuple[InstallResult, str]:
+        """InstallCertificate: (status, reason). Rejected for an invalid certificate, Failed
+        when CertificateStoreMaxLength is reached."""
+        try:
+            certs = parse_pem_chain(pem)
+            if len(certs) != 1:
+                raise CertificateError(f"expected one certificate, found {len(certs)}")
+            check_self_signed_root(certs[0], now)
+        except CertificateError as exc:
+            return "Rejected", str(exc)
+        cert = certs[0]
+        key = fingerprint(cert)
+        already = any(row.fingerprint == key for row in self.rows.all())
+        limit = self.station.config.get_int("CertificateStoreMaxLength")
+        if not already and self.rows.count() >= limit:
+            return "Failed", f"CertificateStoreMaxLength {limit} reached"
+        self.rows.add(key, use, to_pem(cert), self.station.clock.now_ms())
+        if use == CENTRAL_SYSTEM_ROOT:
+            self._write_bundle()
+        log.info("installed %s %s", use, cert.subject.rfc4514_string())
+        return "Accepted", "installed"
+
+    def installed_ids(self, use: str) -> list[HashData]:
+        everything = {row.fingerprint: parse_pem_chain(row.pem)[0] for row in self.rows.all()}
+        return [
+            hash_data(cert, self._issuer_of(cert, everything), "SHA256") for cert in self.roots(use)
+        ]
+
+    def delete(self, wanted: HashData, *, security_profile: int) -> DeleteResult:
+        everything = {row.fingerprint: parse_pem_chain(row.pem)[0] for row in self.rows.all()}
+        uses = {row.fingerprint: row.certificate_type for row in self.rows.all()}
+        for key, cert in everything.items():
+            issuer = self._issuer_of(cert, everything)
+            if not hash_data(cert, issuer, wanted.hash_algorithm).matches(wanted):
+                continue
+            remaining_cs_roots = [k for k, u in uses.items() if u == CENTRAL_SYSTEM_ROOT]
+            if (
+                uses[key] == CENTRAL_SYSTEM_ROOT
+                and remaining_cs_roots == [key]
+                and security_profile >= 2
+                and not self.configured_roots()
+            ):
+                # Whitepaper 2.6: without its last root the charge point could not validate
+                # the central system any more under TLS.
+                return "Failed"
+            self.rows.remove(key)
+            if uses[key] == CENTRAL_SYSTEM_ROOT:
+                self._write_bundle()
+            log.info("deleted %s %s", uses[key], cert.subject.rfc4514_string())
+            return "Accepted"
+        return "NotFound"
+
+    @staticmethod
+    def _issuer_of(cert: x509.Certificate, known: dict[str, x509.Certificate]) -> x509.Certificate:
+        if is_self_issued(cert):
+            return cert
+        for candidate in known.values():
+            if candidate.subject == cert.issuer:
+                return candidate
+        # A root whose issuer is not installed: its own key is the best stand-in (documented
+        # leniency; the whitepaper only installs roots).
+        return cert
+
+    def central_system_ca_file(self) -> Path | None:
+        """The CA bundle the TLS client trusts: configured CA plus installed roots."""
+        if self.rows.all(CENTRAL_SYSTEM_ROOT):
+            if not self.bundle_path.exists():
+                self._write_bundle()
+            return self.bundle_path
+        return self.station.settings.central_system.ca_file
+
+    def has_central_system_root(self) -> bool:
+        return bool(self.rows.all(CENTRAL_SYSTEM_ROOT) or self.configured_roots())
+
+    def _write_bundle(self) -> None:
+        roots = self.configured_roots() + self.roots(CENTRAL_SYSTEM_ROOT)
+        _write_file(self.bundle_path, "".join(to_pem(c) for c in roots).encode(), mode=0o644)
+
+    # -- the charge point's own certificate ------------------------------------------------
+
+    def client_certificate(self) -> tuple[Path, Path] | None:
+        """(certificate chain, key) installed through CertificateSigned, if any."""
+        if self.client_cert_path.exists() and self.client_key_path.exists():
+            return self.client_cert_path, self.client_key_path
+        return None
+
+    def has_client_certificate(self) -> bool:
+        cs = self.station.settings.central_system
+        configured = cs.client_certificate is not None and cs.client_key is not None
+        return configured or self.client_certificate() is not None
+
+    def save_pending_key(self, key_pem: bytes) -> None:
+        _write_file(self.pending_key_path, key_pem, mode=0o600)
+
+    def pending_key(self) -> bytes | None:
+        return self.pending_key_path.read_bytes() if self.pending_key_path.exists() else None
+
+    def promote(self, chain_pem: str) -> None:
+        """Make the signed chain and the pending key the charge point's identity."""
+        _write_file(self.client_cert_path, chain_pem.encode(), mode=0o644)
+        os.replace(self.pending_key_path, self.client_key_path)
+
+
+def _write_file(path: Path, data: bytes, *, mode: int) -> None:
+    """Atomic replace, created with ``mode`` from the start (a key is never world-readable)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)

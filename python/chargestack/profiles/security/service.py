@@ -1,0 +1,189 @@
+"""The security whitepaper's messages (Ed.3): certificates, security events, profile switch.
+
+Always installed: the whitepaper is no feature profile. ``station.security`` is this service;
+the RemoteTrigger profile asks it for the security messages of ExtendedTriggerMessage.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from chargestack.exceptions import ChargestackError
+from chargestack.ocpp import messages as m
+from chargestack.ocpp.connection_settings import ConnectionSettings
+from chargestack.ocpp.router import after, on
+from chargestack.profiles.security.certificate_store import CENTRAL_SYSTEM_ROOT, CertificateStore
+from chargestack.profiles.security.charge_point_certificate import ChargePointCertificate
+from chargestack.profiles.security.events import SecurityEvent, SecurityEvents
+from chargestack.profiles.security.profile_switch import ProfileSwitch
+from chargestack.profiles.security.redaction import install_redaction
+from chargestack.profiles.security.x509_checks import CertificateError, HashData
+
+if TYPE_CHECKING:
+    from chargestack.station.station import Station
+
+log = logging.getLogger("chargestack.security")
+
+
+class SecurityService:
+    def __init__(self, station: Station) -> None:
+        self.station = station
+        self.events = SecurityEvents(station)
+        self.certificates = CertificateStore(station)
+        self.client_certificate = ChargePointCertificate(station, self.certificates)
+        self.profile_switch = ProfileSwitch(station, self.certificates, self.events)
+        self.profile_switch.install()
+        # Set by the log upload service when GetLog is available (LogStatusNotification).
+        self.logs: Any = None
+        station.security = self  # type: ignore[attr-defined]
+        install_redaction()
+
+    # -- station hooks ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.station.clock.adjust_listeners.append(self.events.clock_adjusted)
+        self.station.session.connect_error_listeners.append(self._connect_failed)
+        self.events.raise_event(
+            SecurityEvent.STARTUP_OF_THE_DEVICE, f"firmware {self.station.firmware_version}"
+        )
+
+    async def before_stop(self, kind: str) -> None:
+        if kind in ("Soft", "Hard"):
+            # Queued durably before the restart; the station drains the queue while it can.
+            self.events.raise_event(SecurityEvent.RESET_OR_REBOOT, f"{kind} reset")
+
+    def on_registered(self, reconnect: bool) -> None:
+        self.events.connected()
+        self.profile_switch.registered()
+
+    def _connect_failed(self, exc: BaseException) -> None:
+        self.events.connect_failed(exc)
+        self.profile_switch.connect_failed()
+
+    def connection_settings(self, base: ConnectionSettings) -> ConnectionSettings:
+        """The station's settings with what this extension manages: the trust bundle, the
+        renewed client certificate, and TLS for profiles 2 and 3."""
+        changes: dict[str, object] = {}
+        if base.security_profile >= 2 and base.central_system_url.startswith("ws://"):
+            # A profile raised over OCPP from 0/1: same endpoint, now over TLS (whitepaper 2.3).
+            changes["central_system_url"] = "wss://" + base.central_system_url[len("ws://") :]
+        ca_file = self.certificates.central_system_ca_file()
+        if ca_file is not None:
+            changes["ca_file"] = ca_file
+        renewed = self.certificates.client_certificate()
+        if renewed is not None:
+            changes["client_cert"], changes["client_key"] = renewed
+        return base.with_security(**changes) if changes else base
+
+    # -- configuration ---------------------------------------------------------------------
+
+    @after("ChangeConfiguration")
+    async def configuration_changed(self, request: m.ChangeConfigurationRequest) -> None:
+        await self.profile_switch.after_change()
+
+    # -- certificates ----------------------------------------------------------------------
+
+    @on("InstallCertificate")
+    async def install_certificate(
+        self, request: m.InstallCertificateRequest
+    ) -> m.InstallCertificateResponse:
+        use = request.certificate_type.value
+        status, reason = self.certificates.install(
+            use, request.certificate, self.station.clock.now()
+        )
+        if status != "Accepted":
+            log.info("InstallCertificate %s: %s (%s)", use, status, reason)
+        if status == "Rejected" and use == CENTRAL_SYSTEM_ROOT:
+            self.events.raise_event(SecurityEvent.INVALID_CENTRAL_SYSTEM_CERTIFICATE, reason)
+        return m.InstallCertificateResponse(status=m.InstallCertificateStatus(status))
+
+    @after("InstallCertificate")
+    async def certificate_installed(self, request: m.InstallCertificateRequest) -> None:
+        if request.certificate_type.value == CENTRAL_SYSTEM_ROOT:
+            # The next TLS connection trusts the new bundle.
+            self.station.session.update_settings(self.station.connection_settings())
+
+    @on("DeleteCertificate")
+    async def delete_certificate(
+        self, request: m.DeleteCertificateRequest
+    ) -> m.DeleteCertificateResponse:
+        data = request.certificate_hash_data
+        wanted = HashData(
+            data.hash_algorithm.value,
+            data.issuer_name_hash,
+            data.issuer_key_hash,
+            data.serial_number,
+        )
+        status = self.certificates.delete(
+            wanted, security_profile=self.station.config.get_int("SecurityProfile")
+        )
+        if status == "Accepted":
+            self.station.session.update_settings(self.station.connection_settings())
+        return m.DeleteCertificateResponse(status=m.DeleteCertificateStatus(status))
+
+    @on("GetInstalledCertificateIds")
+    async def get_installed_certificate_ids(
+        self, request: m.GetInstalledCertificateIdsRequest
+    ) -> m.GetInstalledCertificateIdsResponse:
+        found = self.certificates.installed_ids(request.certificate_type.value)
+        if not found:
+            return m.GetInstalledCertificateIdsResponse(
+                status=m.GetInstalledCertificateStatus("NotFound")
+            )
+        return m.GetInstalledCertificateIdsResponse(
+            status=m.GetInstalledCertificateStatus("Accepted"),
+            certificate_hash_data=[
+                m.CertificateHashData(
+                    hash_algorithm=m.HashAlgorithm(h.hash_algorithm),
+                    issuer_name_hash=h.issuer_name_hash,
+                    issuer_key_hash=h.issuer_key_hash,
+                    serial_number=h.serial_number,
+                )
+                for h in found
+            ],
+        )
+
+    @on("CertificateSigned")
+    async def certificate_signed(
+        self, request: m.CertificateSignedRequest
+    ) -> m.CertificateSignedResponse:
+        try:
+            self.client_certificate.accept(request.certificate_chain)
+        except (CertificateError, ValueError) as exc:
+            log.warning("CertificateSigned refused: %s", exc)
+            self.events.raise_event(SecurityEvent.INVALID_CHARGE_POINT_CERTIFICATE, str(exc))
+            return m.CertificateSignedResponse(status=m.CertificateSignedStatus("Rejected"))
+        return m.CertificateSignedResponse(status=m.CertificateSignedStatus("Accepted"))
+
+    @after("CertificateSigned")
+    async def use_new_certificate(self, request: m.CertificateSignedRequest) -> None:
+        if self.certificates.client_certificate() is None:
+            return
+        if self.station.config.get_int("SecurityProfile") == 3:
+            # Whitepaper A02: the new certificate is used from the next connection; reconnect
+            # now so the central system sees it at once (OCTT TC_074).
+            await self.profile_switch.reconnect()
+        else:
+            self.station.session.update_settings(self.station.connection_settings())
+
+    # -- ExtendedTriggerMessage ------------------------------------------------------------
+
+    async def trigger(self, requested_message: str, connector_id: int | None) -> str:
+        """Send the security message an accepted ExtendedTriggerMessage asked for."""
+        try:
+            if requested_message == "SignChargePointCertificate":
+                await self.client_certificate.request_signing()
+                return "Accepted"
+            if requested_message == "LogStatusNotification":
+                if self.logs is not None:
+                    await self.logs.send_status_notification()
+                else:
+                    await self.station.send(
+                        m.LogStatusNotificationRequest(status=m.UploadLogStatus("Idle"))
+                    )
+                return "Accepted"
+        except ChargestackError as exc:
+            log.info("triggered %s not sent: %s", requested_message, exc)
+            return "Accepted"
+        return "NotImplemented"
