@@ -11,6 +11,7 @@ from ocpp.exceptions import NotSupportedError
 from central_system import CentralSystem, Payload
 from chargestack.store.auth_cache import AuthEntry
 from station_harness import RunningStation, running_station
+from station_process import StationProcess, write_station_file
 
 VALID = "VALIDTAG1"
 VALID2 = "VALIDTAG2"
@@ -198,3 +199,27 @@ async def test_local_list_survives_restart(central_system: CentralSystem, tmp_pa
         start = await start_from_list(rs, VALID2)
         assert start["idTag"] == VALID2
         assert not cs.messages("Authorize")
+
+
+async def test_local_list_survives_sigkill(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    cp = "CRASH-CP"
+    station_file = tmp_path / "station.toml"
+    write_station_file(station_file, cs.url, tmp_path / "data", {"MinimumStatusDuration": 0})
+    sp = StationProcess(station_file)
+    try:
+        await sp.start()
+        await cs.wait_for("BootNotification", timeout=30)
+        full = {"listVersion": 7, "updateType": "Full", "localAuthorizationList": [item(VALID)]}
+        assert (await cs.call(cp, "SendLocalList", full))["status"] == "Accepted"
+        sp.kill()  # power loss right after the answer
+        await sp.wait_exit()
+        mark = cs.mark()
+        await sp.start()
+        await cs.wait_for("BootNotification", since=mark, timeout=30)
+        assert (await cs.call(cp, "GetLocalListVersion", {}))["listVersion"] == 7
+        diff = {"listVersion": 7, "updateType": "Differential", "localAuthorizationList": []}
+        assert (await cs.call(cp, "SendLocalList", diff))["status"] == "VersionMismatch"
+        assert await sp.terminate() == 0
+    finally:
+        await sp.close()

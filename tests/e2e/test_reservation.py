@@ -10,6 +10,7 @@ from ocpp.exceptions import NotSupportedError
 
 from central_system import CentralSystem, Payload
 from station_harness import RunningStation, running_station, start_local_session
+from station_process import StationProcess, write_station_file
 
 VALID = "VALIDTAG1"
 VALID2 = "VALIDTAG2"
@@ -350,3 +351,37 @@ async def test_reservation_survives_restart(central_system: CentralSystem, tmp_p
         assert answer["status"] == "Rejected"
         start = await start_reserved_session(rs, 1, VALID)
         assert start["reservationId"] == 34
+
+
+async def test_reservation_survives_sigkill(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    cp = "CRASH-CP"
+    station_file = tmp_path / "station.toml"
+    write_station_file(station_file, cs.url, tmp_path / "data", {"MinimumStatusDuration": 0})
+    sp = StationProcess(station_file)
+    try:
+        await sp.start()
+        await cs.wait_for("BootNotification", timeout=30)
+        await cs.wait_for("StatusNotification", lambda p: p["connectorId"] == 2)
+        payload = {"connectorId": 1, "expiryDate": expiry(), "idTag": VALID, "reservationId": 40}
+        assert (await cs.call(cp, "ReserveNow", payload))["status"] == "Accepted"
+        await cs.wait_for(
+            "StatusNotification", lambda p: p["connectorId"] == 1 and p["status"] == "Reserved"
+        )
+        sp.kill()  # power loss right after the answer: nothing else gets to run
+        await sp.wait_exit()
+        mark = cs.mark()
+        await sp.start()
+        await cs.wait_for(
+            "StatusNotification",
+            lambda p: p["connectorId"] == 1 and p["status"] == "Reserved",
+            since=mark,
+            timeout=30,
+        )
+        remote = {"connectorId": 1, "idTag": VALID2}
+        assert (await cs.call(cp, "RemoteStartTransaction", remote))["status"] == "Rejected"
+        cancel = await cs.call(cp, "CancelReservation", {"reservationId": 40})
+        assert cancel["status"] == "Accepted"
+        assert await sp.terminate() == 0
+    finally:
+        await sp.close()
