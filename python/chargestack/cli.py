@@ -386,6 +386,14 @@ def demo(central_system: str | None, no_tour: bool) -> None:
             err=True,
         )
         sys.exit(EXIT_USAGE)
+    ctx = click.get_current_context()
+    if (
+        not no_tour
+        and ctx.parent is not None
+        and ctx.parent.get_parameter_source("log_level") is (click.core.ParameterSource.DEFAULT)
+    ):
+        # The live view is the tour's output; log lines would scroll it away.
+        logging.getLogger().setLevel(logging.ERROR)
     code = asyncio.run(run_tour(central_system, tour=not no_tour, log=click.echo))
     sys.exit(code)
 

@@ -65,6 +65,21 @@ class _Handler(ChargePoint):  # type: ignore[misc]
         self._seen("StopTransaction", **p)
         return call_result.StopTransaction()
 
+    @on("FirmwareStatusNotification")
+    async def on_firmware_status(self, **p: Any) -> Any:
+        self._seen("FirmwareStatusNotification", **p)
+        return call_result.FirmwareStatusNotification()
+
+    @on("DiagnosticsStatusNotification")
+    async def on_diagnostics_status(self, **p: Any) -> Any:
+        self._seen("DiagnosticsStatusNotification", **p)
+        return call_result.DiagnosticsStatusNotification()
+
+    @on("SecurityEventNotification")
+    async def on_security_event(self, **p: Any) -> Any:
+        self._seen("SecurityEventNotification", **p)
+        return call_result.SecurityEventNotification()
+
     @on("MeterValues")
     async def on_meter_values(self, **p: Any) -> Any:
         self._seen("MeterValues", **p)
@@ -99,11 +114,36 @@ class DemoCentralSystem:
             await self._server.wait_closed()
 
     @staticmethod
-    async def remote_start(handler: _Handler, connector_id: int, id_tag: str) -> str:
+    async def remote_start(
+        handler: _Handler, connector_id: int, id_tag: str, limit_w: float | None = None
+    ) -> str:
+        profile = None
+        if limit_w is not None:
+            profile = {
+                "charging_profile_id": 1,
+                "stack_level": 0,
+                "charging_profile_purpose": "TxProfile",
+                "charging_profile_kind": "Relative",
+                "charging_schedule": {
+                    "charging_rate_unit": "W",
+                    "charging_schedule_period": [{"start_period": 0, "limit": limit_w}],
+                },
+            }
         response = await handler.call(
-            call.RemoteStartTransaction(id_tag=id_tag, connector_id=connector_id)
+            call.RemoteStartTransaction(
+                id_tag=id_tag, connector_id=connector_id, charging_profile=profile
+            )
         )
         return str(response.status)
+
+    @staticmethod
+    async def update_firmware(handler: _Handler, location: str) -> None:
+        await handler.call(call.UpdateFirmware(location=location, retrieve_date=_now()))
+
+    @staticmethod
+    async def get_diagnostics(handler: _Handler, location: str) -> str | None:
+        response = await handler.call(call.GetDiagnostics(location=location))
+        return None if response.file_name is None else str(response.file_name)
 
     @staticmethod
     async def remote_stop(handler: _Handler, transaction_id: int) -> str:

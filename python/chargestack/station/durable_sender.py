@@ -29,6 +29,10 @@ log = logging.getLogger("chargestack.station.queue")
 
 ResponseHandler = Callable[[QueuedCall, BaseModel], Awaitable[None]]
 
+# Section 4.7 lets a charge point give up on other messages; these two never: the central
+# system must see every transaction started and stopped.
+NEVER_DROPPED = frozenset({"StartTransaction", "StopTransaction"})
+
 # Offline growth bound: beyond this many queued MeterValues, intermediate ones are thinned.
 MAX_QUEUED_METER_VALUES = 2000
 
@@ -121,12 +125,23 @@ class DurableSender:
         self.delivered += 1
 
     async def _failed(self, item: QueuedCall, exc: Exception) -> None:
+        never_lost = item.action in NEVER_DROPPED
+        if (
+            not never_lost
+            and isinstance(exc, OcppError)
+            and exc.code in ("NotImplemented", "NotSupported")
+        ):
+            # The central system will never take this message (e.g. a security event sent
+            # to a central system without the security extensions): drop it, keep the queue.
+            log.warning("%s dropped: the central system answered %s", item.action, exc.code)
+            self.station.store.outbox.delete(item.seq)
+            return
         attempts = self.station.store.outbox.count_attempt(item.seq)
         limit = max(1, self.station.config.get_int("TransactionMessageAttempts"))
         log.warning("%s attempt %d/%d failed: %s", item.action, attempts, limit, exc)
         if attempts >= limit:
-            if item.action == "MeterValues":
-                log.error("MeterValues dropped after %d attempts", attempts)
+            if not never_lost:
+                log.error("%s dropped after %d attempts", item.action, attempts)
                 self.station.store.outbox.delete(item.seq)
                 return
             log.error("%s kept for the next reconnect after %d attempts", item.action, attempts)
