@@ -33,6 +33,7 @@ class StationRunner:
         self.station: Station | None = None
         self.restarts = 0
         self.control_api: Any = None
+        self._start_error: BaseException | None = None
         self._shutdown = asyncio.Event()
         self._started = asyncio.Event()
 
@@ -57,7 +58,13 @@ class StationRunner:
         while not self._shutdown.is_set():
             station = Station(self.settings, hardware_factory=self.hardware_factory)
             self.station = station
-            await station.start()
+            try:
+                await station.start()
+            except BaseException as exc:
+                # Whoever waits for the start learns why it failed instead of waiting forever.
+                self._start_error = exc
+                self._started.set()
+                raise
             self._started.set()
             if self.on_started is not None:
                 self.on_started(station)
@@ -77,6 +84,8 @@ class StationRunner:
 
     async def wait_started(self) -> Station:
         await self._started.wait()
+        if self._start_error is not None:
+            raise self._start_error
         assert self.station is not None
         return self.station
 
