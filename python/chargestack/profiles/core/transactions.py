@@ -484,11 +484,12 @@ class TransactionService:
         smart = getattr(station, "smart_charging", None)
         if smart is not None:
             smart.transaction_ended(cid)
-        availability = next(
-            (s for s in station.services if hasattr(s, "on_transaction_ended")), None
-        )
-        if availability is not None:
-            availability.on_transaction_ended(cid)
+        # Every service that waits for transactions to end (a Scheduled availability change,
+        # a firmware installation) hears of it.
+        for service in station.services:
+            ended = getattr(service, "on_transaction_ended", None)
+            if ended is not None:
+                ended(cid)
         station.refresh(cid)
         log.info("transaction ref %d on connector %d stopped: %s", tx.ref, cid, reason)
 
