@@ -334,6 +334,23 @@ async def test_connector_zero_reservation_keeps_one_connector_free(
         assert start["reservationId"] == 33
 
 
+async def test_connector_zero_reservation_follows_availability(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    config = {"ReserveConnectorZeroSupported": True}
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        assert await reserve(rs, 0, 36) == "Accepted"
+        mark = cs.mark()
+        await make_unavailable(rs, 2)
+        await rs.status(1, "Reserved", since=mark)
+        mark = cs.mark()
+        answer = await rs.call("ChangeAvailability", {"connectorId": 2, "type": "Operative"})
+        assert answer["status"] == "Accepted"
+        await rs.status(1, "Available", since=mark)
+        await rs.status(2, "Available", since=mark)
+
+
 async def test_reservation_survives_restart(central_system: CentralSystem, tmp_path: Path) -> None:
     cs = central_system
     async with running_station(cs, tmp_path) as rs:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from chargestack.hardware import events as hw
 from chargestack.ocpp import messages as m
-from chargestack.ocpp.router import on
+from chargestack.ocpp.router import after, on
 from chargestack.profiles.reservation import rules
 from chargestack.station.clock import to_ms
 from chargestack.station.connector_status import ConnectorFacts
@@ -66,6 +66,12 @@ class ReservationService:
         # reservation; the station refreshes every status right after this hook.
         del event
         self._apply(refresh=False)
+
+    @after("ChangeAvailability")
+    async def availability_changed(self, request: m.ChangeAvailabilityRequest) -> None:
+        # A connector going (in)operative changes which ones a connector-0 reservation holds.
+        del request
+        self._apply()
 
     def describe_connector(self, connector_id: int) -> dict[str, Any]:
         own = next((r for r in self._by_id.values() if r.connector_id == connector_id), None)
