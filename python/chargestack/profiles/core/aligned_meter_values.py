@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from chargestack.exceptions import ChargestackError
 from chargestack.ocpp import messages as m
 from chargestack.profiles.core.meter_sampling import meter_value, sampled_values
+from chargestack.station.clock import from_ms
 from chargestack.station.waiting import wait_event
 
 if TYPE_CHECKING:
@@ -54,18 +56,18 @@ class AlignedMeterValues:
             delay = (due - self.station.clock.now_ms()) / 1000
             if await wait_event(self._changed, max(0.0, delay)):
                 continue
-            await self._sample_all()
+            await self._sample_all(from_ms(due))
 
-    async def _sample_all(self) -> None:
+    async def _sample_all(self, at: datetime) -> None:
         measurands = list(self.station.config.get_csl("MeterValuesAlignedData"))
         stop_measurands = list(self.station.config.get_csl("StopTxnAlignedData"))
         for cid in self.station.connectors:
             tx = self.transactions.active_on(cid)
             if tx is not None:
                 if measurands:
-                    self.transactions.send_transaction_sample(tx, "Sample.Clock", measurands)
+                    self.transactions.send_transaction_sample(tx, "Sample.Clock", measurands, at)
                 if stop_measurands:
-                    kept = self.transactions._sample(tx, "Sample.Clock", stop_measurands)
+                    kept = self.transactions._sample(tx, "Sample.Clock", stop_measurands, at)
                     if kept is not None:
                         self.station.store.journal.add_meter_value(tx.ref, kept)
                 continue
@@ -76,9 +78,7 @@ class AlignedMeterValues:
             values = sampled_values(reading, register, measurands, "Sample.Clock")
             if not values:
                 continue
-            request = m.MeterValuesRequest(
-                connector_id=cid, meter_value=[meter_value(self.station.clock.now(), values)]
-            )
+            request = m.MeterValuesRequest(connector_id=cid, meter_value=[meter_value(at, values)])
             try:
                 await self.station.send(request)
             except ChargestackError as exc:

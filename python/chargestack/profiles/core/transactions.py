@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -539,7 +540,15 @@ class TransactionService:
     def _stop_txn_sampled(self) -> list[str]:
         return list(self.station.config.get_csl("StopTxnSampledData"))
 
-    def _sample(self, tx: ActiveTransaction, context: str, measurands: list[str]) -> str | None:
+    def _sample(
+        self,
+        tx: ActiveTransaction,
+        context: str,
+        measurands: list[str],
+        at: datetime | None = None,
+    ) -> str | None:
+        """One MeterValue as JSON; ``at`` is the instant it stands for (a clock-aligned
+        sample is stamped with its grid instant even when the loop ran late)."""
         if not measurands:
             return None
         reading = self.station.hardware.meter.read(tx.connector_id)
@@ -548,7 +557,7 @@ class TransactionService:
         )
         if not values:
             return None
-        mv = meter_value(self.station.clock.now(), values)
+        mv = meter_value(at or self.station.clock.now(), values)
         return mv.model_dump_json(by_alias=True, exclude_none=True)
 
     def _transaction_data(self, ref: int) -> list[m.MeterValue]:
@@ -598,9 +607,13 @@ class TransactionService:
                     self.station.store.journal.add_meter_value(tx.ref, periodic)
 
     def send_transaction_sample(
-        self, tx: ActiveTransaction, context: str, measurands: list[str]
+        self,
+        tx: ActiveTransaction,
+        context: str,
+        measurands: list[str],
+        at: datetime | None = None,
     ) -> None:
-        sample = self._sample(tx, context, measurands)
+        sample = self._sample(tx, context, measurands, at)
         if sample is None:
             return
         self._record_register(tx)
