@@ -45,7 +45,7 @@ async def test_TC_036_connection_loss_during_transaction(
         stamps = [_ts(p) for p in replayed]
         assert stamps == sorted(stamps), "queued meter values must arrive oldest first"
         gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(stamps)]
-        assert all(0.5 <= g <= 1.6 for g in gaps[:3]), gaps
+        assert all(0.5 <= g <= 2.0 for g in gaps[:3]), gaps
         assert all(p["transactionId"] == tx_id for p in replayed)
 
 
@@ -160,7 +160,7 @@ async def test_TC_070_sampled_meter_values(central_system: CentralSystem, tmp_pa
             values = sample.payload["meterValue"][0]["sampledValue"]
             assert {v["measurand"] for v in values} == set(measurands.split(","))
             assert {v["context"] for v in values} == {"Sample.Periodic"}
-        assert 0.5 <= (_ts(second.payload) - _ts(first.payload)).total_seconds() <= 1.6
+        assert 0.5 <= (_ts(second.payload) - _ts(first.payload)).total_seconds() <= 2.0
 
 
 async def test_TC_071_clock_aligned_meter_values(
