@@ -138,3 +138,35 @@ async def test_stop_transaction_data_is_bounded(
             ][0]["value"]
         )
         assert len(data) <= bound
+
+
+async def test_TC_024_lock_failure_starts_nothing(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path, fixed_cable=False) as rs:
+        mark = cs.mark()
+        await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID})
+        await rs.status(1, "Preparing", since=mark)
+        rs.sim.arm_lock_failure(1)  # the cable is only half inserted
+        rs.plug_in(1)
+        faulted = await rs.status(1, "Faulted", since=mark)
+        assert faulted["errorCode"] == "ConnectorLockFailure"
+        assert not cs.messages("StartTransaction")
+        rs.plug_out(1)
+        await rs.status(1, "Available", since=mark)
+
+
+async def test_TC_005_2_ev_side_disconnect_stops_keeps_lock(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    config = {"StopTransactionOnEVSideDisconnect": True, "UnlockConnectorOnEVSideDisconnect": False}
+    async with running_station(cs, tmp_path, fixed_cable=False, configuration=config) as rs:
+        await start_local_session(rs)
+        mark = cs.mark()
+        rs.plug_out(1)
+        stop = await cs.wait_for("StopTransaction", since=mark)
+        assert stop.payload["reason"] == "EVDisconnected"
+        answer = await rs.call("UnlockConnector", {"connectorId": 1})
+        assert answer["status"] in ("Unlocked", "NotSupported")

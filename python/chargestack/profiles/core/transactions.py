@@ -23,6 +23,7 @@ from chargestack.ocpp import messages as m
 from chargestack.ocpp.router import after, on
 from chargestack.profiles.core.meter_sampling import meter_value, sampled_values
 from chargestack.station.clock import from_ms
+from chargestack.station.connector import Fault
 from chargestack.store.outbox import QueuedCall
 
 if TYPE_CHECKING:
@@ -204,6 +205,9 @@ class TransactionService:
         connector = self.station.connector(cid)
         connector.facts.plugged = False
         connector.facts.finishing = False
+        if connector.fault is not None and connector.fault.error_code == "ConnectorLockFailure":
+            connector.fault = None
+            connector.facts.faulted = False
         tx = self.active.get(cid)
         if tx is None:
             return
@@ -386,6 +390,18 @@ class TransactionService:
 
     async def _start(self, cid: int, id_tag: str, parent: str | None) -> None:
         station = self.station
+        if (
+            not station.settings.connector(cid).fixed_cable
+            and not await station.hardware.connector(cid).lock()
+        ):
+            # TC_024: a socket whose cable cannot be locked (half inserted) starts nothing and
+            # reports ConnectorLockFailure until the cable is taken out.
+            connector = station.connector(cid)
+            connector.fault = Fault("ConnectorLockFailure", "cable could not be locked")
+            connector.facts.faulted = True
+            connector.facts.preparing = False
+            station.refresh(cid)
+            return
         reservation_id = None
         if self.reservations is not None:
             reservation_id = self.reservations.consume(cid, id_tag, parent)
@@ -418,7 +434,6 @@ class TransactionService:
         connector.facts.preparing = False
         connector.facts.evse_suspended = False
         connector.facts.ev_suspended = False
-        await station.hardware.connector(cid).lock()
         smart = getattr(station, "smart_charging", None)
         if smart is not None:
             smart.transaction_started(cid, tx)
