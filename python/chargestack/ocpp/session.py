@@ -270,6 +270,9 @@ class OcppSession:
     async def go_offline(self) -> None:
         """Simulated loss of network: drop the link and stay down until :meth:`go_online`."""
         self._online.clear()
+        # Cleared here, not only when _serve notices the abort: a waiter looping on
+        # wait_connected() while ``connected`` is already False would never yield.
+        self._connected.clear()
         ws = self._ws
         if ws is not None:
             ws.transport.abort()

@@ -98,6 +98,10 @@ class ProfileSwitch:
         )
         if await self.reconnect_and_confirm():
             log.info("security profile %d in use", now.security_profile)
+            if previous.security_profile != now.security_profile:
+                # OCTT TC_083: the upgraded charge point registers anew (BootNotification,
+                # then every connector's status) on its first connection with the new profile.
+                await self.station.registration.boot_once()
             return
         log.warning(
             "security profile %d could not connect; back to profile %d",

@@ -32,6 +32,10 @@ class SecurityService:
         self.events = SecurityEvents(station)
         self.certificates = CertificateStore(station)
         self.client_certificate = ChargePointCertificate(station, self.certificates)
+        floor = station.settings.central_system.security_profile
+        if station.config.get_int("SecurityProfile") < floor:
+            # The station file's profile is the floor; the key shows the profile in use.
+            station.config.set_internal("SecurityProfile", floor)
         self.profile_switch = ProfileSwitch(station, self.certificates, self.events)
         self.profile_switch.install()
         # Set by the log upload service when GetLog is available (LogStatusNotification).

@@ -1,0 +1,516 @@
+"""OCTT security whitepaper cases (TC_073-TC_087 without ISO 15118) and security events."""
+
+from __future__ import annotations
+
+import ssl
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+
+from central_system import CentralSystem, Payload
+from certs import issue, make_ca
+from security_support import (
+    KEY_HEX,
+    OCTT_KEY_HEX,
+    expired_root,
+    pem,
+    reference_hash_data,
+    sign_csr,
+    tls_central_system,
+)
+from station_harness import RunningStation, running_station
+
+CP = "CP-1"
+
+
+async def security_event(
+    cs: CentralSystem, kind: str, *, since: int = 0, timeout: float = 10.0
+) -> Payload:
+    found = await cs.wait_for(
+        "SecurityEventNotification", lambda p: p["type"] == kind, since=since, timeout=timeout
+    )
+    return found.payload
+
+
+async def change(rs: RunningStation, key: str, value: str) -> str:
+    answer = await rs.call("ChangeConfiguration", {"key": key, "value": value})
+    status: str = answer["status"]
+    return status
+
+
+def security_profile(rs: RunningStation) -> int:
+    return rs.station.config.get_int("SecurityProfile")
+
+
+# -- security events ----------------------------------------------------------------------
+
+
+async def test_startup_and_reset_are_security_events(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        startup = await security_event(cs, "StartupOfTheDevice")
+        assert "1.0.0" in startup["techInfo"]
+        mark = cs.mark()
+        assert (await rs.call("Reset", {"type": "Soft"}))["status"] == "Accepted"
+        await security_event(cs, "ResetOrReboot", since=mark)
+        await security_event(cs, "StartupOfTheDevice", since=mark)
+        logged = [e.type for e in rs.station.security.events.log.entries()]
+        assert logged == ["StartupOfTheDevice", "ResetOrReboot", "StartupOfTheDevice"]
+
+
+async def test_security_events_are_queued_while_offline(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        await security_event(cs, "StartupOfTheDevice")
+        await rs.station.network_disconnect()
+        events = rs.station.security.events
+        events.raise_event(events_type("TamperDetectionActivated"), "cabinet door opened")
+        events.raise_event(events_type("MemoryExhaustion"), "flash 95 %")
+        assert rs.station.store.outbox.depth() == 2
+        mark = cs.mark()
+        await rs.station.network_connect()
+        tamper = await security_event(cs, "TamperDetectionActivated", since=mark)
+        memory = await security_event(cs, "MemoryExhaustion", since=mark)
+        assert tamper["techInfo"] == "cabinet door opened"
+        order = [r.payload["type"] for r in cs.messages("SecurityEventNotification")[-2:]]
+        assert order == ["TamperDetectionActivated", "MemoryExhaustion"]
+        assert memory["timestamp"] <= datetime.now(UTC).isoformat()
+        await rs.wait(lambda: rs.station.store.outbox.depth() == 0)
+
+
+def events_type(name: str) -> Any:
+    from chargestack.profiles.security.events import SecurityEvent
+
+    return SecurityEvent(name)
+
+
+async def test_setting_system_time_is_a_security_event(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    ahead = (datetime.now(UTC) + timedelta(hours=2)).isoformat().replace("+00:00", "Z")
+    cs.responders["Heartbeat"] = lambda _p: {"currentTime": ahead}
+    async with running_station(cs, tmp_path) as rs:
+        await rs.station.registration.send_heartbeat()
+        event = await security_event(cs, "SettingSystemTime")
+        assert event["techInfo"].startswith("clock moved by +")
+
+
+async def test_security_log_cleared_event(central_system: CentralSystem, tmp_path: Path) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        await security_event(cs, "StartupOfTheDevice")
+        events = rs.station.security.events
+        assert events.clear_log() == 1
+        await security_event(cs, "SecurityLogWasCleared")
+        assert [e.type for e in events.log.entries()] == ["SecurityLogWasCleared"]
+
+
+# -- certificates -------------------------------------------------------------------------
+
+
+async def test_TC_075_1_install_manufacturer_root_certificate(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    root = make_ca(tmp_path, "Manufacturer Root")
+    async with running_station(central_system, tmp_path / "station") as rs:
+        answer = await rs.call(
+            "InstallCertificate",
+            {"certificateType": "ManufacturerRootCertificate", "certificate": pem(root.cert)},
+        )
+        assert answer["status"] == "Accepted"
+        ids = await rs.call(
+            "GetInstalledCertificateIds", {"certificateType": "ManufacturerRootCertificate"}
+        )
+        assert ids["status"] == "Accepted"
+        assert ids["certificateHashData"] == [reference_hash_data(root.cert)]
+        other = await rs.call(
+            "GetInstalledCertificateIds", {"certificateType": "CentralSystemRootCertificate"}
+        )
+        assert other == {"status": "NotFound"}
+
+
+async def test_TC_075_2_install_central_system_root_certificate(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    root = make_ca(tmp_path, "CS Root")
+    async with running_station(central_system, tmp_path / "station") as rs:
+        answer = await rs.call(
+            "InstallCertificate",
+            {"certificateType": "CentralSystemRootCertificate", "certificate": pem(root.cert)},
+        )
+        assert answer["status"] == "Accepted"
+        ids = await rs.call(
+            "GetInstalledCertificateIds", {"certificateType": "CentralSystemRootCertificate"}
+        )
+        assert ids["certificateHashData"] == [reference_hash_data(root.cert)]
+        # The next TLS connection trusts it.
+        ca_file = rs.station.session.settings.ca_file
+        assert ca_file is not None and pem(root.cert) in ca_file.read_text()
+
+
+async def test_TC_076_delete_a_specific_certificate(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    first = make_ca(tmp_path, "First Root")
+    second = make_ca(tmp_path, "Second Root")
+    async with running_station(central_system, tmp_path / "station") as rs:
+        for root in (first, second):
+            answer = await rs.call(
+                "InstallCertificate",
+                {"certificateType": "ManufacturerRootCertificate", "certificate": pem(root.cert)},
+            )
+            assert answer["status"] == "Accepted"
+        wanted = reference_hash_data(first.cert)
+        # A central system may write hex in upper case.
+        shouted = {k: v.upper() if k != "hashAlgorithm" else v for k, v in wanted.items()}
+        deleted = await rs.call("DeleteCertificate", {"certificateHashData": shouted})
+        assert deleted["status"] == "Accepted"
+        ids = await rs.call(
+            "GetInstalledCertificateIds", {"certificateType": "ManufacturerRootCertificate"}
+        )
+        assert ids["certificateHashData"] == [reference_hash_data(second.cert)]
+        again = await rs.call("DeleteCertificate", {"certificateHashData": wanted})
+        assert again["status"] == "NotFound"
+
+
+async def test_TC_078_invalid_central_system_certificate(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path / "station") as rs:
+        mark = cs.mark()
+        answer = await rs.call(
+            "InstallCertificate",
+            {
+                "certificateType": "CentralSystemRootCertificate",
+                "certificate": pem(expired_root(tmp_path)),
+            },
+        )
+        assert answer["status"] == "Rejected"
+        event = await security_event(cs, "InvalidCentralSystemCertificate", since=mark)
+        assert "expired" in event["techInfo"]
+        garbage = await rs.call(
+            "InstallCertificate",
+            {"certificateType": "CentralSystemRootCertificate", "certificate": "not a PEM"},
+        )
+        assert garbage["status"] == "Rejected"
+        ids = await rs.call(
+            "GetInstalledCertificateIds", {"certificateType": "CentralSystemRootCertificate"}
+        )
+        assert ids["status"] == "NotFound"
+
+
+async def test_certificate_store_max_length(central_system: CentralSystem, tmp_path: Path) -> None:
+    roots = [make_ca(tmp_path, f"Root {i}") for i in range(3)]
+    config = {"CertificateStoreMaxLength": 2}
+    async with running_station(central_system, tmp_path / "station", configuration=config) as rs:
+        statuses = [
+            (
+                await rs.call(
+                    "InstallCertificate",
+                    {"certificateType": "ManufacturerRootCertificate", "certificate": pem(r.cert)},
+                )
+            )["status"]
+            for r in roots
+        ]
+        assert statuses == ["Accepted", "Accepted", "Failed"]
+        # Installing one that is already there takes no room.
+        again = await rs.call(
+            "InstallCertificate",
+            {"certificateType": "ManufacturerRootCertificate", "certificate": pem(roots[0].cert)},
+        )
+        assert again["status"] == "Accepted"
+
+
+async def test_installed_certificates_survive_a_restart(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    root = make_ca(tmp_path, "Durable Root")
+    async with running_station(central_system, tmp_path / "station") as rs:
+        await rs.call(
+            "InstallCertificate",
+            {"certificateType": "ManufacturerRootCertificate", "certificate": pem(root.cert)},
+        )
+        mark = central_system.mark()
+        assert (await rs.call("Reset", {"type": "Hard"}))["status"] == "Accepted"
+        await central_system.wait_for("BootNotification", since=mark)
+        ids = await rs.call(
+            "GetInstalledCertificateIds", {"certificateType": "ManufacturerRootCertificate"}
+        )
+        assert ids["certificateHashData"] == [reference_hash_data(root.cert)]
+
+
+# -- security profiles and Basic auth -----------------------------------------------------
+
+
+async def test_TC_084_downgrade_security_profile_rejected(tmp_path: Path) -> None:
+    cs = CentralSystem(basic_auth={CP: bytes.fromhex(KEY_HEX)})
+    await cs.start()
+    try:
+        central = {"url": cs.url, "security_profile": 1, "authorization_key": KEY_HEX}
+        async with running_station(cs, tmp_path, central_system=central) as rs:
+            assert await change(rs, "SecurityProfile", "0") == "Rejected"
+            assert security_profile(rs) == 1
+            assert cs.connect_count[CP] == 1
+    finally:
+        await cs.stop()
+    assert not cs.errors_sent
+
+
+async def test_TC_085_basic_authentication(tmp_path: Path) -> None:
+    cs = CentralSystem(basic_auth={CP: bytes.fromhex(OCTT_KEY_HEX)})
+    await cs.start()
+    try:
+        configuration = {"AuthorizationKey": OCTT_KEY_HEX, "SecurityProfile": 1}
+        async with running_station(cs, tmp_path, configuration=configuration) as rs:
+            assert rs.station.session.settings.basic_auth_header() is not None
+            assert cs.rejected_auth == 0
+    finally:
+        await cs.stop()
+    assert not cs.errors_sent
+
+
+async def test_TC_073_update_basic_auth_password(tmp_path: Path) -> None:
+    cs = CentralSystem(basic_auth={CP: bytes.fromhex(KEY_HEX)})
+    await cs.start()
+    try:
+        configuration = {"AuthorizationKey": KEY_HEX, "SecurityProfile": 1}
+        async with running_station(cs, tmp_path, configuration=configuration) as rs:
+            # The central system knows the new password from now on, the old one no longer.
+            cs.basic_auth[CP] = b"OCA_OCTT_admin_test"
+            mark = cs.mark()
+            assert await change(rs, "AuthorizationKey", OCTT_KEY_HEX) == "Accepted"
+            await cs.wait_until(lambda: cs.connect_count[CP] == 2)
+            await security_event(cs, "ReconfigurationOfSecurityParameters", since=mark)
+            assert cs.rejected_auth == 0
+            assert rs.station.security.profile_switch.fallbacks == 0
+            # Write-only: never read back.
+            got = await rs.call("GetConfiguration", {"key": ["AuthorizationKey"]})
+            assert "value" not in got["configurationKey"][0]
+    finally:
+        await cs.stop()
+    assert not cs.errors_sent
+
+
+async def test_TC_083_upgrade_security_profile_0_to_1(tmp_path: Path) -> None:
+    cs = CentralSystem()
+    await cs.start()
+    try:
+        async with running_station(cs, tmp_path) as rs:
+            # Prerequisite first: without a password profile 1 cannot be used.
+            assert await change(rs, "SecurityProfile", "1") == "Rejected"
+            assert await change(rs, "AuthorizationKey", OCTT_KEY_HEX) == "Accepted"
+            assert cs.connect_count[CP] == 1  # profile 0 sends no password: no reconnect
+            cs.basic_auth = {CP: b"OCA_OCTT_admin_test"}
+            mark = cs.mark()
+            assert await change(rs, "SecurityProfile", "1") == "Accepted"
+            await cs.wait_until(lambda: cs.connect_count[CP] == 2)
+            await cs.wait_for("BootNotification", since=mark)
+            await rs.status(0, "Available", since=mark)
+            assert security_profile(rs) == 1
+            assert rs.station.session.settings.security_profile == 1
+            assert cs.rejected_auth == 0
+    finally:
+        await cs.stop()
+    assert not cs.errors_sent
+
+
+async def test_failed_upgrade_falls_back_to_the_previous_profile(tmp_path: Path) -> None:
+    """Profile 2 needs TLS; this central system only speaks ws://, so every attempt fails
+    and the station returns to profile 1 (whitepaper 2.3)."""
+    root = make_ca(tmp_path, "Unused Root")
+    cs = CentralSystem(basic_auth={CP: bytes.fromhex(KEY_HEX)})
+    await cs.start()
+    try:
+        configuration = {"AuthorizationKey": KEY_HEX, "SecurityProfile": 1}
+        async with running_station(cs, tmp_path / "station", configuration=configuration) as rs:
+            assert await change(rs, "SecurityProfile", "2") == "Rejected"  # no root yet
+            installed = await rs.call(
+                "InstallCertificate",
+                {"certificateType": "CentralSystemRootCertificate", "certificate": pem(root.cert)},
+            )
+            assert installed["status"] == "Accepted"
+            assert await change(rs, "SecurityProfile", "2") == "Accepted"
+            switch = rs.station.security.profile_switch
+            await rs.wait(lambda: switch.fallbacks == 1)
+            assert security_profile(rs) == 1
+            await cs.wait_until(lambda: cs.connect_count[CP] == 2)
+            assert rs.station.session.settings.central_system_url.startswith("ws://")
+    finally:
+        await cs.stop()
+    assert not cs.errors_sent
+
+
+# -- TLS ----------------------------------------------------------------------------------
+
+
+async def test_TC_086_tls_server_certificate_valid(tmp_path: Path) -> None:
+    async with tls_central_system(tmp_path / "cs", basic_auth={CP: bytes.fromhex(KEY_HEX)}) as tls:
+        central = {
+            "url": tls.cs.url,
+            "security_profile": 2,
+            "authorization_key": KEY_HEX,
+            "ca_file": str(tls.ca.cert_path),
+        }
+        async with running_station(tls.cs, tmp_path / "station", central_system=central) as rs:
+            assert rs.station.session.settings.url.startswith("wss://")
+            ssl_object = tls.cs.connections[CP].connection.transport.get_extra_info("ssl_object")
+            assert ssl_object.version() in ("TLSv1.2", "TLSv1.3")
+
+
+async def test_TC_086_invalid_central_system_certificate_is_a_security_event(
+    tmp_path: Path,
+) -> None:
+    stranger = make_ca(tmp_path, "Stranger Root")
+    async with tls_central_system(tmp_path / "cs") as tls:
+        central = {
+            "url": tls.cs.url,
+            "security_profile": 2,
+            "authorization_key": KEY_HEX,
+            "ca_file": str(stranger.cert_path),
+        }
+        async with running_station(
+            tls.cs, tmp_path / "station", central_system=central, boot=False
+        ) as rs:
+            log = rs.station.security.events.log
+            await rs.wait(
+                lambda: any(e.type == "InvalidCentralSystemCertificate" for e in log.entries())
+            )
+            assert CP not in tls.cs.connections
+            # Raised once however often the connection is retried, and kept for delivery.
+            failures: list[BaseException] = []
+            rs.station.session.connect_error_listeners.append(failures.append)
+            await rs.wait(lambda: len(failures) >= 3)
+            kinds = [e.type for e in log.entries()]
+            assert kinds.count("InvalidCentralSystemCertificate") == 1
+            assert rs.station.store.outbox.depth() >= 2  # StartupOfTheDevice and this event
+
+
+# -- the charge point certificate ---------------------------------------------------------
+
+
+async def renew_certificate(
+    rs: RunningStation, cs: CentralSystem
+) -> x509.CertificateSigningRequest:
+    """ExtendedTriggerMessage(SignChargePointCertificate) up to the CSR the CA receives."""
+    mark = cs.mark()
+    trigger = await rs.call(
+        "ExtendedTriggerMessage", {"requestedMessage": "SignChargePointCertificate"}
+    )
+    assert trigger["status"] == "Accepted"
+    request = await cs.wait_for("SignCertificate", since=mark)
+    return x509.load_pem_x509_csr(request.payload["csr"].encode())
+
+
+def csr_pem(csr: x509.CertificateSigningRequest) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    return csr.public_bytes(serialization.Encoding.PEM).decode()
+
+
+async def test_TC_074_update_charge_point_certificate(tmp_path: Path) -> None:
+    async with tls_central_system(tmp_path / "cs", client_certificates=ssl.CERT_REQUIRED) as tls:
+        old = issue(tmp_path / "cs", tls.ca, CP, client=True)
+        central = {
+            "url": tls.cs.url,
+            "security_profile": 3,
+            "ca_file": str(tls.ca.cert_path),
+            "client_certificate": str(old.cert_path),
+            "client_key": str(old.key_path),
+        }
+        configuration = {"CpoName": "Chargestack CPO"}
+        async with running_station(
+            tls.cs, tmp_path / "station", central_system=central, configuration=configuration
+        ) as rs:
+            first = tls.peer_certificate(CP)
+            assert first is not None and first.serial_number == old.cert.serial_number
+            csr = await renew_certificate(rs, tls.cs)
+            names = {a.oid._name: a.value for a in csr.subject}
+            assert names == {"organizationName": "Chargestack CPO", "commonName": CP}
+            signed = sign_csr(csr_pem(csr), tls.ca)
+            answer = await rs.call("CertificateSigned", {"certificateChain": signed})
+            assert answer["status"] == "Accepted"
+            await tls.cs.wait_until(lambda: tls.cs.connect_count[CP] == 2)
+            await tls.cs.wait_connected(CP)
+            now = tls.peer_certificate(CP)
+            assert now is not None
+            assert (
+                now.serial_number == x509.load_pem_x509_certificate(signed.encode()).serial_number
+            )
+            # The private key stays on the charge point, readable by it alone.
+            key_file = rs.station.security.certificates.client_key_path
+            assert key_file.stat().st_mode & 0o077 == 0
+
+
+async def test_TC_077_invalid_charge_point_certificate(tmp_path: Path) -> None:
+    stranger = make_ca(tmp_path, "Stranger CA")
+    async with tls_central_system(tmp_path / "cs", basic_auth={CP: bytes.fromhex(KEY_HEX)}) as tls:
+        central = {
+            "url": tls.cs.url,
+            "security_profile": 2,
+            "authorization_key": KEY_HEX,
+            "ca_file": str(tls.ca.cert_path),
+        }
+        async with running_station(tls.cs, tmp_path / "station", central_system=central) as rs:
+            csr = await renew_certificate(rs, tls.cs)
+            mark = tls.cs.mark()
+            foreign = sign_csr(csr_pem(csr), stranger)
+            answer = await rs.call("CertificateSigned", {"certificateChain": foreign})
+            assert answer["status"] == "Rejected"
+            event = await security_event(tls.cs, "InvalidChargePointCertificate", since=mark)
+            assert "root" in event["techInfo"]
+            # A valid certificate for another key is refused as well.
+            other = issue(tmp_path / "cs", tls.ca, CP, client=True)
+            answer = await rs.call("CertificateSigned", {"certificateChain": pem(other.cert)})
+            assert answer["status"] == "Rejected"
+            # An expired one too.
+            expired = sign_csr(csr_pem(csr), tls.ca, valid_days=-1)
+            answer = await rs.call("CertificateSigned", {"certificateChain": expired})
+            assert answer["status"] == "Rejected"
+            assert rs.station.security.certificates.client_certificate() is None
+            assert tls.cs.connect_count[CP] == 1
+
+
+async def test_TC_083_upgrade_2_to_3_and_TC_087_client_certificate(tmp_path: Path) -> None:
+    # CERT_OPTIONAL: profile 2 connects without a client certificate, profile 3 with one.
+    async with tls_central_system(tmp_path / "cs", client_certificates=ssl.CERT_OPTIONAL) as tls:
+        central = {
+            "url": tls.cs.url,
+            "security_profile": 2,
+            "authorization_key": KEY_HEX,
+            "ca_file": str(tls.ca.cert_path),
+        }
+        configuration = {"CpoName": "Chargestack CPO"}
+        async with running_station(
+            tls.cs, tmp_path / "station", central_system=central, configuration=configuration
+        ) as rs:
+            assert tls.peer_certificate(CP) is None
+            # Prerequisite: no client certificate yet.
+            assert await change(rs, "SecurityProfile", "3") == "Rejected"
+            csr = await renew_certificate(rs, tls.cs)
+            signed = sign_csr(csr_pem(csr), tls.ca)
+            answer = await rs.call("CertificateSigned", {"certificateChain": signed})
+            assert answer["status"] == "Accepted"
+            assert tls.cs.connect_count[CP] == 1  # profile 2 does not use it
+            mark = tls.cs.mark()
+            assert await change(rs, "SecurityProfile", "3") == "Accepted"
+            await tls.cs.wait_until(lambda: tls.cs.connect_count[CP] == 2)
+            await rs.wait(lambda: rs.station.registration.accepted)
+            await rs.call("GetConfiguration", {"key": ["SecurityProfile"]})
+            presented = tls.peer_certificate(CP)
+            assert presented is not None
+            assert presented.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == CP
+            key = presented.public_key()
+            assert getattr(key, "key_size", 0) >= 224
+            assert security_profile(rs) == 3
+            assert rs.station.security.profile_switch.fallbacks == 0
+            # Profile 3 sends no Basic auth.
+            assert rs.station.session.settings.basic_auth_header() is None
+            assert mark <= tls.cs.mark()

@@ -1,0 +1,119 @@
+"""Helpers of the security tests: a TLS central system, CSR signing, reference hash data."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import ssl
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from central_system import CentralSystem
+from certs import Issued, issue, make_ca
+
+# OCTT TC_073 uses the hex form of this password.
+OCTT_KEY_HEX = b"OCA_OCTT_admin_test".hex()
+KEY_HEX = "00112233445566778899aabbccddeeff"
+
+
+@dataclass
+class TlsCentralSystem:
+    cs: CentralSystem
+    ca: Issued
+
+    def peer_certificate(self, cp_id: str) -> x509.Certificate | None:
+        """The client certificate the charge point presented on its current connection."""
+        ssl_object = self.cs.connections[cp_id].connection.transport.get_extra_info("ssl_object")
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        return x509.load_der_x509_certificate(der) if der else None
+
+
+def _server_context(
+    directory: Path, client_certificates: ssl.VerifyMode
+) -> tuple[ssl.SSLContext, Issued]:
+    directory.mkdir(parents=True, exist_ok=True)
+    ca = make_ca(directory, "Central System Root")
+    server = issue(directory, ca, "central.test", server=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(server.cert_path, server.key_path)
+    context.verify_mode = client_certificates
+    context.load_verify_locations(ca.cert_path)
+    return context, ca
+
+
+@contextlib.asynccontextmanager
+async def tls_central_system(
+    directory: Path, *, client_certificates: ssl.VerifyMode = ssl.CERT_NONE, **kwargs: Any
+) -> AsyncIterator[TlsCentralSystem]:
+    """A central system on wss://127.0.0.1 whose certificate is issued by a fresh test CA,
+    which also issues (and, per ``client_certificates``, checks) client certificates."""
+    context, ca = _server_context(directory, client_certificates)
+    cs = CentralSystem(ssl_context=context, **kwargs)
+    await cs.start()
+    try:
+        yield TlsCentralSystem(cs, ca)
+    finally:
+        await cs.stop()
+    assert not cs.errors_sent, f"central system rejected our messages: {cs.errors_sent}"
+
+
+def sign_csr(csr_pem: str, ca: Issued, *, valid_days: int = 7) -> str:
+    """What a central system's CA does with the charge point's CSR: a client certificate."""
+    csr = x509.load_pem_x509_csr(csr_pem.encode())
+    assert csr.is_signature_valid
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(csr.subject)
+        .issuer_name(ca.cert.subject)
+        .public_key(csr.public_key())
+        .serial_number(x509.random_serial_number())
+        # A negative validity makes a certificate that expired that many days ago.
+        .not_valid_before(now - dt.timedelta(days=30 if valid_days < 0 else 0, minutes=5))
+        .not_valid_after(now + dt.timedelta(days=valid_days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(ca.key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def pem(cert: x509.Certificate) -> str:
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def reference_hash_data(cert: x509.Certificate) -> dict[str, str]:
+    """CertificateHashData as OCTT recomputes it, taken from the OCSP CertID that the
+    ``cryptography`` package builds (an implementation independent of the station's)."""
+    request = ocsp.OCSPRequestBuilder().add_certificate(cert, cert, hashes.SHA256()).build()
+    return {
+        "hashAlgorithm": "SHA256",
+        "issuerNameHash": request.issuer_name_hash.hex(),
+        "issuerKeyHash": request.issuer_key_hash.hex(),
+        "serialNumber": format(request.serial_number, "x"),
+    }
+
+
+def expired_root(directory: Path) -> x509.Certificate:
+    """A self-signed CA certificate whose validity ended yesterday."""
+    ca = make_ca(directory, "Expired Root")
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca.cert.subject)
+        .issuer_name(ca.cert.subject)
+        .public_key(ca.key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=30))
+        .not_valid_after(now - dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca.key, hashes.SHA256())
+    )
+    return cert
