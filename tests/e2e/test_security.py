@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import ssl
+import zipfile
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cryptography import x509
 
 from central_system import CentralSystem, Payload
@@ -20,6 +25,7 @@ from security_support import (
     sign_csr,
     tls_central_system,
 )
+from servers import HttpFileServer
 from station_harness import RunningStation, running_station
 
 CP = "CP-1"
@@ -514,3 +520,123 @@ async def test_TC_083_upgrade_2_to_3_and_TC_087_client_certificate(tmp_path: Pat
             # Profile 3 sends no Basic auth.
             assert rs.station.session.settings.basic_auth_header() is None
             assert mark <= tls.cs.mark()
+
+
+# -- GetLog -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[HttpFileServer]:
+    server = HttpFileServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+def unzip(data: bytes) -> dict[str, str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name).decode() for name in archive.namelist()}
+
+
+def log_statuses(cs: CentralSystem, since: int) -> list[tuple[str, int | None]]:
+    return [
+        (r.payload["status"], r.payload.get("requestId"))
+        for r in cs.messages("LogStatusNotification")
+        if cs.received.index(r) >= since
+    ]
+
+
+async def test_TC_079_get_security_log(
+    central_system: CentralSystem, http: HttpFileServer, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        await security_event(cs, "StartupOfTheDevice")
+        mark = cs.mark()
+        answer = await rs.call(
+            "GetLog",
+            {
+                "log": {"remoteLocation": http.url("upload/")},
+                "logType": "SecurityLog",
+                "requestId": 42,
+                "retries": 0,
+            },
+        )
+        assert answer["status"] == "Accepted"
+        name = answer["filename"]
+        await cs.wait_for("LogStatusNotification", lambda p: p["status"] == "Uploaded", since=mark)
+        assert log_statuses(cs, mark) == [("Uploading", 42), ("Uploaded", 42)]
+        security_log = unzip(http.log.uploads[name])["security.log"]
+        assert " StartupOfTheDevice critical: firmware 1.0.0" in security_log
+
+
+async def test_get_diagnostics_log_masks_the_authorization_key(
+    central_system: CentralSystem, http: HttpFileServer, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        frames = logging.getLogger("chargestack.ocpp.frames")
+        frames.setLevel(logging.DEBUG)
+        try:
+            assert await change(rs, "AuthorizationKey", OCTT_KEY_HEX) == "Accepted"
+        finally:
+            frames.setLevel(logging.NOTSET)
+        mark = cs.mark()
+        answer = await rs.call(
+            "GetLog",
+            {
+                "log": {"remoteLocation": http.url("upload/")},
+                "logType": "DiagnosticsLog",
+                "requestId": 7,
+                "retries": 0,
+            },
+        )
+        assert answer["status"] == "Accepted"
+        await cs.wait_for("LogStatusNotification", lambda p: p["status"] == "Uploaded", since=mark)
+        files = unzip(http.log.uploads[answer["filename"]])
+        logs = files["logs/station.log"]
+        assert '"key":"AuthorizationKey","value":"***"' in logs.replace(" ", "")
+        assert OCTT_KEY_HEX not in logs and OCTT_KEY_HEX not in files["state.json"]
+
+
+async def test_get_log_refuses_an_unsupported_scheme_and_reports_failures(
+    central_system: CentralSystem, http: HttpFileServer, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        refused = await rs.call(
+            "GetLog",
+            {
+                "log": {"remoteLocation": "gopher://127.0.0.1/logs"},
+                "logType": "SecurityLog",
+                "requestId": 1,
+            },
+        )
+        assert refused["status"] == "Rejected"
+        http.fail_uploads = True
+        http.accept_put = True
+        mark = cs.mark()
+        answer = await rs.call(
+            "GetLog",
+            {
+                "log": {"remoteLocation": http.url("upload/")},
+                "logType": "SecurityLog",
+                "requestId": 2,
+                "retries": 1,
+                "retryInterval": 0,
+            },
+        )
+        assert answer["status"] == "Accepted"
+        await cs.wait_for(
+            "LogStatusNotification", lambda p: p["status"] == "UploadFailure", since=mark
+        )
+        assert log_statuses(cs, mark) == [("Uploading", 2), ("UploadFailure", 2)]
+        idle_mark = cs.mark()
+        trigger = await rs.call(
+            "ExtendedTriggerMessage", {"requestedMessage": "LogStatusNotification"}
+        )
+        assert trigger["status"] == "Accepted"
+        idle = await cs.wait_for("LogStatusNotification", since=idle_mark)
+        assert idle.payload == {"status": "Idle"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from chargestack.profiles.security.log_upload import LogUploadService
 from chargestack.profiles.security.service import SecurityService
 
 if TYPE_CHECKING:
@@ -12,7 +13,10 @@ if TYPE_CHECKING:
 
 
 def security_services(station: Station) -> list[Any]:
-    return [SecurityService(station)]
+    security = SecurityService(station)
+    logs = LogUploadService(station, security.events.log)
+    security.logs = logs
+    return [security, logs]
 
 
 __all__ = ["SecurityService", "security_services"]
