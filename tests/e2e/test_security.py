@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import logging
 import ssl
@@ -13,9 +14,12 @@ from typing import Any
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 
-from central_system import CentralSystem, Payload
-from certs import issue, make_ca
+from central_system import CentralSystem, Payload, now_iso
+from certs import Issued, issue, make_ca
+from chargestack.profiles.firmware.image import build_image
 from security_support import (
     KEY_HEX,
     OCTT_KEY_HEX,
@@ -640,3 +644,129 @@ async def test_get_log_refuses_an_unsupported_scheme_and_reports_failures(
         assert trigger["status"] == "Accepted"
         idle = await cs.wait_for("LogStatusNotification", since=idle_mark)
         assert idle.payload == {"status": "Idle"}
+
+
+# -- SignedUpdateFirmware -----------------------------------------------------------------
+
+FIRMWARE = build_image("2.0.0", {"app.bin": b"\x7fELF signed firmware" * 500})
+
+
+def sign_image(image: bytes, key: ec.EllipticCurvePrivateKey) -> str:
+    return base64.b64encode(key.sign(image, ec.ECDSA(hashes.SHA256()))).decode()
+
+
+def signed_update(location: str, signer: Issued, signature: str, request_id: int) -> Payload:
+    return {
+        "requestId": request_id,
+        "retries": 0,
+        "firmware": {
+            "location": location,
+            "retrieveDateTime": now_iso(),
+            "signingCertificate": pem(signer.cert),
+            "signature": signature,
+        },
+    }
+
+
+def firmware_statuses(cs: CentralSystem, since: int) -> list[tuple[str, int | None]]:
+    return [
+        (r.payload["status"], r.payload.get("requestId"))
+        for r in cs.received[since:]
+        if r.action == "SignedFirmwareStatusNotification"
+    ]
+
+
+async def install_manufacturer_root(rs: RunningStation, root: Issued) -> None:
+    answer = await rs.call(
+        "InstallCertificate",
+        {"certificateType": "ManufacturerRootCertificate", "certificate": pem(root.cert)},
+    )
+    assert answer["status"] == "Accepted"
+
+
+async def test_TC_080_secure_firmware_update(
+    central_system: CentralSystem, http: HttpFileServer, tmp_path: Path
+) -> None:
+    cs = central_system
+    root = make_ca(tmp_path, "Manufacturer Root")
+    signer = issue(tmp_path, root, "Firmware Signing")
+    http.files["fw-2.0.0.img"] = FIRMWARE
+    async with running_station(cs, tmp_path / "cp") as rs:
+        await install_manufacturer_root(rs, root)
+        mark = cs.mark()
+        request = signed_update(
+            http.url("files/fw-2.0.0.img"), signer, sign_image(FIRMWARE, signer.key), 80
+        )
+        answer = await rs.call("SignedUpdateFirmware", request)
+        assert answer["status"] == "Accepted"
+        await cs.wait_for(
+            "SignedFirmwareStatusNotification",
+            lambda p: p["status"] == "Installed",
+            since=mark,
+            timeout=20,
+        )
+        assert firmware_statuses(cs, mark) == [
+            ("Downloading", 80),
+            ("Downloaded", 80),
+            ("SignatureVerified", 80),
+            ("Installing", 80),
+            ("Installed", 80),
+        ]
+        boot = await cs.wait_for("BootNotification", since=mark)
+        assert boot.payload["firmwareVersion"] == "2.0.0"
+        await security_event(cs, "FirmwareUpdated", since=mark)
+        assert rs.station.firmware_version == "2.0.0"
+        assert rs.runner.restarts == 1
+
+
+async def test_TC_081_secure_firmware_update_invalid_signature(
+    central_system: CentralSystem, http: HttpFileServer, tmp_path: Path
+) -> None:
+    cs = central_system
+    root = make_ca(tmp_path, "Manufacturer Root")
+    signer = issue(tmp_path, root, "Firmware Signing")
+    tampered = FIRMWARE[:-1] + bytes([FIRMWARE[-1] ^ 1])
+    http.files["fw-2.0.0.img"] = tampered
+    async with running_station(cs, tmp_path / "cp") as rs:
+        await install_manufacturer_root(rs, root)
+        mark = cs.mark()
+        request = signed_update(
+            http.url("files/fw-2.0.0.img"), signer, sign_image(FIRMWARE, signer.key), 81
+        )
+        assert (await rs.call("SignedUpdateFirmware", request))["status"] == "Accepted"
+        await cs.wait_for(
+            "SignedFirmwareStatusNotification",
+            lambda p: p["status"] == "InvalidSignature",
+            since=mark,
+        )
+        assert firmware_statuses(cs, mark) == [
+            ("Downloading", 81),
+            ("Downloaded", 81),
+            ("InvalidSignature", 81),
+        ]
+        await security_event(cs, "InvalidFirmwareSignature", since=mark)
+        assert rs.station.firmware_version == "1.0.0"
+        assert rs.runner.restarts == 0
+        assert not list((tmp_path / "cp/firmware/downloads").iterdir())
+
+
+async def test_signed_firmware_with_a_foreign_certificate_is_refused(
+    central_system: CentralSystem, http: HttpFileServer, tmp_path: Path
+) -> None:
+    cs = central_system
+    root = make_ca(tmp_path, "Manufacturer Root")
+    stranger = make_ca(tmp_path, "Stranger Root")
+    foreign = issue(tmp_path, stranger, "Foreign Signing")
+    http.files["fw-2.0.0.img"] = FIRMWARE
+    async with running_station(cs, tmp_path / "cp") as rs:
+        request = signed_update(
+            http.url("files/fw-2.0.0.img"), foreign, sign_image(FIRMWARE, foreign.key), 9
+        )
+        # No manufacturer root installed yet: nothing can be trusted.
+        assert (await rs.call("SignedUpdateFirmware", request))["status"] == "InvalidCertificate"
+        await install_manufacturer_root(rs, root)
+        mark = cs.mark()
+        assert (await rs.call("SignedUpdateFirmware", request))["status"] == "InvalidCertificate"
+        await security_event(cs, "InvalidFirmwareSigningCertificate", since=mark)
+        assert firmware_statuses(cs, 0) == []
+        assert http.log.ranges == []  # nothing was downloaded

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from chargestack.profiles.security.log_upload import LogUploadService
 from chargestack.profiles.security.service import SecurityService
+from chargestack.profiles.security.signed_firmware import SignedFirmwareService
 
 if TYPE_CHECKING:
     from chargestack.station.station import Station
@@ -16,7 +17,9 @@ def security_services(station: Station) -> list[Any]:
     security = SecurityService(station)
     logs = LogUploadService(station, security.events.log)
     security.logs = logs
-    return [security, logs]
+    firmware = SignedFirmwareService(station, security.certificates, security.events)
+    security.signed_firmware = firmware
+    return [security, logs, firmware]
 
 
 __all__ = ["SecurityService", "security_services"]

@@ -40,6 +40,8 @@ class SecurityService:
         self.profile_switch.install()
         # Set by the log upload service when GetLog is available (LogStatusNotification).
         self.logs: Any = None
+        # Set to the SignedUpdateFirmware service (ExtendedTriggerMessage FirmwareStatus).
+        self.signed_firmware: Any = None
         station.security = self  # type: ignore[attr-defined]
         install_redaction()
 
