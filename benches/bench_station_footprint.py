@@ -26,6 +26,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -127,11 +128,22 @@ async def one_station(cs: CentralSystem, run: int, idle_s: float) -> dict[str, f
 
 async def worker(count: int, url: str, data_dir: Path) -> None:
     """N stations in this process; prints 'baseline', 'started', 'sessions' as it goes."""
+    from chargestack.hardware import power_bridge
     from chargestack.hardware.events import EvParameters
     from chargestack.station.runner import StationRunner
     from chargestack.station.settings import parse_station_settings
     from station_harness import station_config
 
+    faults: Counter[str] = Counter()
+    translate = power_bridge.event_from_stage
+
+    def counting(raw: dict[str, Any]) -> Any:
+        event = translate(raw)
+        if isinstance(event, power_bridge.PowerStageFault):
+            faults[f"{event.error_code}: {event.info}"] += 1
+        return event
+
+    power_bridge.event_from_stage = counting  # the pump thread looks it up per event
     print("baseline", flush=True)
     runners: list[StationRunner] = []
     tasks: list[asyncio.Task[None]] = []
@@ -160,14 +172,13 @@ async def worker(count: int, url: str, data_dir: Path) -> None:
         if runner.station is not None:
             runner.station.hardware.plug_in(1, EvParameters())
             runner.station.hardware.present_id_tag("VALIDTAG1")
-            # EVs arrive apart, as on a site: all at once, every StartTransaction's durable
-            # writes (synchronous=FULL) run back to back on the one event loop and stall it
-            # past the power stages' 1 s watchdog, which then stops every session.
+            # EVs arrive apart, as on a site, not all in the same instant.
             await asyncio.sleep(ARRIVAL_S)
     print("sessions", flush=True)
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     await stop.wait()
+    print(f"faults {dict(faults)}", flush=True)
     for runner in runners:
         runner.shutdown()
     await asyncio.wait(tasks, timeout=60)
@@ -224,6 +235,9 @@ async def density_step(cs: CentralSystem, count: int, window_s: float) -> dict[s
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
+                assert proc.stdout is not None
+                rest = (await asyncio.wait_for(proc.stdout.read(), 90)).decode()
+                out["faults"] = [ln for ln in rest.splitlines() if ln.startswith("faults")]
                 await asyncio.wait_for(proc.wait(), 90)
             except TimeoutError:
                 proc.kill()
@@ -242,6 +256,9 @@ async def measure(quick: bool) -> tuple[list[dict[str, float]], list[dict[str, A
         for count in (10, 50) if quick else (50, 100, 200, 500):
             step = await density_step(cs, count, 10 if quick else 30)
             steps.append(step)
+            for line in step.get("faults", []):
+                if line != "faults {}":
+                    notes.append(f"{count} stations, power-stage {line} (events, by reason)")
             if step["reached"] < count:
                 notes.append(f"{count} stations: only {step['reached']} in session in time")
                 break

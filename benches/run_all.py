@@ -63,6 +63,7 @@ def machine() -> list[tuple[str, str]]:
         ("OS", os_name),
         ("Python", sys.version.split()[0] + f" ({platform.python_implementation()})"),
         ("rustc", command_output(["rustc", "--version"])),
+        ("load average at start", " ".join(f"{v:.2f}" for v in os.getloadavg()) + " (1/5/15 min)"),
         ("commit", command_output(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])),
     ]
 
