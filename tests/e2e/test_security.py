@@ -770,3 +770,21 @@ async def test_signed_firmware_with_a_foreign_certificate_is_refused(
         await security_event(cs, "InvalidFirmwareSigningCertificate", since=mark)
         assert firmware_statuses(cs, 0) == []
         assert http.log.ranges == []  # nothing was downloaded
+
+
+async def test_signed_firmware_status_on_request_and_status_view(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        mark = cs.mark()
+        assert await rs.station.security.trigger("FirmwareStatusNotification", None) == "Accepted"
+        idle = await cs.wait_for("SignedFirmwareStatusNotification", since=mark)
+        assert idle.payload == {"status": "Idle"}
+        security = rs.station.status()["security"]
+        assert security == {
+            "securityProfile": 0,
+            "installedCertificates": 0,
+            "renewedClientCertificate": False,
+            "profileFallbacks": 0,
+        }

@@ -82,6 +82,17 @@ class SecurityService:
             changes["client_cert"], changes["client_key"] = renewed
         return base.with_security(**changes) if changes else base
 
+    def describe_station(self) -> dict[str, Any]:
+        client = self.certificates.client_certificate()
+        return {
+            "security": {
+                "securityProfile": self.station.session.settings.security_profile,
+                "installedCertificates": self.certificates.rows.count(),
+                "renewedClientCertificate": client is not None,
+                "profileFallbacks": self.profile_switch.fallbacks,
+            }
+        }
+
     # -- configuration ---------------------------------------------------------------------
 
     @after("ChangeConfiguration")
@@ -180,6 +191,10 @@ class SecurityService:
         try:
             if requested_message == "SignChargePointCertificate":
                 await self.client_certificate.request_signing()
+                return "Accepted"
+            if requested_message == "FirmwareStatusNotification" and self.signed_firmware:
+                # ExtendedTriggerMessage asks for the signed-firmware workflow's status.
+                await self.signed_firmware.send_status_notification()
                 return "Accepted"
             if requested_message == "LogStatusNotification":
                 if self.logs is not None:
