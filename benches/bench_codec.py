@@ -280,8 +280,12 @@ def time_outgoing(step: Callable[[str], str], action: str, n: int) -> dict[str, 
 
 def check_same_output() -> None:
     ours, theirs = ours_incoming(), theirs_incoming(True)
+
+    async def both(text: str) -> tuple[str, str]:
+        return await ours(text), await theirs(text)
+
     for _, text in frames(1):
-        a, b = asyncio.run(ours(text)), asyncio.run(theirs(text))
+        a, b = asyncio.run(both(text))
         assert json.loads(a) == json.loads(b), (a, b)
     for action in OUTGOING:
         a, b = ours_outgoing(action)("x"), theirs_outgoing(action)("x")
@@ -320,6 +324,10 @@ def row(label: str, ours: list[float], theirs: list[float]) -> list[object]:
     return [label, ours_rate, theirs_rate, f"{ours_rate / theirs_rate:.1f}x", o50, o99, t50, t99]
 
 
+def flat(samples: dict[str, list[float]], keys: list[str]) -> list[float]:
+    return [v for k in keys for v in samples[k]]
+
+
 def main() -> None:
     args = parse_args(__doc__)
     rounds = 400 if args.quick else 4000
@@ -328,7 +336,6 @@ def main() -> None:
     ours, theirs = r["ours"], r["ocpp"]
     rows = [row(action, ours[action], theirs[action]) for action, _ in INCOMING]
     incoming = [a for a, _ in INCOMING]
-    flat = lambda d, keys: [v for k in keys for v in d[k]]  # noqa: E731
     rows.append(row("incoming mix", flat(ours, incoming), flat(theirs, incoming)))
     rows += [row(f"{action} (out)", ours[action], theirs[action]) for action in OUTGOING]
     rows.append(row("outgoing mix", flat(ours, OUTGOING), flat(theirs, OUTGOING)))

@@ -196,7 +196,7 @@ class Probes:
                 self.answered[parts[1]] = t
 
         session._receive = timed_receive  # type: ignore[method-assign]
-        ws.send = timed_send  # type: ignore[method-assign]
+        ws.send = timed_send  # type: ignore[method-assign,assignment]
 
 
 class Recorder:

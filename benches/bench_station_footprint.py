@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -129,7 +130,7 @@ async def one_station(cs: CentralSystem, run: int, idle_s: float) -> dict[str, f
 async def worker(count: int, url: str, data_dir: Path) -> None:
     """N stations in this process; prints 'baseline', 'started', 'sessions' as it goes."""
     from chargestack.hardware import power_bridge
-    from chargestack.hardware.events import EvParameters
+    from chargestack.hardware.events import EvParameters, PowerStageFault
     from chargestack.station.runner import StationRunner
     from chargestack.station.settings import parse_station_settings
     from station_harness import station_config
@@ -139,7 +140,7 @@ async def worker(count: int, url: str, data_dir: Path) -> None:
 
     def counting(raw: dict[str, Any]) -> Any:
         event = translate(raw)
-        if isinstance(event, power_bridge.PowerStageFault):
+        if isinstance(event, PowerStageFault):
             faults[f"{event.error_code}: {event.info}"] += 1
         return event
 
@@ -170,8 +171,9 @@ async def worker(count: int, url: str, data_dir: Path) -> None:
         await asyncio.sleep(0.2)
     for runner in runners:
         if runner.station is not None:
-            runner.station.hardware.plug_in(1, EvParameters())
-            runner.station.hardware.present_id_tag("VALIDTAG1")
+            sim: Any = runner.station.hardware
+            sim.plug_in(1, EvParameters())
+            sim.present_id_tag("VALIDTAG1")
             # EVs arrive apart, as on a site, not all in the same instant.
             await asyncio.sleep(ARRIVAL_S)
     print("sessions", flush=True)
@@ -197,6 +199,10 @@ async def read_until(proc: asyncio.subprocess.Process, word: str, timeout: float
             return
 
 
+def in_session(cs: CentralSystem, prefix: str) -> int:
+    return len({r.cp_id for r in cs.messages("StartTransaction") if r.cp_id.startswith(prefix)})
+
+
 async def density_step(cs: CentralSystem, count: int, window_s: float) -> dict[str, Any]:
     prefix = f"DENS-{count}-"
     with tempfile.TemporaryDirectory() as tmp:
@@ -211,13 +217,9 @@ async def density_step(cs: CentralSystem, count: int, window_s: float) -> dict[s
             await read_until(proc, "baseline", 60)
             base_mb = rss_mb(proc.pid)
             await read_until(proc, "sessions", bound)
-            started = lambda: {r.cp_id for r in cs.messages("StartTransaction")}  # noqa: E731
-            deadline = time.monotonic() + bound
-            while len({c for c in started() if c.startswith(prefix)}) < count:
-                if time.monotonic() > deadline:
-                    break
-                await asyncio.sleep(0.5)
-            out["reached"] = len({c for c in started() if c.startswith(prefix)})
+            with contextlib.suppress(TimeoutError):
+                await cs.wait_until(lambda: in_session(cs, prefix) >= count, bound)
+            out["reached"] = in_session(cs, prefix)
             out["startup_s"] = time.monotonic() - t0
             mark = cs.mark()
             cores = await cpu_over(proc.pid, window_s)
