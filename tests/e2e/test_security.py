@@ -788,3 +788,30 @@ async def test_signed_firmware_status_on_request_and_status_view(
             "renewedClientCertificate": False,
             "profileFallbacks": 0,
         }
+
+
+async def test_restart_during_an_upgrade_trial_still_falls_back(tmp_path: Path) -> None:
+    from chargestack.station.station import StopKind
+
+    root = make_ca(tmp_path, "Unused Root")
+    cs = CentralSystem(basic_auth={CP: bytes.fromhex(KEY_HEX)})
+    await cs.start()
+    try:
+        configuration = {"AuthorizationKey": KEY_HEX, "SecurityProfile": 1}
+        async with running_station(cs, tmp_path / "station", configuration=configuration) as rs:
+            installed = await rs.call(
+                "InstallCertificate",
+                {"certificateType": "CentralSystemRootCertificate", "certificate": pem(root.cert)},
+            )
+            assert installed["status"] == "Accepted"
+            first = rs.station
+            assert await change(rs, "SecurityProfile", "2") == "Accepted"
+            # Power is cut while profile 2 is being tried (this central system has no TLS).
+            first.request_stop(StopKind.HARD_RESET)
+            await rs.wait(lambda: rs.runner.restarts == 1 and rs.runner.station is not first)
+            await cs.wait_until(lambda: cs.connect_count[CP] == 2, timeout=15)
+            assert security_profile(rs) == 1
+            assert rs.station.store.meta.get("security_profile_fallback") is None
+    finally:
+        await cs.stop()
+    assert not cs.errors_sent

@@ -15,6 +15,8 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import orjson
+
 from chargestack.profiles.security.certificate_store import CertificateStore
 from chargestack.profiles.security.events import SecurityEvent, SecurityEvents
 from chargestack.station.config_keys import ConfigValue
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("chargestack.security.profile")
 
 _WATCHED = ("SecurityProfile", "AuthorizationKey")
+_FALLBACK_META = "security_profile_fallback"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,17 @@ class ProfileSwitch:
         )
         if affects_link and self._pending_from is None:
             self._pending_from = before
+            # Persisted with the change itself: a restart before or during the trial still
+            # finds the settings to fall back to.
+            self.station.store.meta.set(
+                _FALLBACK_META,
+                orjson.dumps(
+                    {
+                        "securityProfile": before.security_profile,
+                        "authorizationKey": before.authorization_key,
+                    }
+                ).decode(),
+            )
 
     async def after_change(self) -> None:
         """After the ChangeConfiguration answer went out: reconnect if the link changed."""
@@ -96,26 +110,50 @@ class ProfileSwitch:
             f"SecurityProfile {previous.security_profile} -> {now.security_profile}"
             + ("" if previous.authorization_key == now.authorization_key else ", new password"),
         )
-        if await self.reconnect_and_confirm():
+        self._begin_trial()
+        await self.reconnect()
+        if await self._trial_outcome():
             log.info("security profile %d in use", now.security_profile)
             if previous.security_profile != now.security_profile:
                 # OCTT TC_083: the upgraded charge point registers anew (BootNotification,
                 # then every connector's status) on its first connection with the new profile.
                 await self.station.registration.boot_once()
             return
+        self._fall_back(previous)
+
+    async def resume(self) -> None:
+        """At start: finish a trial that a restart interrupted (its fallback is persisted)."""
+        raw = self.station.store.meta.get(_FALLBACK_META)
+        if raw is None:
+            return
+        data = orjson.loads(raw)
+        previous = ConnectionSecrets(int(data["securityProfile"]), str(data["authorizationKey"]))
+        self._begin_trial()
+        if not await self._trial_outcome():
+            self._fall_back(previous)
+
+    def _fall_back(self, previous: ConnectionSecrets) -> None:
         log.warning(
             "security profile %d could not connect; back to profile %d",
-            now.security_profile,
+            self._current.security_profile,
             previous.security_profile,
         )
         self._restore(previous)
 
-    async def reconnect_and_confirm(self) -> bool:
-        """Reconnect with the current settings; True once registered on the new link."""
+    def _begin_trial(self) -> None:
         self._failures = 0
         self._confirmed = False
         self._outcome.clear()
-        await self.reconnect()
+
+    async def _trial_outcome(self) -> bool:
+        """True once registered with the current settings; False after too many failed
+        attempts or the timeout. The persisted fallback is settled either way."""
+        # Not in a finally: a trial cut short by a stop resumes at the next start.
+        outcome = await self._wait_outcome()
+        self.station.store.meta.delete(_FALLBACK_META)
+        return outcome
+
+    async def _wait_outcome(self) -> bool:
         try:
             async with asyncio.timeout(self.confirm_timeout_s):
                 await self._outcome.wait()

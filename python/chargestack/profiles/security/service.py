@@ -53,6 +53,7 @@ class SecurityService:
         self.events.raise_event(
             SecurityEvent.STARTUP_OF_THE_DEVICE, f"firmware {self.station.firmware_version}"
         )
+        self.station.spawn(self.profile_switch.resume(), "security-profile-trial")
 
     async def before_stop(self, kind: str) -> None:
         if kind in ("Soft", "Hard"):
