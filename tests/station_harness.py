@@ -68,25 +68,13 @@ def station_config(
     return config
 
 
-def hardware_factory() -> Callable[[StationSettings], Any] | None:
-    """The product's sim driver; on a build without the Rust power stage, the fallback."""
-    from chargestack import _core
-
-    if hasattr(_core, "PowerStage"):
-        return None
-    from chargestack.hardware.sim import SimHardware
-    from fallback_power import FallbackPowerStage
-
-    return lambda settings: SimHardware(settings, power=FallbackPowerStage(settings))
-
-
 class RunningStation:
     """A station under test, restarted in place by Reset like a rebooting controller."""
 
     def __init__(self, settings: StationSettings, cs: CentralSystem) -> None:
         self.settings = settings
         self.cs = cs
-        self.runner = StationRunner(settings, hardware_factory=hardware_factory())
+        self.runner = StationRunner(settings)
         self._task: asyncio.Task[None] | None = None
 
     @property

@@ -6,15 +6,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from central_system import CentralSystem
-from chargestack import _core
 from station_harness import RunningStation, running_station, start_local_session
-
-pytestmark = pytest.mark.skipif(
-    not hasattr(_core, "PowerStage"), reason="needs the Rust power stage"
-)
 
 MODULE_MAX_A = 100.0  # the station file default (power.modules.max_current_a)
 
