@@ -23,6 +23,7 @@ from chargestack.control.client import (
     ControlClient,
 )
 from chargestack.exceptions import ChargestackError, ConfigurationError
+from chargestack.station.settings import StationSettings
 
 EXIT_OK = 0
 EXIT_RUNTIME = 1
@@ -298,49 +299,48 @@ def config() -> None:
     """Station file tools."""
 
 
-@config.command("check", epilog=_EXIT_CODES_HELP)
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-def config_check(file: Path) -> None:
-    """Validate a station FILE and print the effective configuration as JSON."""
+def _station_file(path: Path) -> StationSettings:
+    """The validated station file (configuration values too); exit 2 naming the bad key."""
     from chargestack.station.preflight import preflight
     from chargestack.station.settings import load_station_file
 
     try:
-        settings = load_station_file(file)
+        settings = load_station_file(path)
         preflight(settings)
     except ConfigurationError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_USAGE)
-    click.echo(settings.model_dump_json(indent=2))
+    return settings
 
 
-# -- added by the station lead -----------------------------------------------------------
-# `run --config FILE` (the station process), `demo` and `db inspect` are registered on
-# `main` here by the owner of station/station.py; `config` above takes further subcommands.
-
-
-@main.command(epilog=_EXIT_CODES_HELP)
-@click.option(
+_CONFIG_OPTION = click.option(
     "--config",
     "config_file",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="The station file (TOML).",
 )
+
+
+@config.command("check", epilog=_EXIT_CODES_HELP)
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+def config_check(file: Path) -> None:
+    """Validate a station FILE and print the effective configuration as JSON."""
+    click.echo(_station_file(file).model_dump_json(indent=2))
+
+
+# -- the station process, the demo and the database ---------------------------------------
+
+
+@main.command(epilog=_EXIT_CODES_HELP)
+@_CONFIG_OPTION
 def run(config_file: Path) -> None:
     """Run the charge point described by the station file until SIGTERM or SIGINT."""
     import asyncio
 
-    from chargestack.station.preflight import preflight
     from chargestack.station.runner import StationRunner
-    from chargestack.station.settings import load_station_file
 
-    try:
-        settings = load_station_file(config_file)
-        preflight(settings)
-    except ConfigurationError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(EXIT_USAGE)
+    settings = _station_file(config_file)
 
     async def serve() -> None:
         runner = StationRunner(settings)
@@ -404,25 +404,15 @@ def db() -> None:
 
 
 @db.command("inspect", epilog=_EXIT_CODES_HELP)
-@click.option(
-    "--config",
-    "config_file",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The station file whose data directory to inspect.",
-)
+@_CONFIG_OPTION
 def db_inspect(config_file: Path) -> None:
     """Queue depth, open transactions, profiles and reservations of a stopped station."""
     from chargestack.exceptions import StoreError
-    from chargestack.station.settings import load_station_file
     from chargestack.store.inspect import inspect_database
 
+    settings = _station_file(config_file)
     try:
-        settings = load_station_file(config_file)
         _echo_json(inspect_database(settings.data_dir / "station.db"))
-    except ConfigurationError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(EXIT_USAGE)
     except StoreError as exc:
         click.echo(f"chargestack: {exc}", err=True)
         sys.exit(EXIT_RUNTIME)
