@@ -146,7 +146,9 @@ class TriggerService:
             idle: BaseModel = m.SignedFirmwareStatusNotificationRequest(
                 status=m.SignedFirmwareStatus("Idle")
             )
-            await self._delegate(firmware, "send_signed_status_notification", idle)
+            security = self._security()
+            signed_firmware = getattr(security, "signed_firmware", None) if security else None
+            await self._delegate(signed_firmware, "send_status_notification", idle)
         else:
             idle = m.FirmwareStatusNotificationRequest(status=m.FirmwareStatus("Idle"))
             await self._delegate(firmware, "send_status_notification", idle)
