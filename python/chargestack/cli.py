@@ -137,6 +137,23 @@ def status(api_url: str | None) -> None:
     _echo_json(_call(api_url, "GET", "/status"))
 
 
+@main.group(epilog=_EXIT_CODES_HELP)
+def firmware() -> None:
+    """Firmware updates of a running station."""
+
+
+@firmware.command("watch", epilog=_EXIT_CODES_HELP)
+@_api_option
+def firmware_watch(api_url: str | None) -> None:
+    """A progress bar for the running firmware job, until it ends (exit 1 if it failed)."""
+    from chargestack.control.firmware_progress import watch_firmware
+
+    final = watch_firmware(lambda: dict(_call(api_url, "GET", "/status")))
+    click.echo(f"firmware: {final}")
+    if final in ("DownloadFailed", "InstallationFailed"):
+        sys.exit(EXIT_RUNTIME)
+
+
 @main.command(epilog=_EXIT_CODES_HELP)
 @_api_option
 def power(api_url: str | None) -> None:
