@@ -21,10 +21,13 @@ import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 from chargestack.profiles.firmware.errors import QuotaExceededError, TransferError
 from chargestack.profiles.firmware.locations import RemoteLocation
+
+if TYPE_CHECKING:
+    from chargestack.station.station import Station
 
 log = logging.getLogger("chargestack.firmware.transfer")
 
@@ -40,6 +43,23 @@ class TransferOptions:
     timeout_s: float = 30.0
     ssl_context: ssl.SSLContext | None = None
     chunk_bytes: int = 64 * 1024
+
+
+def transfer_options(station: Station) -> TransferOptions:
+    """Trust for HTTPS: the system store plus the central system's CA file, if any."""
+    ca_file = station.settings.central_system.ca_file
+    context = ssl.create_default_context(cafile=str(ca_file)) if ca_file else None
+    return TransferOptions(ssl_context=context)
+
+
+def requested_retries(
+    retries: int | None, retry_interval_s: int | None, default_retries: int, default_interval_s: int
+) -> tuple[int, int]:
+    """The request's ``retries`` and ``retryInterval``, the charge point's own where absent."""
+    return (
+        retries if retries is not None else default_retries,
+        retry_interval_s if retry_interval_s is not None else default_interval_s,
+    )
 
 
 class DownloadSink:

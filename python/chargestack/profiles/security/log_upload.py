@@ -31,8 +31,7 @@ from chargestack.profiles.firmware.errors import TransferError
 from chargestack.profiles.firmware.locations import inside, parse_location, safe_file_name
 from chargestack.profiles.firmware.logfiles import StationLogFiles
 from chargestack.profiles.firmware.notifier import StatusNotifier
-from chargestack.profiles.firmware.transfer import upload, with_retries
-from chargestack.profiles.firmware.update import transfer_options
+from chargestack.profiles.firmware.transfer import transfer_options, upload, with_retries
 from chargestack.station.clock import from_ms, to_ms
 from chargestack.store.jobs import Job, Jobs
 from chargestack.store.security import SecurityLog

@@ -1,0 +1,271 @@
+"""The life of a firmware job from download to confirmed boot, shared by UpdateFirmware
+(OCPP 1.6 section 5.19) and SignedUpdateFirmware (security whitepaper use case L01).
+
+:class:`FirmwareJobService` runs the persisted ``jobs`` rows of one kind, one at a time:
+download with retries, then installation once no transaction runs (every connector
+Unavailable meanwhile), through the A/B :class:`Installer`; a restart into the new slot is
+preceded by the Installing notification, and the new firmware reports Installed once it has
+registered, or restarts to roll back when it has not within the confirmation timeout.
+Subclasses supply the OCPP side: the handler, the status of each state, the notification
+and the steps between download and installation (the signature check).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from chargestack.profiles.firmware.errors import InstallationError, TransferError
+from chargestack.profiles.firmware.installer import Installer, SlotInstaller
+from chargestack.profiles.firmware.locations import parse_location
+from chargestack.profiles.firmware.notifier import StatusNotifier
+from chargestack.profiles.firmware.slots import firmware_dir
+from chargestack.profiles.firmware.transfer import (
+    Progress,
+    download,
+    transfer_options,
+    with_retries,
+)
+from chargestack.store.jobs import Job, Jobs
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from chargestack.station.station import Station
+
+log = logging.getLogger("chargestack.firmware")
+
+
+class FirmwareJobService(ABC):
+    """The shared job runner; see the module docstring."""
+
+    #: The log label, the prefix of task names and of downloaded images.
+    label = "firmware"
+    image_prefix = "job"
+
+    def __init__(
+        self,
+        station: Station,
+        kind: str,
+        status_of: Mapping[str, str],
+        make_request: Callable[[int, str], BaseModel],
+    ) -> None:
+        self.station = station
+        self.kind = kind
+        self.status_of = status_of
+        self.jobs = Jobs(station.store)
+        self.options = transfer_options(station)
+        self.max_image_bytes = 256 * 1024 * 1024
+        self.confirm_timeout_s = 300.0
+        self.default_retries = 1
+        self.default_retry_interval_s = 30
+        self.notifier = StatusNotifier(station, make_request, self._acknowledged)
+        self._installer: Installer | None = None
+        self._wake = asyncio.Event()
+        self._transaction_ended = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._current: Job | None = None
+        self._confirming: int | None = None
+
+    @property
+    def installer(self) -> Installer:
+        if self._installer is None:
+            self._installer = self._make_installer()
+        return self._installer
+
+    def _make_installer(self) -> Installer:
+        return SlotInstaller(self.station.settings.data_dir, self.station.firmware_version)
+
+    # -- lifecycle: what the previous run left behind ----------------------------------------
+
+    async def start(self) -> None:
+        for job in self.jobs.open_jobs(self.kind):
+            confirm_within = self._trial_timeout(job) if job.state == "Rebooting" else None
+            if confirm_within is not None:
+                self._confirming = job.id
+                self.station.spawn(self._confirm_deadline(confirm_within), f"{self.label}-confirm")
+            elif job.state in ("Rebooting", "Installing"):
+                log.error("%s job %d failed: %s", self.label, job.id, self._failure_reason(job))
+                self._set(job, "InstallationFailed", finished=True)
+        latest = self.jobs.unnotified(self.kind)
+        if latest is not None and latest.status != "Idle":
+            self.notifier.push(latest.id, latest.status)
+        self.jobs.prune(self.kind, keep=20)
+        self.station.spawn(self.notifier.run(), f"{self.label}-notifier")
+        self.station.spawn(self._worker(), f"{self.label}-jobs")
+
+    @abstractmethod
+    def _trial_timeout(self, job: Job) -> float | None:
+        """The confirmation timeout when ``job`` (Rebooting) is the trial boot now running."""
+
+    def _failure_reason(self, job: Job) -> str:
+        return "interrupted by a restart"
+
+    def on_registered(self, reconnect: bool) -> None:
+        if self._confirming is None or reconnect:
+            return
+        job = self.jobs.get(self._confirming)
+        self._confirming = None
+        self.installer.confirm()
+        if job is not None:
+            self._set(job, "Installed", finished=True)
+            self._installed(self.station.firmware_version)
+
+    def _installed(self, version: str) -> None:
+        """The job ended Installed with ``version`` running (after a restart or without one)."""
+        log.info("%s %s installed", self.label, version)
+
+    async def _confirm_deadline(self, timeout_s: float) -> None:
+        await asyncio.sleep(timeout_s)
+        if self._confirming is not None:
+            from chargestack.station.station import StopKind
+
+            log.error(
+                "new %s did not register within %ss; restarting to roll back", self.label, timeout_s
+            )
+            self.station.request_stop(StopKind.SOFT_RESET)
+
+    def on_transaction_ended(self, connector_id: int) -> None:
+        """Called by the TransactionService: an installation may be waiting for this."""
+        self._transaction_ended.set()
+
+    # -- the job runner ----------------------------------------------------------------------
+
+    async def _worker(self) -> None:
+        while True:
+            open_jobs = [j for j in self.jobs.open_jobs(self.kind) if j.state != "Rebooting"]
+            if not open_jobs:
+                self._current = None
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            job = self._current = open_jobs[0]
+            task = self._task = asyncio.ensure_future(self._run(job))
+            try:
+                # asyncio.wait: a superseded job's cancellation does not end the worker.
+                await asyncio.wait({task})
+            except asyncio.CancelledError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                raise
+            if not task.cancelled() and task.exception() is not None:
+                log.error("%s job %d crashed", self.label, job.id, exc_info=task.exception())
+                latest = self.jobs.get(job.id)
+                if latest is not None and not latest.finished:
+                    self._set(latest, self._crash_state(latest), finished=True)
+                    self._restore_availability()
+
+    @abstractmethod
+    async def _run(self, job: Job) -> None:
+        """Take ``job`` from its present state as far as it goes in this run."""
+
+    def _crash_state(self, job: Job) -> str:
+        """The final state of a job whose runner raised."""
+        return "InstallationFailed"
+
+    def _image_path(self, job: Job) -> Path:
+        folder = firmware_dir(self.station.settings.data_dir) / "downloads"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{self.image_prefix}-{job.id}.img"
+
+    async def _download(
+        self,
+        job: Job,
+        max_bytes: int,
+        progress: Progress | None = None,
+        on_failure: Callable[[int, TransferError], None] | None = None,
+    ) -> Job:
+        dest = self._image_path(job)
+        try:
+            location = parse_location(
+                job.location, set(self.station.config.get_csl("SupportedFileTransferProtocols"))
+            )
+            size = await with_retries(
+                lambda: download(
+                    location, dest, max_bytes=max_bytes, options=self.options, progress=progress
+                ),
+                retries=job.retries,
+                retry_interval_s=job.retry_interval_s,
+                what=f"{self.label} download {location.redacted()}",
+                on_failure=on_failure,
+            )
+        except TransferError as exc:
+            log.error("%s download failed: %s", self.label, exc)
+            dest.unlink(missing_ok=True)
+            return self._set(job, "DownloadFailed", finished=True)
+        return self._set(job, "Downloaded", bytes_done=size, bytes_total=size)
+
+    async def _install(self, job: Job, confirm_timeout_s: float) -> None:
+        await self._wait_until_idle()
+        job = self._set(job, "Installing")
+        image = self._image_path(job)
+        try:
+            result = await self.installer.install(image, job.id, confirm_timeout_s)
+        except InstallationError as exc:
+            log.error("%s installation failed: %s", self.label, exc)
+            self._set(job, "InstallationFailed", finished=True)
+            self._restore_availability()
+            return
+        finally:
+            image.unlink(missing_ok=True)
+        if not result.restart:
+            self.station.firmware_version = result.version
+            self._set(job, "Installed", finished=True)
+            self._installed(result.version)
+            self._restore_availability()
+            return
+        from chargestack.station.station import StopKind
+
+        self._set(job, "Rebooting")
+        # Installing must reach the central system before the restart, or the new
+        # firmware would send it a second time.
+        await self.notifier.drain(self.station.message_timeout_s())
+        self.station.request_stop(StopKind.SOFT_RESET)
+
+    async def _wait_until_idle(self) -> None:
+        # Connectors go Unavailable at once (a charging one stays Charging until its
+        # transaction ends, then Unavailable), so no new transaction starts meanwhile.
+        for connector in self.station.connectors.values():
+            connector.facts.operative = False
+        self.station.refresh_all()
+        transactions = getattr(self.station, "transactions", None)
+        while transactions is not None and transactions.active:
+            # Every end of a transaction (hardware event or remote stop) calls
+            # on_transaction_ended; nothing can end one between the check and the wait.
+            self._transaction_ended.clear()
+            await self._transaction_ended.wait()
+
+    def _restore_availability(self) -> None:
+        availability = self.station.store.availability
+        for cid, connector in self.station.connectors.items():
+            connector.facts.operative = availability.get(cid) == "Operative"
+        self.station.refresh_all()
+
+    # -- persistence and notification -------------------------------------------------------
+
+    def _set(self, job: Job, state: str, **changes: Any) -> Job:
+        status = self.status_of[state]
+        updated = self.jobs.update(
+            job.id, self.station.clock.now_ms(), state=state, status=status, **changes
+        )
+        if self._current is not None and self._current.id == job.id:
+            self._current = updated
+        if status != job.status and status != "Idle":
+            self.notifier.push(job.id, status)
+        return updated
+
+    def _acknowledged(self, job_id: int, status: str) -> None:
+        self.jobs.update(job_id, self.station.clock.now_ms(), notified=status)
+
+
+async def sleep_until(now_ms: int, at_ms: int) -> None:
+    """Sleep until the clock reads ``at_ms`` (no sleep when it is past)."""
+    if at_ms > now_ms:
+        await asyncio.sleep((at_ms - now_ms) / 1000)
