@@ -1,8 +1,9 @@
 """The Firmware Management profile: UpdateFirmware and GetDiagnostics (OCPP 1.6 section 3.3).
 
 ``transfer`` (downloads and uploads), ``installer`` (the installer interface and the A/B slot
-installer) and ``collector`` (the diagnostics archive) are shared with the security
-whitepaper's SignedUpdateFirmware and GetLog.
+installer), ``collector`` (the diagnostics archive), ``install_flow`` (the firmware job from
+download to confirmed boot) and ``upload_job`` (collect, upload, notify) are shared with the
+security whitepaper's SignedUpdateFirmware and GetLog.
 """
 
 from __future__ import annotations

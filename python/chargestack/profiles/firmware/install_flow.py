@@ -39,13 +39,12 @@ if TYPE_CHECKING:
 
     from chargestack.station.station import Station
 
-log = logging.getLogger("chargestack.firmware")
-
 
 class FirmwareJobService(ABC):
     """The shared job runner; see the module docstring."""
 
-    #: The log label, the prefix of task names and of downloaded images.
+    #: The logger's name; the log label, the prefix of task names and of downloaded images.
+    logger = "chargestack.firmware"
     label = "firmware"
     image_prefix = "job"
 
@@ -58,6 +57,7 @@ class FirmwareJobService(ABC):
     ) -> None:
         self.station = station
         self.kind = kind
+        self.log = logging.getLogger(self.logger)
         self.status_of = status_of
         self.jobs = Jobs(station.store)
         self.options = transfer_options(station)
@@ -91,7 +91,9 @@ class FirmwareJobService(ABC):
                 self._confirming = job.id
                 self.station.spawn(self._confirm_deadline(confirm_within), f"{self.label}-confirm")
             elif job.state in ("Rebooting", "Installing"):
-                log.error("%s job %d failed: %s", self.label, job.id, self._failure_reason(job))
+                self.log.error(
+                    "%s job %d failed: %s", self.label, job.id, self._failure_reason(job)
+                )
                 self._set(job, "InstallationFailed", finished=True)
         latest = self.jobs.unnotified(self.kind)
         if latest is not None and latest.status != "Idle":
@@ -119,14 +121,14 @@ class FirmwareJobService(ABC):
 
     def _installed(self, version: str) -> None:
         """The job ended Installed with ``version`` running (after a restart or without one)."""
-        log.info("%s %s installed", self.label, version)
+        self.log.info("%s %s installed", self.label, version)
 
     async def _confirm_deadline(self, timeout_s: float) -> None:
         await asyncio.sleep(timeout_s)
         if self._confirming is not None:
             from chargestack.station.station import StopKind
 
-            log.error(
+            self.log.error(
                 "new %s did not register within %ss; restarting to roll back", self.label, timeout_s
             )
             self.station.request_stop(StopKind.SOFT_RESET)
@@ -156,7 +158,7 @@ class FirmwareJobService(ABC):
                     await task
                 raise
             if not task.cancelled() and task.exception() is not None:
-                log.error("%s job %d crashed", self.label, job.id, exc_info=task.exception())
+                self.log.error("%s job %d crashed", self.label, job.id, exc_info=task.exception())
                 latest = self.jobs.get(job.id)
                 if latest is not None and not latest.finished:
                     self._set(latest, self._crash_state(latest), finished=True)
@@ -197,7 +199,7 @@ class FirmwareJobService(ABC):
                 on_failure=on_failure,
             )
         except TransferError as exc:
-            log.error("%s download failed: %s", self.label, exc)
+            self.log.error("%s download failed: %s", self.label, exc)
             dest.unlink(missing_ok=True)
             return self._set(job, "DownloadFailed", finished=True)
         return self._set(job, "Downloaded", bytes_done=size, bytes_total=size)
@@ -209,7 +211,7 @@ class FirmwareJobService(ABC):
         try:
             result = await self.installer.install(image, job.id, confirm_timeout_s)
         except InstallationError as exc:
-            log.error("%s installation failed: %s", self.label, exc)
+            self.log.error("%s installation failed: %s", self.label, exc)
             self._set(job, "InstallationFailed", finished=True)
             self._restore_availability()
             return

@@ -4,62 +4,49 @@ GetLog is answered with the file name; the upload follows with LogStatusNotifica
 (carrying the requestId) Uploading, then Uploaded or UploadFailure. A newer GetLog cancels a
 running upload and is answered AcceptedCanceled. The job is persisted in the firmware
 profile's ``jobs`` table (kind ``log``): a restart mid-upload ends it with UploadFailure.
-The transfer, the log collection and the secret masking are those of GetDiagnostics.
+The job itself (collect, upload with retries, notify) is GetDiagnostics' ``upload_job``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import zipfile
 from datetime import UTC
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages.base import format_rfc3339, parse_rfc3339
 from chargestack.ocpp.router import after, on
-from chargestack.profiles.firmware.collector import (
-    filter_logs,
-    redact,
-    secrets_of,
-    state_dump,
-    write_archive,
-)
+from chargestack.profiles.firmware.collector import redact, secrets_of
 from chargestack.profiles.firmware.errors import TransferError
-from chargestack.profiles.firmware.locations import inside, parse_location, safe_file_name
+from chargestack.profiles.firmware.locations import parse_location, safe_file_name
 from chargestack.profiles.firmware.logfiles import StationLogFiles
-from chargestack.profiles.firmware.notifier import StatusNotifier
-from chargestack.profiles.firmware.transfer import transfer_options, upload, with_retries
+from chargestack.profiles.firmware.upload_job import UploadJobService, archive_station_logs
 from chargestack.station.clock import from_ms, to_ms
-from chargestack.store.jobs import Job, Jobs
-from chargestack.store.security import SecurityLog
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from chargestack.station.station import Station
+    from chargestack.store.jobs import Job
+    from chargestack.store.security import SecurityLog
 
 log = logging.getLogger("chargestack.security.logs")
 
 KIND = "log"
 
 
-class LogUploadService:
-    def __init__(self, station: Station, security_log: SecurityLog) -> None:
-        self.station = station
-        self.security_log = security_log
-        self.jobs = Jobs(station.store)
-        self.options = transfer_options(station)
-        self.default_retries = 1
-        self.default_retry_interval_s = 30
-        self.notifier = StatusNotifier(station, self._notification, self._acknowledged)
-        self._own_log_files: StationLogFiles | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._current: Job | None = None
+class LogUploadService(UploadJobService):
+    logger = "chargestack.security.logs"
+    label = "log"
+    outbox_name = "logs-outbox"
+    failed_status = "UploadFailure"
 
-    @property
-    def outbox(self) -> Path:
-        return self.station.settings.data_dir / "logs-outbox"
+    def __init__(self, station: Station, security_log: SecurityLog) -> None:
+        super().__init__(station, KIND, self._notification)
+        self.security_log = security_log
+        self._own_log_files: StationLogFiles | None = None
 
     async def start(self) -> None:
         if getattr(self.station, "diagnostics", None) is None:
@@ -68,14 +55,7 @@ class LogUploadService:
                 self.station.settings.data_dir, self.station.settings.identity.charge_point_id
             )
             self._own_log_files.open()
-        for job in self.jobs.open_jobs(KIND):
-            log.warning("log upload %s interrupted by a restart", job.file_name)
-            self._finish(job, "UploadFailure")
-        latest = self.jobs.unnotified(KIND)
-        if latest is not None and latest.status != "Idle":
-            self.notifier.push(latest.id, latest.status)
-        self.jobs.prune(KIND, keep=20)
-        self.station.spawn(self.notifier.run(), "log-notifier")
+        await super().start()
 
     async def stop(self) -> None:
         if self._own_log_files is not None:
@@ -98,9 +78,7 @@ class LogUploadService:
         except TransferError as exc:
             log.info("GetLog refused: %s", exc)
             return m.GetLogResponse(status=m.LogStatus("Rejected"))
-        canceled = self._task is not None and not self._task.done()
-        if canceled and self._task is not None:
-            self._task.cancel()
+        canceled = self._cancel_running()
         for job in self.jobs.open_jobs(KIND):
             self._finish(job, "UploadFailure", notify=False)
         now = self.station.clock.now()
@@ -109,21 +87,12 @@ class LogUploadService:
         stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
         file_name = safe_file_name(f"{kind}-log-{cp_id}-{stamp}-{request.request_id}.zip")
         oldest, latest = request.log.oldest_timestamp, request.log.latest_timestamp
-        self._current = self.jobs.create(
-            kind=KIND,
+        self._create(
             request_id=request.request_id,
             location=request.log.remote_location,
-            state="Scheduled",
-            status="Idle",
-            retries=request.retries if request.retries is not None else self.default_retries,
-            retry_interval_s=(
-                request.retry_interval
-                if request.retry_interval is not None
-                else self.default_retry_interval_s
-            ),
-            not_before_ms=self.station.clock.now_ms(),
-            now_ms=self.station.clock.now_ms(),
             file_name=file_name,
+            retries=request.retries,
+            retry_interval_s=request.retry_interval,
             detail={
                 "logType": request.log_type.value,
                 "oldest": format_rfc3339(oldest) if oldest else None,
@@ -137,7 +106,7 @@ class LogUploadService:
     async def begin(self, request: m.GetLogRequest) -> None:
         job = self._current
         if job is not None and not job.finished and job.state == "Scheduled":
-            self._task = self.station.spawn(self._run(job), "log-upload")
+            self._begin(job)
 
     async def send_status_notification(self) -> None:
         """ExtendedTriggerMessage(LogStatusNotification): Uploading while busy, else Idle."""
@@ -150,88 +119,34 @@ class LogUploadService:
             request = m.LogStatusNotificationRequest(status=m.UploadLogStatus("Idle"))
         await self.station.send(request)
 
-    # -- the upload ------------------------------------------------------------------------
-
-    async def _run(self, job: Job) -> None:
-        job = self._update(job, state="Uploading", status="Uploading")
-        self.notifier.push(job.id, "Uploading")
-        assert job.file_name is not None
-        archive = inside(self.outbox, job.file_name)
-        try:
-            location = parse_location(
-                job.location, set(self.station.config.get_csl("SupportedFileTransferProtocols"))
-            )
-            await self._collect(job, archive)
-
-            def failed(attempt: int, exc: TransferError) -> None:
-                log.warning("log upload attempt %d failed: %s", attempt, exc)
-                self._update(job, attempt=attempt)
-
-            await with_retries(
-                lambda: upload(location, archive, job.file_name or "", options=self.options),
-                retries=job.retries,
-                retry_interval_s=job.retry_interval_s,
-                what=f"log upload to {location.redacted()}",
-                on_failure=failed,
-            )
-        except TransferError as exc:
-            log.error("log upload failed: %s", exc)
-            self._finish(job, "UploadFailure")
-            return
-        except asyncio.CancelledError:
-            with contextlib.suppress(Exception):
-                self._finish(job, "UploadFailure", notify=False)
-            raise
-        finally:
-            archive.unlink(missing_ok=True)
-        self._finish(job, "Uploaded")
-
-    async def _collect(self, job: Job, archive: Path) -> None:
-        oldest, latest = job.detail.get("oldest"), job.detail.get("latest")
-        start = parse_rfc3339(oldest) if oldest else None
-        stop = parse_rfc3339(latest) if latest else None
-        secrets = secrets_of(self.station)
-        archive.parent.mkdir(parents=True, exist_ok=True)
-        if job.detail.get("logType") == "SecurityLog":
-            entries = self.security_log.entries(
-                to_ms(start) if start else None, to_ms(stop) if stop else None
-            )
-            lines = "".join(
-                f"{format_rfc3339(from_ms(e.at_ms))} {e.type}"
-                f"{' critical' if e.critical else ''}{f': {e.tech_info}' if e.tech_info else ''}\n"
-                for e in entries
-            )
-            await asyncio.to_thread(_write_security_log, archive, redact(lines, secrets))
-            return
-        files = self._log_files()
-        if files is not None:
-            files.flush()
-        logs = await asyncio.to_thread(
-            filter_logs, files.files() if files is not None else [], start, stop, secrets
-        )
-        await asyncio.to_thread(write_archive, archive, logs, state_dump(self.station), secrets)
-
-    # -- persistence and notification -------------------------------------------------------
-
     def _notification(self, job_id: int, status: str) -> m.LogStatusNotificationRequest:
         job = self.jobs.get(job_id)
         return m.LogStatusNotificationRequest(
             status=m.UploadLogStatus(status), request_id=job.request_id if job else None
         )
 
-    def _acknowledged(self, job_id: int, status: str) -> None:
-        self.jobs.update(job_id, self.station.clock.now_ms(), notified=status)
+    # -- the archive -----------------------------------------------------------------------
 
-    def _update(self, job: Job, **changes: Any) -> Job:
-        updated = self.jobs.update(job.id, self.station.clock.now_ms(), **changes)
-        if self._current is not None and self._current.id == job.id:
-            self._current = updated
-        return updated
-
-    def _finish(self, job: Job, status: str, *, notify: bool = True) -> None:
-        self._update(job, state=status, status=status, finished=True)
-        if notify:
-            self.notifier.push(job.id, status)
+    async def _collect(self, job: Job, archive: Path) -> None:
+        oldest, latest = job.detail.get("oldest"), job.detail.get("latest")
+        start = parse_rfc3339(oldest) if oldest else None
+        stop = parse_rfc3339(latest) if latest else None
+        secrets = secrets_of(self.station)
+        if job.detail.get("logType") != "SecurityLog":
+            await archive_station_logs(
+                self.station, self._log_files(), archive, start, stop, secrets
+            )
+            return
+        entries = self.security_log.entries(
+            to_ms(start) if start else None, to_ms(stop) if stop else None
+        )
+        lines = "".join(
+            f"{format_rfc3339(from_ms(e.at_ms))} {e.type}"
+            f"{' critical' if e.critical else ''}{f': {e.tech_info}' if e.tech_info else ''}\n"
+            for e in entries
+        )
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(_write_security_log, archive, redact(lines, secrets))
 
 
 def _write_security_log(dest: Path, text: str) -> None:

@@ -61,6 +61,7 @@ _REPLACEABLE = frozenset({"Scheduled", "Downloading", "Downloaded", "SignatureVe
 
 
 class SignedFirmwareService(FirmwareJobService):
+    logger = "chargestack.security.firmware"
     label = "signed firmware"
     image_prefix = "signed"
 
