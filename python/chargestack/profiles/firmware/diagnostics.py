@@ -66,7 +66,7 @@ class DiagnosticsService(UploadJobService):
         file_name = safe_file_name(f"diagnostics-{cp_id}-{stamp}.zip")
         for job in self.jobs.open_jobs(KIND):
             self._finish(job, "UploadFailed")
-        self._create(
+        self._current = self._schedule(
             location=request.location,
             file_name=file_name,
             retries=request.retries,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -22,17 +21,16 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from chargestack.profiles.firmware.errors import InstallationError, TransferError
+from chargestack.profiles.firmware.file_jobs import FileJobService
 from chargestack.profiles.firmware.installer import Installer, SlotInstaller
 from chargestack.profiles.firmware.locations import parse_location
-from chargestack.profiles.firmware.notifier import StatusNotifier
 from chargestack.profiles.firmware.slots import firmware_dir
 from chargestack.profiles.firmware.transfer import (
     Progress,
     download,
-    transfer_options,
     with_retries,
 )
-from chargestack.store.jobs import Job, Jobs
+from chargestack.store.jobs import Job
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -40,12 +38,11 @@ if TYPE_CHECKING:
     from chargestack.station.station import Station
 
 
-class FirmwareJobService(ABC):
+class FirmwareJobService(FileJobService, ABC):
     """The shared job runner; see the module docstring."""
 
-    #: The logger's name; the log label, the prefix of task names and of downloaded images.
-    logger = "chargestack.firmware"
     label = "firmware"
+    #: Downloaded images are named ``<image_prefix>-<job id>.img``.
     image_prefix = "job"
 
     def __init__(
@@ -55,22 +52,13 @@ class FirmwareJobService(ABC):
         status_of: Mapping[str, str],
         make_request: Callable[[int, str], BaseModel],
     ) -> None:
-        self.station = station
-        self.kind = kind
-        self.log = logging.getLogger(self.logger)
+        super().__init__(station, kind, make_request)
         self.status_of = status_of
-        self.jobs = Jobs(station.store)
-        self.options = transfer_options(station)
         self.max_image_bytes = 256 * 1024 * 1024
         self.confirm_timeout_s = 300.0
-        self.default_retries = 1
-        self.default_retry_interval_s = 30
-        self.notifier = StatusNotifier(station, make_request, self._acknowledged)
         self._installer: Installer | None = None
         self._wake = asyncio.Event()
         self._transaction_ended = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._current: Job | None = None
         self._confirming: int | None = None
 
     @property
@@ -95,11 +83,7 @@ class FirmwareJobService(ABC):
                     "%s job %d failed: %s", self.label, job.id, self._failure_reason(job)
                 )
                 self._set(job, "InstallationFailed", finished=True)
-        latest = self.jobs.unnotified(self.kind)
-        if latest is not None and latest.status != "Idle":
-            self.notifier.push(latest.id, latest.status)
-        self.jobs.prune(self.kind, keep=20)
-        self.station.spawn(self.notifier.run(), f"{self.label}-notifier")
+        self._start_notifier()
         self.station.spawn(self._worker(), f"{self.label}-jobs")
 
     @abstractmethod
@@ -136,6 +120,12 @@ class FirmwareJobService(ABC):
     def on_transaction_ended(self, connector_id: int) -> None:
         """Called by the TransactionService: an installation may be waiting for this."""
         self._transaction_ended.set()
+
+    # -- a new request -----------------------------------------------------------------------
+
+    def _supersede(self, job: Job, now_ms: int) -> None:
+        """A newer request replaces ``job``: it ends without a status of its own."""
+        self.jobs.update(job.id, now_ms, state="Superseded", notified=job.status, finished=True)
 
     # -- the job runner ----------------------------------------------------------------------
 
@@ -262,9 +252,6 @@ class FirmwareJobService(ABC):
         if status != job.status and status != "Idle":
             self.notifier.push(job.id, status)
         return updated
-
-    def _acknowledged(self, job_id: int, status: str) -> None:
-        self.jobs.update(job_id, self.station.clock.now_ms(), notified=status)
 
 
 async def sleep_until(now_ms: int, at_ms: int) -> None:

@@ -30,7 +30,6 @@ from chargestack.profiles.firmware.installer import (
     SlotInstaller,
 )
 from chargestack.profiles.firmware.locations import parse_location
-from chargestack.profiles.firmware.transfer import requested_retries
 from chargestack.station.clock import to_ms
 from chargestack.store.jobs import Job
 
@@ -105,23 +104,12 @@ class FirmwareService(FirmwareJobService):
         for job in self.jobs.open_jobs(KIND):
             if job.state in _REPLACEABLE:
                 log.info("firmware job %d superseded by a new UpdateFirmware", job.id)
-                self.jobs.update(
-                    job.id, now, state="Superseded", notified=job.status, finished=True
-                )
-        retries, retry_interval_s = requested_retries(
-            request.retries,
-            request.retry_interval,
-            self.default_retries,
-            self.default_retry_interval_s,
-        )
-        self.jobs.create(
-            kind=KIND,
+                self._supersede(job, now)
+        self._schedule(
             location=request.location,
-            state="Scheduled",
-            status="Idle",
-            retries=retries,
-            retry_interval_s=retry_interval_s,
             not_before_ms=to_ms(request.retrieve_date),
+            retries=request.retries,
+            retry_interval_s=request.retry_interval,
             now_ms=now,
             detail={"maxBytes": self.max_image_bytes, "confirmTimeoutS": self.confirm_timeout_s},
         )

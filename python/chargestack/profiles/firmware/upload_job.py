@@ -12,24 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-
-from pydantic import BaseModel
 
 from chargestack.profiles.firmware.collector import filter_logs, state_dump, write_archive
 from chargestack.profiles.firmware.errors import TransferError
+from chargestack.profiles.firmware.file_jobs import FileJobService
 from chargestack.profiles.firmware.locations import inside, parse_location
-from chargestack.profiles.firmware.notifier import StatusNotifier
 from chargestack.profiles.firmware.transfer import (
-    requested_retries,
-    transfer_options,
     upload,
     with_retries,
 )
-from chargestack.store.jobs import Job, Jobs
+from chargestack.store.jobs import Job
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -39,28 +33,13 @@ if TYPE_CHECKING:
     from chargestack.station.station import Station
 
 
-class UploadJobService(ABC):
+class UploadJobService(FileJobService, ABC):
     """The shared upload job; see the module docstring."""
 
-    #: The logger's name; the log label and task name prefix; the outbox under the data dir.
-    logger = "chargestack.uploads"
     label = "upload"
+    #: The folder under the data directory where archives wait for their upload.
     outbox_name = "outbox"
     failed_status = "UploadFailed"
-
-    def __init__(
-        self, station: Station, kind: str, make_request: Callable[[int, str], BaseModel]
-    ) -> None:
-        self.station = station
-        self.kind = kind
-        self.log = logging.getLogger(self.logger)
-        self.jobs = Jobs(station.store)
-        self.options = transfer_options(station)
-        self.default_retries = 1
-        self.default_retry_interval_s = 30
-        self.notifier = StatusNotifier(station, make_request, self._acknowledged)
-        self._task: asyncio.Task[None] | None = None
-        self._current: Job | None = None
 
     @property
     def outbox(self) -> Path:
@@ -70,11 +49,7 @@ class UploadJobService(ABC):
         for job in self.jobs.open_jobs(self.kind):
             self.log.warning("%s upload %s interrupted by a restart", self.label, job.file_name)
             self._finish(job, self.failed_status)
-        latest = self.jobs.unnotified(self.kind)
-        if latest is not None and latest.status != "Idle":
-            self.notifier.push(latest.id, latest.status)
-        self.jobs.prune(self.kind, keep=20)
-        self.station.spawn(self.notifier.run(), f"{self.label}-notifier")
+        self._start_notifier()
 
     def _cancel_running(self) -> bool:
         """Cancel the upload in progress, if any (its job ends failed); True if there was one."""
@@ -82,35 +57,6 @@ class UploadJobService(ABC):
         if running and self._task is not None:
             self._task.cancel()
         return running
-
-    def _create(
-        self,
-        *,
-        location: str,
-        file_name: str,
-        retries: int | None,
-        retry_interval_s: int | None,
-        detail: dict[str, Any],
-        request_id: int | None = None,
-    ) -> Job:
-        retries, interval = requested_retries(
-            retries, retry_interval_s, self.default_retries, self.default_retry_interval_s
-        )
-        now = self.station.clock.now_ms()
-        self._current = self.jobs.create(
-            kind=self.kind,
-            request_id=request_id,
-            location=location,
-            state="Scheduled",
-            status="Idle",
-            retries=retries,
-            retry_interval_s=interval,
-            not_before_ms=now,
-            now_ms=now,
-            file_name=file_name,
-            detail=detail,
-        )
-        return self._current
 
     def _begin(self, job: Job) -> None:
         self._task = self.station.spawn(self._run(job), f"{self.label}-upload")
@@ -155,9 +101,6 @@ class UploadJobService(ABC):
         self._finish(job, "Uploaded")
 
     # -- persistence and notification -------------------------------------------------------
-
-    def _acknowledged(self, job_id: int, status: str) -> None:
-        self.jobs.update(job_id, self.station.clock.now_ms(), notified=status)
 
     def _update(self, job: Job, **changes: Any) -> Job:
         updated = self.jobs.update(job.id, self.station.clock.now_ms(), **changes)

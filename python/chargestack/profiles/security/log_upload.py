@@ -87,7 +87,7 @@ class LogUploadService(UploadJobService):
         stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
         file_name = safe_file_name(f"{kind}-log-{cp_id}-{stamp}-{request.request_id}.zip")
         oldest, latest = request.log.oldest_timestamp, request.log.latest_timestamp
-        self._create(
+        self._current = self._schedule(
             request_id=request.request_id,
             location=request.log.remote_location,
             file_name=file_name,

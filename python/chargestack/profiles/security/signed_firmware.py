@@ -27,7 +27,6 @@ from chargestack.profiles.firmware.install_flow import FirmwareJobService, sleep
 from chargestack.profiles.firmware.installer import Installer
 from chargestack.profiles.firmware.locations import parse_location
 from chargestack.profiles.firmware.slots import Trial
-from chargestack.profiles.firmware.transfer import requested_retries
 from chargestack.profiles.security.certificate_store import MANUFACTURER_ROOT, CertificateStore
 from chargestack.profiles.security.events import SecurityEvent, SecurityEvents
 from chargestack.profiles.security.firmware_signature import (
@@ -137,24 +136,15 @@ class SignedFirmwareService(FirmwareJobService):
                     status=m.SignedUpdateFirmwareStatus("Rejected")
                 )
             canceled = True
-            self.jobs.update(job.id, now, state="Superseded", notified=job.status, finished=True)
+            self._supersede(job, now)
         if canceled and self._task is not None:
             self._task.cancel()
-        retries, retry_interval_s = requested_retries(
-            request.retries,
-            request.retry_interval,
-            self.default_retries,
-            self.default_retry_interval_s,
-        )
-        self.jobs.create(
-            kind=KIND,
+        self._schedule(
             request_id=request.request_id,
             location=firmware.location,
-            state="Scheduled",
-            status="Idle",
-            retries=retries,
-            retry_interval_s=retry_interval_s,
             not_before_ms=to_ms(firmware.retrieve_date_time),
+            retries=request.retries,
+            retry_interval_s=request.retry_interval,
             now_ms=now,
             detail={
                 "signingCertificate": firmware.signing_certificate,
