@@ -1,22 +1,20 @@
 """``RustPowerStage``: the station's ``PowerControl`` on top of the Rust control loop.
 
 The loop runs on its own Rust thread and never calls into Python. Python reaches it in three
-ways: commands (plain method calls, they only enqueue), an event pump (one dedicated thread
-blocked in ``next_event`` with the GIL released, handing events to the asyncio loop), and the
-watchdog, fed from an asyncio task so that a stalled event loop stops the power (issue 6,
-"a stalled supervisor ramps to zero and opens the contactors").
+ways: commands (plain method calls, they only enqueue), and, from one asyncio task shared by
+every stage on the event loop (``power_supervision``), the watchdog feed and a non-blocking
+drain of the loop's events. Feeding from the event loop means a stalled loop stops the power
+(issue 6, "a stalled supervisor ramps to zero and opens the contactors").
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import contextlib
 import logging
 from typing import Any
 
 from chargestack import _core
-from chargestack.exceptions import PowerStageError
+from chargestack.hardware import power_supervision
 from chargestack.hardware.events import (
     EvFull,
     EvParameters,
@@ -34,8 +32,9 @@ log = logging.getLogger(__name__)
 # A simulated EV that brings no parameters: a mid-size battery at a typical arrival SoC.
 DEFAULT_BATTERY_WH = 75_000.0
 DEFAULT_SOC = 20.0
-# How long the pump thread blocks per call; bounds how long stop() waits for it.
-_EVENT_WAIT_MS = 100
+# Events drained per stage per supervision tick; the rest wait a tick, so that a stage
+# flooding its queue cannot hold the event loop (the Rust queue is bounded anyway).
+_EVENTS_PER_TICK = 64
 # Feed several times per watchdog period so one slow tick of the event loop is not a stall.
 _FEEDS_PER_WATCHDOG = 4
 
@@ -115,13 +114,9 @@ class RustPowerStage:
         self._settings = settings
         self._stage = _core.PowerStage(stage_config(settings))
         self._efficiency = settings.grid.efficiency
-        self._watchdog_period_s = settings.power.watchdog_ms / 1000 / _FEEDS_PER_WATCHDOG
+        self._feed_period_s = settings.power.watchdog_ms / 1000 / _FEEDS_PER_WATCHDOG
         self._sink: EventSink | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
-        self._pump: asyncio.Future[None] | None = None
-        self._watchdog: asyncio.Task[None] | None = None
-        self._stopping = False
         self._running = False
         self._echoes = ManualPauseEchoes()
 
@@ -130,34 +125,18 @@ class RustPowerStage:
     async def start(self, sink: EventSink) -> None:
         self._sink = sink
         self._loop = asyncio.get_running_loop()
-        self._stopping = False
         self._stage.start()
         self._running = True
         self._stage.feed_watchdog()
-        self._executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="power-events"
-        )
-        self._pump = self._loop.run_in_executor(self._executor, self._pump_events)
-        self._watchdog = asyncio.create_task(self._feed_watchdog(), name="power-watchdog")
+        power_supervision.supervise(self)
 
     async def stop(self) -> None:
         if not self._running:
             return
         self._running = False
-        self._stopping = True
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watchdog
-            self._watchdog = None
+        power_supervision.release(self)
         # stop() ramps down and joins the loop thread (GIL released); off the event loop.
         await asyncio.to_thread(self._stage.stop)
-        if self._pump is not None:
-            await self._pump
-            self._pump = None
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
 
     # -- PowerControl -------------------------------------------------------------------
 
@@ -213,34 +192,30 @@ class RustPowerStage:
     def telemetry(self, connector_id: int) -> ConnectorTelemetry:
         return telemetry_from_snapshot(self._stage.snapshot(), connector_id)
 
-    # -- threads and tasks --------------------------------------------------------------
+    # -- supervision (power_supervision calls these on the event loop) -----------------
 
-    def _pump_events(self) -> None:
-        """Runs on the pump thread: the only place that waits on the Rust channel."""
+    @property
+    def feed_period_s(self) -> float:
+        return self._feed_period_s
+
+    def supervise(self) -> None:
+        self._stage.feed_watchdog()
         assert self._loop is not None
-        while not self._stopping:
-            try:
-                raw = self._stage.next_event(_EVENT_WAIT_MS)
-            except PowerStageError:
-                if not self._stopping:
-                    log.exception("power stage event channel failed")
-                return
+        for _ in range(_EVENTS_PER_TICK):
+            raw = self._stage.next_event(0)
             if raw is None:
-                continue
+                return
             event = event_from_stage(raw)
             if event is None:
                 log.info("power stage event not forwarded to the station: %s", raw)
                 continue
-            self._loop.call_soon_threadsafe(self._deliver, event)
+            # A callback of its own, so a failing sink is reported by the loop and does not
+            # cut short this stage's drain or the other stages' feeding.
+            self._loop.call_soon(self._deliver, event)
 
     def _deliver(self, event: HardwareEvent) -> None:
         if self._sink is not None and not self._echoes.is_echo(event):
             self._sink(event)
-
-    async def _feed_watchdog(self) -> None:
-        while True:
-            self._stage.feed_watchdog()
-            await asyncio.sleep(self._watchdog_period_s)
 
 
 def event_from_stage(raw: dict[str, Any]) -> HardwareEvent | None:
