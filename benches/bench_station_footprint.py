@@ -9,7 +9,8 @@
    running on connector 1. CPU (process time from ``/proc/<pid>/stat``) and memory over a
    window; per station = (whole process - the worker's baseline before any station) / N.
    Each station's Rust power stage runs its own loop thread (50 ms ticks, SCHED_FIFO where
-   permitted) and one Python event-pump thread, so N stations are 2N threads.
+   permitted); one asyncio task per process feeds every stage's watchdog and drains its
+   events (``hardware/power_supervision.py``), so N stations are N + 1 threads.
 
 Steps stop early when start-up exceeds its time bound or the process saturates the machine.
 Targets: under 80 MB for one station; 500 stations at under half a core.
