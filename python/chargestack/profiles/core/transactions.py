@@ -9,7 +9,6 @@ register it recorded) and the central system sees every start and stop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -647,12 +646,19 @@ class TransactionService:
         """Record the registers each second while energy flows (the power-loss reading)."""
         while True:
             await asyncio.sleep(1.0)
-            for tx in list(self.active.values()):
-                with contextlib.suppress(Exception):
-                    self._record_register(tx)
+            active = list(self.active.values())
+            if not active:
+                continue
+            try:
+                # One synced commit for all connectors, not two per transaction.
+                with self.station.store.transaction():
+                    for tx in active:
+                        self._record_register(tx)
+                for tx in active:
                     if tx.deauthorized:
                         self._enforce_invalid_id_energy(tx)
-            self.station.hardware.power.feed_watchdog()
+            except Exception:
+                log.exception("recording the meter registers failed")
 
 
 def _cancel(auth: Authorization) -> None:
