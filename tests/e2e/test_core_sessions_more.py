@@ -170,3 +170,27 @@ async def test_TC_005_2_ev_side_disconnect_stops_keeps_lock(
         assert stop.payload["reason"] == "EVDisconnected"
         answer = await rs.call("UnlockConnector", {"connectorId": 1})
         assert answer["status"] in ("Unlocked", "NotSupported")
+
+
+async def test_remote_start_without_connector_skips_a_reservation(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        reserved = await rs.call(
+            "ReserveNow",
+            {
+                "connectorId": 1,
+                "expiryDate": "2099-01-01T00:00:00.000Z",
+                "idTag": "OTHER",
+                "reservationId": 7,
+            },
+        )
+        assert reserved["status"] == "Accepted"
+        mark = cs.mark()
+        answer = await rs.call("RemoteStartTransaction", {"idTag": VALID})
+        assert answer["status"] == "Accepted"
+        await rs.status(2, "Preparing", since=mark)
+        rs.plug_in(2)
+        start = await cs.wait_for("StartTransaction", since=mark)
+        assert start.payload["connectorId"] == 2

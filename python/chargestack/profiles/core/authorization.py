@@ -98,6 +98,13 @@ class AuthorizationService:
         """Update the cache from any IdTagInfo (Authorize, Start- and StopTransaction)."""
         if not self._cfg_bool("AuthorizationCacheEnabled"):
             return
+        if (
+            self.local_list is not None
+            and self.local_list.enabled()
+            and self.local_list.lookup(id_tag)
+        ):
+            # Section 3.5.3: identifiers on the local list are not kept in the cache too.
+            return
         expiry = to_ms(info.expiry_date) if info.expiry_date is not None else None
         self.station.store.auth_cache.put(
             AuthEntry(id_tag, info.status.value, expiry, info.parent_id_tag),

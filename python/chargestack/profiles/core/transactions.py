@@ -303,7 +303,7 @@ class TransactionService:
     async def remote_start(
         self, request: m.RemoteStartTransactionRequest
     ) -> m.RemoteStartTransactionResponse:
-        cid = self._pick_connector(request.connector_id)
+        cid = self._pick_connector(request.connector_id, request.id_tag)
         accepted = (
             cid is not None
             and self.station.registration.accepted
@@ -317,7 +317,7 @@ class TransactionService:
         status = "Accepted" if accepted else "Rejected"
         return m.RemoteStartTransactionResponse(status=m.RemoteStartStopStatus(status))
 
-    def _pick_connector(self, requested: int | None) -> int | None:
+    def _pick_connector(self, requested: int | None, id_tag: str | None = None) -> int | None:
         if requested is not None:
             # TC_027: connector 0 is not a connector a transaction can run on.
             if requested == 0 or requested not in self.station.connectors:
@@ -326,7 +326,10 @@ class TransactionService:
         usable = [
             cid
             for cid in self.station.connectors
-            if self._usable(cid) and cid not in self.remote_waiting
+            if self._usable(cid)
+            and cid not in self.remote_waiting
+            # Without a connectorId, a connector reserved for somebody else is not a choice.
+            and (id_tag is None or self._reservation_allows(cid, id_tag, None))
         ]
         plugged = [cid for cid in usable if self.station.connector(cid).facts.plugged]
         candidates = plugged or usable
@@ -334,7 +337,7 @@ class TransactionService:
 
     @after("RemoteStartTransaction")
     async def remote_start_follow_up(self, request: m.RemoteStartTransactionRequest) -> None:
-        cid = self._pick_connector(request.connector_id)
+        cid = self._pick_connector(request.connector_id, request.id_tag)
         if cid is None or cid in self.remote_waiting or not self.station.registration.accepted:
             return
         if not await self._remote_reservation_allows(cid, request.id_tag):
