@@ -167,6 +167,8 @@ class CentralSystem:
         self.responders: dict[str, Responder] = {}
         self.silent_actions: set[str] = set()
         self.received: list[Received] = []
+        # The payload of the CALL each connection is handling now (handled one at a time).
+        self._last_raw: dict[tuple[str, str], Payload] = {}
         self.errors_sent: list[list[Any]] = []
         self.connections: dict[str, _CpHandler] = {}
         self.connect_count: dict[str, int] = {}
@@ -235,12 +237,6 @@ class CentralSystem:
         self.received.append(item)
         self._last_raw[(item.cp_id, item.action)] = item.payload
         self._spawn_notify()
-
-    @property
-    def _last_raw(self) -> dict[tuple[str, str], Payload]:
-        if not hasattr(self, "_last_raw_store"):
-            self._last_raw_store: dict[tuple[str, str], Payload] = {}
-        return self._last_raw_store
 
     def received_raw_for_handler(self, cp_id: str, action: str) -> Payload:
         return self._last_raw[(cp_id, action)]

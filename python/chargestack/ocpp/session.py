@@ -91,6 +91,8 @@ class OcppSession:
         self._connected = asyncio.Event()
         self._online = asyncio.Event()
         self._online.set()
+        # Set to cut a backoff wait short (network back, closing).
+        self._wake = asyncio.Event()
         self._closing = False
         self._call_lock = asyncio.Lock()
         self._pending: dict[str, tuple[str, asyncio.Future[str]]] = {}
@@ -192,13 +194,6 @@ class OcppSession:
         except TimeoutError:
             pass
         self._wake.clear()
-
-    @property
-    def _wake(self) -> asyncio.Event:
-        # Created lazily so a session can be constructed outside a running loop.
-        if not hasattr(self, "_wake_event"):
-            self._wake_event = asyncio.Event()
-        return self._wake_event
 
     def reconnect_now(self) -> None:
         """Skip the current backoff wait (e.g. after the network came back)."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chargestack.exceptions import ChargestackError, NotConnectedError
+from chargestack.exceptions import NotConnectedError
 from chargestack.hardware import events as hw
 from chargestack.hardware.interfaces import Hardware
 from chargestack.ocpp import messages as m
@@ -394,10 +394,3 @@ class Station:
             if describe_station is not None:
                 result.update(describe_station())
         return result
-
-
-async def _noop() -> None:
-    return None
-
-
-__all__ = ["ChargestackError", "Station", "StopKind"]

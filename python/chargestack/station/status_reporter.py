@@ -40,7 +40,6 @@ class StatusReporter:
         self.reported: dict[int, Report] = {}
         self._timers: dict[int, asyncio.Task[None]] = {}
         self._wakeup = asyncio.Event()
-        self._sent = asyncio.Condition()
 
     def observe(self, connector_id: int, report: Report) -> None:
         """A connector's status (or error) may have changed: schedule a notification."""
@@ -94,8 +93,6 @@ class StatusReporter:
             log.info("StatusNotification for %d deferred: %s", connector_id, exc)
             return False
         self.reported[connector_id] = report
-        async with self._sent:
-            self._sent.notify_all()
         return True
 
     def pending(self) -> bool:

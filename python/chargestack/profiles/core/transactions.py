@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from pydantic import BaseModel
 
 from chargestack.hardware import events as hw
@@ -667,7 +666,3 @@ class TransactionService:
 def _cancel(auth: Authorization) -> None:
     if auth.timeout is not None:
         auth.timeout.cancel()
-
-
-def _dump(model: BaseModel) -> str:
-    return orjson.dumps(model.model_dump(mode="json", by_alias=True, exclude_none=True)).decode()
