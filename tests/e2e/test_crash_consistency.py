@@ -11,6 +11,7 @@ consistent meter values and never a transactionId it did not give.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from collections.abc import Awaitable, Callable
@@ -157,8 +158,7 @@ class Crasher:
 
 
 async def _tick() -> None:
-    import asyncio
-
+    # The station runs in another process: its state is polled over the control API.
     await asyncio.sleep(0.02)
 
 
