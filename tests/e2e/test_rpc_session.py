@@ -9,10 +9,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from websockets.protocol import State
 
 from central_system import CentralSystem
 from certs import issue, make_ca
-from chargestack.exceptions import CallTimeoutError, InternalError, OcppError
+from chargestack.exceptions import (
+    CallTimeoutError,
+    InternalError,
+    NotConnectedError,
+    OcppError,
+)
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.connection_settings import ConnectionSettings
 from chargestack.ocpp.router import Router, on
@@ -76,6 +82,30 @@ async def test_boot_exchange_and_calls_both_ways(central_system: CentralSystem) 
         assert response.status.value == "Accepted"
         answer = await cs.call(CP, "ChangeAvailability", {"connectorId": 1, "type": "Inoperative"})
         assert answer == {"status": "Accepted"}
+
+
+async def test_a_call_on_a_lost_link_leaves_no_stale_connected_state(
+    central_system: CentralSystem,
+) -> None:
+    """A CALL on a link that is gone before the receive side has noticed must not leave the
+    session looking connected: the durable sender answers NotConnectedError by waiting for
+    the link, and a stale "connected" made that wait return at once, so the sender spun
+    without yielding and starved the event loop (a SIGTERM then went unanswered)."""
+    cs = central_system
+    async with session(ConnectionSettings(cs.url, CP)) as s:
+        await asyncio.wait_for(s.wait_connected(), 5)
+        ws = s._ws
+        assert ws is not None
+        ws.transport.abort()
+        # One round of the event loop runs connection_lost; the serving task wakes a round later.
+        await asyncio.sleep(0)
+        assert ws.protocol.state is State.CLOSED
+        with pytest.raises(NotConnectedError):
+            await s.call(boot())
+        assert not s._connected.is_set()
+        # And the session comes back on a new link.
+        await asyncio.wait_for(s.wait_connected(), 5)
+        assert s._ws is not ws
 
 
 @pytest.mark.parametrize(

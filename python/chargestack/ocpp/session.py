@@ -312,6 +312,10 @@ class OcppSession:
                 except TimeoutError:
                     raise CallTimeoutError(f"{action}: no answer within {wait:.1f}s") from None
             except ConnectionClosed as exc:
+                # The link is gone even if _serve has not run since: whoever waits for a link
+                # after this error must wait for the next one, not return at once and spin.
+                if self._ws is ws:
+                    self._connected.clear()
                 raise NotConnectedError(f"{action}: connection closed") from exc
             finally:
                 self._pending.pop(message_id, None)

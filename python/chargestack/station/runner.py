@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chargestack.hardware.interfaces import Hardware
+from chargestack.station import stack_dump
 from chargestack.station.settings import StationSettings
 from chargestack.station.station import Station, StopKind
 
@@ -96,3 +97,4 @@ class StationRunner:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.shutdown)
+        stack_dump.install(loop)
