@@ -63,6 +63,8 @@ class StationProcess:
         self.api = ""
         self._http: aiohttp.ClientSession | None = None
         self._drain: asyncio.Task[None] | None = None
+        self.stderr_lines: list[str] = []
+        self._stderr_grew = asyncio.Event()
 
     async def start(self) -> None:
         self.proc = await asyncio.create_subprocess_exec(
@@ -92,8 +94,16 @@ class StationProcess:
 
     async def _drain_stderr(self) -> None:
         assert self.proc is not None and self.proc.stderr is not None
-        while await self.proc.stderr.readline():
-            pass
+        while line := await self.proc.stderr.readline():
+            self.stderr_lines.append(line.decode(errors="replace"))
+            self._stderr_grew.set()
+
+    async def wait_stderr(self, text: str, timeout: float = 10.0) -> None:
+        """Until a line containing ``text`` has been written to the process's stderr."""
+        async with asyncio.timeout(timeout):
+            while not any(text in line for line in self.stderr_lines):
+                self._stderr_grew.clear()
+                await self._stderr_grew.wait()
 
     async def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
         assert self._http is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -112,6 +113,31 @@ async def test_sigterm_stops_cleanly(central_system: CentralSystem, tmp_path: Pa
         assert await sp.terminate() == 0
         await asyncio.wait_for(connection.wait_closed(), 5)
         assert connection.close_code == 1000
+    finally:
+        await sp.close()
+
+
+async def test_sigusr1_dumps_threads_and_tasks_and_keeps_running(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    station_file = tmp_path / "station.toml"
+    write_station_file(station_file, cs.url, tmp_path / "data", {})
+    sp = StationProcess(station_file)
+    try:
+        await sp.start()
+        await cs.wait_for("BootNotification", timeout=30)
+        assert sp.proc is not None
+        sp.proc.send_signal(signal.SIGUSR1)
+        await sp.wait_stderr("asyncio tasks ---")
+        await sp.wait_stderr("Stack for <Task")
+        dump = "".join(sp.stderr_lines)
+        assert "Thread 0x" in dump or "Current thread 0x" in dump
+        answer = await cs.call(
+            CP, "ChangeConfiguration", {"key": "HeartbeatInterval", "value": "60"}
+        )
+        assert answer["status"] == "Accepted"
+        assert await sp.terminate() == 0
     finally:
         await sp.close()
 
