@@ -8,9 +8,11 @@
    websocket, two simulated connectors, ``MeterValueSampleInterval`` 10 s and a transaction
    running on connector 1. CPU (process time from ``/proc/<pid>/stat``) and memory over a
    window; per station = (whole process - the worker's baseline before any station) / N.
-   Each station's Rust power stage runs its own loop thread (50 ms ticks, SCHED_FIFO where
-   permitted); one asyncio task per process feeds every stage's watchdog and drains its
-   events (``hardware/power_supervision.py``), so N stations are N + 1 threads.
+   The stations' Rust control loops (50 ms ticks) share one thread (``power.loop_thread =
+   "shared"``, the setting for a fleet of simulated chargers in one process); the last step
+   repeats the largest count with a loop thread per station (``"own"``, a charger's
+   setting) as the baseline. One asyncio task per process feeds every stage's watchdog and
+   drains its events (``hardware/power_supervision.py``).
 
 Steps stop early when start-up exceeds its time bound or the process saturates the machine.
 Targets: under 80 MB for one station; 500 stations at under half a core.
@@ -128,7 +130,7 @@ async def one_station(cs: CentralSystem, run: int, idle_s: float) -> dict[str, f
 # -- 2. density: the worker ----------------------------------------------------------------
 
 
-async def worker(count: int, url: str, data_dir: Path) -> None:
+async def worker(count: int, loop_thread: str, url: str, data_dir: Path) -> None:
     """N stations in this process; prints 'baseline', 'started', 'sessions' as it goes."""
     from chargestack.hardware import power_bridge
     from chargestack.hardware.events import EvParameters, PowerStageFault
@@ -153,8 +155,8 @@ async def worker(count: int, url: str, data_dir: Path) -> None:
         config = station_config(
             url,
             data_dir / f"s{i}",
-            cp_id=f"DENS-{count}-{i}",
-            power={"loop_period_ms": 50},
+            cp_id=f"DENS-{loop_thread}-{count}-{i}",
+            power={"loop_period_ms": 50, "loop_thread": loop_thread},
             configuration={"MeterValueSampleInterval": 10},
         )
         runner = StationRunner(parse_station_settings(config))
@@ -204,16 +206,19 @@ def in_session(cs: CentralSystem, prefix: str) -> int:
     return len({r.cp_id for r in cs.messages("StartTransaction") if r.cp_id.startswith(prefix)})
 
 
-async def density_step(cs: CentralSystem, count: int, window_s: float) -> dict[str, Any]:
-    prefix = f"DENS-{count}-"
+async def density_step(
+    cs: CentralSystem, count: int, loop_thread: str, window_s: float
+) -> dict[str, Any]:
+    prefix = f"DENS-{loop_thread}-{count}-"
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.monotonic()
         proc = await asyncio.create_subprocess_exec(
-            PYTHON, __file__, "--worker", str(count), "--url", cs.url, "--data-dir", tmp,
+            PYTHON, __file__, "--worker", str(count), "--loop-thread", loop_thread,
+            "--url", cs.url, "--data-dir", tmp,
             stdout=asyncio.subprocess.PIPE,
         )  # fmt: skip
         bound = 60 + count * 0.5
-        out: dict[str, Any] = {"n": count, "reached": 0}
+        out: dict[str, Any] = {"n": count, "loop_thread": loop_thread, "reached": 0}
         try:
             await read_until(proc, "baseline", 60)
             base_mb = rss_mb(proc.pid)
@@ -256,12 +261,16 @@ async def measure(quick: bool) -> tuple[list[dict[str, float]], list[dict[str, A
         runs = [await one_station(cs, i, 3 if quick else 10) for i in range(2 if quick else 5)]
         cs.responders.pop("BootNotification")
         steps: list[dict[str, Any]] = []
-        for count in (10, 50) if quick else (50, 100, 200, 500):
-            step = await density_step(cs, count, 10 if quick else 30)
+        counts = (10, 50) if quick else (50, 100, 200, 500)
+        plan = [(n, "shared") for n in counts] + [(counts[-1], "own")]
+        for count, loop_thread in plan:
+            step = await density_step(cs, count, loop_thread, 10 if quick else 30)
             steps.append(step)
             for line in step.get("faults", []):
                 if line != "faults {}":
-                    notes.append(f"{count} stations, power-stage {line} (events, by reason)")
+                    notes.append(
+                        f"{count} stations ({loop_thread}), power-stage {line} (events, by reason)"
+                    )
             if step["reached"] < count:
                 notes.append(f"{count} stations: only {step['reached']} in session in time")
                 break
@@ -277,11 +286,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs and smaller steps")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--loop-thread", default="shared", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        asyncio.run(worker(args.worker, args.url, args.data_dir))
+        asyncio.run(worker(args.worker, args.loop_thread, args.url, args.data_dir))
         return
     runs, steps, notes = asyncio.run(measure(args.quick))
     boots = [r["boot_s"] * 1000 for r in runs]
@@ -302,6 +312,7 @@ def main() -> None:
     rows = [
         [
             s["n"],
+            s["loop_thread"],
             s["reached"],
             s.get("startup_s", float("nan")),
             s.get("threads", "-"),
@@ -314,7 +325,15 @@ def main() -> None:
         ]
         for s in steps
     ]
-    headers = ["stations", "in session", "start-up s", "threads", "CPU %core", "CPU %/stn"]
+    headers = [
+        "stations",
+        "loop thread",
+        "in session",
+        "start-up s",
+        "threads",
+        "CPU %core",
+        "CPU %/stn",
+    ]
     headers += ["RSS MB", "MB/stn", "MeterValues/min expected", "sessions stopped"]
     print_table(
         "Density: stations in one process, a transaction on each, MeterValueSampleInterval 10 s "

@@ -6,6 +6,7 @@ from typing import Any, Literal, NotRequired, TypedDict, final
 
 __version__: str
 __all__ = [
+    "PowerLoop",
     "PowerStage",
     "__version__",
     "composite_schedule",
@@ -137,13 +138,29 @@ def validate_charging_profile(
 #   latency_ms}, "module_fault" {module, reason}, "module_recovered" {module}, "stopped" {reason}
 
 @final
+class PowerLoop:
+    """A control-loop thread that several stages share (a fleet of simulated chargers).
+
+    Stages of equal period tick in the same wakeup; the thread ends when the last reference
+    to it (this object or a stage running on it) is gone.
+    """
+
+    def __new__(cls, realtime_priority: int | None = None) -> PowerLoop: ...
+    def hosted(self) -> int:
+        """Stages running on this loop now."""
+
+@final
 class PowerStage:
     """A simulated DC power stage: virtual CAN bus, Infypower modules, EVs, control loop."""
 
     def __new__(cls, config: dict[str, Any]) -> PowerStage: ...
-    def start(self) -> None: ...
+    def start(self, power_loop: PowerLoop | None = None) -> None:
+        """Runs the control loop on ``power_loop``, or on a thread of its own (SCHED_FIFO
+        where permitted) when None."""
+
     def stop(self) -> None:
-        """Switches every module off, opens the contactors and joins the loop thread."""
+        """Switches every module off, opens the contactors and ends the loop (and its
+        thread when the stage had one of its own)."""
 
     def set_limit(
         self, connector: int, limit_w: float | None, limit_a: float | None = None
@@ -169,4 +186,5 @@ class PowerStage:
     def snapshot(self) -> dict[str, Any]: ...
     def loop_stats(self) -> dict[str, Any]: ...
     def next_event(self, timeout_ms: int) -> dict[str, Any] | None:
-        """The next event, waiting at most timeout_ms with the GIL released; None on timeout."""
+        """The next event, waiting at most timeout_ms with the GIL released; None on timeout.
+        0 polls without releasing the GIL."""

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from central_system import CentralSystem
+from chargestack.hardware import power_supervision
 from station_harness import RunningStation, running_station, start_local_session
 
 MODULE_MAX_A = 100.0  # the station file default (power.modules.max_current_a)
@@ -68,3 +69,33 @@ async def test_silent_bus_stops_safely(central_system: CentralSystem, tmp_path: 
         assert stop.payload["reason"] == "Other"
         snapshot = await until(rs, lambda s: connector(s, 1)["current_a"] < 1.0)
         assert connector(snapshot, 1)["contactor"] is False
+
+
+def power_loop_threads() -> int:
+    tasks = Path("/proc/self/task")
+    return sum((t / "comm").read_text().strip() == "power-loop" for t in tasks.iterdir())
+
+
+async def test_stations_sharing_one_loop_thread_charge_and_stop_independently(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    shared = {"loop_period_ms": 20, "loop_thread": "shared"}
+    before = power_loop_threads()
+    async with (
+        running_station(cs, tmp_path / "a", cp_id="CP-A", power=shared) as a,
+        running_station(cs, tmp_path / "b", cp_id="CP-B", power=shared) as b,
+    ):
+        assert power_loop_threads() == before + 1
+        power_loop = power_supervision.shared_loop()
+        assert power_loop.hosted() == 2
+        for rs in (a, b):
+            await start_local_session(rs)
+            await until(rs, lambda s: connector(s, 1)["current_a"] > 50.0)
+        await a.stop()
+        assert power_loop.hosted() == 1
+        assert not connector(a.sim.power.snapshot(), 1)["contactor"]
+        ticks = b.sim.power.snapshot()["loop"]["ticks"]
+        await until(b, lambda s: s["loop"]["ticks"] > ticks + 5)
+        assert connector(b.sim.power.snapshot(), 1)["current_a"] > 50.0
+        assert b.station.status_of(1) == "Charging"

@@ -125,7 +125,8 @@ class RustPowerStage:
     async def start(self, sink: EventSink) -> None:
         self._sink = sink
         self._loop = asyncio.get_running_loop()
-        self._stage.start()
+        shared = self._settings.power.loop_thread == "shared"
+        self._stage.start(power_supervision.shared_loop() if shared else None)
         self._running = True
         self._stage.feed_watchdog()
         power_supervision.supervise(self)

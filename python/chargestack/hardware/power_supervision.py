@@ -1,4 +1,5 @@
-"""One asyncio task per event loop that supervises every running Rust power stage.
+"""One asyncio task per event loop that supervises every running Rust power stage, and the
+control-loop thread the event loop's stations share when their station file asks for it.
 
 Each tick feeds each stage's watchdog and drains the events its control loop queued. It
 replaces a pump thread per stage blocked in ``next_event``: with hundreds of stations in one
@@ -14,6 +15,8 @@ import asyncio
 import logging
 import weakref
 from typing import Protocol
+
+from chargestack import _core
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,13 @@ class _Supervisor:
         self._loop = loop
         self._stages: dict[int, SupervisedStage] = {}
         self._task: asyncio.Task[None] | None = None
+        self._shared_loop: _core.PowerLoop | None = None
+
+    def shared_loop(self) -> _core.PowerLoop:
+        if self._shared_loop is None:
+            # A normal thread: a fleet of simulated chargers must not hold real-time priority.
+            self._shared_loop = _core.PowerLoop()
+        return self._shared_loop
 
     def add(self, stage: SupervisedStage) -> None:
         self._stages[id(stage)] = stage
@@ -71,13 +81,22 @@ _supervisors: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Supervisor] 
 )
 
 
-def supervise(stage: SupervisedStage) -> None:
-    """Supervise ``stage`` from the running event loop until :func:`release`."""
+def _supervisor() -> _Supervisor:
     loop = asyncio.get_running_loop()
     supervisor = _supervisors.get(loop)
     if supervisor is None:
         supervisor = _supervisors[loop] = _Supervisor(loop)
-    supervisor.add(stage)
+    return supervisor
+
+
+def supervise(stage: SupervisedStage) -> None:
+    """Supervise ``stage`` from the running event loop until :func:`release`."""
+    _supervisor().add(stage)
+
+
+def shared_loop() -> _core.PowerLoop:
+    """The control-loop thread shared by the running event loop's stations."""
+    return _supervisor().shared_loop()
 
 
 def release(stage: SupervisedStage) -> None:

@@ -121,6 +121,10 @@ class PowerSettings(_Strict):
     ramp_a_per_s: Annotated[float, Field(gt=0)] = 50.0
     watchdog_ms: Annotated[int, Field(ge=50, le=60_000)] = 1000
     silent_bus_ticks: Annotated[int, Field(ge=1, le=1000)] = 20
+    # "own": the control loop has a thread of its own, SCHED_FIFO where permitted (a charger).
+    # "shared": every station of the process with "shared" ticks on one thread (a fleet of
+    # simulated chargers in one process, e.g. for load-testing a central system).
+    loop_thread: Literal["own", "shared"] = "own"
 
 
 class ControlApiSettings(_Strict):

@@ -5,11 +5,12 @@
 //! joins the thread, and `next_event`) release the GIL. The configuration and dict keys are
 //! spelled out in the stub section of `_core.pyi`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use power::control::{ConnectorRating, LoopStats, ModuleRating, Snapshot, StageConfig};
 use power::sim::ModuleFault;
-use power::{PowerError, StageCommand, StageEvent};
+use power::{LoopHost, PowerError, StageCommand, StageEvent};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -17,6 +18,7 @@ pyo3::import_exception!(chargestack.exceptions, PowerStageError);
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PowerStage>()?;
+    m.add_class::<PowerLoop>()?;
     Ok(())
 }
 
@@ -27,6 +29,31 @@ fn to_py(err: PowerError) -> PyErr {
 
 fn bad(what: String) -> PyErr {
     to_py(PowerError::Config(what))
+}
+
+/// A control-loop thread that several stages can share (a fleet of simulated chargers).
+#[pyclass(frozen, module = "chargestack._core")]
+pub struct PowerLoop {
+    host: Arc<LoopHost>,
+}
+
+#[pymethods]
+impl PowerLoop {
+    #[new]
+    #[pyo3(signature = (realtime_priority=None))]
+    fn new(realtime_priority: Option<u8>) -> PyResult<Self> {
+        if realtime_priority.is_some_and(|p| !(1..=99).contains(&p)) {
+            return Err(bad("realtime_priority must be 1..99".into()));
+        }
+        Ok(Self {
+            host: LoopHost::new(realtime_priority).map_err(to_py)?,
+        })
+    }
+
+    /// Stages running on this loop now.
+    fn hosted(&self) -> usize {
+        self.host.hosted()
+    }
 }
 
 /// A simulated DC power stage: CAN bus, modules, EVs and the control loop thread.
@@ -51,8 +78,10 @@ impl PowerStage {
         })
     }
 
-    fn start(&self) -> PyResult<()> {
-        self.inner.start().map_err(to_py)
+    #[pyo3(signature = (power_loop=None))]
+    fn start(&self, power_loop: Option<&PowerLoop>) -> PyResult<()> {
+        let host = power_loop.map(|l| Arc::clone(&l.host));
+        self.inner.start_on(host).map_err(to_py)
     }
 
     fn stop(&self, py: Python<'_>) -> PyResult<()> {
@@ -140,7 +169,12 @@ impl PowerStage {
         py: Python<'py>,
         timeout_ms: u64,
     ) -> PyResult<Option<Bound<'py, PyDict>>> {
-        let ev = py.detach(|| self.inner.next_event(Duration::from_millis(timeout_ms)));
+        let ev = if timeout_ms == 0 {
+            // Polling: nothing to wait for, so no reason to give up and retake the GIL.
+            self.inner.try_event()
+        } else {
+            py.detach(|| self.inner.next_event(Duration::from_millis(timeout_ms)))
+        };
         ev.map(|e| convert::event(py, &e)).transpose()
     }
 }

@@ -15,4 +15,4 @@ pub mod sim;
 
 pub use error::{PowerError, Result};
 
-pub use control::{PowerStage, SimulatedStage, StageCommand, StageConfig, StageEvent};
+pub use control::{LoopHost, PowerStage, SimulatedStage, StageCommand, StageConfig, StageEvent};

@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::{config, connector};
-use power::{PowerStage, StageCommand, StageEvent};
+use power::{LoopHost, PowerStage, StageCommand, StageEvent};
 
 fn wait_for(
     stage: &PowerStage,
@@ -24,7 +24,7 @@ fn wait_for(
     }
 }
 
-fn running_stage(period_ms: u64, watchdog_ms: u64) -> PowerStage {
+fn charging_stage(period_ms: u64, watchdog_ms: u64) -> PowerStage {
     let mut cfg = config(4, vec![connector(1, 200.0, 150_000.0)]);
     cfg.period = Duration::from_millis(period_ms);
     cfg.watchdog = Duration::from_millis(watchdog_ms);
@@ -39,6 +39,11 @@ fn running_stage(period_ms: u64, watchdog_ms: u64) -> PowerStage {
         })
         .unwrap();
     stage.command(StageCommand::Enable(1, true)).unwrap();
+    stage
+}
+
+fn running_stage(period_ms: u64, watchdog_ms: u64) -> PowerStage {
+    let stage = charging_stage(period_ms, watchdog_ms);
     stage.start().unwrap();
     assert!(stage.start().is_err(), "a second start is refused");
     stage
@@ -103,4 +108,38 @@ fn a_supervisor_that_stops_feeding_faults_the_connector() {
     });
     assert_eq!(stage.snapshot().stage_fault, Some("Watchdog"));
     stage.stop().unwrap();
+}
+
+#[test]
+fn stages_sharing_a_host_run_and_stop_independently() {
+    let host = LoopHost::new(None).unwrap();
+    let stages: Vec<PowerStage> = (0..3).map(|_| charging_stage(10, 5_000)).collect();
+    for stage in &stages {
+        stage.start_on(Some(host.clone())).unwrap();
+    }
+    assert_eq!(host.hosted(), 3);
+    for stage in &stages {
+        stage.feed_watchdog();
+        wait_for(stage, Duration::from_secs(5), |e| {
+            matches!(e, StageEvent::Charging { connector: 1, .. })
+        });
+    }
+    stages[0].stop().unwrap();
+    assert_eq!(host.hosted(), 2);
+    assert!(!stages[0].snapshot().connectors[0].contactor);
+    let ticks = stages[1].loop_stats().ticks;
+    let later = std::time::Instant::now() + Duration::from_secs(5);
+    while stages[1].loop_stats().ticks < ticks + 5 {
+        assert!(std::time::Instant::now() < later, "the others keep ticking");
+        stages[1].feed_watchdog();
+        stages[1].next_event(Duration::from_millis(10));
+    }
+    assert!(stages[1].snapshot().connectors[0].contactor);
+    // A stopped stage can start again on the same host.
+    stages[0].start_on(Some(host.clone())).unwrap();
+    assert_eq!(host.hosted(), 3);
+    for stage in &stages {
+        stage.stop().unwrap();
+    }
+    assert_eq!(host.hosted(), 0);
 }

@@ -1,15 +1,16 @@
-//! The loop thread: one tick per period on a fixed grid of deadlines, commands applied as they
-//! arrive between ticks, telemetry and events out through channels. It never touches Python,
-//! so the GIL cannot delay it; it only waits on its own command channel.
+//! A simulated power stage whose control loop runs on a [`LoopHost`] thread: a host of its
+//! own (the charger), or one shared with other stages (a fleet simulator). The loop never
+//! touches Python, so the GIL cannot delay it.
 
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use crossbeam_channel::{bounded, unbounded, Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{bounded, Receiver, Sender};
 
 use super::controller::Watchdog;
 use super::events::StageEvent;
+use super::host::{lock, LoopHost, SlotId, SlotOutputs};
 use super::stage::{SimulatedStage, StageCommand};
 use super::stats::{LoopStats, LoopTimer};
 use super::telemetry::Snapshot;
@@ -20,18 +21,19 @@ use crate::error::{PowerError, Result};
 /// Events waiting for the supervisor; beyond this the oldest are the ones that matter least.
 const EVENT_BACKLOG: usize = 4096;
 
-enum Msg {
-    Cmd(StageCommand),
-    Stop,
+struct Running {
+    host: Arc<LoopHost>,
+    slot: SlotId,
+    alive: Arc<AtomicBool>,
 }
 
-struct Idle {
+struct Inner {
+    /// The stage while no loop runs it (commands apply to it directly).
     stage: Option<SimulatedStage>,
-    thread: Option<JoinHandle<SimulatedStage>>,
-    cmd_rx: Option<Receiver<Msg>>,
+    running: Option<Running>,
 }
 
-/// A simulated power stage running in real time on its own thread.
+/// A simulated power stage running in real time on a loop thread.
 pub struct PowerStage {
     realtime_priority: Option<u8>,
     connector_ids: Vec<u32>,
@@ -39,16 +41,11 @@ pub struct PowerStage {
     clock: Arc<RealClock>,
     period: Duration,
     watchdog: Arc<Watchdog>,
-    cmd_tx: Sender<Msg>,
     events_tx: Sender<StageEvent>,
     events_rx: Receiver<StageEvent>,
     snapshot: Arc<Mutex<Snapshot>>,
     stats: Arc<Mutex<LoopTimer>>,
-    inner: Mutex<Idle>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    inner: Mutex<Inner>,
 }
 
 impl PowerStage {
@@ -56,72 +53,74 @@ impl PowerStage {
     pub fn new_simulated(cfg: StageConfig) -> Result<Self> {
         let clock = Arc::new(RealClock::new());
         let period = cfg.period;
-        let cfg_realtime = cfg.realtime_priority;
+        let realtime_priority = cfg.realtime_priority;
         let connector_ids = cfg.connectors.iter().map(|c| c.id).collect();
         let modules = cfg.modules.len();
         let stage = SimulatedStage::new(cfg, clock.clone())?;
-        let (cmd_tx, cmd_rx) = unbounded();
         let (events_tx, events_rx) = bounded(EVENT_BACKLOG);
         Ok(Self {
-            realtime_priority: cfg_realtime,
+            realtime_priority,
             connector_ids,
             modules,
             watchdog: stage.watchdog(),
             clock,
             period,
-            cmd_tx,
             events_tx,
             events_rx,
             snapshot: Arc::new(Mutex::new(stage.snapshot())),
             stats: Arc::new(Mutex::new(LoopTimer::new(period))),
-            inner: Mutex::new(Idle {
+            inner: Mutex::new(Inner {
                 stage: Some(stage),
-                thread: None,
-                cmd_rx: Some(cmd_rx),
+                running: None,
             }),
         })
     }
 
-    /// Whether the loop thread runs.
+    /// Whether a loop runs the stage.
     pub fn is_running(&self) -> bool {
-        lock(&self.inner).thread.is_some()
+        lock(&self.inner).running.is_some()
     }
 
-    /// Starts the loop thread.
+    /// Starts the loop on a thread of its own.
     pub fn start(&self) -> Result<()> {
+        self.start_on(None)
+    }
+
+    /// Starts the loop on `host`, or on a thread of its own when `None`.
+    pub fn start_on(&self, host: Option<Arc<LoopHost>>) -> Result<()> {
         let mut inner = lock(&self.inner);
-        if inner.thread.is_some() {
+        if inner.running.is_some() {
             return Err(PowerError::AlreadyRunning);
         }
-        let (Some(stage), Some(cmd_rx)) = (inner.stage.take(), inner.cmd_rx.take()) else {
+        let host = match host {
+            Some(h) => h,
+            None => LoopHost::new(self.realtime_priority)?,
+        };
+        let Some(stage) = inner.stage.take() else {
             return Err(PowerError::NotRunning);
         };
         stage.feed_watchdog();
-        let ctx = LoopContext {
-            realtime_priority: self.realtime_priority,
+        let alive = Arc::new(AtomicBool::new(true));
+        let out = SlotOutputs {
             clock: self.clock.clone(),
             period: self.period,
             events: self.events_tx.clone(),
             snapshot: self.snapshot.clone(),
             stats: self.stats.clone(),
+            alive: alive.clone(),
         };
-        let handle = std::thread::Builder::new()
-            .name("power-loop".into())
-            .spawn(move || ctx.run(stage, &cmd_rx))?;
-        inner.thread = Some(handle);
+        let slot = host.add(stage, out)?;
+        inner.running = Some(Running { host, slot, alive });
         Ok(())
     }
 
-    /// Stops the loop: modules off, contactors open, then the thread ends.
+    /// Stops the loop: modules off, contactors open; a host of its own ends with it.
     pub fn stop(&self) -> Result<()> {
         let mut inner = lock(&self.inner);
-        let Some(handle) = inner.thread.take() else {
+        let Some(running) = inner.running.take() else {
             return Ok(());
         };
-        let _ = self.cmd_tx.send(Msg::Stop);
-        let stage = handle
-            .join()
-            .map_err(|_| PowerError::Unsupported("the power loop thread panicked".into()))?;
+        let stage = running.host.remove(running.slot)?;
         *lock(&self.snapshot) = stage.snapshot();
         inner.stage = Some(stage);
         Ok(())
@@ -185,12 +184,12 @@ impl PowerStage {
     pub fn command(&self, cmd: StageCommand) -> Result<()> {
         self.check(&cmd)?;
         let mut inner = lock(&self.inner);
-        match inner.stage.as_mut() {
-            Some(stage) => stage.apply(cmd),
-            None => self
-                .cmd_tx
-                .send(Msg::Cmd(cmd))
-                .map_err(|_| PowerError::Closed),
+        if let Some(stage) = inner.stage.as_mut() {
+            return stage.apply(cmd);
+        }
+        match inner.running.as_ref() {
+            Some(r) if r.alive.load(Ordering::SeqCst) => r.host.command(r.slot, cmd),
+            _ => Err(PowerError::Closed),
         }
     }
 
@@ -216,6 +215,11 @@ impl PowerStage {
         lock(&self.stats).stats()
     }
 
+    /// The next event if one is queued, without waiting.
+    pub fn try_event(&self) -> Option<StageEvent> {
+        self.events_rx.try_recv().ok()
+    }
+
     /// The next event, waiting at most `timeout`.
     pub fn next_event(&self, timeout: Duration) -> Option<StageEvent> {
         self.events_rx.recv_timeout(timeout).ok()
@@ -226,100 +230,4 @@ impl Drop for PowerStage {
     fn drop(&mut self) {
         let _ = self.stop();
     }
-}
-
-struct LoopContext {
-    realtime_priority: Option<u8>,
-    clock: Arc<RealClock>,
-    period: Duration,
-    events: Sender<StageEvent>,
-    snapshot: Arc<Mutex<Snapshot>>,
-    stats: Arc<Mutex<LoopTimer>>,
-}
-
-impl LoopContext {
-    fn emit(&self, ev: StageEvent) {
-        // A supervisor that stopped reading must not stall the loop.
-        let _ = self.events.try_send(ev);
-    }
-
-    /// Runs until `Stop` or a failed tick, then switches everything off; returns the stage.
-    fn run(self, mut stage: SimulatedStage, cmds: &Receiver<Msg>) -> SimulatedStage {
-        let rt = self.realtime_priority.is_some_and(realtime);
-        lock(&self.stats).set_realtime(rt);
-        let mut deadline = Instant::now() + self.period;
-        let mut reason = "stopped by the supervisor".to_owned();
-        'run: loop {
-            loop {
-                match cmds.recv_deadline(deadline) {
-                    Ok(Msg::Cmd(cmd)) => {
-                        if let Err(e) = stage.apply(cmd) {
-                            reason = format!("command failed: {e}");
-                        }
-                        for ev in stage.take_events() {
-                            self.emit(ev);
-                        }
-                    }
-                    Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => break 'run,
-                    Err(RecvTimeoutError::Timeout) => break,
-                }
-            }
-            let started = Instant::now();
-            let late = started.saturating_duration_since(deadline);
-            if let Err(e) = stage.tick() {
-                reason = format!("tick failed: {e}");
-                break 'run;
-            }
-            for ev in stage.take_events() {
-                self.emit(ev);
-            }
-            *lock(&self.snapshot) = stage.snapshot();
-            lock(&self.stats).record(late, started.elapsed());
-            deadline += self.period;
-            let now = Instant::now();
-            if now > deadline + self.period {
-                // Fell whole periods behind: resynchronise instead of bursting ticks.
-                let behind = (now - deadline).as_nanos() / self.period.as_nanos().max(1);
-                let behind = u32::try_from(behind).unwrap_or(u32::MAX);
-                deadline += self.period * behind;
-                lock(&self.stats).skipped(u64::from(behind));
-            }
-        }
-        stage.shutdown();
-        for ev in stage.take_events() {
-            self.emit(ev);
-        }
-        *lock(&self.snapshot) = stage.snapshot();
-        self.emit(StageEvent::Stopped {
-            reason,
-            ts_ms: self.clock.unix_ms(),
-        });
-        stage
-    }
-}
-
-/// Puts the calling thread under SCHED_FIFO at `priority` (1-99) when the OS allows it
-/// (CAP_SYS_NICE or an rtprio limit); otherwise it stays a normal thread. The loop sleeps
-/// almost all of its period, so it cannot starve the machine.
-#[cfg(target_os = "linux")]
-fn realtime(priority: u8) -> bool {
-    use thread_priority::{
-        set_thread_priority_and_policy, thread_native_id, RealtimeThreadSchedulePolicy,
-        ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy,
-    };
-    let Ok(value) = ThreadPriorityValue::try_from(priority) else {
-        return false;
-    };
-    let policy = ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo);
-    set_thread_priority_and_policy(
-        thread_native_id(),
-        ThreadPriority::Crossplatform(value),
-        policy,
-    )
-    .is_ok()
-}
-
-#[cfg(not(target_os = "linux"))]
-fn realtime(_priority: u8) -> bool {
-    false
 }
