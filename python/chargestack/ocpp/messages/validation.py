@@ -26,8 +26,9 @@ reported before the values inside it.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import orjson
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
@@ -52,7 +53,8 @@ _PRIORITY: tuple[type[OcppError], ...] = (
 _FORMATION_TYPES = frozenset({"json_invalid", "json_type", "extra_forbidden"})
 _OCCURRENCE_TYPES = frozenset({"missing", "too_short"})
 _ROOT_TYPE_ERRORS = frozenset({"model_type", "model_attributes_type", "dict_type"})
-_TYPE_ERRORS = frozenset({"is_instance_of", "null_forbidden"})
+_TYPE_ERRORS = frozenset({"is_instance_of"})
+_NULL_MESSAGE = "null is not allowed; omit the field"
 
 
 def parse_request(action: str, payload_json: str | bytes) -> BaseModel:
@@ -74,9 +76,44 @@ def validate_payload(model: type[M], payload_json: str | bytes) -> M:
     try:
         # by_name=False: the snake_case attribute names are a Python convenience, not wire
         # names, so {"id_tag": ...} is an unknown property here.
-        return model.model_validate_json(payload_json, by_alias=True, by_name=False)
+        result = model.model_validate_json(payload_json, by_alias=True, by_name=False)
     except ValidationError as exc:
-        raise ocpp_error_from(exc) from None
+        raise ocpp_error_from(exc, first_null(payload_json)) from None
+    null = first_null(payload_json)
+    if null is not None:
+        path = field_path(null)
+        raise TypeConstraintViolationError(f"{path}: {_NULL_MESSAGE}", {"field": path})
+    return result
+
+
+def first_null(payload_json: str | bytes) -> tuple[int | str, ...] | None:
+    """Where the first JSON null of the payload is, or None when it has none."""
+    has_null = (
+        b"null" in payload_json if isinstance(payload_json, bytes) else "null" in payload_json
+    )
+    if not has_null:  # the common case costs one substring search
+        return None
+    try:
+        return _null_in(orjson.loads(payload_json), ())
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _null_in(value: Any, loc: tuple[int | str, ...]) -> tuple[int | str, ...] | None:
+    if value is None:
+        return loc
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        found = _null_in(item, (*loc, key))
+        if found is not None:
+            return found
+    return None
 
 
 def dump_payload(model: BaseModel) -> str:
@@ -84,15 +121,20 @@ def dump_payload(model: BaseModel) -> str:
     return model.model_dump_json(by_alias=True, exclude_none=True)
 
 
-def ocpp_error_from(exc: ValidationError) -> OcppError:
-    """The OCPP-J error for a pydantic validation failure, naming the field path."""
+def ocpp_error_from(
+    exc: ValidationError, null_at: tuple[int | str, ...] | None = None
+) -> OcppError:
+    """The OCPP-J error for a pydantic validation failure (and a JSON null at ``null_at``),
+    naming the field path."""
     errors = exc.errors(include_url=False)
-    classified = [(_classify(error), error) for error in errors]
-    cls, first = min(classified, key=lambda pair: _PRIORITY.index(pair[0]))
-    path = field_path(first["loc"])
-    description = f"{path}: {first['msg']}"
-    if len(errors) > 1:
-        description += f" (and {len(errors) - 1} more)"
+    classified = [(_classify(e), e["loc"], e["msg"]) for e in errors]
+    if null_at is not None and all(e["loc"] != null_at for e in errors):
+        classified.append((TypeConstraintViolationError, null_at, _NULL_MESSAGE))
+    cls, loc, msg = min(classified, key=lambda entry: _PRIORITY.index(entry[0]))
+    path = field_path(loc)
+    description = f"{path}: {msg}"
+    if len(classified) > 1:
+        description += f" (and {len(classified) - 1} more)"
     return cls(description, {"field": path})
 
 
