@@ -459,6 +459,46 @@ async def test_TC_074_update_charge_point_certificate(tmp_path: Path) -> None:
             assert key_file.stat().st_mode & 0o077 == 0
 
 
+async def test_renewed_certificate_the_central_system_refuses_falls_back_to_the_old(
+    tmp_path: Path,
+) -> None:
+    """A chain the charge point can verify (it leads to an installed root) but the central
+    system's TLS server does not trust: after the failed attempts the old identity is used
+    again, the link comes back, and the central system hears why."""
+    other_root = make_ca(tmp_path, "Second CSMS Root")
+    async with tls_central_system(tmp_path / "cs", client_certificates=ssl.CERT_REQUIRED) as tls:
+        old = issue(tmp_path / "cs", tls.ca, CP, client=True)
+        central = {
+            "url": tls.cs.url,
+            "security_profile": 3,
+            "ca_file": str(tls.ca.cert_path),
+            "client_certificate": str(old.cert_path),
+            "client_key": str(old.key_path),
+        }
+        async with running_station(tls.cs, tmp_path / "station", central_system=central) as rs:
+            answer = await rs.call(
+                "InstallCertificate",
+                {
+                    "certificateType": "CentralSystemRootCertificate",
+                    "certificate": pem(other_root.cert),
+                },
+            )
+            assert answer["status"] == "Accepted"
+            csr = await renew_certificate(rs, tls.cs)
+            mark = tls.cs.mark()
+            signed = sign_csr(csr_pem(csr), other_root)
+            answer = await rs.call("CertificateSigned", {"certificateChain": signed})
+            assert answer["status"] == "Accepted"
+            event = await security_event(tls.cs, "InvalidChargePointCertificate", since=mark)
+            assert "previous one is used" in event["techInfo"]
+            await tls.cs.wait_connected(CP)
+            back = tls.peer_certificate(CP)
+            assert back is not None and back.serial_number == old.cert.serial_number
+            store = rs.station.security.certificates
+            assert store.client_certificate() is None  # the station file's identity again
+            assert not store.previous_cert_path.exists()
+
+
 async def test_TC_077_invalid_charge_point_certificate(tmp_path: Path) -> None:
     stranger = make_ca(tmp_path, "Stranger CA")
     async with tls_central_system(tmp_path / "cs", basic_auth={CP: bytes.fromhex(KEY_HEX)}) as tls:

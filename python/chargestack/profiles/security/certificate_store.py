@@ -50,6 +50,9 @@ class CertificateStore:
         self.client_cert_path = self.directory / "charge_point.pem"
         self.client_key_path = self.directory / "charge_point.key"
         self.pending_key_path = self.directory / "charge_point.pending.key"
+        # The identity a renewal replaced, until the new one has connected.
+        self.previous_cert_path = self.directory / "charge_point.previous.pem"
+        self.previous_key_path = self.directory / "charge_point.previous.key"
 
     # -- roots -----------------------------------------------------------------------------
 
@@ -165,9 +168,32 @@ class CertificateStore:
         return self.pending_key_path.read_bytes() if self.pending_key_path.exists() else None
 
     def promote(self, chain_pem: str) -> None:
-        """Make the signed chain and the pending key the charge point's identity."""
+        """Make the signed chain and the pending key the charge point's identity; the one
+        it replaces is kept until :meth:`settle_renewal` or :meth:`undo_renewal`."""
+        self._discard_previous()
+        if self.client_certificate() is not None:
+            os.replace(self.client_cert_path, self.previous_cert_path)
+            os.replace(self.client_key_path, self.previous_key_path)
         _write_file(self.client_cert_path, chain_pem.encode(), mode=0o644)
         os.replace(self.pending_key_path, self.client_key_path)
+
+    def settle_renewal(self) -> None:
+        """The renewed identity connected: the replaced one is no longer needed."""
+        self._discard_previous()
+
+    def undo_renewal(self) -> None:
+        """The renewed identity could not connect: back to the one it replaced (or, when
+        none had been installed over OCPP, to the station file's)."""
+        if self.previous_cert_path.exists() and self.previous_key_path.exists():
+            os.replace(self.previous_cert_path, self.client_cert_path)
+            os.replace(self.previous_key_path, self.client_key_path)
+        else:
+            self.client_cert_path.unlink(missing_ok=True)
+            self.client_key_path.unlink(missing_ok=True)
+
+    def _discard_previous(self) -> None:
+        self.previous_cert_path.unlink(missing_ok=True)
+        self.previous_key_path.unlink(missing_ok=True)
 
 
 def _write_file(path: Path, data: bytes, *, mode: int) -> None:

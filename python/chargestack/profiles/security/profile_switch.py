@@ -161,6 +161,13 @@ class ProfileSwitch:
             return False
         return self._confirmed
 
+    async def trial_reconnect(self) -> bool:
+        """Reconnect with the station's connection settings; True once registered on them,
+        False after too many failed attempts or the timeout."""
+        self._begin_trial()
+        await self.reconnect()
+        return await self._wait_outcome()
+
     async def reconnect(self) -> None:
         """Drop the link so the session reconnects with the station's connection settings."""
         session = self.station.session

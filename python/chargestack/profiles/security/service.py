@@ -178,12 +178,24 @@ class SecurityService:
     async def use_new_certificate(self, request: m.CertificateSignedRequest) -> None:
         if self.certificates.client_certificate() is None:
             return
-        if self.station.config.get_int("SecurityProfile") == 3:
-            # Whitepaper A02: the new certificate is used from the next connection; reconnect
-            # now so the central system sees it at once (OCTT TC_074).
-            await self.profile_switch.reconnect()
-        else:
+        if self.station.config.get_int("SecurityProfile") != 3:
             self.station.session.update_settings(self.station.connection_settings())
+            self.certificates.settle_renewal()
+            return
+        # Whitepaper A02: the new certificate is used from the next connection; reconnect
+        # now so the central system sees it at once (OCTT TC_074). A certificate the
+        # central system does not take must not cut the charge point off: back to the old.
+        if await self.profile_switch.trial_reconnect():
+            self.certificates.settle_renewal()
+            return
+        log.warning("the renewed charge point certificate could not connect; back to the old one")
+        self.events.raise_event(
+            SecurityEvent.INVALID_CHARGE_POINT_CERTIFICATE,
+            "the central system did not accept the renewed certificate; the previous one is used",
+        )
+        self.certificates.undo_renewal()
+        self.station.session.update_settings(self.station.connection_settings())
+        self.station.session.reconnect_now()
 
     # -- ExtendedTriggerMessage ------------------------------------------------------------
 
