@@ -159,8 +159,23 @@ async def test_TC_048_4_reservation_not_supported(
 ) -> None:
     profiles = ["Core", "LocalAuthListManagement", "RemoteTrigger"]
     async with running_station(central_system, tmp_path, feature_profiles=profiles) as rs:
+        # ReservationStatus Rejected: "Charge Point is not configured to accept reservations".
+        assert await reserve(rs, 1, 19) == "Rejected"
+        assert rs.station.status_of(1) == "Available"
+        # CancelReservation has no such status: the action itself is not supported.
         with pytest.raises(NotSupportedError):
-            await reserve(rs, 1, 19)
+            await rs.call("CancelReservation", {"reservationId": 19})
+
+
+async def test_TC_050_4_reserve_charge_point_not_supported(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    profiles = ["Core", "LocalAuthListManagement", "RemoteTrigger"]
+    async with running_station(central_system, tmp_path, feature_profiles=profiles) as rs:
+        assert await reserve(rs, 0, 24) == "Rejected"
+        got = await rs.call("GetConfiguration", {"key": ["ReserveConnectorZeroSupported"]})
+        assert got["unknownKey"] == ["ReserveConnectorZeroSupported"]
+        assert rs.station.status_of(0) == "Available"
 
 
 async def test_TC_049_reservation_of_charge_point(

@@ -5,7 +5,10 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from central_system import CentralSystem
+import pytest
+from ocpp.exceptions import NotSupportedError
+
+from central_system import CentralSystem, now_iso
 from station_harness import running_station, start_local_session
 
 
@@ -83,3 +86,38 @@ async def test_pending_boot_rejects_remote_start_and_sends_nothing(
         assert answer["status"] == "Rejected"
         # Our own CALLs before Accepted: only BootNotification.
         assert {r.action for r in cs.received} == {"BootNotification"}
+
+
+async def test_a_charger_with_core_only_answers_as_the_specification_says(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """Statuses where the response defines one for "not supported", NotSupported otherwise."""
+    async with running_station(central_system, tmp_path, feature_profiles=["Core"]) as rs:
+        profile = {
+            "chargingProfileId": 1,
+            "stackLevel": 0,
+            "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": {
+                "chargingRateUnit": "W",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 11000.0}],
+            },
+        }
+        answer = await rs.call(
+            "SetChargingProfile", {"connectorId": 1, "csChargingProfiles": profile}
+        )
+        assert answer["status"] == "NotSupported"
+        answer = await rs.call("TriggerMessage", {"requestedMessage": "Heartbeat"})
+        assert answer["status"] == "NotImplemented"
+        assert (await rs.call("GetLocalListVersion", {}))["listVersion"] == -1
+        for action, payload in [
+            ("ClearChargingProfile", {}),
+            ("GetCompositeSchedule", {"connectorId": 1, "duration": 60}),
+            ("CancelReservation", {"reservationId": 1}),
+            ("GetDiagnostics", {"location": "ftp://127.0.0.1/diag"}),
+            ("UpdateFirmware", {"location": "http://127.0.0.1/fw", "retrieveDate": now_iso()}),
+        ]:
+            with pytest.raises(NotSupportedError):
+                await rs.call(action, payload)
+        got = await rs.call("GetConfiguration", {"key": ["SupportedFeatureProfiles"]})
+        assert got["configurationKey"][0]["value"] == "Core"

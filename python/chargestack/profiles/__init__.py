@@ -1,7 +1,8 @@
 """OCPP 1.6 feature profiles: each registers its handlers on the station's router.
 
-A profile the station file does not offer registers nothing, so its actions are answered
-NotSupported (OCPP-J 1.6 section 4.2.3: recognised but not supported).
+A profile the station file does not offer registers the answers the specification gives
+for an unsupported profile (``not_offered``); its other actions are answered with the
+CALLERROR NotSupported (OCPP-J 1.6 section 4.2.3: recognised but not supported).
 """
 
 from __future__ import annotations
@@ -49,7 +50,11 @@ def install_profiles(station: Station) -> list[Any]:
     from chargestack.profiles.security import security_services
 
     services.extend(security_services(station))
-    del offered
+    from chargestack.profiles.not_offered import NOT_OFFERED
+
+    for profile, answers in NOT_OFFERED.items():
+        if profile not in offered:
+            station.router.register_object(answers())
     for service in services:
         station.router.register_object(service)
     return services
