@@ -262,7 +262,8 @@ def sim_lock_failure(connector: int, api_url: str | None) -> None:
 @sim.command("power-cut", epilog=_EXIT_CODES_HELP)
 @_api_option
 def sim_power_cut(api_url: str | None) -> None:
-    """Cut the charger's power: it restarts and closes interrupted transactions (PowerLoss)."""
+    """Cut the charger's power: it restarts and closes interrupted transactions (PowerLoss);
+    with backup_power it stops them before going down."""
     _call(api_url, "POST", "/power-cut")
     click.echo("power cut")
 

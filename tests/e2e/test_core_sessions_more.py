@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from central_system import CentralSystem
+from chargestack.station.control_target import RunnerControlTarget
 from station_harness import running_station, start_local_session
 
 VALID = "VALIDTAG1"
@@ -89,6 +90,35 @@ async def test_TC_061_2_clear_cache_remote(central_system: CentralSystem, tmp_pa
         mark = cs.mark()
         await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID})
         await cs.wait_for("Authorize", lambda p: p["idTag"] == VALID, since=mark)
+
+
+async def test_TC_032_1_power_failure_with_backup_power(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """OCTT manual action "power loss" on a charger with backup power: the transaction
+    stops (PowerLoss) and reaches the central system before the controller goes down; after
+    power-up it boots, the EV is still connected and the other connector is Available."""
+    cs = central_system
+    async with running_station(cs, tmp_path, backup_power=True) as rs:
+        tx_id = await start_local_session(rs)
+        mark = cs.mark()
+        await RunnerControlTarget(rs.runner).power_cut()
+        boot = await cs.wait_for("BootNotification", since=mark)
+        stop = await cs.wait_for("StopTransaction", since=mark)
+        finishing = await cs.wait_for(
+            "StatusNotification",
+            lambda p: p["connectorId"] == 1 and p["status"] == "Finishing",
+            since=mark,
+        )
+        assert stop.payload["transactionId"] == tx_id
+        assert stop.payload["reason"] == "PowerLoss"
+        order = cs.received.index
+        assert order(stop) < order(boot) and order(finishing) < order(boot)
+        after_boot = cs.received.index(boot)
+        await rs.status(1, "Preparing", since=after_boot)
+        await rs.status(2, "Available", since=after_boot)
+        assert len(cs.messages("StopTransaction")) == 1
+        assert rs.runner.restarts == 1
 
 
 async def test_TC_032_2_power_failure_stop_after_reboot(

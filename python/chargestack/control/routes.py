@@ -103,7 +103,8 @@ async def network_connect(request: web.Request) -> web.Response:
 
 @routes.post("/power-cut")
 async def power_cut(request: web.Request) -> web.Response:
-    """OCTT manual action "power loss": the station dies at once and comes back up."""
+    """OCTT manual action "power loss": the station dies at once (TC_032_2), or, with backup
+    power, ends its transactions first (TC_032_1), and comes back up."""
     await _target(request).power_cut()
     return ok()
 

@@ -30,7 +30,8 @@ class ControlTarget(Protocol):
         ...
 
     async def power_cut(self) -> None:
-        """Lose power now: no graceful stop; the station restarts as after a power cycle."""
+        """Lose power now: no graceful stop (with backup power: transactions stop with reason
+        PowerLoss first); the station restarts as after a power cycle."""
         ...
 
     def power_snapshot(self) -> dict[str, Any]:

@@ -51,7 +51,9 @@ class RunnerControlTarget:
     async def power_cut(self) -> None:
         from chargestack.station.station import StopKind
 
-        self._station().request_stop(StopKind.POWER_CUT)
+        station = self._station()
+        backed = station.settings.backup_power
+        station.request_stop(StopKind.MAINS_LOST if backed else StopKind.POWER_CUT)
 
     def power_snapshot(self) -> dict[str, Any]:
         snapshot: dict[str, Any] = self.hardware.power.snapshot()

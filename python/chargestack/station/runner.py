@@ -56,8 +56,13 @@ class StationRunner:
                 await self.control_api.stop()
 
     async def _run_stations(self) -> None:
+        still_plugged: dict[int, Any] = {}
         while not self._shutdown.is_set():
-            station = Station(self.settings, hardware_factory=self.hardware_factory)
+            station = Station(
+                self.settings,
+                hardware_factory=self.hardware_factory,
+                plugged_at_start=still_plugged,
+            )
             self.station = station
             try:
                 await station.start()
@@ -80,6 +85,8 @@ class StationRunner:
             self._started.clear()
             if kind is StopKind.SHUTDOWN:
                 break
+            plugged_evs = getattr(station.hardware, "plugged_evs", None)
+            still_plugged = plugged_evs() if plugged_evs is not None else {}
             self.restarts += 1
             log.info("restarting after %s reset", kind)
 

@@ -154,6 +154,9 @@ class StationSettings(_Strict):
     power: PowerSettings = PowerSettings()
     data_dir: Path
     hardware: Literal["sim"] = "sim"
+    # The controller rides through a mains failure on backup power long enough to stop its
+    # transactions (reason PowerLoss) and send them before it goes down (OCTT TC_032_1).
+    backup_power: bool = False
     control_api: ControlApiSettings = ControlApiSettings()
     feature_profiles: list[str] = Field(default_factory=lambda: list(FEATURE_PROFILES))
     timers: TimerSettings = TimerSettings()

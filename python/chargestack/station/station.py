@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -47,6 +47,10 @@ class StopKind(StrEnum):
     # A simulated loss of power: nothing gets to run (no StopTransaction, no drain); the
     # runner restarts the station as a controller would when power returns.
     POWER_CUT = "PowerCut"
+    # The same loss on a charger whose controller has backup power (station file
+    # backup_power): transactions stop with reason PowerLoss and the queue drains before it
+    # goes down (OCTT TC_032_1); the runner restarts it when power returns.
+    MAINS_LOST = "MainsLost"
     SOFT_RESET = "Soft"
     HARD_RESET = "Hard"
 
@@ -59,6 +63,7 @@ class Station:
         settings: StationSettings,
         *,
         hardware_factory: Callable[[StationSettings], Hardware] | None = None,
+        plugged_at_start: Mapping[int, Any] | None = None,
     ) -> None:
         self.settings = settings
         self.clock = Clock()
@@ -67,6 +72,9 @@ class Station:
         self.station_facts = ConnectorFacts()
         self.station_fault: Fault | None = None
         self._hardware_factory = hardware_factory
+        # EVs left connected through a restart of the controller (runner): the simulator
+        # finds them plugged in when it comes up.
+        self._plugged_at_start = dict(plugged_at_start or {})
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopped = asyncio.Event()
         self.stop_kind: StopKind | None = None
@@ -100,6 +108,9 @@ class Station:
         )
         self._load_availability()
         self.hardware = self._make_hardware()
+        replug = getattr(self.hardware, "replug", None)
+        if self._plugged_at_start and replug is not None:
+            replug(self._plugged_at_start)
         await self.hardware.start()
         self.registration = Registration(self)
         self.status_reporter = StatusReporter(self)

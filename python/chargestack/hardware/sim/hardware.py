@@ -60,6 +60,7 @@ class SimHardware:
         self.meter = SimMeter(power, self.connector_ids)
         # Connector 0 is the charge point as a whole (OCPP 1.6 section 4.9).
         self._faults: dict[int, FaultRaised] = {}
+        self._evs: dict[int, EvParameters] = {}
 
     def connector(self, connector_id: int) -> SimConnector:
         try:
@@ -73,6 +74,24 @@ class SimHardware:
     async def stop(self) -> None:
         await self.power.stop()
 
+    # -- across a restart of the controller ---------------------------------------------
+
+    def plugged_evs(self) -> dict[int, EvParameters]:
+        """The EVs still connected, at their present state of charge: a reset or a power
+        cycle of the controller leaves the cables where they are."""
+        out = {}
+        for cid, ev in self._evs.items():
+            soc = self.meter.read(cid).soc_percent
+            out[cid] = EvParameters(
+                ev.battery_wh, soc if soc is not None else ev.soc, ev.max_current_a
+            )
+        return out
+
+    def replug(self, evs: dict[int, EvParameters]) -> None:
+        """Before start: the EVs found connected when the controller comes up."""
+        for cid, ev in evs.items():
+            self.plug_in(cid, ev)
+
     # -- manual actions of the OCTT test plan -------------------------------------------
 
     def plug_in(self, connector_id: int, ev: EvParameters | None = None) -> None:
@@ -82,6 +101,7 @@ class SimHardware:
         if connector.is_plugged():
             raise ConnectorStateError(f"connector {connector_id} is already plugged in")
         connector.set_plugged(True)
+        self._evs[connector_id] = ev
         self.power.ev_plug_in(connector_id, ev)
         self._emit(PluggedIn(connector_id, ev))
 
@@ -90,6 +110,7 @@ class SimHardware:
         if not connector.is_plugged():
             raise ConnectorStateError(f"connector {connector_id} is not plugged in")
         connector.set_plugged(False)
+        self._evs.pop(connector_id, None)
         self.power.ev_plug_out(connector_id)
         self._emit(PluggedOut(connector_id))
 

@@ -109,7 +109,11 @@ class TransactionService:
     async def before_stop(self, kind: StopKind) -> None:
         from chargestack.station.station import StopKind as Kind
 
-        reason = {Kind.SOFT_RESET: "SoftReset", Kind.HARD_RESET: "HardReset"}.get(kind)
+        reason = {
+            Kind.SOFT_RESET: "SoftReset",
+            Kind.HARD_RESET: "HardReset",
+            Kind.MAINS_LOST: "PowerLoss",
+        }.get(kind)
         for cid in list(self.active):
             if reason is not None:
                 await self.stop_on_connector(cid, reason)
