@@ -40,7 +40,7 @@ from chargestack.exceptions import (
     PropertyConstraintViolationError,
     TypeConstraintViolationError,
 )
-from chargestack.ocpp.messages.registry import REQUESTS, RESPONSES, Action
+from chargestack.ocpp.messages.registry import REQUESTS, RESPONSES
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -55,6 +55,8 @@ _OCCURRENCE_TYPES = frozenset({"missing", "too_short"})
 _ROOT_TYPE_ERRORS = frozenset({"model_type", "model_attributes_type", "dict_type"})
 _TYPE_ERRORS = frozenset({"is_instance_of"})
 _NULL_MESSAGE = "null is not allowed; omit the field"
+_REQUEST_MODELS: dict[str, type[BaseModel]] = {a.value: model for a, model in REQUESTS.items()}
+_RESPONSE_MODELS: dict[str, type[BaseModel]] = {a.value: model for a, model in RESPONSES.items()}
 
 
 def parse_request(action: str, payload_json: str | bytes) -> BaseModel:
@@ -63,12 +65,12 @@ def parse_request(action: str, payload_json: str | bytes) -> BaseModel:
     Raises :class:`NotImplementedOcppError` for an action that OCPP 1.6 does not define and
     the :class:`OcppError` subclass of section 4.2.3 for an invalid payload.
     """
-    return validate_payload(REQUESTS[_action(action)], payload_json)
+    return validate_payload(_model(_REQUEST_MODELS, action), payload_json)
 
 
 def parse_response(action: str, payload_json: str | bytes) -> BaseModel:
     """Validate the payload of a CALLRESULT answering a CALL of ``action``."""
-    return validate_payload(RESPONSES[_action(action)], payload_json)
+    return validate_payload(_model(_RESPONSE_MODELS, action), payload_json)
 
 
 def validate_payload(model: type[M], payload_json: str | bytes) -> M:
@@ -161,9 +163,11 @@ def _classify(error: ErrorDetails) -> type[OcppError]:
     return PropertyConstraintViolationError
 
 
-def _action(name: str) -> Action:
-    try:
-        return Action(name)
-    except ValueError:
+def _model(models: dict[str, type[BaseModel]], name: str) -> type[BaseModel]:
+    # A str lookup: Action is a StrEnum, so its members hash like their names, and building
+    # an Action from the name on every message would cost more than the lookup itself.
+    model = models.get(name)
+    if model is None:
         # OCPP-J 1.6 section 4.2.3: NotImplemented = "Requested Action is not known".
-        raise NotImplementedOcppError(f"unknown action {name!r}") from None
+        raise NotImplementedOcppError(f"unknown action {name!r}")
+    return model
