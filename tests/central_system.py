@@ -85,7 +85,9 @@ def _default_response(cs: CentralSystem, action: str, payload: Payload) -> Paylo
             tx_id = d.next_transaction_id
             d.next_transaction_id += 1
             cs.start_by_unique_id[uid] = tx_id
-        cs.transaction_ids[id(payload)] = tx_id
+        # Known to waiters once the CALLRESULT has gone out (see _CpHandler._send): a test
+        # that used the id earlier could reach the station before the id itself does.
+        cs.transaction_ids_unsent[uid] = (id(payload), tx_id)
         return {
             "transactionId": tx_id,
             "idTagInfo": d.id_tags.get(payload["idTag"], {"status": "Accepted"}),
@@ -123,6 +125,11 @@ class _CpHandler(ChargePoint):  # type: ignore[misc]
         if msg[0] == 4:
             self.cs.errors_sent.append(msg)
         await super()._send(message)
+        sent_tx = self.cs.transaction_ids_unsent.pop(msg[1], None) if msg[0] == 3 else None
+        if sent_tx is not None:
+            payload_id, tx_id = sent_tx
+            self.cs.transaction_ids[payload_id] = tx_id
+            self.cs._spawn_notify()
 
     async def _answer(self, action: str, payload: Payload) -> Payload:
         responder = self.cs.responders.get(action)
@@ -174,6 +181,7 @@ class CentralSystem:
         self.connect_count: dict[str, int] = {}
         self.rejected_auth = 0
         self.transaction_ids: dict[int, int] = {}
+        self.transaction_ids_unsent: dict[str, tuple[int, int]] = {}  # unique id -> (payload, tx)
         self.start_by_unique_id: dict[str, int] = {}
         self.current_unique_id = ""  # id(StartTransaction payload) -> transactionId
         self._changed = asyncio.Condition()

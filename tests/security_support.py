@@ -34,6 +34,19 @@ class TlsCentralSystem:
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
         return x509.load_der_x509_certificate(der) if der else None
 
+    def profile_3(self, directory: Path, cp_id: str) -> tuple[dict[str, Any], Issued]:
+        """The station file's central_system table for mutual TLS with a client certificate
+        this central system's CA issued, and that certificate."""
+        client = issue(directory, self.ca, cp_id, client=True)
+        central = {
+            "url": self.cs.url,
+            "security_profile": 3,
+            "ca_file": str(self.ca.cert_path),
+            "client_certificate": str(client.cert_path),
+            "client_key": str(client.key_path),
+        }
+        return central, client
+
 
 def _server_context(
     directory: Path, client_certificates: ssl.VerifyMode

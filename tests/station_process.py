@@ -7,9 +7,11 @@ central system runs in the test's event loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +140,20 @@ class StationProcess:
             await self.wait_exit()
         if self._http is not None:
             await self._http.close()
+
+
+@contextlib.asynccontextmanager
+async def booted_station_process(
+    cs: Any, tmp_path: Path, configuration: dict[str, Any] | None = None
+) -> AsyncIterator[StationProcess]:
+    """`chargestack run` on a fresh station file, until its BootNotification reached ``cs``;
+    killed at the end if the test left it running."""
+    station_file = tmp_path / "station.toml"
+    write_station_file(station_file, cs.url, tmp_path / "data", configuration or {})
+    sp = StationProcess(station_file)
+    try:
+        await sp.start()
+        await cs.wait_for("BootNotification", timeout=30)
+        yield sp
+    finally:
+        await sp.close()

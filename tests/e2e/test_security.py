@@ -427,14 +427,7 @@ def csr_pem(csr: x509.CertificateSigningRequest) -> str:
 
 async def test_TC_074_update_charge_point_certificate(tmp_path: Path) -> None:
     async with tls_central_system(tmp_path / "cs", client_certificates=ssl.CERT_REQUIRED) as tls:
-        old = issue(tmp_path / "cs", tls.ca, CP, client=True)
-        central = {
-            "url": tls.cs.url,
-            "security_profile": 3,
-            "ca_file": str(tls.ca.cert_path),
-            "client_certificate": str(old.cert_path),
-            "client_key": str(old.key_path),
-        }
+        central, old = tls.profile_3(tmp_path / "cs", CP)
         configuration = {"CpoName": "Chargestack CPO"}
         async with running_station(
             tls.cs, tmp_path / "station", central_system=central, configuration=configuration
@@ -467,14 +460,7 @@ async def test_renewed_certificate_the_central_system_refuses_falls_back_to_the_
     again, the link comes back, and the central system hears why."""
     other_root = make_ca(tmp_path, "Second CSMS Root")
     async with tls_central_system(tmp_path / "cs", client_certificates=ssl.CERT_REQUIRED) as tls:
-        old = issue(tmp_path / "cs", tls.ca, CP, client=True)
-        central = {
-            "url": tls.cs.url,
-            "security_profile": 3,
-            "ca_file": str(tls.ca.cert_path),
-            "client_certificate": str(old.cert_path),
-            "client_key": str(old.key_path),
-        }
+        central, old = tls.profile_3(tmp_path / "cs", CP)
         async with running_station(tls.cs, tmp_path / "station", central_system=central) as rs:
             answer = await rs.call(
                 "InstallCertificate",

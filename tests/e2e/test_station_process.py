@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from central_system import CentralSystem
-from station_process import StationProcess, write_station_file
+from station_process import booted_station_process, write_station_file
 
 CP = "CRASH-CP"
 
@@ -69,12 +69,7 @@ async def test_sigkill_keeps_configuration_availability_and_registration(
     central_system: CentralSystem, tmp_path: Path
 ) -> None:
     cs = central_system
-    station_file = tmp_path / "station.toml"
-    write_station_file(station_file, cs.url, tmp_path / "data", {"MinimumStatusDuration": 0})
-    sp = StationProcess(station_file)
-    try:
-        await sp.start()
-        await cs.wait_for("BootNotification", timeout=30)
+    async with booted_station_process(cs, tmp_path, {"MinimumStatusDuration": 0}) as sp:
         await cs.wait_for("StatusNotification", lambda p: p["connectorId"] == 2)
         answer = await cs.call(
             CP, "ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "42"}
@@ -97,36 +92,22 @@ async def test_sigkill_keeps_configuration_availability_and_registration(
         status = await sp.get("/status")
         assert status["registration"] == "Accepted"
         assert await sp.terminate() == 0
-    finally:
-        await sp.close()
 
 
 async def test_sigterm_stops_cleanly(central_system: CentralSystem, tmp_path: Path) -> None:
     cs = central_system
-    station_file = tmp_path / "station.toml"
-    write_station_file(station_file, cs.url, tmp_path / "data", {})
-    sp = StationProcess(station_file)
-    try:
-        await sp.start()
-        await cs.wait_for("BootNotification", timeout=30)
+    async with booted_station_process(cs, tmp_path) as sp:
         connection = (await cs.wait_connected(CP)).connection
         assert await sp.terminate() == 0
         await asyncio.wait_for(connection.wait_closed(), 5)
         assert connection.close_code == 1000
-    finally:
-        await sp.close()
 
 
 async def test_sigusr1_dumps_threads_and_tasks_and_keeps_running(
     central_system: CentralSystem, tmp_path: Path
 ) -> None:
     cs = central_system
-    station_file = tmp_path / "station.toml"
-    write_station_file(station_file, cs.url, tmp_path / "data", {})
-    sp = StationProcess(station_file)
-    try:
-        await sp.start()
-        await cs.wait_for("BootNotification", timeout=30)
+    async with booted_station_process(cs, tmp_path) as sp:
         assert sp.proc is not None
         sp.proc.send_signal(signal.SIGUSR1)
         await sp.wait_stderr("asyncio tasks ---")
@@ -138,25 +119,16 @@ async def test_sigusr1_dumps_threads_and_tasks_and_keeps_running(
         )
         assert answer["status"] == "Accepted"
         assert await sp.terminate() == 0
-    finally:
-        await sp.close()
 
 
 async def test_db_inspect(central_system: CentralSystem, tmp_path: Path) -> None:
     cs = central_system
-    station_file = tmp_path / "station.toml"
-    write_station_file(station_file, cs.url, tmp_path / "data", {})
-    sp = StationProcess(station_file)
-    try:
-        await sp.start()
-        await cs.wait_for("BootNotification", timeout=30)
-        code, output = await _run_cli("db", "inspect", "--config", str(station_file))
+    async with booted_station_process(cs, tmp_path) as sp:
+        code, output = await _run_cli("db", "inspect", "--config", str(sp.station_file))
         assert code == 1
         assert "chargestack status" in output  # the running station holds the file
         assert await sp.terminate() == 0
-    finally:
-        await sp.close()
-    code, output = await _run_cli("db", "inspect", "--config", str(station_file))
+    code, output = await _run_cli("db", "inspect", "--config", str(sp.station_file))
     assert code == 0, output
     report = json.loads(output)
     assert report["queueDepth"] == 0
@@ -168,12 +140,7 @@ async def test_power_cut_through_the_control_api(
 ) -> None:
     """OCTT manual action "power loss" (TC_032_2) driven the way an integrator would."""
     cs = central_system
-    station_file = tmp_path / "station.toml"
-    write_station_file(station_file, cs.url, tmp_path / "data", {"MinimumStatusDuration": 0})
-    sp = StationProcess(station_file)
-    try:
-        await sp.start()
-        await cs.wait_for("BootNotification", timeout=30)
+    async with booted_station_process(cs, tmp_path, {"MinimumStatusDuration": 0}) as sp:
         # Registered: every connector's status has been reported.
         await cs.wait_for("StatusNotification", lambda p: p["connectorId"] == 2)
         await sp.post("/connectors/1/plug-in")
@@ -187,5 +154,3 @@ async def test_power_cut_through_the_control_api(
         assert stop.payload["transactionId"] == tx_id
         assert stop.payload["reason"] == "PowerLoss"
         assert await sp.terminate() == 0
-    finally:
-        await sp.close()
