@@ -32,7 +32,9 @@ from _common import p50_p99_max, parse_args, print_table, use_test_harness
 use_test_harness()
 
 from central_system import CentralSystem  # noqa: E402
+from certs import issue, make_ca  # noqa: E402
 from chargestack.station.station import Station  # noqa: E402
+from security_support import pem, reference_hash_data  # noqa: E402
 from station_harness import RunningStation, running_station  # noqa: E402
 
 LIMIT_S = {"RemoteStartTransaction": 10.0, "triggered": 60.0}
@@ -156,12 +158,64 @@ TRIGGERED: list[tuple[str, int | None]] = [
     ("FirmwareStatusNotification", None),
 ]
 STATIC_NOTES = [
-    "GetDiagnostics: not sampled; each one starts a log collection and upload, not a cheap call",
+    "GetDiagnostics, GetLog: not sampled; each starts a log collection and upload",
     "TriggerMessage(BootNotification): Rejected once registered (errata 3.35), not triggered",
-    "Security whitepaper messages: the Security profile is not installed yet",
+    "CertificateSigned: answered Rejected (no signing request outstanding), as fast a path",
+    "SignedUpdateFirmware: retrieveDateTime tomorrow, so each one replaces the pending job",
     "Reset (Soft) runs last, each one restarts the station in place",
     "RemoteStart/RemoteStopTransaction alternate: plug in, start, stop, unplug",
 ]
+
+
+def security_steps(directory: Path) -> list[tuple[str, list[tuple[str, Make]]]]:
+    """The whitepaper's messages, with certificates made for the run."""
+    root = make_ca(directory, "Bench CSMS Root")
+    manufacturer = make_ca(directory, "Bench Manufacturer Root")
+    signer = issue(directory, manufacturer, "Bench Firmware Signing")
+    root_type = "CentralSystemRootCertificate"
+    firmware = {
+        "location": "http://127.0.0.1:9/firmware.img",
+        "signingCertificate": pem(signer.cert),
+        "signature": "c2lnbmF0dXJl",
+    }
+    return [
+        (
+            "Security",
+            [
+                (
+                    "InstallCertificate",
+                    lambda i: {"certificateType": root_type, "certificate": pem(root.cert)},
+                ),
+                ("GetInstalledCertificateIds", lambda i: {"certificateType": root_type}),
+                (
+                    "DeleteCertificate",
+                    lambda i: {"certificateHashData": reference_hash_data(root.cert)},
+                ),
+            ],
+        ),
+        ("Security", [("ExtendedTriggerMessage", lambda i: {"requestedMessage": "Heartbeat"})]),
+        ("Security", [("CertificateSigned", lambda i: {"certificateChain": pem(signer.cert)})]),
+        (
+            "Security",
+            [
+                (
+                    "InstallCertificate",
+                    lambda i: {
+                        "certificateType": "ManufacturerRootCertificate",
+                        "certificate": pem(manufacturer.cert),
+                    },
+                ),
+                (
+                    "SignedUpdateFirmware",
+                    lambda i: {
+                        "requestId": i + 1,
+                        "retries": 0,
+                        "firmware": firmware | {"retrieveDateTime": _in(timedelta(days=1))},
+                    },
+                ),
+            ],
+        ),
+    ]
 
 
 class Probes:
@@ -280,7 +334,9 @@ async def measure(n: int, n_reset: int) -> tuple[Recorder, dict[str, list[float]
                 probes.install(rs.station)
                 rec = Recorder(rs, probes)
                 await remote_cycles(rec, n)
-                for profile, calls in STEPS:
+                certs = Path(tmp) / "certs"
+                certs.mkdir()
+                for profile, calls in STEPS + security_steps(certs):
                     missing = [a for a, _ in calls if rs.station.router.handler_for(a) is None]
                     if missing:
                         notes.append(f"{', '.join(missing)}: skipped, {profile} not installed")
