@@ -109,6 +109,11 @@ async def test_a_charger_with_core_only_answers_as_the_specification_says(
         assert answer["status"] == "NotSupported"
         answer = await rs.call("TriggerMessage", {"requestedMessage": "Heartbeat"})
         assert answer["status"] == "NotImplemented"
+        # ExtendedTriggerMessage belongs to the security extension, which every charger has.
+        mark = central_system.mark()
+        answer = await rs.call("ExtendedTriggerMessage", {"requestedMessage": "Heartbeat"})
+        assert answer["status"] == "Accepted"
+        await central_system.wait_for("Heartbeat", since=mark)
         assert (await rs.call("GetLocalListVersion", {}))["listVersion"] == -1
         for action, payload in [
             ("ClearChargingProfile", {}),

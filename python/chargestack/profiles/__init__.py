@@ -36,10 +36,11 @@ def install_profiles(station: Station) -> list[Any]:
 
         services.append(LocalListService(station))
     # -- RemoteTrigger --
-    if "RemoteTrigger" in offered:
-        from chargestack.profiles.trigger import TriggerService
+    from chargestack.profiles.trigger import ExtendedTriggerService, TriggerService
 
-        services.append(TriggerService(station))
+    # Without the profile, the security extension's ExtendedTriggerMessage is still answered.
+    trigger = TriggerService if "RemoteTrigger" in offered else ExtendedTriggerService
+    services.append(trigger(station))
     # -- FirmwareManagement --
     if "FirmwareManagement" in offered:
         from chargestack.profiles.firmware import firmware_services

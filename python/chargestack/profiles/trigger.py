@@ -28,7 +28,10 @@ log = logging.getLogger("chargestack.trigger")
 _SECURITY_ONLY = frozenset({"SignChargePointCertificate"})
 
 
-class TriggerService:
+class ExtendedTriggerService:
+    """The whitepaper's ExtendedTriggerMessage: part of the security extension, so answered
+    by every charger, with or without the RemoteTrigger profile."""
+
     def __init__(self, station: Station) -> None:
         self.station = station
         # Requests answered Accepted whose message is still to be sent, by id(); the object is
@@ -36,16 +39,6 @@ class TriggerService:
         self._accepted: dict[int, BaseModel] = {}
 
     # -- OCPP ------------------------------------------------------------------------------
-
-    @on("TriggerMessage")
-    async def trigger_message(self, request: m.TriggerMessageRequest) -> m.TriggerMessageResponse:
-        status = self._answer(request, request.requested_message.value, request.connector_id)
-        return m.TriggerMessageResponse(status=m.TriggerMessageStatus(status))
-
-    @after("TriggerMessage")
-    async def trigger_message_follow_up(self, request: m.TriggerMessageRequest) -> None:
-        if self._accepted.pop(id(request), None) is request:
-            await self._send(request.requested_message.value, request.connector_id, signed=False)
 
     @on("ExtendedTriggerMessage")
     async def extended_trigger_message(
@@ -164,3 +157,17 @@ class TriggerService:
     def _security(self) -> Any:
         security = getattr(self.station, "security", None)
         return security if hasattr(security, "trigger") else None
+
+
+class TriggerService(ExtendedTriggerService):
+    """The RemoteTrigger profile (OCPP 1.6 section 5.17) on top of ExtendedTriggerMessage."""
+
+    @on("TriggerMessage")
+    async def trigger_message(self, request: m.TriggerMessageRequest) -> m.TriggerMessageResponse:
+        status = self._answer(request, request.requested_message.value, request.connector_id)
+        return m.TriggerMessageResponse(status=m.TriggerMessageStatus(status))
+
+    @after("TriggerMessage")
+    async def trigger_message_follow_up(self, request: m.TriggerMessageRequest) -> None:
+        if self._accepted.pop(id(request), None) is request:
+            await self._send(request.requested_message.value, request.connector_id, signed=False)
