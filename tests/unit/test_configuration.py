@@ -482,6 +482,16 @@ def test_getters_check_name_and_kind(store: Store) -> None:
             "characters, found 'secret'",
         ),
         (
+            {"AdditionalRootCertificateCheck": True},
+            "configuration key AdditionalRootCertificateCheck: expected false (the additional "
+            "root certificate check is not implemented), found 'true'",
+        ),
+        (
+            {"SupportedFileTransferProtocols": "FTP,FTPS"},
+            "configuration key SupportedFileTransferProtocols: expected a comma-separated list "
+            "of FTP, HTTP, HTTPS, found unsupported member 'FTPS'",
+        ),
+        (
             {"SecurityProfile": 5},
             "configuration key SecurityProfile: expected an integer >= 0 and <= 3, found 5",
         ),

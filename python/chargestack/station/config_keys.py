@@ -326,6 +326,11 @@ def _authorization_key(value: ConfigValue, ctx: KeyContext) -> str | None:
     return None if _HEX.match(value) else "16 to 20 bytes as 32 to 40 hexadecimal characters"
 
 
+def _additional_root_check_not_implemented(value: ConfigValue, ctx: KeyContext) -> str | None:
+    # Claiming the check without making it would mislead the central system.
+    return "false (the additional root certificate check is not implemented)" if value else None
+
+
 def _int(name: str, default: int | DefaultFactory, **kw: object) -> ConfigKey:
     kw.setdefault("minimum", 0)
     return ConfigKey(name=name, kind=KeyKind.INT, default=default, **kw)  # type: ignore[arg-type]
@@ -450,11 +455,18 @@ def standard_keys(extra_measurands: Iterable[str] = ()) -> list[ConfigKey]:
             "SupportedFileTransferProtocols",
             "FTP,HTTP,HTTPS",
             profile="FirmwareManagement",
-            allowed=frozenset({"FTP", "FTPS", "HTTP", "HTTPS"}),
+            # What profiles/firmware/locations.py speaks: no FTPS, so it cannot be declared.
+            allowed=frozenset({"FTP", "HTTP", "HTTPS"}),
             readonly=True,
         ),
         # Security whitepaper Ed.3 section 7 and OCPP-J 1.6 (AuthorizationKey).
-        _bool("AdditionalRootCertificateCheck", False, **sec, **ro),
+        _bool(
+            "AdditionalRootCertificateCheck",
+            False,
+            validator=_additional_root_check_not_implemented,
+            **sec,
+            **ro,
+        ),
         ConfigKey(
             name="AuthorizationKey",
             kind=KeyKind.STR,
