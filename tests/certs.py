@@ -122,3 +122,10 @@ def issue(
         )
     cert = builder.sign(ca.key, hashes.SHA256())
     return _write(directory, common_name.replace(" ", "_").lower(), cert, key)
+
+
+def file_server_pki(directory: Path) -> tuple[Issued, Issued]:
+    """A file-server CA and a server certificate it issued for 127.0.0.1 (HTTPS, FTPS)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ca = make_ca(directory, "File Server CA")
+    return ca, issue(directory, ca, "files.test", server=True)

@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 from pyftpdlib.authorizers import DummyAuthorizer
-from pyftpdlib.handlers import DTPHandler, FTPHandler
+from pyftpdlib.handlers import DTPHandler, FTPHandler, TLS_FTPHandler
 from pyftpdlib.servers import FTPServer
 
 _RANGE = re.compile(r"bytes=(\d+)-$")
@@ -164,13 +164,16 @@ class FtpLog:
 
 
 class FtpFileServer:
-    """pyftpdlib on a thread; user ``fw`` / password ``secret`` owns ``root``."""
+    """pyftpdlib on a thread; user ``fw`` / password ``secret`` owns ``root``. With
+    ``tls`` (certificate and key files) it is an explicit FTPS server that requires TLS on
+    the control and the data connections."""
 
     user = "fw"
     password = "secret"
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, tls: tuple[Path, Path] | None = None) -> None:
         self.root = root
+        self.tls = tls
         root.mkdir(parents=True, exist_ok=True)
         self.drop_after: int | None = None
         self.log = FtpLog()
@@ -180,7 +183,9 @@ class FtpFileServer:
         self.port = 0
 
     def url(self, path: str) -> str:
-        return f"ftp://{self.user}:{self.password}@127.0.0.1:{self.port}/{path.lstrip('/')}"
+        scheme = "ftps" if self.tls is not None else "ftp"
+        credentials = f"{self.user}:{self.password}"
+        return f"{scheme}://{credentials}@127.0.0.1:{self.port}/{path.lstrip('/')}"
 
     def start(self) -> None:
         authorizer = DummyAuthorizer()
@@ -188,8 +193,9 @@ class FtpFileServer:
         owner = self
         log = self.log
 
-        class Handler(FTPHandler):  # type: ignore[misc]
-            dtp_handler = _DroppingDtp
+        base = TLS_FTPHandler if self.tls is not None else FTPHandler
+
+        class Handler(base):  # type: ignore[misc,valid-type]
             use_sendfile = False  # sendfile(2) would bypass the dropping send()
             auth_failed_timeout = 0
             file_server = owner
@@ -206,6 +212,12 @@ class FtpFileServer:
 
         Handler.authorizer = authorizer
         Handler.passive_ports = None
+        if self.tls is None:
+            Handler.dtp_handler = _DroppingDtp
+        else:
+            Handler.certfile, Handler.keyfile = (str(p) for p in self.tls)
+            Handler.tls_control_required = True
+            Handler.tls_data_required = True
         self._server = FTPServer(("127.0.0.1", 0), Handler)
         self.port = self._server.address[1]
         self._thread = threading.Thread(target=self._serve, daemon=True)

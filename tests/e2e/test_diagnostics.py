@@ -16,6 +16,7 @@ import orjson
 import pytest
 
 from central_system import CentralSystem
+from certs import file_server_pki
 from chargestack.profiles.firmware.logfiles import current_station
 from servers import FtpFileServer, HttpFileServer
 from station_harness import RunningStation, running_station
@@ -107,6 +108,26 @@ async def test_TC_045_1_get_diagnostics_over_ftp(
         await wait_dsn(rs, "Uploaded", mark)
         _logs, state = read_archive((ftp.root / "diag" / answer["fileName"]).read_bytes())
         assert state["chargePointId"] == "CP-1"
+
+
+async def test_TC_045_1_get_diagnostics_over_ftps(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    ca, server_cert = file_server_pki(tmp_path / "pki")
+    ftps = FtpFileServer(tmp_path / "ftps-root", tls=(server_cert.cert_path, server_cert.key_path))
+    (ftps.root / "diag").mkdir()
+    ftps.start()
+    try:
+        central = {"url": cs.url, "ca_file": str(ca.cert_path)}
+        async with running_station(cs, tmp_path / "cp", central_system=central) as rs:
+            mark = cs.mark()
+            answer = await rs.call("GetDiagnostics", {"location": ftps.url("diag/")})
+            await wait_dsn(rs, "Uploaded", mark)
+            _logs, state = read_archive((ftps.root / "diag" / answer["fileName"]).read_bytes())
+            assert state["chargePointId"] == "CP-1"
+    finally:
+        ftps.stop()
 
 
 async def test_TC_045_2_upload_failed(central_system: CentralSystem, tmp_path: Path) -> None:

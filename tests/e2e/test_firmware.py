@@ -7,6 +7,7 @@ OCTT TC_044_1/2/3 and the failure paths: a server that drops mid-transfer, a ful
 from __future__ import annotations
 
 import random
+import ssl
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from central_system import CentralSystem, Payload, now_iso
+from certs import Issued, file_server_pki
 from chargestack.profiles.firmware.image import build_image
 from chargestack.profiles.firmware.slots import read_record
 from servers import FtpFileServer, HttpFileServer
@@ -102,6 +104,78 @@ async def test_TC_044_1_over_ftp(
         await rs.call("UpdateFirmware", update(ftp.url("fw-2.0.0.tar.gz"), retries=0))
         await installed(rs, mark)
         assert ftp.log.retrieved == ["fw-2.0.0.tar.gz"]
+
+
+@pytest.fixture
+def pki(tmp_path: Path) -> tuple[Issued, Issued]:
+    """A file-server CA the station trusts (its station file's ca_file) and a server
+    certificate it issued for 127.0.0.1."""
+    return file_server_pki(tmp_path / "pki")
+
+
+def trusting(cs: CentralSystem, ca: Issued) -> dict[str, Any]:
+    return {"url": cs.url, "ca_file": str(ca.cert_path)}
+
+
+async def test_TC_044_1_over_https(
+    central_system: CentralSystem, pki: tuple[Issued, Issued], tmp_path: Path
+) -> None:
+    cs = central_system
+    ca, server_cert = pki
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(server_cert.cert_path, server_cert.key_path)
+    https = HttpFileServer(ssl_context=context)
+    https.files["fw-2.0.0.tar.gz"] = IMAGE
+    await https.start()
+    try:
+        async with running_station(cs, tmp_path / "cp", central_system=trusting(cs, ca)) as rs:
+            mark = cs.mark()
+            location = https.url("files/fw-2.0.0.tar.gz")
+            assert location.startswith("https://")
+            await rs.call("UpdateFirmware", update(location, retries=0))
+            await installed(rs, mark)
+    finally:
+        await https.stop()
+
+
+async def test_TC_044_1_over_ftps(
+    central_system: CentralSystem, pki: tuple[Issued, Issued], tmp_path: Path
+) -> None:
+    cs = central_system
+    ca, server_cert = pki
+    ftps = FtpFileServer(tmp_path / "ftps-root", tls=(server_cert.cert_path, server_cert.key_path))
+    (ftps.root / "fw-2.0.0.tar.gz").write_bytes(IMAGE)
+    ftps.start()
+    try:
+        async with running_station(cs, tmp_path / "cp", central_system=trusting(cs, ca)) as rs:
+            mark = cs.mark()
+            location = ftps.url("fw-2.0.0.tar.gz")
+            assert location.startswith("ftps://")
+            await rs.call("UpdateFirmware", update(location, retries=0))
+            await installed(rs, mark)
+            assert ftps.log.retrieved == ["fw-2.0.0.tar.gz"]
+    finally:
+        ftps.stop()
+
+
+async def test_ftps_server_the_station_does_not_trust_fails_the_download(
+    central_system: CentralSystem, pki: tuple[Issued, Issued], tmp_path: Path
+) -> None:
+    cs = central_system
+    _, server_cert = pki
+    ftps = FtpFileServer(tmp_path / "ftps-root", tls=(server_cert.cert_path, server_cert.key_path))
+    (ftps.root / "fw-2.0.0.tar.gz").write_bytes(IMAGE)
+    ftps.start()
+    try:
+        # No ca_file: the system store does not know the test CA.
+        async with running_station(cs, tmp_path / "cp") as rs:
+            mark = cs.mark()
+            await rs.call("UpdateFirmware", update(ftps.url("fw-2.0.0.tar.gz"), retries=0))
+            await wait_status(rs, "DownloadFailed", mark)
+            assert ftps.log.retrieved == []
+            assert rs.station.firmware_version == "1.0.0"
+    finally:
+        ftps.stop()
 
 
 async def test_TC_044_2_download_failed(central_system: CentralSystem, tmp_path: Path) -> None:

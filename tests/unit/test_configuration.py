@@ -137,7 +137,7 @@ def test_dc_charger_defaults(store: Store) -> None:
     assert config.get_int("MaxChargingProfilesInstalled") == 32
     assert config.get_int("LocalAuthListMaxLength") == 10_000
     assert config.get_int("SendLocalListMaxLength") == 1_000
-    assert config.wire_value("SupportedFileTransferProtocols") == "FTP,HTTP,HTTPS"
+    assert config.wire_value("SupportedFileTransferProtocols") == "FTP,FTPS,HTTP,HTTPS"
     assert config.wire_value("ChargingScheduleAllowedChargingRateUnit") == "Current,Power"
     assert (
         config.wire_value("ConnectorPhaseRotation") == "0.Unknown,1.NotApplicable,2.NotApplicable"
@@ -487,9 +487,9 @@ def test_getters_check_name_and_kind(store: Store) -> None:
             "root certificate check is not implemented), found 'true'",
         ),
         (
-            {"SupportedFileTransferProtocols": "FTP,FTPS"},
+            {"SupportedFileTransferProtocols": "FTP,SFTP"},
             "configuration key SupportedFileTransferProtocols: expected a comma-separated list "
-            "of FTP, HTTP, HTTPS, found unsupported member 'FTPS'",
+            "of FTP, FTPS, HTTP, HTTPS, found unsupported member 'SFTP'",
         ),
         (
             {"SecurityProfile": 5},

@@ -23,7 +23,7 @@ from chargestack.profiles.firmware.transfer import (
 )
 from servers import FtpFileServer, HttpFileServer
 
-ALL = frozenset({"FTP", "HTTP", "HTTPS"})
+ALL = frozenset({"FTP", "FTPS", "HTTP", "HTTPS"})
 OPTIONS = TransferOptions(timeout_s=5.0, chunk_bytes=1024)
 BODY = bytes(range(256)) * 64  # 16 KiB
 
@@ -189,7 +189,9 @@ def test_scheme_outside_supported_protocols_is_refused() -> None:
     with pytest.raises(LocationError):
         parse_location("file:///etc/passwd", ALL)
     with pytest.raises(LocationError):
-        parse_location("ftps://127.0.0.1/fw.bin", frozenset({"FTPS"}))  # not implemented
+        parse_location("sftp://127.0.0.1/fw.bin", ALL)  # not an OCPP protocol
+    ftps = parse_location("ftps://127.0.0.1/fw.bin", frozenset({"FTPS"}))
+    assert (ftps.scheme, ftps.port) == ("ftps", 21)  # explicit FTPS
     assert parse_location("HTTP://127.0.0.1/x", ALL).scheme == "http"
 
 

@@ -453,10 +453,10 @@ def standard_keys(extra_measurands: Iterable[str] = ()) -> list[ConfigKey]:
         # Firmware Management (errata v4.0 3.90).
         _csl(
             "SupportedFileTransferProtocols",
-            "FTP,HTTP,HTTPS",
+            "FTP,FTPS,HTTP,HTTPS",
             profile="FirmwareManagement",
-            # What profiles/firmware/locations.py speaks: no FTPS, so it cannot be declared.
-            allowed=frozenset({"FTP", "HTTP", "HTTPS"}),
+            # What profiles/firmware/locations.py speaks (IMPLEMENTED_PROTOCOLS).
+            allowed=frozenset({"FTP", "FTPS", "HTTP", "HTTPS"}),
             readonly=True,
         ),
         # Security whitepaper Ed.3 section 7 and OCPP-J 1.6 (AuthorizationKey).

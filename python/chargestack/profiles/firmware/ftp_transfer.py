@@ -1,11 +1,15 @@
-"""FTP transfers (aioftp, passive mode): RETR with ``REST`` resume, STOR upload.
+"""FTP and FTPS transfers (aioftp, passive mode): RETR with ``REST`` resume, STOR upload.
 
 Credentials come from the URL (``ftp://user:password@host/path``), anonymous otherwise
-(RFC 1635).
+(RFC 1635). ``ftps://`` is explicit FTPS (RFC 4217): AUTH TLS before the credentials are
+sent, then PBSZ 0 and PROT P so the data connections are encrypted too; the server's
+certificate is checked against the same trust as HTTPS (the system store plus the central
+system's CA file).
 """
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,6 +32,8 @@ async def _client(
     )
     try:
         await client.connect(location.host, location.port)
+        if location.scheme == "ftps":
+            await client.upgrade_to_tls(options.ssl_context or ssl.create_default_context())
         await client.login(location.user or "anonymous", location.password or "anon@")
         yield client
     finally:
@@ -62,7 +68,7 @@ async def ftp_download(
             async with client.download_stream(location.path, offset=sink.offset) as stream:
                 async for block in stream.iter_by_block(options.chunk_bytes):
                     sink.write(block)
-    except (aioftp.AIOFTPException, TimeoutError, OSError) as exc:
+    except (aioftp.AIOFTPException, TimeoutError, OSError, ssl.SSLError) as exc:
         raise TransferError(f"download from {location.redacted()} failed: {exc!r}") from exc
 
 
@@ -78,6 +84,6 @@ async def ftp_upload(
             with source.open("rb") as body:
                 while block := body.read(options.chunk_bytes):
                     await stream.write(block)
-    except (aioftp.AIOFTPException, TimeoutError, OSError) as exc:
+    except (aioftp.AIOFTPException, TimeoutError, OSError, ssl.SSLError) as exc:
         raise TransferError(f"upload to {location.redacted()} failed: {exc!r}") from exc
     return target

@@ -15,9 +15,9 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from chargestack.profiles.firmware.errors import LocationError
 
-#: The transfer protocols this implementation speaks (FTPS is not implemented).
-IMPLEMENTED_PROTOCOLS = frozenset({"FTP", "HTTP", "HTTPS"})
-_DEFAULT_PORTS = {"ftp": 21, "http": 80, "https": 443}
+#: The transfer protocols this implementation speaks (FTPS: explicit, AUTH TLS on port 21).
+IMPLEMENTED_PROTOCOLS = frozenset({"FTP", "FTPS", "HTTP", "HTTPS"})
+_DEFAULT_PORTS = {"ftp": 21, "ftps": 21, "http": 80, "https": 443}
 # Letters, digits and . _ - only: what every file system and FTP server accepts.
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
