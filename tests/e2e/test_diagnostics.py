@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+import ssl
 import zipfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -108,6 +109,29 @@ async def test_TC_045_1_get_diagnostics_over_ftp(
         await wait_dsn(rs, "Uploaded", mark)
         _logs, state = read_archive((ftp.root / "diag" / answer["fileName"]).read_bytes())
         assert state["chargePointId"] == "CP-1"
+
+
+async def test_TC_045_1_get_diagnostics_over_https(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    ca, server_cert = file_server_pki(tmp_path / "pki")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(server_cert.cert_path, server_cert.key_path)
+    https = HttpFileServer(ssl_context=context)
+    await https.start()
+    try:
+        central = {"url": cs.url, "ca_file": str(ca.cert_path)}
+        async with running_station(cs, tmp_path / "cp", central_system=central) as rs:
+            mark = cs.mark()
+            location = https.url("upload/")
+            assert location.startswith("https://")
+            answer = await rs.call("GetDiagnostics", {"location": location, "retries": 0})
+            await wait_dsn(rs, "Uploaded", mark)
+            _logs, state = read_archive(https.log.uploads[answer["fileName"]])
+            assert state["chargePointId"] == "CP-1"
+    finally:
+        await https.stop()
 
 
 async def test_TC_045_1_get_diagnostics_over_ftps(
