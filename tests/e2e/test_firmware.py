@@ -138,44 +138,44 @@ async def test_TC_044_1_over_https(
         await https.stop()
 
 
+@pytest.fixture
+def ftps(tmp_path: Path, pki: tuple[Issued, Issued]) -> Iterator[FtpFileServer]:
+    """A TLS-only FTP server with the image, its certificate issued by ``pki``'s CA."""
+    _, server_cert = pki
+    server = FtpFileServer(
+        tmp_path / "ftps-root", tls=(server_cert.cert_path, server_cert.key_path)
+    )
+    (server.root / "fw-2.0.0.tar.gz").write_bytes(IMAGE)
+    server.start()
+    yield server
+    server.stop()
+
+
 async def test_TC_044_1_over_ftps(
-    central_system: CentralSystem, pki: tuple[Issued, Issued], tmp_path: Path
+    central_system: CentralSystem, pki: tuple[Issued, Issued], ftps: FtpFileServer, tmp_path: Path
 ) -> None:
     cs = central_system
-    ca, server_cert = pki
-    ftps = FtpFileServer(tmp_path / "ftps-root", tls=(server_cert.cert_path, server_cert.key_path))
-    (ftps.root / "fw-2.0.0.tar.gz").write_bytes(IMAGE)
-    ftps.start()
-    try:
-        async with running_station(cs, tmp_path / "cp", central_system=trusting(cs, ca)) as rs:
-            mark = cs.mark()
-            location = ftps.url("fw-2.0.0.tar.gz")
-            assert location.startswith("ftps://")
-            await rs.call("UpdateFirmware", update(location, retries=0))
-            await installed(rs, mark)
-            assert ftps.log.retrieved == ["fw-2.0.0.tar.gz"]
-    finally:
-        ftps.stop()
+    ca, _ = pki
+    async with running_station(cs, tmp_path / "cp", central_system=trusting(cs, ca)) as rs:
+        mark = cs.mark()
+        location = ftps.url("fw-2.0.0.tar.gz")
+        assert location.startswith("ftps://")
+        await rs.call("UpdateFirmware", update(location, retries=0))
+        await installed(rs, mark)
+        assert ftps.log.retrieved == ["fw-2.0.0.tar.gz"]
 
 
 async def test_ftps_server_the_station_does_not_trust_fails_the_download(
-    central_system: CentralSystem, pki: tuple[Issued, Issued], tmp_path: Path
+    central_system: CentralSystem, ftps: FtpFileServer, tmp_path: Path
 ) -> None:
     cs = central_system
-    _, server_cert = pki
-    ftps = FtpFileServer(tmp_path / "ftps-root", tls=(server_cert.cert_path, server_cert.key_path))
-    (ftps.root / "fw-2.0.0.tar.gz").write_bytes(IMAGE)
-    ftps.start()
-    try:
-        # No ca_file: the system store does not know the test CA.
-        async with running_station(cs, tmp_path / "cp") as rs:
-            mark = cs.mark()
-            await rs.call("UpdateFirmware", update(ftps.url("fw-2.0.0.tar.gz"), retries=0))
-            await wait_status(rs, "DownloadFailed", mark)
-            assert ftps.log.retrieved == []
-            assert rs.station.firmware_version == "1.0.0"
-    finally:
-        ftps.stop()
+    # No ca_file: the system store does not know the test CA.
+    async with running_station(cs, tmp_path / "cp") as rs:
+        mark = cs.mark()
+        await rs.call("UpdateFirmware", update(ftps.url("fw-2.0.0.tar.gz"), retries=0))
+        await wait_status(rs, "DownloadFailed", mark)
+        assert ftps.log.retrieved == []
+        assert rs.station.firmware_version == "1.0.0"
 
 
 async def test_TC_044_2_download_failed(central_system: CentralSystem, tmp_path: Path) -> None:
