@@ -64,6 +64,24 @@ class FaultCleared:
 
 
 @dataclass(frozen=True)
+class DeviceWarning:
+    """A device fault that leaves charging possible (a lost RFID reader: remote starts still
+    work): reported as the connector's errorCode with its status unchanged (StatusNotification
+    carries errorCode and status independently; Faulted would refuse every transaction).
+    Connector 0 is the charge point."""
+
+    connector_id: int
+    error_code: str
+    info: str | None = None
+    vendor_error_code: str | None = None
+
+
+@dataclass(frozen=True)
+class DeviceWarningCleared:
+    connector_id: int
+
+
+@dataclass(frozen=True)
 class PowerStageFault:
     """The power stage stopped a connector on its own (bus silent, modules lost, watchdog)."""
 
@@ -94,6 +112,8 @@ HardwareEvent = (
     | EvResumed
     | FaultRaised
     | FaultCleared
+    | DeviceWarning
+    | DeviceWarningCleared
     | PowerStageFault
     | PowerStageFaultCleared
     | EvFull

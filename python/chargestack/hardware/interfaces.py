@@ -2,13 +2,17 @@
 
 A driver (``hardware.sim`` or a real board's) implements :class:`Hardware`. The station
 never reaches below these interfaces, so the same OCPP logic runs on a simulator, on a test
-bench and in a charger.
+bench and in a charger. The device protocols below (:class:`TagReader`, :class:`DigitalIo`)
+are what ``hardware.devices`` composes a ``Hardware`` from; docs/drivers.md tells how to
+write another driver.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from chargestack.hardware.events import HardwareEvent
@@ -26,6 +30,10 @@ class MeterReading:
     power_offered_w: float
     soc_percent: float | None
     temperature_c: float | None
+    # None: measured now (within the meter's poll interval). Set only while the meter has
+    # failed: the values are then its last good reading, taken at this instant, never a
+    # value made up since.
+    measured_at: datetime | None = None
 
 
 class ConnectorHardware(Protocol):
@@ -44,7 +52,14 @@ class ConnectorHardware(Protocol):
 
 
 class Meter(Protocol):
-    def read(self, connector_id: int) -> MeterReading: ...
+    def read(self, connector_id: int) -> MeterReading:
+        """The latest reading; never blocks (a device meter is polled on its own task)."""
+        ...
+
+    def keeps_register(self, connector_id: int) -> bool:
+        """True when the energy register lives in the meter and survives restarts (a real
+        meter); False when it restarts at zero with the station (the simulated one)."""
+        ...
 
 
 class PowerControl(Protocol):
@@ -71,6 +86,56 @@ class Hardware(Protocol):
     power: PowerControl
 
     def connector(self, connector_id: int) -> ConnectorHardware: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class HardwareEventSink(Protocol):
+    """Where a device puts what happened; called on the event loop, never blocks."""
+
+    def __call__(self, event: HardwareEvent, /) -> None: ...
+
+
+class TagReader(Protocol):
+    """An RFID reader: presented cards become ``IdTagPresented``; a lost reader becomes
+    ``DeviceWarning(0, "ReaderFailure")`` until it answers again (``DeviceWarningCleared``)."""
+
+    async def start(self, sink: HardwareEventSink) -> None:
+        """Open the reader; raises ``DeviceOpenError`` with one line when it cannot."""
+        ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class IoInputs:
+    """The digital inputs of a DC charger at one instant."""
+
+    emergency_stop: bool = False
+    door_open: bool = False
+    # Per connector: the contactor's auxiliary contact reports it closed.
+    contactor_closed: Mapping[int, bool] = field(default_factory=dict)
+    # Per connector with a socket: the cable lock reports locked.
+    cable_locked: Mapping[int, bool] = field(default_factory=dict)
+
+
+class DigitalIo(Protocol):
+    """Digital inputs and outputs. Input edges are announced through ``on_change`` (called
+    on the event loop) so an emergency stop is acted on at once, not at the next poll."""
+
+    def inputs(self) -> IoInputs:
+        """The inputs now; never blocks."""
+        ...
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` on the event loop whenever an input changes."""
+        ...
+
+    def set_cable_lock(self, connector_id: int, locked: bool) -> None:
+        """Drive the cable lock actuator; the ``cable_locked`` input reports the result."""
+        ...
 
     async def start(self) -> None: ...
 

@@ -20,6 +20,8 @@ class Connector:
     connector_id: int
     facts: ConnectorFacts = field(default_factory=ConnectorFacts)
     fault: Fault | None = None
+    # A device error that leaves the connector usable: reported, status unchanged.
+    warning: Fault | None = None
     ev: EvParameters | None = None
     # ChangeAvailability that waits for the running transaction to end (Scheduled).
     scheduled_operative: bool | None = None

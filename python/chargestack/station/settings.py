@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from chargestack.exceptions import ConfigurationError
+from chargestack.hardware.devices.settings import DevicesSettings
 
 FEATURE_PROFILES = (
     "Core",
@@ -153,7 +154,9 @@ class StationSettings(_Strict):
     grid: GridSettings = GridSettings()
     power: PowerSettings = PowerSettings()
     data_dir: Path
-    hardware: Literal["sim"] = "sim"
+    # "sim": everything simulated; "devices": each part from the [devices] tables.
+    hardware: Literal["sim", "devices"] = "sim"
+    devices: DevicesSettings | None = None
     # The controller rides through a mains failure on backup power long enough to stop its
     # transactions (reason PowerLoss) and send them before it goes down (OCTT TC_032_1).
     backup_power: bool = False
@@ -181,6 +184,23 @@ class StationSettings(_Strict):
         if sorted(ids) != list(range(1, len(ids) + 1)):
             raise ValueError(f"connector ids must be 1..{len(ids)} without gaps, found {ids}")
         return self
+
+    @model_validator(mode="after")
+    def _devices(self) -> StationSettings:
+        if self.devices is not None and self.hardware != "devices":
+            raise ValueError('a [devices] table needs hardware = "devices"')
+        ids = {c.id for c in self.connectors}
+        for meter in self.devices.meter if self.devices is not None else []:
+            if meter.connector not in ids:
+                raise ValueError(
+                    f"devices.meter: connector {meter.connector} is not one of the "
+                    f"connectors {sorted(ids)}"
+                )
+        return self
+
+    def device_settings(self) -> DevicesSettings:
+        """The [devices] tables, their defaults where the file has none."""
+        return self.devices if self.devices is not None else DevicesSettings()
 
     def connector(self, connector_id: int) -> ConnectorSettings:
         return self.connectors[connector_id - 1]

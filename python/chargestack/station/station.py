@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chargestack.exceptions import NotConnectedError
+from chargestack.exceptions import ConfigurationError, NotConnectedError
 from chargestack.hardware import events as hw
 from chargestack.hardware.interfaces import Hardware
 from chargestack.ocpp import messages as m
@@ -71,6 +71,7 @@ class Station:
         self.connectors = {c.id: Connector(c.id) for c in settings.connectors}
         self.station_facts = ConnectorFacts()
         self.station_fault: Fault | None = None
+        self.station_warning: Fault | None = None
         self._hardware_factory = hardware_factory
         # EVs left connected through a restart of the controller (runner): the simulator
         # finds them plugged in when it comes up.
@@ -140,6 +141,17 @@ class Station:
     def _make_hardware(self) -> Hardware:
         if self._hardware_factory is not None:
             return self._hardware_factory(self.settings)
+        if self.settings.hardware == "devices":
+            try:
+                from chargestack.hardware.devices.hardware import DevicesHardware
+            except ImportError as exc:
+                raise ConfigurationError(
+                    'hardware = "devices" needs the device drivers: '
+                    f"pip install 'chargestack[devices]' ({exc})"
+                ) from None
+
+            devices: Hardware = DevicesHardware(self.settings, now=self.clock.now)  # type: ignore[assignment]
+            return devices
         from chargestack.hardware.sim import SimHardware
 
         hardware: Hardware = SimHardware(self.settings)  # type: ignore[assignment]
@@ -311,11 +323,11 @@ class Station:
         """Re-derive a connector's status from its facts and report a change."""
         now = self.clock.now()
         if connector_id == 0:
-            fault = self.station_fault
+            fault = self.station_fault or self.station_warning
             status = derive_station_status(self.station_facts)
         else:
             connector = self.connectors[connector_id]
-            fault = connector.fault or self.station_fault
+            fault = connector.fault or self.station_fault or connector.warning
             status = derive_status(connector.facts, self.station_facts)
         report = Report(
             status=status,
@@ -364,6 +376,17 @@ class Station:
             if connector.fault is not None and connector.fault.vendor_error_code == "PowerStage":
                 connector.fault = None
                 connector.facts.faulted = False
+        elif isinstance(event, hw.DeviceWarning):
+            warning = Fault(event.error_code, event.info, event.vendor_error_code)
+            if event.connector_id == 0:
+                self.station_warning = warning
+            else:
+                self.connectors[event.connector_id].warning = warning
+        elif isinstance(event, hw.DeviceWarningCleared):
+            if event.connector_id == 0:
+                self.station_warning = None
+            else:
+                self.connectors[event.connector_id].warning = None
         elif isinstance(event, hw.FaultCleared):
             if event.connector_id == 0:
                 self.station_fault = None

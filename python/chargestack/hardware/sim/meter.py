@@ -19,6 +19,10 @@ class SimMeter:
         self._base_wh = dict.fromkeys(connector_ids, 0.0)
         self._last_stage_wh = dict.fromkeys(connector_ids, 0.0)
 
+    def keeps_register(self, connector_id: int) -> bool:
+        # The stage's counter restarts with the station: EnergyRegisters keeps the total.
+        return False
+
     def read(self, connector_id: int) -> MeterReading:
         if connector_id not in self._connector_ids:
             raise LookupError(f"no meter on connector {connector_id}")

@@ -1,8 +1,10 @@
 """Energy registers that survive restarts.
 
-A real DC meter keeps its register in hardware; the simulated one restarts at zero. The
-station therefore adds the persisted register to what the meter counted since start-up, so
-meterStart/meterStop stay monotonic across reboots and power loss (errata 3.9/3.78).
+A real DC meter keeps its register in hardware: its reading is the register, as it is
+(meterStart, meterStop and MeterValues equal what the meter shows). The simulated one
+restarts at zero, so for it the station adds the persisted register to what the meter
+counted since start-up, so meterStart/meterStop stay monotonic across reboots and power
+loss (errata 3.9/3.78).
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ class EnergyRegisters:
             self._hw_at_start[cid] = self.station.hardware.meter.read(cid).energy_wh
 
     def register_wh(self, connector_id: int) -> float:
-        counted = (
-            self.station.hardware.meter.read(connector_id).energy_wh
-            - self._hw_at_start[connector_id]
-        )
+        meter = self.station.hardware.meter
+        if meter.keeps_register(connector_id):
+            return meter.read(connector_id).energy_wh
+        counted = meter.read(connector_id).energy_wh - self._hw_at_start[connector_id]
         return self._base[connector_id] + max(0.0, counted)
 
     def persist(self, connector_id: int) -> float:

@@ -577,7 +577,8 @@ class TransactionService:
         )
         if not values:
             return None
-        mv = meter_value(at or self.station.clock.now(), values)
+        # A failed meter's values are its last good reading: stamped when they were taken.
+        mv = meter_value(reading.measured_at or at or self.station.clock.now(), values)
         return mv.model_dump_json(by_alias=True, exclude_none=True)
 
     def _transaction_data(self, ref: int) -> list[m.MeterValue]:

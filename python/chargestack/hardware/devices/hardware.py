@@ -1,0 +1,125 @@
+"""``DevicesHardware``: a charger composed from the station file's ``[devices]`` tables.
+
+The power stage is the Rust stage (today with the simulated cabinet and EVs, so a bench runs
+a real meter and reader on simulated power); each connector's energy meter is a Modbus meter
+or the stage's measurement; the RFID reader and the digital I/O are real drivers or the
+simulator's. It keeps every manual action of the simulator (``SimHardware``) for the parts
+that are simulated, so the control API and the OCTT manual steps work on a bench too.
+
+Start-up opens every device in turn and fails with one line naming the device that cannot
+be opened (``DeviceOpenError``); what was opened before is closed again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from chargestack.hardware.devices.cable_lock import IoCableLockConnector
+from chargestack.hardware.devices.devices_meter import DevicesMeter
+from chargestack.hardware.devices.fault_board import FaultBoard
+from chargestack.hardware.devices.io_supervision import IoSupervisor
+from chargestack.hardware.devices.modbus_link import ModbusLink
+from chargestack.hardware.devices.modbus_meter import ModbusMeter
+from chargestack.hardware.devices.serial_reader import SerialTagReader
+from chargestack.hardware.interfaces import TagReader
+from chargestack.hardware.sim.hardware import SimHardware
+from chargestack.hardware.sim.io import SimIo
+from chargestack.hardware.sim.meter import SimMeter
+from chargestack.hardware.sim.power_port import SimPowerStage
+from chargestack.station.settings import StationSettings
+
+log = logging.getLogger(__name__)
+
+
+class DevicesHardware(SimHardware):
+    """Implements ``Hardware`` from the ``[devices]`` tables."""
+
+    def __init__(
+        self,
+        settings: StationSettings,
+        power: SimPowerStage | None = None,
+        *,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        super().__init__(settings, power)
+        devices = settings.device_settings()
+        self.faults = FaultBoard(self._emit)
+        links: dict[str, ModbusLink] = {}
+        self.meters: dict[int, ModbusMeter] = {}
+        for index, m in enumerate(devices.meter):
+            # Meters on one RS-485 line (or one gateway) share its link.
+            link = links.setdefault(m.endpoint(), ModbusLink(m))
+            self.meters[m.connector] = ModbusMeter(
+                m,
+                link,
+                settings.connector(m.connector).max_power_w,
+                now or (lambda: datetime.now(UTC)),
+                f"devices.meter[{index}] (connector {m.connector})",
+            )
+        self._links = list(links.values())
+        self.meter = DevicesMeter(SimMeter(self.power, self.connector_ids), self.meters)  # type: ignore[assignment]
+        self.reader: TagReader | None = None
+        if devices.reader is not None:
+            self.reader = SerialTagReader(devices.reader, "devices.reader")
+        self.io: SimIo | None = None
+        self.io_supervisor: IoSupervisor | None = None
+        if devices.io is not None:
+            self.io = SimIo(self.power.snapshot, self.connector_ids)
+            self.io_supervisor = IoSupervisor(
+                self.io,
+                self.power,
+                self.faults,
+                self.connector_ids,
+                devices.io,
+                self._contactor_commanded,
+            )
+            for c in settings.connectors:
+                if not c.fixed_cable:
+                    self._connectors[c.id] = IoCableLockConnector(
+                        c, self.io, devices.io.cable_lock_timeout_ms
+                    )
+
+    async def start(self) -> None:
+        async with contextlib.AsyncExitStack() as undo:
+            # On a DeviceOpenError, what was opened before is closed again (in reverse).
+            undo.callback(self._close_links)
+            for meter in self.meters.values():
+                await meter.open()
+            await super().start()
+            undo.push_async_callback(super().stop)
+            if self.io is not None and self.io_supervisor is not None:
+                await self.io.start()
+                undo.push_async_callback(self.io.stop)
+                self.io_supervisor.start()
+                undo.push_async_callback(self.io_supervisor.stop)
+            if self.reader is not None:
+                await self.reader.start(self._emit)
+                undo.push_async_callback(self.reader.stop)
+            for meter in self.meters.values():
+                meter.start(self.faults)
+            undo.pop_all()
+
+    async def stop(self) -> None:
+        for meter in self.meters.values():
+            await meter.stop()
+        if self.reader is not None:
+            await self.reader.stop()
+        if self.io_supervisor is not None:
+            await self.io_supervisor.stop()
+        if self.io is not None:
+            await self.io.stop()
+        await super().stop()
+        self._close_links()
+
+    def _close_links(self) -> None:
+        for link in self._links:
+            link.close()
+
+    def _contactor_commanded(self, connector_id: int) -> bool:
+        for c in self.power.snapshot().get("connectors", []):
+            if c.get("id") == connector_id:
+                return bool(c.get("contactor"))
+        return False

@@ -1,0 +1,226 @@
+"""The station file's ``[devices]`` tables: which device drives each part of the charger.
+
+One table per device kind (``[devices.power]``, ``[[devices.meter]]`` one per connector,
+``[devices.reader]``, ``[devices.io]``). Every key is validated and described: the
+descriptions are what ``chargestack config check --explain`` prints.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from chargestack.hardware.devices.meter_models import BUILT_IN_MAPS
+from chargestack.hardware.devices.register_map import MeterRegisterMap
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PowerDeviceSettings(_Strict):
+    kind: Annotated[
+        Literal["simulated", "socketcan"],
+        Field(
+            description='"simulated": the Rust stage with simulated modules and EVs (a bench); '
+            '"socketcan": rectifier modules on a SocketCAN interface'
+        ),
+    ] = "simulated"
+    interface: Annotated[
+        str | None,
+        Field(min_length=1, max_length=15, description='SocketCAN interface, e.g. "can0"'),
+    ] = None
+    protocol: Annotated[
+        Literal["infypower"], Field(description="the modules' CAN protocol (Infypower REG)")
+    ] = "infypower"
+
+    @model_validator(mode="after")
+    def _socketcan_available(self) -> PowerDeviceSettings:
+        if self.kind == "socketcan":
+            # The Rust stage refuses real modules until an EV-link driver (the EV's voltage and
+            # current request, ISO 15118 / DIN 70121) exists: claiming it would mislead.
+            raise ValueError(
+                '"socketcan" is not available in this build: the power stage has no EV-link '
+                'driver yet (see docs/drivers.md); use "simulated"'
+            )
+        if self.interface is not None:
+            raise ValueError('interface applies only to kind "socketcan"')
+        return self
+
+
+class MeterDeviceSettings(_Strict):
+    connector: Annotated[int, Field(ge=1, le=16, description="the connector this meter measures")]
+    model: Annotated[
+        str,
+        Field(
+            description="a built-in register map ("
+            + ", ".join(sorted(BUILT_IN_MAPS))
+            + ') or "custom" with a [devices.meter.registers] table'
+        ),
+    ]
+    registers: Annotated[
+        MeterRegisterMap | None,
+        Field(description='the register map of a "custom" model'),
+    ] = None
+    transport: Annotated[
+        Literal["tcp", "rtu"],
+        Field(description='"tcp": Modbus TCP; "rtu": Modbus RTU on a serial line'),
+    ]
+    host: Annotated[str | None, Field(min_length=1, description="Modbus TCP host")] = None
+    port: Annotated[int, Field(ge=1, le=65535, description="Modbus TCP port")] = 502
+    serial_port: Annotated[
+        str | None, Field(min_length=1, description='Modbus RTU device, e.g. "/dev/ttyUSB0"')
+    ] = None
+    baudrate: Annotated[int, Field(ge=1200, le=921_600, description="Modbus RTU baud rate")] = 9600
+    parity: Annotated[Literal["N", "E", "O"], Field(description="Modbus RTU parity: N, E or O")] = (
+        "N"
+    )
+    stopbits: Annotated[Literal[1, 2], Field(description="Modbus RTU stop bits")] = 1
+    unit_id: Annotated[
+        int, Field(ge=1, le=247, description="the meter's Modbus address (unit id)")
+    ] = 1
+    poll_interval_s: Annotated[
+        float, Field(gt=0, le=60, description="how often the meter is read (s)")
+    ] = 1.0
+    timeout_s: Annotated[
+        float, Field(gt=0, le=10, description="how long one read may take before it failed (s)")
+    ] = 0.5
+    failures_before_fault: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=100,
+            description="consecutive failed reads before PowerMeterFailure is reported",
+        ),
+    ] = 3
+    max_power_w: Annotated[
+        float | None,
+        Field(
+            gt=0,
+            description="the most power the meter can see; an energy step beyond it is refused "
+            "(default: the connector's max_power_w)",
+        ),
+    ] = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MeterDeviceSettings:
+        if self.model == "custom":
+            if self.registers is None:
+                raise ValueError('model "custom" needs a registers table')
+        elif self.model not in BUILT_IN_MAPS:
+            raise ValueError(
+                f'unknown meter model {self.model!r}; built in: {sorted(BUILT_IN_MAPS)} or "custom"'
+            )
+        elif self.registers is not None:
+            raise ValueError(f'registers apply only to model "custom", not {self.model!r}')
+        if self.transport == "tcp" and self.host is None:
+            raise ValueError('transport "tcp" needs host')
+        if self.transport == "rtu" and self.serial_port is None:
+            raise ValueError('transport "rtu" needs serial_port')
+        return self
+
+    def register_map(self) -> MeterRegisterMap:
+        if self.registers is not None:
+            return self.registers
+        return BUILT_IN_MAPS[self.model]
+
+    def endpoint(self) -> str:
+        """The link this meter is reached over; meters on one RS-485 line share it."""
+        if self.transport == "tcp":
+            return f"tcp://{self.host}:{self.port}"
+        return f"rtu://{self.serial_port}"
+
+
+class ReaderDeviceSettings(_Strict):
+    kind: Annotated[
+        Literal["serial"], Field(description='"serial": a reader that writes one UID per line')
+    ] = "serial"
+    port: Annotated[str, Field(min_length=1, description='serial device, e.g. "/dev/ttyUSB1"')]
+    baudrate: Annotated[int, Field(ge=1200, le=921_600, description="baud rate")] = 9600
+    prefix: Annotated[
+        str, Field(max_length=8, description="characters before each UID, removed (e.g. STX)")
+    ] = ""
+    terminator: Annotated[
+        str,
+        Field(min_length=1, max_length=4, description='what ends each UID, e.g. "\\r\\n" or ETX'),
+    ] = "\n"
+    uid_format: Annotated[
+        Literal["hex", "decimal"],
+        Field(description='how the reader writes the UID: "hex" digits or a "decimal" number'),
+    ] = "hex"
+    uid_bytes: Annotated[
+        int, Field(ge=1, le=10, description="UID length in bytes (for a decimal UID)")
+    ] = 4
+    byte_order: Annotated[
+        Literal["as_sent", "reversed"],
+        Field(description='"reversed": the reader sends the UID least significant byte first'),
+    ] = "as_sent"
+    debounce_s: Annotated[
+        float,
+        Field(
+            ge=0,
+            le=60,
+            description="a card seen again within this time of its last read is still the "
+            "same presentation (a card held on the reader)",
+        ),
+    ] = 1.0
+    reopen_interval_s: Annotated[
+        float, Field(gt=0, le=600, description="how often a lost reader is looked for again (s)")
+    ] = 2.0
+
+
+class IoDeviceSettings(_Strict):
+    kind: Annotated[
+        Literal["simulated"],
+        Field(description='"simulated": the simulator\'s inputs (gpiod: see docs/drivers.md)'),
+    ] = "simulated"
+    contactor_feedback: Annotated[
+        bool, Field(description="the contactors' auxiliary contacts are wired and checked")
+    ] = True
+    contactor_feedback_timeout_ms: Annotated[
+        int,
+        Field(
+            ge=10,
+            le=5000,
+            description="longest a contactor may take to follow its command before "
+            "PowerSwitchFailure (ms)",
+        ),
+    ] = 200
+    poll_interval_ms: Annotated[
+        int,
+        Field(ge=5, le=1000, description="how often the inputs are checked besides their edges"),
+    ] = 50
+    cable_lock_timeout_ms: Annotated[
+        int,
+        Field(ge=10, le=10_000, description="longest a cable lock may take to report locked"),
+    ] = 500
+
+
+class DevicesSettings(_Strict):
+    power: Annotated[PowerDeviceSettings, Field(description="the DC power stage")] = (
+        PowerDeviceSettings()
+    )
+    meter: Annotated[
+        list[MeterDeviceSettings],
+        Field(
+            description="energy meters, one per connector; a connector without one is measured "
+            "by the power stage"
+        ),
+    ] = Field(default_factory=list)
+    reader: Annotated[
+        ReaderDeviceSettings | None,
+        Field(description="the RFID reader; without one, tags come from the control API"),
+    ] = None
+    io: Annotated[
+        IoDeviceSettings | None,
+        Field(description="digital I/O: e-stop, door, contactor feedback, cable locks"),
+    ] = None
+
+    @model_validator(mode="after")
+    def _one_meter_per_connector(self) -> DevicesSettings:
+        seen = [m.connector for m in self.meter]
+        doubles = sorted({c for c in seen if seen.count(c) > 1})
+        if doubles:
+            raise ValueError(f"more than one meter on connector(s) {doubles}")
+        return self
