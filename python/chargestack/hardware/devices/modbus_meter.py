@@ -119,7 +119,9 @@ class ModbusMeter:
             sample = await self._sample()
         except (MeterReadError, RegisterDecodeError) as exc:
             self._failures += 1
-            log.warning("meter on connector %d: %s", self.connector_id, exc)
+            # Once per outage, not once per poll.
+            report = log.warning if self._failures == 1 else log.debug
+            report("meter on connector %d: %s", self.connector_id, exc)
             if self._failures >= self._settings.failures_before_fault:
                 self._fail("meter not answering", "MeterNoAnswer")
             return
