@@ -19,10 +19,11 @@ import tty
 from pathlib import Path
 from typing import Any
 
-from chargestack.hardware.devices.register_decoding import scaled_value
-from chargestack.hardware.devices.register_map import MeterRegisterMap, RegisterSpec
 from pymodbus.datastore import ModbusDeviceContext, ModbusSequentialDataBlock, ModbusServerContext
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
+
+from chargestack.hardware.devices.register_decoding import scaled_value
+from chargestack.hardware.devices.register_map import MeterRegisterMap, RegisterSpec
 
 _FORMATS = {
     "uint16": "H",

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from central_system import CentralSystem, Received
 from chargestack.hardware.devices.errors import DeviceOpenError
 from chargestack.hardware.devices.meter_models import BUILT_IN_MAPS
@@ -129,7 +130,10 @@ async def test_silent_meter_stops_the_transaction_with_the_last_good_register(
     link = {"transport": "tcp", "host": "127.0.0.1", "port": port}
     try:
         async with running_station(
-            cs, tmp_path, configuration=METER_CONFIGURATION, **devices(meter_table(1, model, **link))
+            cs,
+            tmp_path,
+            configuration=METER_CONFIGURATION,
+            **devices(meter_table(1, model, **link)),
         ) as rs:
             tx_id = await start_local_session(rs)
             await server.set(energy_import=10_010.0)
@@ -171,7 +175,10 @@ async def test_register_going_backwards_is_refused(
     link = {"transport": "tcp", "host": "127.0.0.1", "port": port}
     try:
         async with running_station(
-            cs, tmp_path, configuration=METER_CONFIGURATION, **devices(meter_table(1, model, **link))
+            cs,
+            tmp_path,
+            configuration=METER_CONFIGURATION,
+            **devices(meter_table(1, model, **link)),
         ) as rs:
             await start_local_session(rs)
             mark = cs.mark()
