@@ -16,6 +16,7 @@ import logging
 import serial
 import serial_asyncio_fast
 
+from chargestack.hardware.devices.debounce import HeldCardFilter
 from chargestack.hardware.devices.errors import DeviceOpenError
 from chargestack.hardware.devices.settings import ReaderDeviceSettings
 from chargestack.hardware.devices.uid_framing import UidFormatError, UidFraming
@@ -39,8 +40,7 @@ class SerialTagReader:
         self._sink: HardwareEventSink | None = None
         self._stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
         self._task: asyncio.Task[None] | None = None
-        self._last_tag: str | None = None
-        self._last_seen_s = 0.0
+        self._held = HeldCardFilter(settings.debounce_s)
         self.failed = False
 
     @property
@@ -101,10 +101,7 @@ class SerialTagReader:
         except UidFormatError as exc:
             log.warning("RFID reader: frame ignored: %s", exc)
             return
-        now = asyncio.get_running_loop().time()
-        held = tag == self._last_tag and now - self._last_seen_s < self._settings.debounce_s
-        self._last_tag, self._last_seen_s = tag, now
-        if held:
+        if not self._held.is_new(tag, asyncio.get_running_loop().time()):
             return
         assert self._sink is not None
         self._sink(IdTagPresented(tag))
@@ -124,7 +121,7 @@ class SerialTagReader:
                 continue
             log.info("RFID reader %s is back", self._settings.port)
             self.failed = False
-            self._last_tag = None
+            self._held.reset()
             assert self._sink is not None
             self._sink(DeviceWarningCleared(0))
             return
