@@ -18,8 +18,11 @@ def connector(snapshot: dict[str, Any], cid: int) -> dict[str, Any]:
 
 
 async def stage_until(rs: RunningStation, predicate: Any, timeout: float = 10.0) -> None:
+    """Sample the stage (it runs on its own thread and tells no event of this) until true."""
     async with asyncio.timeout(timeout):
-        while not predicate(rs.sim.power.snapshot()):
+        while True:
+            if predicate(rs.sim.power.snapshot()):
+                return
             await asyncio.sleep(0.005)
 
 
