@@ -342,9 +342,22 @@ _CONFIG_OPTION = click.option(
 
 @config.command("check", epilog=_EXIT_CODES_HELP)
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-def config_check(file: Path) -> None:
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Instead of JSON: every [devices] key with its effective value and its meaning.",
+)
+def config_check(file: Path, explain: bool) -> None:
     """Validate a station FILE and print the effective configuration as JSON."""
-    click.echo(_station_file(file).model_dump_json(indent=2))
+    settings = _station_file(file)
+    if not explain:
+        click.echo(settings.model_dump_json(indent=2))
+        return
+    from chargestack.station.settings_explain import explain as explain_keys
+
+    click.echo(f"hardware = {settings.hardware!r}")
+    for line in explain_keys(settings.device_settings(), "devices"):
+        click.echo(line)
 
 
 # -- the station process, the demo and the database ---------------------------------------

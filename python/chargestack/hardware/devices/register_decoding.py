@@ -35,6 +35,8 @@ def decode_words(words: list[int], spec: RegisterSpec) -> float:
     """The raw number in ``words`` (the register's words in address order), unscaled."""
     if len(words) != spec.words:
         raise RegisterDecodeError(f"{spec.type} needs {spec.words} words, got {len(words)}")
+    if any(not 0 <= w <= 0xFFFF for w in words):
+        raise RegisterDecodeError(f"not 16-bit words: {words}")
     ordered = words if spec.word_order == "big" else list(reversed(words))
     raw = b"".join(w.to_bytes(2, "big") for w in ordered)
     (value,) = struct.unpack(">" + _FORMATS[spec.type], raw)
