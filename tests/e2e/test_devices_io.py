@@ -4,6 +4,7 @@ contactor feedback and cable locks, each reaching OCPP with the specification's 
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,25 @@ async def stage_until(rs: RunningStation, predicate: Any, timeout: float = 10.0)
             await asyncio.sleep(0.005)
 
 
+def all_setpoints_zero(s: dict[str, Any]) -> bool:
+    return all(c["setpoint_a"] == 0.0 for c in s["connectors"]) and all(
+        m["setpoint_a"] == 0.0 for m in s["modules"]
+    )
+
+
+def hold_the_loop_until(
+    rs: RunningStation, predicate: Any, limit_s: float
+) -> dict[str, Any] | None:
+    """Sample the stage without yielding to the event loop (nothing else runs meanwhile)."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        snapshot: dict[str, Any] = rs.sim.power.snapshot()
+        if predicate(snapshot):
+            return snapshot
+        time.sleep(0.002)
+    return None
+
+
 async def test_emergency_stop_during_two_sessions(
     central_system: CentralSystem, tmp_path: Path
 ) -> None:
@@ -42,20 +62,12 @@ async def test_emergency_stop_during_two_sessions(
         mark = cs.mark()
         ticks_before = rs.sim.power.snapshot()["ticks"]
         rs.sim.io.press_emergency_stop()
-        # The power is cut on the input's edge, not when the station gets round to it: the
-        # first loop tick that starts after the press commands every module to zero (the
-        # tick under way at the press may already have read its commands).
-        first_zero: dict[str, Any] = {}
-
-        def zero(s: dict[str, Any]) -> bool:
-            off = all(connector(s, cid)["setpoint_a"] == 0.0 for cid in (1, 2)) and all(
-                m["setpoint_a"] == 0.0 for m in s["modules"]
-            )
-            if off and not first_zero:
-                first_zero.update(s)
-            return off
-
-        await stage_until(rs, zero)
+        # The event loop is held here, so the station cannot act on the fault event: only
+        # the input's edge can cut the power. The first loop tick that starts after the
+        # press commands every module to zero (the tick under way may have read its
+        # commands already).
+        first_zero = hold_the_loop_until(rs, all_setpoints_zero, limit_s=0.5)
+        assert first_zero is not None, "power still on while the event loop was held"
         assert first_zero["ticks"] <= ticks_before + 2, (ticks_before, first_zero["ticks"])
         # The modules report no output and the contactors open (measured, not commanded).
         await stage_until(
