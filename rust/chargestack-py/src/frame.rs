@@ -8,7 +8,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString, PyTuple};
 
-pyo3::import_exception!(chargestack.exceptions, FrameError);
+use crate::errors::FrameError;
 
 /// Frames longer than this are decoded with the GIL released.
 const DETACH_ABOVE: usize = 16 * 1024;

@@ -7,9 +7,11 @@
 
 use pyo3::prelude::*;
 
+mod errors;
 mod frame;
 mod power;
 mod smart_charging;
+mod typed;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {

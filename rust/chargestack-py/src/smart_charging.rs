@@ -1,25 +1,22 @@
-//! `chargestack._core` smart charging: the composite schedule, the limit now with its next
-//! change, and SetChargingProfile validation, over plain Python data.
-//!
-//! Profiles are dicts with the OCPP JSON field names (times as ms integers) plus
-//! `connectorId`; `transactions` maps a connector id to `(transactionId, start_ms)`; `params`
-//! is a dict of the station's electrical ratings. The stub section in `_core.pyi` spells out
-//! every key.
+//! `chargestack._core` smart charging: `ChargingProfile` (a profile parsed and checked once)
+//! and `ProfileSet` (the installed profiles and every question asked of them), over the
+//! `smart_charging` crate. Shapes crossing as data are spelled out in `_core.pyi`.
 
-use pyo3::exceptions::PyTypeError;
+use std::collections::HashMap;
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
 use smart_charging as sc;
 
-pyo3::import_exception!(chargestack.exceptions, SmartChargingError);
+use crate::errors::SmartChargingError;
+use crate::typed;
 
-/// Above this many profiles the computation runs with the GIL released.
+/// Above this many profiles a computation runs with the GIL released.
 const DETACH_ABOVE: usize = 16;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(composite_schedule, m)?)?;
-    m.add_function(wrap_pyfunction!(limit_at, m)?)?;
-    m.add_function(wrap_pyfunction!(validate_charging_profile, m)?)?;
+    m.add_class::<ChargingProfile>()?;
+    m.add_class::<ProfileSet>()?;
     Ok(())
 }
 
@@ -28,313 +25,181 @@ fn to_py(err: sc::SmartChargingError) -> PyErr {
     SmartChargingError::new_err(err.to_string())
 }
 
-fn bad_input(what: &str) -> PyErr {
-    SmartChargingError::new_err(format!("invalid input: {what}"))
+fn from_py<T: serde::de::DeserializeOwned>(data: &Bound<'_, PyAny>) -> PyResult<T> {
+    typed::from_py(data, |e| to_py(sc::SmartChargingError::InvalidDocument(e)))
 }
 
-#[pyfunction]
-#[allow(clippy::too_many_arguments)]
-fn composite_schedule<'py>(
-    py: Python<'py>,
-    profiles: &Bound<'py, PyAny>,
-    connector_id: u32,
-    start_ms: i64,
-    duration_s: i64,
-    transactions: &Bound<'py, PyDict>,
-    params: &Bound<'py, PyDict>,
-    unit: &str,
-) -> PyResult<Bound<'py, PyDict>> {
-    let profiles = convert::profiles(profiles)?;
-    let txs = convert::transactions(transactions)?;
-    let params = convert::params(params)?;
-    let unit = convert::unit(unit)?;
-    let window = sc::Window {
-        start_ms,
-        duration_s,
-    };
-    let run = || sc::composite_schedule(&profiles, connector_id, window, &txs, &params, unit);
-    let schedule = if profiles.len() > DETACH_ABOVE {
-        py.detach(run)
-    } else {
-        run()
-    }
-    .map_err(to_py)?;
-    convert::schedule_to_dict(py, &schedule)
+/// connector id -> (transactionId or None while unknown, start ms).
+type Transactions = HashMap<u32, (Option<i32>, i64)>;
+
+fn transactions(txs: Transactions) -> Vec<sc::TxContext> {
+    txs.into_iter()
+        .map(|(connector_id, (transaction_id, start_ms))| sc::TxContext {
+            connector_id,
+            transaction_id,
+            start_ms,
+        })
+        .collect()
 }
 
-#[pyfunction]
-fn limit_at<'py>(
-    py: Python<'py>,
-    profiles: &Bound<'py, PyAny>,
-    connector_id: u32,
-    now_ms: i64,
-    transactions: &Bound<'py, PyDict>,
-    params: &Bound<'py, PyDict>,
-    unit: &str,
-) -> PyResult<(f64, Option<i64>)> {
-    let profiles = convert::profiles(profiles)?;
-    let txs = convert::transactions(transactions)?;
-    let params = convert::params(params)?;
-    let unit = convert::unit(unit)?;
-    let run = || sc::limit_at(&profiles, connector_id, now_ms, &txs, &params, unit);
-    let now = if profiles.len() > DETACH_ABOVE {
-        py.detach(run)
-    } else {
-        run()
-    }
-    .map_err(to_py)?;
-    Ok((convert::from_tenths(now.limit_tenths), now.next_change_ms))
+/// A charging profile installed on a connector, parsed and checked once.
+#[pyclass(frozen, module = "chargestack._core")]
+pub struct ChargingProfile {
+    inner: sc::InstalledProfile,
 }
 
-#[pyfunction]
-fn validate_charging_profile(
-    profile: &Bound<'_, PyDict>,
-    connector_id: u32,
-    max_stack_level: u32,
-    max_periods: usize,
-    allowed_units: &Bound<'_, PyList>,
-    connector_count: u32,
-) -> PyResult<()> {
-    let parsed = convert::profile(profile, connector_id)?;
-    let allowed_units = allowed_units
-        .iter()
-        .map(|u| convert::unit(&u.extract::<String>()?))
-        .collect::<PyResult<Vec<_>>>()?;
-    let limits = sc::ValidationLimits {
-        max_stack_level,
-        max_periods,
-        allowed_units,
-        connector_count,
-    };
-    sc::validate_profile(connector_id, &parsed.profile, &limits).map_err(to_py)
+#[pymethods]
+impl ChargingProfile {
+    #[new]
+    #[pyo3(signature = (json, connector_id=None))]
+    fn new(json: &str, connector_id: Option<u32>) -> PyResult<Self> {
+        let inner =
+            sc::InstalledProfile::from_json(json.as_bytes(), connector_id).map_err(to_py)?;
+        Ok(Self { inner })
+    }
+
+    #[getter]
+    fn id(&self) -> i32 {
+        self.inner.profile.id
+    }
+
+    #[getter]
+    fn connector_id(&self) -> u32 {
+        self.inner.connector_id
+    }
+
+    #[getter]
+    fn purpose<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        typed::to_py(py, &self.inner.profile.purpose)
+    }
+
+    #[getter]
+    fn stack_level(&self) -> u32 {
+        self.inner.profile.stack_level
+    }
+
+    #[getter]
+    fn transaction_id(&self) -> Option<i32> {
+        self.inner.profile.transaction_id
+    }
+
+    fn check(&self, limits: &Bound<'_, PyAny>) -> PyResult<()> {
+        let limits: sc::ValidationLimits = from_py(limits)?;
+        let p = &self.inner;
+        sc::validate_profile(p.connector_id, &p.profile, &limits).map_err(to_py)
+    }
+
+    fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
 }
 
-mod convert {
-    //! Python data to owned `smart_charging` data and back.
+/// The installed profiles of a station, behind a lock so reads can run without the GIL.
+#[pyclass(frozen, module = "chargestack._core")]
+pub struct ProfileSet {
+    inner: RwLock<sc::ProfileSet>,
+}
 
-    use super::{bad_input, sc, to_py, PyTypeError};
-    use pyo3::prelude::*;
-    use pyo3::types::{PyDict, PyList, PyString};
-
-    fn get<'py>(
-        d: &Bound<'py, PyDict>,
-        key: &Bound<'py, PyString>,
-    ) -> PyResult<Option<Bound<'py, PyAny>>> {
-        Ok(d.get_item(key)?.filter(|v| !v.is_none()))
+impl ProfileSet {
+    fn read(&self) -> RwLockReadGuard<'_, sc::ProfileSet> {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn req<'py>(d: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
-        get(d, key)?.ok_or_else(|| bad_input(&format!("missing {key}")))
+    fn write(&self) -> RwLockWriteGuard<'_, sc::ProfileSet> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn opt<'py, T: for<'a> FromPyObjectOwned<'py>>(
-        d: &Bound<'py, PyDict>,
-        key: &Bound<'py, PyString>,
-    ) -> PyResult<Option<T>> {
-        match get(d, key)? {
-            None => Ok(None),
-            Some(v) => v
-                .extract::<T>()
-                .map(Some)
-                .map_err(|e| typed(key, &e.into())),
-        }
+    /// Runs `query` on the set, without the GIL when the set is large.
+    fn query<T: Send>(
+        &self,
+        py: Python<'_>,
+        query: impl FnOnce(&sc::ProfileSet) -> Result<T, sc::SmartChargingError> + Send,
+    ) -> PyResult<T> {
+        let run = || query(&self.read());
+        let large = self.read().profiles().len() > DETACH_ABOVE;
+        if large { py.detach(run) } else { run() }.map_err(to_py)
+    }
+}
+
+#[pymethods]
+impl ProfileSet {
+    #[new]
+    fn new(station: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let station: sc::StationRatings = from_py(station)?;
+        let inner = RwLock::new(sc::ProfileSet::new(&station).map_err(to_py)?);
+        Ok(Self { inner })
     }
 
-    fn typed(key: &Bound<'_, PyString>, err: &PyErr) -> PyErr {
-        PyTypeError::new_err(format!("{key}: {err}"))
+    fn __len__(&self) -> usize {
+        self.read().profiles().len()
     }
 
-    fn dict<'py>(v: &Bound<'py, PyAny>, key: &str) -> PyResult<Bound<'py, PyDict>> {
-        v.cast::<PyDict>()
-            .cloned()
-            .map_err(|_| PyTypeError::new_err(format!("{key} must be a dict")))
+    fn admit(&self, profile: &ChargingProfile, limits: &Bound<'_, PyAny>) -> PyResult<Vec<i32>> {
+        let limits: sc::ValidationLimits = from_py(limits)?;
+        self.read().admit(&profile.inner, &limits).map_err(to_py)
     }
 
-    pub fn unit(text: &str) -> PyResult<sc::Unit> {
-        match text {
-            "A" => Ok(sc::Unit::A),
-            "W" => Ok(sc::Unit::W),
-            _ => Err(bad_input(&format!("chargingRateUnit {text:?}"))),
-        }
+    fn install(&self, profile: &ChargingProfile) -> Vec<i32> {
+        self.write().install(profile.inner.clone())
     }
 
-    pub fn from_tenths(tenths: i64) -> f64 {
+    fn remove(&self, ids: Vec<i32>) -> usize {
+        self.write().remove(&ids)
+    }
+
+    fn matching(&self, criteria: &Bound<'_, PyAny>) -> PyResult<Vec<i32>> {
+        let filter: sc::ClearFilter = from_py(criteria)?;
+        Ok(self.read().matching(&filter))
+    }
+
+    fn tx_profiles_on(&self, connector_id: u32) -> Vec<i32> {
+        self.read().tx_profiles_on(connector_id)
+    }
+
+    fn setpoints<'py>(
+        &self,
+        py: Python<'py>,
+        now_ms: i64,
+        transactions: Transactions,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let txs = self::transactions(transactions);
+        let answer = self.query(py, |set| set.setpoints(now_ms, &txs))?;
+        typed::to_py(py, &answer)
+    }
+
+    fn composite_schedule<'py>(
+        &self,
+        py: Python<'py>,
+        connector_id: u32,
+        start_ms: i64,
+        duration_s: i64,
+        transactions: Transactions,
+        unit: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (txs, unit) = (self::transactions(transactions), from_py(unit)?);
+        let window = sc::Window {
+            start_ms,
+            duration_s,
+        };
+        let schedule = self.query(py, |set| {
+            set.composite_schedule(connector_id, window, &txs, unit)
+        })?;
+        typed::to_py(py, &schedule)
+    }
+
+    fn limit_at(
+        &self,
+        py: Python<'_>,
+        connector_id: u32,
+        now_ms: i64,
+        transactions: Transactions,
+        unit: &Bound<'_, PyAny>,
+    ) -> PyResult<(f64, Option<i64>)> {
+        let (txs, unit) = (self::transactions(transactions), from_py(unit)?);
+        let now = self.query(py, |set| set.limit_at(connector_id, now_ms, &txs, unit))?;
         // Limits are far below 2^53 tenths, so the conversion is exact.
         #[allow(clippy::cast_precision_loss)]
-        let value = tenths as f64;
-        value / 10.0
-    }
-
-    fn tenths(value: f64) -> PyResult<i64> {
-        sc::limit_to_tenths(value).map_err(to_py)
-    }
-
-    pub fn profiles(list: &Bound<'_, PyAny>) -> PyResult<Vec<sc::InstalledProfile>> {
-        list.try_iter()?
-            .map(|item| {
-                let item = item?;
-                let d = dict(&item, "profile")?;
-                let connector_id =
-                    req(&d, pyo3::intern!(d.py(), "connectorId"))?.extract::<u32>()?;
-                profile(&d, connector_id)
-            })
-            .collect()
-    }
-
-    pub fn profile(d: &Bound<'_, PyDict>, connector_id: u32) -> PyResult<sc::InstalledProfile> {
-        let purpose = match req(d, pyo3::intern!(d.py(), "chargingProfilePurpose"))?
-            .extract::<String>()?
-            .as_str()
-        {
-            "ChargePointMaxProfile" => sc::Purpose::ChargePointMaxProfile,
-            "TxDefaultProfile" => sc::Purpose::TxDefaultProfile,
-            "TxProfile" => sc::Purpose::TxProfile,
-            other => return Err(bad_input(&format!("chargingProfilePurpose {other:?}"))),
-        };
-        let kind = match req(d, pyo3::intern!(d.py(), "chargingProfileKind"))?
-            .extract::<String>()?
-            .as_str()
-        {
-            "Absolute" => sc::Kind::Absolute,
-            "Recurring" => sc::Kind::Recurring,
-            "Relative" => sc::Kind::Relative,
-            other => return Err(bad_input(&format!("chargingProfileKind {other:?}"))),
-        };
-        let recurrency = match opt::<String>(d, pyo3::intern!(d.py(), "recurrencyKind"))?.as_deref()
-        {
-            None => None,
-            Some("Daily") => Some(sc::Recurrency::Daily),
-            Some("Weekly") => Some(sc::Recurrency::Weekly),
-            Some(other) => return Err(bad_input(&format!("recurrencyKind {other:?}"))),
-        };
-        let s = dict(
-            &req(d, pyo3::intern!(d.py(), "chargingSchedule"))?,
-            "chargingSchedule",
-        )?;
-        let periods = req(&s, pyo3::intern!(s.py(), "chargingSchedulePeriod"))?
-            .try_iter()?
-            .map(|p| {
-                let p = dict(&p?, "chargingSchedulePeriod")?;
-                Ok(sc::Period {
-                    start_s: req(&p, pyo3::intern!(p.py(), "startPeriod"))?.extract()?,
-                    limit_tenths: tenths(req(&p, pyo3::intern!(p.py(), "limit"))?.extract()?)?,
-                    number_phases: opt(&p, pyo3::intern!(p.py(), "numberPhases"))?,
-                })
-            })
-            .collect::<PyResult<Vec<_>>>()?;
-        let schedule = sc::ChargingSchedule {
-            duration_s: opt(&s, pyo3::intern!(s.py(), "duration"))?,
-            start_schedule: opt(&s, pyo3::intern!(s.py(), "startSchedule"))?,
-            unit: unit(&req(&s, pyo3::intern!(s.py(), "chargingRateUnit"))?.extract::<String>()?)?,
-            periods,
-            min_charging_rate_tenths: opt::<f64>(&s, pyo3::intern!(s.py(), "minChargingRate"))?
-                .map(tenths)
-                .transpose()?,
-        };
-        Ok(sc::InstalledProfile {
-            connector_id,
-            profile: sc::ChargingProfile {
-                id: req(d, pyo3::intern!(d.py(), "chargingProfileId"))?.extract()?,
-                stack_level: req(d, pyo3::intern!(d.py(), "stackLevel"))?.extract()?,
-                purpose,
-                kind,
-                recurrency,
-                valid_from: opt(d, pyo3::intern!(d.py(), "validFrom"))?,
-                valid_to: opt(d, pyo3::intern!(d.py(), "validTo"))?,
-                transaction_id: opt(d, pyo3::intern!(d.py(), "transactionId"))?,
-                schedule,
-            },
-        })
-    }
-
-    pub fn transactions(d: &Bound<'_, PyDict>) -> PyResult<Vec<sc::TxContext>> {
-        d.iter()
-            .map(|(connector, tx)| {
-                let (transaction_id, start_ms) = tx.extract::<(i32, i64)>()?;
-                Ok(sc::TxContext {
-                    connector_id: connector.extract()?,
-                    transaction_id,
-                    start_ms,
-                })
-            })
-            .collect()
-    }
-
-    fn rating_tenths(value: f64, key: &str) -> PyResult<i64> {
-        if !(0.0..9e14).contains(&value) {
-            return Err(bad_input(&format!("{key} must be a non-negative number")));
-        }
-        // Checked finite and in range above; rounding down keeps the rating conservative.
-        #[allow(clippy::cast_possible_truncation)]
-        Ok((value * 10.0).floor() as i64)
-    }
-
-    fn rating(d: &Bound<'_, PyDict>, a: &str, w: &str) -> PyResult<sc::HardwareLimit> {
-        Ok(sc::HardwareLimit {
-            current_tenths_a: rating_tenths(req(d, &PyString::new(d.py(), a))?.extract()?, a)?,
-            power_tenths_w: rating_tenths(req(d, &PyString::new(d.py(), w))?.extract()?, w)?,
-        })
-    }
-
-    pub fn params(d: &Bound<'_, PyDict>) -> PyResult<sc::ElectricalParams> {
-        let max_a = dict(
-            &req(d, pyo3::intern!(d.py(), "connector_max_a"))?,
-            "connector_max_a",
-        )?;
-        let max_w = dict(
-            &req(d, pyo3::intern!(d.py(), "connector_max_w"))?,
-            "connector_max_w",
-        )?;
-        let mut connectors = Vec::with_capacity(max_a.len());
-        for (id, amps) in max_a.iter() {
-            let watts = max_w
-                .get_item(&id)?
-                .ok_or_else(|| bad_input(&format!("connector_max_w has no connector {id}")))?;
-            let limit = sc::HardwareLimit {
-                current_tenths_a: rating_tenths(amps.extract()?, "connector_max_a")?,
-                power_tenths_w: rating_tenths(watts.extract()?, "connector_max_w")?,
-            };
-            connectors.push((id.extract::<u32>()?, limit));
-        }
-        if max_w.len() != connectors.len() {
-            return Err(bad_input(
-                "connector_max_a and connector_max_w name different connectors",
-            ));
-        }
-        Ok(sc::ElectricalParams {
-            grid_voltage_v: req(d, pyo3::intern!(d.py(), "grid_voltage_v"))?.extract()?,
-            grid_phases: req(d, pyo3::intern!(d.py(), "grid_phases"))?.extract()?,
-            station: rating(d, "station_max_a", "station_max_w")?,
-            connectors,
-        })
-    }
-
-    pub fn schedule_to_dict<'py>(
-        py: Python<'py>,
-        schedule: &sc::CompositeSchedule,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        let periods = PyList::empty(py);
-        for period in &schedule.periods {
-            let p = PyDict::new(py);
-            p.set_item("startPeriod", period.start_s)?;
-            p.set_item("limit", from_tenths(period.limit_tenths))?;
-            if let Some(n) = period.number_phases {
-                p.set_item("numberPhases", n)?;
-            }
-            periods.append(p)?;
-        }
-        let out = PyDict::new(py);
-        out.set_item("scheduleStart", schedule.start_ms)?;
-        out.set_item("duration", schedule.duration_s)?;
-        let unit = match schedule.unit {
-            sc::Unit::A => "A",
-            sc::Unit::W => "W",
-        };
-        out.set_item("chargingRateUnit", unit)?;
-        out.set_item("chargingSchedulePeriod", periods)?;
-        if let Some(rate) = schedule.min_charging_rate_tenths {
-            out.set_item("minChargingRate", from_tenths(rate))?;
-        }
-        Ok(out)
+        let limit = now.limit_tenths as f64 / 10.0;
+        Ok((limit, now.next_change_ms))
     }
 }

@@ -15,4 +15,6 @@ pub mod sim;
 
 pub use error::{PowerError, Result};
 
-pub use control::{LoopHost, PowerStage, SimulatedStage, StageCommand, StageConfig, StageEvent};
+pub use control::{
+    LoopHost, PowerStage, SimulatedStage, StageCommand, StageConfig, StageEvent, StageSpec,
+};

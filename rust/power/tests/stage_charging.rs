@@ -36,9 +36,9 @@ fn charge_ramps_at_the_configured_rate_and_converges_to_the_ev_request() {
     // 150 A at ~370 V is ~56 kW: two 30 kW modules, the others stay free.
     assert_eq!(c.modules.len(), 2, "{c:?}");
     assert!(
-        snap.bus_load > 0.0 && snap.bus_load < 0.5,
+        snap.bus.load > 0.0 && snap.bus.load < 0.5,
         "{}",
-        snap.bus_load
+        snap.bus.load
     );
 }
 
@@ -230,7 +230,7 @@ fn a_short_period_ramp_does_not_flood_the_bus() {
     rig.plug_and_enable(2, 100_000.0, 20.0, 500.0);
     let mut worst: f64 = 0.0;
     let s = rig.run_with(12.0, |s, _| {
-        worst = worst.max(if s.ticks > 150 { s.bus_load } else { 0.0 })
+        worst = worst.max(if s.ticks > 150 { s.bus.load } else { 0.0 })
     });
     assert!(worst < 0.30, "bus load {worst}");
     assert!(s.connectors[0].current_a > 250.0, "{:?}", s.connectors[0]);

@@ -1,5 +1,7 @@
 //! GetCompositeSchedule: the limits of a window as a list of periods in whole seconds.
 
+use serde::{Serialize, Serializer};
+
 use crate::error::SmartChargingError;
 use crate::params::ElectricalParams;
 use crate::profile::{InstalledProfile, TxContext, Unit};
@@ -18,31 +20,60 @@ pub struct Window {
     pub duration_s: i64,
 }
 
-/// One period of a composite schedule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One period of a composite schedule; serialized with its OCPP field names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct CompositePeriod {
     /// Seconds after the window start.
+    #[serde(rename = "startPeriod")]
     pub start_s: i64,
     /// Tenths of the composite's unit.
+    #[serde(rename = "limit", serialize_with = "as_decimal")]
     pub limit_tenths: i64,
     /// The lowest `numberPhases` among the periods in force, if any of them gave one.
+    #[serde(rename = "numberPhases", skip_serializing_if = "Option::is_none")]
     pub number_phases: Option<u8>,
 }
 
-/// The answer to GetCompositeSchedule.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The answer to GetCompositeSchedule; serialized with its OCPP field names, limits as
+/// numbers with one decimal and `scheduleStart` in ms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CompositeSchedule {
     /// `scheduleStart`, ms since the epoch.
+    #[serde(rename = "scheduleStart")]
     pub start_ms: i64,
     /// `duration`, seconds.
+    #[serde(rename = "duration")]
     pub duration_s: i64,
     /// `chargingRateUnit`.
+    #[serde(rename = "chargingRateUnit")]
     pub unit: Unit,
     /// Sorted, starting at 0, no two neighbours equal.
+    #[serde(rename = "chargingSchedulePeriod")]
     pub periods: Vec<CompositePeriod>,
     /// The highest `minChargingRate` of the TxProfile or TxDefaultProfile in force anywhere
     /// in the window (connector N only).
+    #[serde(
+        rename = "minChargingRate",
+        serialize_with = "as_optional_decimal",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub min_charging_rate_tenths: Option<i64>,
+}
+
+fn as_decimal<S: Serializer>(tenths: &i64, s: S) -> Result<S::Ok, S::Error> {
+    // Limits are far below 2^53 tenths, so the conversion is exact.
+    #[allow(clippy::cast_precision_loss)]
+    let value = *tenths as f64;
+    s.serialize_f64(value / 10.0)
+}
+
+// serde hands `serialize_with` a reference to the field's own type.
+#[allow(clippy::ref_option, clippy::trivially_copy_pass_by_ref)]
+fn as_optional_decimal<S: Serializer>(tenths: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match tenths {
+        Some(t) => as_decimal(t, s),
+        None => s.serialize_none(),
+    }
 }
 
 /// Computes the composite schedule of `connector_id` (0: the station total) over `window`.

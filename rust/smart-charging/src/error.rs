@@ -92,4 +92,13 @@ pub enum SmartChargingError {
     /// Voltage, phases or a hardware rating is not usable.
     #[error("electrical parameters: {0}")]
     InvalidParams(&'static str),
+    /// JSON that is not a charging profile, or a value outside its type.
+    #[error("invalid charging profile: {0}")]
+    InvalidDocument(String),
+    /// MaxChargingProfilesInstalled is reached and the new profile replaces none.
+    #[error("MaxChargingProfilesInstalled ({max}) reached")]
+    TooManyProfiles {
+        /// MaxChargingProfilesInstalled.
+        max: usize,
+    },
 }

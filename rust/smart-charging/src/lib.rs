@@ -35,15 +35,20 @@
 //! - No wall clock is read: every instant is a parameter, so any window can be computed.
 
 mod composite;
+mod document;
+mod electrical;
 mod error;
 mod limit_at;
 mod params;
 mod profile;
+mod profile_set;
+mod sharing;
 mod stack;
 mod timeline;
 mod validate;
 
 pub use composite::{composite_schedule, CompositePeriod, CompositeSchedule, Window, MAX_WINDOW_S};
+pub use electrical::{ConnectorRating, Electrical, StationRatings};
 pub use error::SmartChargingError;
 pub use limit_at::{limit_at, LimitNow};
 pub use params::{ElectricalParams, HardwareLimit};
@@ -51,4 +56,5 @@ pub use profile::{
     ChargingProfile, ChargingSchedule, InstalledProfile, Kind, Period, Purpose, Recurrency,
     TxContext, Unit,
 };
+pub use profile_set::{ClearFilter, ProfileSet, Setpoint, Setpoints};
 pub use validate::{check_computable, limit_to_tenths, validate_profile, ValidationLimits};

@@ -36,10 +36,25 @@ pub fn limit_at(
 ) -> Result<LimitNow, SmartChargingError> {
     let stack = Stack::build(profiles, connector_id, transactions, params, unit, now_ms)?;
     let current = stack.sample(now_ms);
-    let same = |t: i64| {
+    let next_change_ms = first_change(&stack, now_ms, |t| {
         let s = stack.sample(t);
         s.limit_tenths == current.limit_tenths && s.number_phases == current.number_phases
-    };
+    });
+    Ok(LimitNow {
+        limit_tenths: current.limit_tenths,
+        number_phases: current.number_phases,
+        next_change_ms,
+    })
+}
+
+/// The first instant after `now_ms` at which `same` is false, looking only at the instants
+/// where a profile of `stack` changes (so `same` must depend on nothing else), or `None`
+/// when there is none.
+pub(crate) fn first_change(
+    stack: &Stack<'_>,
+    now_ms: i64,
+    mut same: impl FnMut(i64) -> bool,
+) -> Option<i64> {
     // After the last non-periodic instant everything repeats at most weekly, so a week
     // beyond it without a change means no change ever.
     let fixed = stack
@@ -49,8 +64,7 @@ pub fn limit_at(
     let horizon = fixed.saturating_add(WEEK_MS + 1);
     let mut instants = Vec::new();
     let mut lo = now_ms.saturating_add(1);
-    let mut next_change_ms = None;
-    while lo < horizon && next_change_ms.is_none() {
+    while lo < horizon {
         let hi = lo.saturating_add(DAY_MS).min(horizon);
         instants.clear();
         for timed in stack.timed() {
@@ -58,19 +72,17 @@ pub fn limit_at(
         }
         instants.sort_unstable();
         instants.dedup();
-        next_change_ms = instants.iter().copied().find(|&t| !same(t));
+        if let Some(change) = instants.iter().copied().find(|&t| !same(t)) {
+            return Some(change);
+        }
         // A day without any boundary: jump straight to the next one instead of stepping.
         lo = if instants.is_empty() {
-            next_boundary_after(&stack, hi, horizon).unwrap_or(horizon)
+            next_boundary_after(stack, hi, horizon).unwrap_or(horizon)
         } else {
             hi
         };
     }
-    Ok(LimitNow {
-        limit_tenths: current.limit_tenths,
-        number_phases: current.number_phases,
-        next_change_ms,
-    })
+    None
 }
 
 /// The earliest boundary at or after `from`, looking up to `horizon`, found by widening

@@ -1,10 +1,13 @@
 //! Owned charging-profile data, shaped after the OCPP 1.6 `ChargingProfile` type (section 7.8).
 //!
 //! Limits are fixed-point tenths (the schema allows one decimal: `multipleOf 0.1`), times are
-//! milliseconds since the Unix epoch in UTC, and schedule offsets are whole seconds.
+//! milliseconds since the Unix epoch in UTC, and schedule offsets are whole seconds. The
+//! enums read and write their OCPP wire names; the JSON forms are in `document.rs`.
+
+use serde::{Deserialize, Serialize};
 
 /// `chargingProfilePurpose`: which stack a profile belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Purpose {
     /// Caps the whole station; installed on connector 0 only.
     ChargePointMaxProfile,
@@ -15,7 +18,7 @@ pub enum Purpose {
 }
 
 /// `chargingProfileKind`: how the schedule is anchored in time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Kind {
     /// Anchored at `startSchedule`.
     Absolute,
@@ -26,7 +29,7 @@ pub enum Kind {
 }
 
 /// `recurrencyKind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Recurrency {
     /// Every 24 h (86 400 s) after `startSchedule`, in UTC.
     Daily,
@@ -46,7 +49,7 @@ impl Recurrency {
 }
 
 /// `chargingRateUnit`: amperes per phase or watts in total (errata 3.69).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Unit {
     /// Current per phase, grid side.
     A,
@@ -118,8 +121,9 @@ pub struct InstalledProfile {
 pub struct TxContext {
     /// The connector the transaction runs on (never 0).
     pub connector_id: u32,
-    /// `transactionId` given by the central system.
-    pub transaction_id: i32,
+    /// `transactionId` given by the central system; `None` until StartTransaction.conf has
+    /// told it, when a TxProfile bound to a transactionId cannot be shown to apply.
+    pub transaction_id: Option<i32>,
     /// When the transaction started, ms since the epoch; Relative profiles start here.
     pub start_ms: i64,
 }

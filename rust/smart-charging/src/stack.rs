@@ -24,6 +24,7 @@ struct Winner {
 }
 
 struct ConnectorStack<'a> {
+    id: u32,
     rating: i64,
     /// TxProfiles before TxDefaultProfiles, each by stackLevel (highest first), then
     /// connector-specific before connector 0.
@@ -54,6 +55,26 @@ impl<'a> Stack<'a> {
     ) -> Result<Self, SmartChargingError> {
         check_params(params)?;
         profiles.iter().try_for_each(check_computable)?;
+        Self::assemble(
+            profiles,
+            connector_id,
+            transactions,
+            params,
+            unit,
+            session_start,
+        )
+    }
+
+    /// As [`Self::build`] for profiles and parameters that were checked when they were
+    /// installed (a [`crate::ProfileSet`]).
+    pub fn assemble(
+        profiles: &'a [InstalledProfile],
+        connector_id: u32,
+        transactions: &[TxContext],
+        params: &'a ElectricalParams,
+        unit: Unit,
+        session_start: i64,
+    ) -> Result<Self, SmartChargingError> {
         let ids: Vec<u32> = if connector_id == 0 {
             params.connectors.iter().map(|(id, _)| *id).collect()
         } else {
@@ -76,6 +97,7 @@ impl<'a> Stack<'a> {
                     .connector(id)
                     .map_or(0, |r| params.rating_in(r, unit));
                 ConnectorStack {
+                    id,
                     rating,
                     demand: demand_profiles(profiles, id, tx, session_start),
                 }
@@ -125,6 +147,26 @@ impl<'a> Stack<'a> {
             // A minimum rate belongs to one EV; a station total has none.
             min_rate_tenths: if self.summed { None } else { min_rate },
         }
+    }
+
+    /// Each connector's own limit at `t` (connector 0's stack: every connector): its
+    /// TxProfile/TxDefaultProfile or its rating, capped by the station's rating and the
+    /// ChargePointMaxProfile. In the order of the station's connectors.
+    pub fn connector_limits(&self, t: i64) -> impl Iterator<Item = (u32, i64)> + '_ {
+        let cap = self
+            .cap_at(t)
+            .map_or(self.station_rating, |c| c.min(self.station_rating));
+        self.connectors.iter().map(move |connector| {
+            let own = self
+                .winner(&connector.demand, t)
+                .map_or(connector.rating, |w| w.limit.min(connector.rating));
+            (connector.id, own.min(cap))
+        })
+    }
+
+    /// The ChargePointMaxProfile's limit at `t`, if one covers `t`.
+    pub fn cap_at(&self, t: i64) -> Option<i64> {
+        self.winner(&self.cap, t).map(|w| w.limit)
     }
 
     /// The first covering profile of a sorted stack wins; an exact tie of purpose, stackLevel
@@ -195,7 +237,7 @@ fn demand_profiles<'a>(
                     && tx.is_some_and(|tx| {
                         i.profile
                             .transaction_id
-                            .is_none_or(|want| want == tx.transaction_id)
+                            .is_none_or(|want| Some(want) == tx.transaction_id)
                     })
             }
             Purpose::ChargePointMaxProfile => false,
@@ -213,7 +255,7 @@ fn demand_profiles<'a>(
     demand
 }
 
-fn check_params(params: &ElectricalParams) -> Result<(), SmartChargingError> {
+pub(crate) fn check_params(params: &ElectricalParams) -> Result<(), SmartChargingError> {
     let invalid = |why| Err(SmartChargingError::InvalidParams(why));
     if !(params.grid_voltage_v.is_finite() && params.grid_voltage_v > 0.0) {
         return invalid("grid voltage must be a positive number");

@@ -1,11 +1,14 @@
 //! Checks applied before a profile is installed (SetChargingProfile, RemoteStartTransaction)
 //! and the structural subset the engine re-checks before computing.
 
+use serde::Deserialize;
+
 use crate::error::SmartChargingError;
 use crate::profile::{ChargingProfile, InstalledProfile, Kind, Purpose, Unit};
 
 /// The station's configuration keys that bound what SetChargingProfile accepts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ValidationLimits {
     /// ChargeProfileMaxStackLevel.
     pub max_stack_level: u32,
@@ -15,6 +18,8 @@ pub struct ValidationLimits {
     pub allowed_units: Vec<Unit>,
     /// NumberOfConnectors: valid connector ids are 0..=this.
     pub connector_count: u32,
+    /// MaxChargingProfilesInstalled ([`crate::ProfileSet::admit`]).
+    pub max_installed: usize,
 }
 
 /// Converts a wire `limit` or `minChargingRate` to tenths. The schema says `multipleOf 0.1`;

@@ -95,12 +95,12 @@ fn transactions() -> impl Strategy<Value = Vec<TxContext>> {
         vec![
             TxContext {
                 connector_id: 1,
-                transaction_id: a,
+                transaction_id: Some(a),
                 start_ms: T0 + sa * 10,
             },
             TxContext {
                 connector_id: 2,
-                transaction_id: b,
+                transaction_id: Some(b),
                 start_ms: T0 + sb * 10,
             },
         ]

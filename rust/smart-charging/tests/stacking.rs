@@ -58,7 +58,7 @@ fn tx_profile_of_another_connector_does_not_apply() {
         tx(5, T0),
         TxContext {
             connector_id: 2,
-            transaction_id: 6,
+            transaction_id: Some(6),
             start_ms: T0,
         },
     ];

@@ -16,6 +16,7 @@ fn limits() -> ValidationLimits {
         max_periods: 5,
         allowed_units: vec![Unit::A, Unit::W],
         connector_count: 2,
+        max_installed: 8,
     }
 }
 

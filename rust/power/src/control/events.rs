@@ -1,7 +1,11 @@
 //! Events the stage reports on its own; they reach Python through a channel.
 
+use serde::Serialize;
+
 /// Something the supervisor must know about, timestamped in ms since the Unix epoch (UTC).
-#[derive(Debug, Clone, PartialEq)]
+/// At the Python boundary the variant is the `kind` key ([`StageEvent::kind`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StageEvent {
     /// The stage stopped a connector by itself; `error_code` is an OCPP 1.6 ChargePointErrorCode.
     Fault {
@@ -112,6 +116,46 @@ impl StageEvent {
             Self::ModuleRecovered { .. } => "module_recovered",
             Self::ConnectorOff { .. } => "connector_off",
             Self::Stopped { .. } => "stopped",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StageEvent;
+
+    #[test]
+    fn the_serialized_kind_is_the_kind_name() {
+        let events = [
+            StageEvent::FaultCleared {
+                connector: 1,
+                ts_ms: 5,
+            },
+            StageEvent::EvFull {
+                connector: 2,
+                ts_ms: 5,
+            },
+            StageEvent::LimitApplied {
+                connector: 1,
+                limit_w: Some(1.0),
+                limit_a: None,
+                frame_ts_ms: None,
+                latency_ms: None,
+                ts_ms: 5,
+            },
+            StageEvent::ModuleRecovered {
+                module: 3,
+                ts_ms: 5,
+            },
+            StageEvent::Stopped {
+                reason: "stop".into(),
+                ts_ms: 5,
+            },
+        ];
+        for event in events {
+            let value = serde_json::to_value(&event).unwrap();
+            assert_eq!(value["kind"], event.kind(), "{value}");
+            assert_eq!(value["ts_ms"], 5);
         }
     }
 }

@@ -127,6 +127,9 @@ pub struct LoopHost {
 impl LoopHost {
     /// Starts the thread; `realtime_priority`: SCHED_FIFO priority (1-99) when permitted.
     pub fn new(realtime_priority: Option<u8>) -> Result<Arc<Self>> {
+        if realtime_priority.is_some_and(|p| !(1..=99).contains(&p)) {
+            return Err(PowerError::Config("realtime_priority must be 1..99".into()));
+        }
         let (tx, rx) = unbounded();
         let handle = std::thread::Builder::new()
             .name("power-loop".into())

@@ -186,9 +186,9 @@ impl SimulatedStage {
     pub fn snapshot(&self) -> Snapshot {
         let mut s = self.controller.snapshot(self.clock.now());
         let b = self.bus.stats();
-        s.bus_load = b.load_1s;
-        s.bus_latency_mean = b.mean_latency;
-        s.bus_latency_max = b.max_latency;
+        s.bus.load = b.load_1s;
+        s.bus.latency_mean_ms = b.mean_latency.as_secs_f64() * 1000.0;
+        s.bus.latency_max_ms = b.max_latency.as_secs_f64() * 1000.0;
         s
     }
 

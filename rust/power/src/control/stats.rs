@@ -5,8 +5,10 @@
 
 use std::time::Duration;
 
+use serde::Serialize;
+
 /// Jitter and deadline figures of the loop thread.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct LoopStats {
     /// Configured period, µs.
     pub period_us: u64,

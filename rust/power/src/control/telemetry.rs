@@ -1,12 +1,26 @@
 //! Telemetry: what the loop publishes after every tick.
+//!
+//! These types cross to Python as they are (serde, one generic converter in the binding):
+//! field names are the keys Python reads, so a rename here is a rename in `_core.pyi`.
 
 use std::time::Duration;
+
+use serde::Serialize;
 
 use super::controller::Controller;
 use super::stats::LoopStats;
 
+/// An active fault of a connector.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConnectorFault {
+    /// OCPP ChargePointErrorCode.
+    pub error_code: String,
+    /// Human-readable cause.
+    pub info: String,
+}
+
 /// One connector.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConnectorSnapshot {
     /// OCPP connector id.
     pub id: u32,
@@ -28,8 +42,8 @@ pub struct ConnectorSnapshot {
     pub contactor: bool,
     /// Power delivery allowed by the supervisor.
     pub enabled: bool,
-    /// Active faults (OCPP error code and cause).
-    pub faults: Vec<(String, String)>,
+    /// Active faults.
+    pub faults: Vec<ConnectorFault>,
     /// The limit that binds.
     pub active_limit: &'static str,
     /// Smart-charging limit, W.
@@ -49,7 +63,7 @@ pub struct ConnectorSnapshot {
 }
 
 /// One module.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModuleSnapshot {
     /// Index (and bus address).
     pub index: usize,
@@ -69,8 +83,25 @@ pub struct ModuleSnapshot {
     pub fault: Option<String>,
 }
 
+/// CAN bus figures.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct BusStats {
+    /// Bus load over the last second as modelled by the virtual bus (wire time), 0..1.
+    pub load: f64,
+    /// Bus load over the last second as counted by the controller from its frames.
+    pub load_observed: f64,
+    /// Frames sent by the controller.
+    pub frames_tx: u64,
+    /// Frames received by the controller.
+    pub frames_rx: u64,
+    /// Mean send-to-delivery latency on the virtual bus, ms.
+    pub latency_mean_ms: f64,
+    /// Largest send-to-delivery latency on the virtual bus, ms.
+    pub latency_max_ms: f64,
+}
+
 /// Everything at one instant.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Snapshot {
     /// When, ms since the Unix epoch.
     pub ts_ms: i64,
@@ -80,21 +111,12 @@ pub struct Snapshot {
     pub connectors: Vec<ConnectorSnapshot>,
     /// Modules.
     pub modules: Vec<ModuleSnapshot>,
-    /// Bus load over the last second as modelled by the virtual bus (wire time), 0..1.
-    pub bus_load: f64,
-    /// Bus load over the last second as counted by the controller from its frames.
-    pub bus_load_observed: f64,
-    /// Frames sent by the controller.
-    pub frames_tx: u64,
-    /// Frames received by the controller.
-    pub frames_rx: u64,
-    /// Mean and max send-to-delivery latency on the virtual bus.
-    pub bus_latency_mean: Duration,
-    /// Max latency.
-    pub bus_latency_max: Duration,
+    /// The CAN bus.
+    pub bus: BusStats,
     /// The stage-wide fault, if any.
     pub stage_fault: Option<&'static str>,
     /// Loop timing (filled by the thread runner).
+    #[serde(rename = "loop")]
     pub loop_stats: LoopStats,
 }
 
@@ -140,7 +162,10 @@ impl Controller {
                     faults: c
                         .fault
                         .iter()
-                        .map(|(code, info)| ((*code).to_owned(), info.clone()))
+                        .map(|(code, info)| ConnectorFault {
+                            error_code: (*code).to_owned(),
+                            info: info.clone(),
+                        })
                         .collect(),
                     active_limit: c.active.name(),
                     limit_w: c.limit_w,
@@ -161,12 +186,12 @@ impl Controller {
             ticks: self.ticks,
             connectors,
             modules,
-            bus_load: 0.0,
-            bus_load_observed: self.observed_load(),
-            frames_tx: self.frames_tx,
-            frames_rx: self.frames_rx,
-            bus_latency_mean: Duration::ZERO,
-            bus_latency_max: Duration::ZERO,
+            bus: BusStats {
+                load_observed: self.observed_load(),
+                frames_tx: self.frames_tx,
+                frames_rx: self.frames_rx,
+                ..BusStats::default()
+            },
             stage_fault: self.stage_fault.map(|f| match f {
                 super::controller::StageFault::BusSilent => "BusSilent",
                 super::controller::StageFault::Watchdog => "Watchdog",

@@ -87,7 +87,7 @@ pub fn on(connector_id: u32, profile: ChargingProfile) -> InstalledProfile {
 pub fn tx(transaction_id: i32, start_ms: i64) -> TxContext {
     TxContext {
         connector_id: 1,
-        transaction_id,
+        transaction_id: Some(transaction_id),
         start_ms,
     }
 }
