@@ -2,20 +2,19 @@
 # One section per area, in the order of rust/chargestack-py/src/lib.rs.
 
 from collections.abc import Sequence
-from typing import Any, Literal, NotRequired, TypedDict, final
+from typing import Literal, NotRequired, TypedDict, final
 
 __version__: str
 __all__ = [
+    "ChargingProfile",
     "PowerLoop",
     "PowerStage",
+    "ProfileSet",
     "__version__",
-    "composite_schedule",
     "decode_frame",
     "encode_call",
     "encode_call_error",
     "encode_call_result",
-    "limit_at",
-    "validate_charging_profile",
 ]
 
 # --- OCPP-J framing (rust/chargestack-py/src/frame.rs) ---------------------------------------
@@ -40,24 +39,54 @@ def encode_call_result(id: str, payload_json: str) -> str: ...
 def encode_call_error(id: str, code: str, description: str, details_json: str = "{}") -> str: ...
 
 # --- Smart charging (rust/chargestack-py/src/smart_charging.rs) ------------------------------
-# Plain data in and out; errors raise chargestack.exceptions.SmartChargingError.
-#
-# A profile is a dict with the OCPP JSON field names of csChargingProfiles plus "connectorId"
-# (where it is installed, 0 = station): chargingProfileId, stackLevel, chargingProfilePurpose,
-# chargingProfileKind, recurrencyKind?, validFrom? (ms), validTo? (ms), transactionId?,
-# chargingSchedule{chargingRateUnit, chargingSchedulePeriod[{startPeriod, limit, numberPhases?}],
-# duration?, startSchedule? (ms), minChargingRate?}. Absent and None are the same.
-# `transactions` maps a connector id to (transactionId, start_ms) for each running transaction.
-# `unit` is "A" (grid-side current per phase) or "W" (power drawn from the grid).
-# Rules, units and rounding: the crate docs of rust/smart-charging/src/lib.rs.
+# Errors raise chargestack.exceptions.SmartChargingError. Limits are computed on the grid
+# side ("A": current per phase, "W": power drawn from the grid; errata 3.69) and converted
+# to the DC setpoint once, in Rust. Rules, units and rounding: the crate docs of
+# rust/smart-charging/src/lib.rs and electrical.rs.
 
-class _ElectricalParams(TypedDict):
+_Unit = Literal["A", "W"]
+_Purpose = Literal["ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"]
+# connector id -> (transactionId, or None until StartTransaction.conf told it; start ms)
+_Transactions = dict[int, tuple[int | None, int]]
+
+class _ConnectorRating(TypedDict):
+    id: int
+    max_power_w: float  # DC
+
+class _StationRatings(TypedDict):
     grid_voltage_v: float  # nominal, phase to neutral
     grid_phases: int  # 1..3
-    station_max_a: float
-    station_max_w: float
-    connector_max_a: dict[int, float]  # keys: the station's connector ids (from 1)
-    connector_max_w: dict[int, float]  # same keys as connector_max_a
+    grid_max_current_a: float  # per phase, the grid connection
+    efficiency: float  # grid -> DC, 0 < efficiency <= 1
+    module_count: int
+    module_max_power_w: float  # DC, one module
+    connectors: list[_ConnectorRating]
+
+class _ProfileLimits(TypedDict):
+    """The configuration keys that bound what SetChargingProfile installs (section 9.4)."""
+
+    max_stack_level: int
+    max_periods: int
+    allowed_units: list[_Unit]
+    connector_count: int
+    max_installed: int
+
+class _ClearCriteria(TypedDict):
+    """ClearChargingProfile.req's fields; None matches anything (errata 3.25/3.26)."""
+
+    id: int | None
+    connectorId: int | None
+    chargingProfilePurpose: str | None  # a _Purpose
+    stackLevel: int | None
+
+class _Setpoint(TypedDict):
+    connector_id: int
+    limit_w: float | None  # DC output power; None: the hardware ratings only
+    offers_energy: bool  # False at a limit of 0 (errata 3.55/3.64: SuspendedEVSE)
+
+class _Setpoints(TypedDict):
+    connectors: list[_Setpoint]  # in the order of the station's connectors
+    next_change_ms: int | None  # the first later instant any setpoint differs; None: never
 
 class _CompositePeriod(TypedDict):
     startPeriod: int
@@ -67,75 +96,240 @@ class _CompositePeriod(TypedDict):
 class _CompositeSchedule(TypedDict):
     scheduleStart: int  # ms since the epoch, the window start as given
     duration: int
-    chargingRateUnit: Literal["A", "W"]
+    chargingRateUnit: _Unit
     chargingSchedulePeriod: list[_CompositePeriod]
     minChargingRate: NotRequired[float]
 
-def composite_schedule(
-    profiles: Sequence[dict[str, Any]],
-    connector_id: int,
-    start_ms: int,
-    duration_s: int,
-    transactions: dict[int, tuple[int, int]],
-    params: _ElectricalParams,
-    unit: Literal["A", "W"],
-) -> _CompositeSchedule:
-    """The composite schedule of connector_id (0: station total) over [start_ms, +duration_s).
+@final
+class ChargingProfile:
+    """A profile installed on a connector, parsed and checked once (what the engine needs).
 
-    Periods are whole seconds; a second in which limits change gets the lowest of them.
+    ``json`` is the ``csChargingProfiles`` object as received (RFC 3339 date-times) or a
+    stored row (``to_json``: ms date-times and ``connectorId``, used when ``connector_id``
+    is None).
     """
 
-def limit_at(
-    profiles: Sequence[dict[str, Any]],
-    connector_id: int,
-    now_ms: int,
-    transactions: dict[int, tuple[int, int]],
-    params: _ElectricalParams,
-    unit: Literal["A", "W"],
-) -> tuple[float, int | None]:
-    """(limit now, ms of the next change of limit or numberPhases, None if it never changes)."""
+    def __new__(cls, json: str, connector_id: int | None = None) -> ChargingProfile: ...
+    @property
+    def id(self) -> int: ...
+    @property
+    def connector_id(self) -> int: ...
+    @property
+    def purpose(self) -> _Purpose: ...
+    @property
+    def stack_level(self) -> int: ...
+    @property
+    def transaction_id(self) -> int | None: ...
+    def check(self, limits: _ProfileLimits) -> None:
+        """Raises naming the SetChargingProfile rule (of the profile itself) it breaks."""
 
-def validate_charging_profile(
-    profile: dict[str, Any],
-    connector_id: int,
-    max_stack_level: int,
-    max_periods: int,
-    allowed_units: list[str],
-    connector_count: int,
-) -> None:
-    """Raises SmartChargingError naming the rule a SetChargingProfile payload breaks."""
+    def to_json(self) -> str:
+        """The stored row."""
+
+@final
+class ProfileSet:
+    """The installed profiles of a station and every limit they set.
+
+    Computations over more than 16 profiles release the GIL.
+    """
+
+    def __new__(cls, station: _StationRatings) -> ProfileSet: ...
+    def __len__(self) -> int: ...
+    def admit(self, profile: ChargingProfile, limits: _ProfileLimits) -> list[int]:
+        """The ids ``profile`` would replace (section 5.16); raises for a rule it breaks,
+        MaxChargingProfilesInstalled included."""
+
+    def replaced_by(self, profile: ChargingProfile) -> list[int]:
+        """Section 5.16: the same chargingProfileId, or the same purpose and stackLevel on
+        the same connector."""
+
+    def install(self, profile: ChargingProfile) -> list[int]:
+        """Installs ``profile`` in place of the ones it replaces; returns their ids."""
+
+    def remove(self, ids: Sequence[int]) -> int: ...
+    def matching(self, criteria: _ClearCriteria) -> list[int]: ...
+    def tx_profiles_on(self, connector_id: int) -> list[int]: ...
+    def setpoints(self, now_ms: int, transactions: _Transactions) -> _Setpoints:
+        """Every connector's DC setpoint now (the ChargePointMaxProfile and the grid
+        connection shared between the connectors with a transaction) and the next change."""
+
+    def composite_schedule(
+        self,
+        connector_id: int,
+        start_ms: int,
+        duration_s: int,
+        transactions: _Transactions,
+        unit: _Unit,
+    ) -> _CompositeSchedule:
+        """The composite schedule of connector_id (0: station total) over [start_ms, +duration_s).
+
+        Periods are whole seconds; a second in which limits change gets the lowest of them.
+        """
+
+    def limit_at(
+        self, connector_id: int, now_ms: int, transactions: _Transactions, unit: _Unit
+    ) -> tuple[float, int | None]:
+        """(limit now, ms of the next change of limit or numberPhases, None if it never changes)."""
 
 # --- DC power stage (rust/chargestack-py/src/power.rs) ----------------------------------------
 # The control loop runs on its own Rust thread and never calls into Python; methods only
 # enqueue commands or read the latest telemetry. `stop` and `next_event` release the GIL.
 # Errors raise chargestack.exceptions.PowerStageError. Connectors are named by their OCPP id,
-# modules by index (= CAN address). Times are ms since the Unix epoch (UTC).
-#
-# config keys (unknown keys are refused):
-#   modules: {count, max_power_w?, max_current_a?, min_voltage_v?, max_voltage_v?}
-#            or a list of {max_power_w?, ...} (one per module; default a 30 kW / 100 A module)
-#   connectors: [{id?, max_current_a, max_power_w, min_voltage_v?, max_voltage_v?}]
-#   matrix?: per module, the list of connector ids it may serve (default: all)
-#   loop_period_ms? (50), ramp_a_per_s? (25), watchdog_ms? (1000), silent_bus_ticks? (10),
-#   simulated? (True; False is refused: no hardware switchgear driver yet), safe_current_a? (5),
-#   stop_timeout_ms? (1000), setpoint_refresh_ms? (1000), setpoint_interval_ms? (100),
-#   group_poll_ms? (100),
-#   module_poll_ms? (1000), module_timeout_ms? (3000), bitrate? (125000),
-#   realtime_priority? (40: SCHED_FIFO for the loop thread where permitted; 0 = normal)
-# snapshot(): {ts_ms, ticks, stage_fault: "BusSilent" | "Watchdog" | None, bus_load,
-#   bus: {load, load_observed, frames_tx, frames_rx, latency_mean_ms, latency_max_ms},
-#   connectors: [{id, state ("idle"|"ready"|"charging"|"stopping"|"faulted"), voltage_v,
-#     current_a, power_w, energy_wh, soc, ev_request_a, contactor, enabled,
-#     faults: [{error_code, info}], active_limit, limit_w, limit_a, current_offered_a,
-#     power_offered_w, setpoint_a, modules: [int], temperature_c}],
-#   modules: [{index, state ("off"|"on"|"releasing"|"faulted"|"lost"), temperature_c,
-#     voltage_v, current_a, setpoint_a, connector, fault}]}
-# loop_stats(): {period_us, ticks, missed_deadlines, jitter_p50_us, jitter_p99_us,
-#   jitter_max_us, work_p99_us, work_max_us, realtime}
-# next_event(): {kind, ts_ms, ...}: "fault" {connector, error_code (OCPP ChargePointErrorCode),
-#   info}, "fault_cleared" / "charging" / "ev_full" / "ev_suspended" / "ev_resumed" /
-#   "connector_off" {connector}, "limit_applied" {connector, limit_w, limit_a, frame_ts_ms,
-#   latency_ms}, "module_fault" {module, reason}, "module_recovered" {module}, "stopped" {reason}
+# modules by index (= CAN address). Times are ms since the Unix epoch (UTC). The shapes are
+# the serde types of rust/power (control/spec.rs, telemetry.rs, stats.rs, events.rs);
+# absent optional keys take the defaults of rust/power.
+
+class _UniformModules(TypedDict):
+    count: int
+    max_power_w: NotRequired[float]  # default: a 30 kW / 100 A / 150-1000 V module
+    max_current_a: NotRequired[float]
+    min_voltage_v: NotRequired[float]
+    max_voltage_v: NotRequired[float]
+
+class _Module(TypedDict, total=False):
+    max_power_w: float
+    max_current_a: float
+    min_voltage_v: float
+    max_voltage_v: float
+
+class _StageConnector(TypedDict):
+    id: NotRequired[int]  # default: position from 1
+    max_current_a: float
+    max_power_w: float
+    min_voltage_v: NotRequired[float]  # 150
+    max_voltage_v: NotRequired[float]  # 1000
+
+class _StageConfig(TypedDict):
+    """Unknown keys are refused."""
+
+    modules: _UniformModules | list[_Module]
+    connectors: list[_StageConnector]
+    matrix: NotRequired[list[list[int]] | None]  # per module, connector ids (default: all)
+    loop_period_ms: NotRequired[int]  # 50
+    ramp_a_per_s: NotRequired[float]  # 25
+    watchdog_ms: NotRequired[int]  # 1000
+    silent_bus_ticks: NotRequired[int]  # 10
+    simulated: NotRequired[bool]  # True; False is refused (no switchgear driver yet)
+    safe_current_a: NotRequired[float]  # 5
+    stop_timeout_ms: NotRequired[int]  # 1000
+    setpoint_refresh_ms: NotRequired[int]  # 1000
+    setpoint_interval_ms: NotRequired[int]  # 100
+    group_poll_ms: NotRequired[int]  # 100
+    module_poll_ms: NotRequired[int]  # 1000
+    module_timeout_ms: NotRequired[int]  # 3000
+    bitrate: NotRequired[int]  # 125000
+    realtime_priority: NotRequired[int]  # 40 (SCHED_FIFO where permitted); 0 = normal
+
+class _ConnectorFault(TypedDict):
+    error_code: str  # OCPP ChargePointErrorCode
+    info: str
+
+class _ConnectorSnapshot(TypedDict):
+    id: int
+    state: Literal["idle", "ready", "charging", "stopping", "faulted"]
+    voltage_v: float
+    current_a: float
+    power_w: float
+    energy_wh: float
+    soc: float | None
+    ev_request_a: float | None
+    contactor: bool
+    enabled: bool
+    faults: list[_ConnectorFault]
+    active_limit: str
+    limit_w: float | None
+    limit_a: float | None
+    current_offered_a: float
+    power_offered_w: float
+    setpoint_a: float
+    modules: list[int]
+    temperature_c: float | None
+
+class _ModuleSnapshot(TypedDict):
+    index: int
+    state: Literal["off", "on", "releasing", "faulted", "lost"]
+    temperature_c: float | None
+    voltage_v: float
+    current_a: float
+    setpoint_a: float
+    connector: int | None
+    fault: str | None
+
+class _BusStats(TypedDict):
+    load: float
+    load_observed: float
+    frames_tx: int
+    frames_rx: int
+    latency_mean_ms: float
+    latency_max_ms: float
+
+class _LoopStats(TypedDict):
+    period_us: int
+    ticks: int
+    missed_deadlines: int
+    jitter_p50_us: int
+    jitter_p99_us: int
+    jitter_max_us: int
+    work_p99_us: int
+    work_max_us: int
+    realtime: bool
+
+class _Snapshot(TypedDict):
+    ts_ms: int
+    ticks: int
+    connectors: list[_ConnectorSnapshot]
+    modules: list[_ModuleSnapshot]
+    bus: _BusStats
+    stage_fault: Literal["BusSilent", "Watchdog"] | None
+    loop: _LoopStats
+
+class _FaultEvent(TypedDict):
+    kind: Literal["fault"]
+    connector: int
+    error_code: str  # OCPP ChargePointErrorCode
+    info: str
+    ts_ms: int
+
+class _ConnectorEvent(TypedDict):
+    kind: Literal[
+        "fault_cleared", "charging", "ev_full", "ev_suspended", "ev_resumed", "connector_off"
+    ]
+    connector: int
+    ts_ms: int
+
+class _LimitAppliedEvent(TypedDict):
+    kind: Literal["limit_applied"]
+    connector: int
+    limit_w: float | None
+    limit_a: float | None
+    frame_ts_ms: int | None
+    latency_ms: float | None
+    ts_ms: int
+
+class _ModuleFaultEvent(TypedDict):
+    kind: Literal["module_fault"]
+    module: int
+    reason: str
+    ts_ms: int
+
+class _ModuleRecoveredEvent(TypedDict):
+    kind: Literal["module_recovered"]
+    module: int
+    ts_ms: int
+
+class _StoppedEvent(TypedDict):
+    kind: Literal["stopped"]
+    reason: str
+    ts_ms: int
+
+_StageEvent = (
+    _FaultEvent
+    | _ConnectorEvent
+    | _LimitAppliedEvent
+    | _ModuleFaultEvent
+    | _ModuleRecoveredEvent
+    | _StoppedEvent
+)
 
 @final
 class PowerLoop:
@@ -153,7 +347,7 @@ class PowerLoop:
 class PowerStage:
     """A simulated DC power stage: virtual CAN bus, Infypower modules, EVs, control loop."""
 
-    def __new__(cls, config: dict[str, Any]) -> PowerStage: ...
+    def __new__(cls, config: _StageConfig) -> PowerStage: ...
     def start(self, power_loop: PowerLoop | None = None) -> None:
         """Runs the control loop on ``power_loop``, or on a thread of its own (SCHED_FIFO
         where permitted) when None."""
@@ -183,8 +377,8 @@ class PowerStage:
     def clear_module_fault(self, n: int) -> None: ...
     def fail_bus(self, on: bool) -> None: ...
     def is_running(self) -> bool: ...
-    def snapshot(self) -> dict[str, Any]: ...
-    def loop_stats(self) -> dict[str, Any]: ...
-    def next_event(self, timeout_ms: int) -> dict[str, Any] | None:
+    def snapshot(self) -> _Snapshot: ...
+    def loop_stats(self) -> _LoopStats: ...
+    def next_event(self, timeout_ms: int) -> _StageEvent | None:
         """The next event, waiting at most timeout_ms with the GIL released; None on timeout.
         0 polls without releasing the GIL."""

@@ -265,8 +265,8 @@ def test_empty_matrix_lets_every_module_serve_every_connector(tmp_path: Path) ->
         ({"kind": "ev_suspended", "connector": 1}, EvSuspended(1)),
         ({"kind": "ev_resumed", "connector": 2}, EvResumed(2)),
         ({"kind": "fault_cleared", "connector": 2}, PowerStageFaultCleared(2)),
-        ({"kind": "module_state", "module": 3}, None),
-        ({"kind": "fault", "connector": "1"}, None),
+        ({"kind": "module_fault", "module": 3, "reason": "CommLoss"}, None),
+        ({"kind": "charging", "connector": 1}, None),
     ],
 )
 def test_stage_events_become_station_events(raw: dict[str, Any], event: object) -> None:
@@ -292,11 +292,17 @@ def test_unplugging_forgets_pending_echoes() -> None:
     assert not echoes.is_echo(EvSuspended(1))
 
 
+def _connector_snapshot(connector_id: int, **values: Any) -> dict[str, Any]:
+    idle = {"voltage_v": 0.0, "current_a": 0.0, "power_w": 0.0, "energy_wh": 0.0}
+    offered = {"current_offered_a": 0.0, "power_offered_w": 0.0}
+    return {"id": connector_id, **idle, **offered, "soc": None, "temperature_c": None, **values}
+
+
 def test_telemetry_is_read_from_the_snapshot() -> None:
-    snap = {
+    snap: Any = {
         "connectors": [
-            {"id": 1, "voltage_v": 400, "current_a": 50, "power_w": 20000, "energy_wh": 12.5},
-            {"id": 2, "voltage_v": 0, "soc": 81.5, "temperature_c": 30},
+            _connector_snapshot(1, voltage_v=400.0, current_a=50.0, energy_wh=12.5),
+            _connector_snapshot(2, soc=81.5, temperature_c=30.0),
         ]
     }
     first = telemetry_from_snapshot(snap, 1)

@@ -5,6 +5,7 @@ The ``Station`` implements this; tests use a small object built on a real ``SimH
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from chargestack.hardware.sim import SimHardware
@@ -34,6 +35,6 @@ class ControlTarget(Protocol):
         PowerLoss first); the station restarts as after a power cycle."""
         ...
 
-    def power_snapshot(self) -> dict[str, Any]:
+    def power_snapshot(self) -> Mapping[str, object]:
         """``GET /power``: modules, allocation, bus load and loop timing."""
         ...

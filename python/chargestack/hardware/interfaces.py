@@ -66,7 +66,7 @@ class PowerControl(Protocol):
     """Setpoints of the DC power stage (the Rust control loop underneath)."""
 
     def set_limit(self, connector_id: int, limit_w: float | None) -> None:
-        """The smart-charging limit in W drawn from the grid; None = no limit but hardware."""
+        """The smart-charging limit of the DC output in W; None = no limit but hardware."""
         ...
 
     def enable(self, connector_id: int, on: bool) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chargestack import _core
 from chargestack.hardware import power_supervision
@@ -26,6 +26,9 @@ from chargestack.hardware.events import (
 )
 from chargestack.hardware.sim.power_port import ConnectorTelemetry, EventSink, ModuleFault
 from chargestack.station.settings import StationSettings
+
+if TYPE_CHECKING:
+    from chargestack._core import _Snapshot, _StageConfig, _StageEvent
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +76,7 @@ class ManualPauseEchoes:
         return False
 
 
-def stage_config(settings: StationSettings) -> dict[str, Any]:
+def stage_config(settings: StationSettings) -> _StageConfig:
     """The ``_core.PowerStage`` configuration for a station file."""
     power = settings.power
     modules = power.modules
@@ -113,7 +116,6 @@ class RustPowerStage:
     def __init__(self, settings: StationSettings) -> None:
         self._settings = settings
         self._stage = _core.PowerStage(stage_config(settings))
-        self._efficiency = settings.grid.efficiency
         self._feed_period_s = settings.power.watchdog_ms / 1000 / _FEEDS_PER_WATCHDOG
         self._sink: EventSink | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -142,10 +144,7 @@ class RustPowerStage:
     # -- PowerControl -------------------------------------------------------------------
 
     def set_limit(self, connector_id: int, limit_w: float | None) -> None:
-        # The smart-charging limit is what the station draws from the grid; the stage
-        # regulates DC output, so the conversion losses come off first.
-        dc_w = None if limit_w is None else max(0.0, limit_w) * self._efficiency
-        self._stage.set_limit(connector_id, dc_w, None)
+        self._stage.set_limit(connector_id, limit_w, None)
 
     def enable(self, connector_id: int, on: bool) -> None:
         self._stage.enable(connector_id, on)
@@ -185,10 +184,8 @@ class RustPowerStage:
     def fail_bus(self, on: bool) -> None:
         self._stage.fail_bus(on)
 
-    def snapshot(self) -> dict[str, Any]:
-        snap = dict(self._stage.snapshot())
-        snap["loop"] = self._stage.loop_stats()
-        return snap
+    def snapshot(self) -> _Snapshot:
+        return self._stage.snapshot()
 
     def telemetry(self, connector_id: int) -> ConnectorTelemetry:
         return telemetry_from_snapshot(self._stage.snapshot(), connector_id)
@@ -219,45 +216,33 @@ class RustPowerStage:
             self._sink(event)
 
 
-def event_from_stage(raw: dict[str, Any]) -> HardwareEvent | None:
-    """The station's event for a power-stage event dict, or None when it has none."""
-    kind = raw.get("kind")
-    connector = raw.get("connector")
-    if not isinstance(connector, int):
-        return None
-    if kind == "fault":
-        return PowerStageFault(
-            connector,
-            str(raw.get("error_code", "InternalError")),
-            str(raw.get("info", "power stage fault")),
-        )
-    if kind == "fault_cleared":
-        return PowerStageFaultCleared(connector)
-    if kind == "ev_full":
-        return EvFull(connector)
-    if kind == "ev_suspended":
-        return EvSuspended(connector)
-    if kind == "ev_resumed":
-        return EvResumed(connector)
+def event_from_stage(raw: _StageEvent) -> HardwareEvent | None:
+    """The station's event for a power-stage event, or None when it has none."""
+    if raw["kind"] == "fault":
+        return PowerStageFault(raw["connector"], raw["error_code"], raw["info"])
+    if raw["kind"] == "fault_cleared":
+        return PowerStageFaultCleared(raw["connector"])
+    if raw["kind"] == "ev_full":
+        return EvFull(raw["connector"])
+    if raw["kind"] == "ev_suspended":
+        return EvSuspended(raw["connector"])
+    if raw["kind"] == "ev_resumed":
+        return EvResumed(raw["connector"])
     return None
 
 
-def telemetry_from_snapshot(snap: dict[str, Any], connector_id: int) -> ConnectorTelemetry:
-    """One connector's telemetry out of a ``PowerStage.snapshot()`` dict."""
-    for c in snap.get("connectors", []):
-        if c.get("id") == connector_id:
+def telemetry_from_snapshot(snap: _Snapshot, connector_id: int) -> ConnectorTelemetry:
+    """One connector's telemetry out of a ``PowerStage.snapshot()``."""
+    for c in snap["connectors"]:
+        if c["id"] == connector_id:
             return ConnectorTelemetry(
-                voltage_v=float(c.get("voltage_v", 0.0)),
-                current_a=float(c.get("current_a", 0.0)),
-                power_w=float(c.get("power_w", 0.0)),
-                energy_wh=float(c.get("energy_wh", 0.0)),
-                current_offered_a=float(c.get("current_offered_a", 0.0)),
-                power_offered_w=float(c.get("power_offered_w", 0.0)),
-                soc_percent=_optional_float(c.get("soc")),
-                temperature_c=_optional_float(c.get("temperature_c")),
+                voltage_v=c["voltage_v"],
+                current_a=c["current_a"],
+                power_w=c["power_w"],
+                energy_wh=c["energy_wh"],
+                current_offered_a=c["current_offered_a"],
+                power_offered_w=c["power_offered_w"],
+                soc_percent=c["soc"],
+                temperature_c=c["temperature_c"],
             )
     raise LookupError(f"power stage snapshot has no connector {connector_id}")
-
-
-def _optional_float(value: Any) -> float | None:
-    return None if value is None else float(value)

@@ -6,6 +6,7 @@ which hands each call to the present station.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from chargestack.exceptions import ChargestackError
@@ -55,6 +56,5 @@ class RunnerControlTarget:
         backed = station.settings.backup_power
         station.request_stop(StopKind.MAINS_LOST if backed else StopKind.POWER_CUT)
 
-    def power_snapshot(self) -> dict[str, Any]:
-        snapshot: dict[str, Any] = self.hardware.power.snapshot()
-        return snapshot
+    def power_snapshot(self) -> Mapping[str, object]:
+        return self.hardware.power.snapshot()

@@ -1,31 +1,30 @@
 """Installed charging profiles (migration 004): the durable copy the station re-applies.
 
-A profile is stored as the composite engine's dict (``chargestack._core.composite_schedule``
-input), so what survives a restart is exactly what was computed on before it.
+A profile is stored as the row ``chargestack._core.ChargingProfile.to_json`` writes (the
+OCPP field names, date-times in ms, ``connectorId``) and read back by the same parser, so
+what survives a restart is exactly what was computed on before it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
-
-import orjson
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from chargestack._core import ChargingProfile
     from chargestack.store.store import Store
-
-EngineProfile = dict[str, Any]
 
 
 class ChargingProfiles:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def all(self) -> list[EngineProfile]:
+    def all(self) -> list[str]:
+        """Every stored row, by chargingProfileId."""
         rows = self._store.query("SELECT body FROM charging_profiles ORDER BY charging_profile_id")
-        return [orjson.loads(row["body"]) for row in rows]
+        return [str(row["body"]) for row in rows]
 
-    def install(self, profile: EngineProfile, replaces: Iterable[int], now_ms: int) -> None:
+    def install(self, profile: ChargingProfile, replaces: Iterable[int], now_ms: int) -> None:
         """Store ``profile`` and drop the ones it replaces, atomically (never in part)."""
         with self._store.transaction():
             self.delete(replaces)
@@ -33,11 +32,11 @@ class ChargingProfiles:
                 "INSERT OR REPLACE INTO charging_profiles (charging_profile_id, connector_id, "
                 "purpose, stack_level, body, installed_ms) VALUES (?, ?, ?, ?, ?, ?)",
                 (
-                    profile["chargingProfileId"],
-                    profile["connectorId"],
-                    profile["chargingProfilePurpose"],
-                    profile["stackLevel"],
-                    orjson.dumps(profile).decode(),
+                    profile.id,
+                    profile.connector_id,
+                    profile.purpose,
+                    profile.stack_level,
+                    profile.to_json(),
                     now_ms,
                 ),
             )

@@ -139,6 +139,10 @@ impl ProfileSet {
         self.read().admit(&profile.inner, &limits).map_err(to_py)
     }
 
+    fn replaced_by(&self, profile: &ChargingProfile) -> Vec<i32> {
+        self.read().replaced_by(&profile.inner)
+    }
+
     fn install(&self, profile: &ChargingProfile) -> Vec<i32> {
         self.write().install(profile.inner.clone())
     }

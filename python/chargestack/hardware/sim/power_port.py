@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from chargestack.hardware.events import EvParameters, HardwareEvent
 from chargestack.hardware.interfaces import PowerControl
+
+if TYPE_CHECKING:
+    from chargestack._core import _Snapshot
 
 
 class ModuleFault(StrEnum):
@@ -66,6 +69,6 @@ class SimPowerStage(PowerControl, Protocol):
 
     def telemetry(self, connector_id: int) -> ConnectorTelemetry: ...
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> _Snapshot:
         """Modules (state, temperature, output, allocation), bus load and loop timing."""
         ...

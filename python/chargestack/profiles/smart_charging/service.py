@@ -1,34 +1,32 @@
 """Smart Charging (OCPP 1.6 sections 3.13, 5.5, 5.7, 5.16): profiles in, limits out.
 
-Profiles are written to the store before they take effect (errata 3.37: they persist),
-kept in memory as the engine's dicts, and every change (a profile set or cleared, a
-transaction starting or ending) re-applies the limits at once through the
-:class:`LimitApplier`.
+Profiles are parsed and checked once, into the station's ``ProfileSet`` (rust/smart-charging),
+written to the store before they take effect (errata 3.37: they persist), and every change
+(a profile set or cleared, a transaction starting or ending) re-applies the limits at once
+through the :class:`LimitApplier`.
 """
 
 from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chargestack import _core
 from chargestack.exceptions import PropertyConstraintViolationError, SmartChargingError
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.router import on
-from chargestack.profiles.smart_charging.limit_applier import LimitApplier, engine_transactions
-from chargestack.profiles.smart_charging.profile_rules import (
-    EngineProfile,
-    ProfileLimits,
-    engine_profile,
-    matches_clear,
-    replaced_ids,
-    static_violation,
+from chargestack.profiles.smart_charging.limit_applier import (
+    LimitApplier,
+    engine_transactions,
+    station_ratings,
 )
+from chargestack.profiles.smart_charging.profile_rules import clear_criteria, profile_limits
 from chargestack.station.clock import from_ms
 from chargestack.store.charging_profiles import ChargingProfiles
 
 if TYPE_CHECKING:
+    from chargestack._core import _CompositeSchedule, _ProfileLimits, _Unit
     from chargestack.profiles.core.transactions import ActiveTransaction, TransactionService
     from chargestack.station.station import Station
 
@@ -42,9 +40,9 @@ class SmartChargingService:
     def __init__(self, station: Station) -> None:
         self.station = station
         self.transactions: TransactionService = station.transactions  # type: ignore[attr-defined]
-        self._profiles: dict[int, EngineProfile] = {}
+        self.profiles = _core.ProfileSet(station_ratings(station.settings))
         self._pending_remote: dict[int, m.ChargingProfile] = {}
-        self.applier = LimitApplier(station, self.installed, self.transactions)
+        self.applier = LimitApplier(station, self.profiles, self.transactions)
         # The hooks of RemoteStartTransaction and of the transactions (transactions.py).
         station.smart_charging = self  # type: ignore[attr-defined]
 
@@ -52,11 +50,8 @@ class SmartChargingService:
     def _store(self) -> ChargingProfiles:
         return ChargingProfiles(self.station.store)
 
-    def installed(self) -> list[EngineProfile]:
-        return list(self._profiles.values())
-
-    def _limits(self) -> ProfileLimits:
-        return ProfileLimits.from_config(self.station.config, len(self.station.connectors))
+    def _limits(self) -> _ProfileLimits:
+        return profile_limits(self.station.config, len(self.station.connectors))
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -64,7 +59,12 @@ class SmartChargingService:
         # No transaction survives a restart (the journal closes them with PowerLoss), so
         # neither do TxProfiles; every other profile is re-applied (errata 3.37).
         self._store.delete_tx_profiles()
-        self._profiles = {p["chargingProfileId"]: p for p in self._store.all()}
+        for row in self._store.all():
+            try:
+                self.profiles.install(_core.ChargingProfile(row))
+            except SmartChargingError:
+                # Kept in the store, where it can be inspected; the others still apply.
+                log.exception("a stored charging profile cannot be read: %s", row)
         self.applier.apply()
 
     async def stop(self) -> None:
@@ -85,38 +85,37 @@ class SmartChargingService:
         if not 0 <= cid <= len(self.station.connectors):
             # Errata 3.39: an invalid connectorId is a CALLERROR, not a Rejected.
             raise PropertyConstraintViolationError(f"connectorId {cid} does not exist")
-        body = engine_profile(request.cs_charging_profiles, cid)
-        reason = self._refusal(body)
-        if reason is not None:
-            log.info("SetChargingProfile %d rejected: %s", body["chargingProfileId"], reason)
+        wire = request.cs_charging_profiles
+        try:
+            profile = _core.ChargingProfile(_profile_json(wire), cid)
+            replaced = self.profiles.admit(profile, self._limits())
+        except SmartChargingError as exc:
+            # Any violation rejects the profile whole, nothing of it installed.
+            log.info("SetChargingProfile %d rejected: %s", wire.charging_profile_id, exc)
             return _set_status("Rejected")
-        self._install(body)
+        reason = self._transaction_refusal(profile)
+        if reason is not None:
+            log.info("SetChargingProfile %d rejected: %s", profile.id, reason)
+            return _set_status("Rejected")
+        self._install(profile, replaced)
         return _set_status("Accepted")
 
-    def _refusal(self, body: EngineProfile) -> str | None:
-        limits = self._limits()
-        violation = static_violation(body, limits)
-        if violation is not None:
-            return violation
-        if body["chargingProfilePurpose"] == "TxProfile":
-            tx = self.transactions.active_on(body["connectorId"])
-            if tx is None:
-                return "a TxProfile needs a transaction running on its connector"
-            wanted = body.get("transactionId")
-            if wanted is not None and wanted != tx.transaction_id:
-                # Also while the id is not yet known: it cannot be shown to match.
-                return f"transactionId {wanted} is not the running transaction"
-        replaced = replaced_ids(body, self._profiles.values())
-        if not replaced and len(self._profiles) >= limits.max_installed:
-            return f"MaxChargingProfilesInstalled ({limits.max_installed}) reached"
+    def _transaction_refusal(self, profile: _core.ChargingProfile) -> str | None:
+        """A TxProfile needs a running transaction with a matching id (errata 3.41)."""
+        if profile.purpose != "TxProfile":
+            return None
+        tx = self.transactions.active_on(profile.connector_id)
+        if tx is None:
+            return "a TxProfile needs a transaction running on its connector"
+        wanted = profile.transaction_id
+        if wanted is not None and wanted != tx.transaction_id:
+            # Also while the id is not yet known: it cannot be shown to match.
+            return f"transactionId {wanted} is not the running transaction"
         return None
 
-    def _install(self, body: EngineProfile) -> None:
-        replaced = replaced_ids(body, self._profiles.values())
-        self._store.install(body, replaced, self.station.clock.now_ms())
-        for profile_id in replaced:
-            self._profiles.pop(profile_id, None)
-        self._profiles[body["chargingProfileId"]] = body
+    def _install(self, profile: _core.ChargingProfile, replaced: list[int]) -> None:
+        self._store.install(profile, replaced, self.station.clock.now_ms())
+        self.profiles.install(profile)
         self.applier.apply()
 
     # -- ClearChargingProfile --------------------------------------------------------------
@@ -125,12 +124,11 @@ class SmartChargingService:
     async def clear_charging_profile(
         self, request: m.ClearChargingProfileRequest
     ) -> m.ClearChargingProfileResponse:
-        matched = [pid for pid, p in self._profiles.items() if matches_clear(p, request)]
+        matched = self.profiles.matching(clear_criteria(request))
         if not matched:
             return m.ClearChargingProfileResponse(status=m.ClearChargingProfileStatus("Unknown"))
         self._store.delete(matched)
-        for profile_id in matched:
-            del self._profiles[profile_id]
+        self.profiles.remove(matched)
         self.applier.apply()
         return m.ClearChargingProfileResponse(status=m.ClearChargingProfileStatus("Accepted"))
 
@@ -147,13 +145,11 @@ class SmartChargingService:
             return m.GetCompositeScheduleResponse(status=m.GetCompositeScheduleStatus("Rejected"))
         unit = self._composite_unit(request.charging_rate_unit)
         try:
-            schedule = _core.composite_schedule(
-                self.installed(),
+            schedule = self.profiles.composite_schedule(
                 cid,
                 now_ms,
                 min(request.duration, _MAX_WINDOW_S),
-                engine_transactions(self.transactions.active, self.installed()),
-                self.applier.params,
+                engine_transactions(self.transactions.active),
                 unit,
             )
         except SmartChargingError:
@@ -163,14 +159,14 @@ class SmartChargingService:
             status=m.GetCompositeScheduleStatus("Accepted"),
             connector_id=cid,
             schedule_start=from_ms(schedule["scheduleStart"]),
-            charging_schedule=_charging_schedule(dict(schedule)),
+            charging_schedule=_charging_schedule(schedule),
         )
 
-    def _composite_unit(self, requested: m.ChargingRateUnitType | None) -> Any:
+    def _composite_unit(self, requested: m.ChargingRateUnitType | None) -> _Unit:
         if requested is not None:
-            return requested.value
+            return "A" if requested.value == "A" else "W"
         # Not asked for: the first unit ChargingScheduleAllowedChargingRateUnit names.
-        allowed = self._limits().allowed_units
+        allowed = self._limits()["allowed_units"]
         return allowed[0] if allowed else "W"
 
     # -- hooks called by the transaction service ---------------------------------------------
@@ -183,10 +179,10 @@ class SmartChargingService:
             return False
         # Validated as it will be installed: on a connector (the first; placement of a
         # TxProfile only excludes connector 0).
-        body = engine_profile(profile, 1)
-        violation = static_violation(body, self._limits())
-        if violation is not None:
-            log.info("RemoteStartTransaction profile rejected: %s", violation)
+        try:
+            _core.ChargingProfile(_profile_json(profile), 1).check(self._limits())
+        except SmartChargingError as exc:
+            log.info("RemoteStartTransaction profile rejected: %s", exc)
             return False
         return True
 
@@ -197,23 +193,24 @@ class SmartChargingService:
             self._pending_remote[connector_id] = profile
 
     def transaction_started(self, connector_id: int, tx: ActiveTransaction) -> None:
-        profile = self._pending_remote.pop(connector_id, None)
-        if profile is not None:
-            # Errata 3.42: installed like any TxProfile, so a later SetChargingProfile with
-            # the same stackLevel for this transaction replaces it.
-            self._install(engine_profile(profile, connector_id))
-        else:
+        pending = self._pending_remote.pop(connector_id, None)
+        if pending is None:
             self.applier.apply()
+            return
+        try:
+            profile = _core.ChargingProfile(_profile_json(pending), connector_id)
+        except SmartChargingError:
+            # It passed the same parse when RemoteStartTransaction was accepted.
+            log.exception("RemoteStartTransaction profile cannot be installed")
+            self.applier.apply()
+            return
+        # Errata 3.42: installed like any TxProfile, so a later SetChargingProfile with
+        # the same stackLevel for this transaction replaces it.
+        self._install(profile, self.profiles.replaced_by(profile))
 
     def transaction_ended(self, connector_id: int) -> None:
-        ended = [
-            pid
-            for pid, p in self._profiles.items()
-            if p["chargingProfilePurpose"] == "TxProfile" and p["connectorId"] == connector_id
-        ]
         self._store.delete_tx_profiles(connector_id)
-        for profile_id in ended:
-            del self._profiles[profile_id]
+        self.profiles.remove(self.profiles.tx_profiles_on(connector_id))
         self.applier.transaction_ended(connector_id)
         self.applier.apply()
 
@@ -222,7 +219,12 @@ def _set_status(status: str) -> m.SetChargingProfileResponse:
     return m.SetChargingProfileResponse(status=m.ChargingProfileStatus(status))
 
 
-def _charging_schedule(schedule: dict[str, Any]) -> m.ChargingSchedule:
+def _profile_json(profile: m.ChargingProfile) -> str:
+    """The ``csChargingProfiles`` object as JSON, the form ``_core.ChargingProfile`` reads."""
+    return profile.model_dump_json(by_alias=True, exclude_none=True)
+
+
+def _charging_schedule(schedule: _CompositeSchedule) -> m.ChargingSchedule:
     """Errata 3.57: startSchedule is omitted inside; the top-level scheduleStart says it."""
     rate = schedule.get("minChargingRate")
     return m.ChargingSchedule(
