@@ -5,9 +5,11 @@ errata), not from the Rust code: it asks "which profile is in force at this inst
 scratch at every candidate instant, with no sweep, no sorting of stacks and no caching. The
 differential tests require the Rust engine to return exactly the same dicts.
 
-The data shapes are those of ``chargestack._core.composite_schedule``: profile dicts with the
-OCPP JSON field names plus ``connectorId``, ``transactions`` mapping a connector id to
-``(transactionId, start_ms)``, and the ``params`` dict of electrical ratings.
+Profiles are dicts of the stored-row form ``chargestack._core.ChargingProfile`` reads: the
+OCPP JSON field names, date-times in ms and ``connectorId``. ``transactions`` maps a
+connector id to ``(transactionId, start_ms)``; ``params`` holds the grid-side ratings that
+:func:`grid_params` derives from a ``ProfileSet``'s station description, and
+:func:`setpoints` is what ``ProfileSet.setpoints`` must answer.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 Profile = Mapping[str, Any]
-Transactions = Mapping[int, tuple[int, int]]
+Transactions = Mapping[int, tuple[int | None, int]]
 Sample = tuple[int, int | None, int | None]  # limit in tenths, numberPhases, minChargingRate
 
 DAY_MS = 86_400_000
@@ -308,3 +310,109 @@ def limit_at(
         if sample[:2] != current[:2]:
             return current[0] / 10, t
     return current[0] / 10, None
+
+
+def grid_params(station: Mapping[str, Any]) -> dict[str, Any]:
+    """The grid-side ratings: DC powers over the efficiency; the station the lower of the
+    grid connection and what the modules draw; amperes per phase at the nominal voltage."""
+    efficiency = station["efficiency"]
+    volts_phases = station["grid_voltage_v"] * station["grid_phases"]
+    station_w = min(
+        station["grid_max_current_a"] * volts_phases,
+        station["module_count"] * station["module_max_power_w"] / efficiency,
+    )
+    connector_w = {c["id"]: c["max_power_w"] / efficiency for c in station["connectors"]}
+    return {
+        "grid_voltage_v": station["grid_voltage_v"],
+        "grid_phases": station["grid_phases"],
+        "station_max_a": station_w / volts_phases,
+        "station_max_w": station_w,
+        "connector_max_a": {cid: w / volts_phases for cid, w in connector_w.items()},
+        "connector_max_w": connector_w,
+    }
+
+
+def install(installed: Sequence[Profile], new: Profile) -> list[Profile]:
+    """Section 5.16: ``new`` replaces the same chargingProfileId, or the same purpose and
+    stackLevel on the same connector."""
+
+    def replaced(p: Profile) -> bool:
+        return p["chargingProfileId"] == new["chargingProfileId"] or (
+            (p["chargingProfilePurpose"], p["stackLevel"], p["connectorId"])
+            == (new["chargingProfilePurpose"], new["stackLevel"], new["connectorId"])
+        )
+
+    return [p for p in installed if not replaced(p)] + [new]
+
+
+def _water_level(limits: Sequence[int], cap: int) -> int:
+    """The highest level L with sum(min(limit, L)) <= cap."""
+    low, high = 0, max(limits)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if sum(min(limit, mid) for limit in limits) <= cap:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def setpoints(
+    profiles: Sequence[Profile],
+    now_ms: int,
+    transactions: Transactions,
+    station: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Every connector's DC setpoint at ``now_ms`` and the first instant any differs.
+
+    A connector's own limit (grid W, its stack capped by its rating, the station's rating
+    and the ChargePointMaxProfile) is shared down to a water level among the connectors
+    with a transaction when they could together draw more (at most what the modules draw)
+    than the ChargePointMaxProfile and the grid connection allow.
+    """
+    params = grid_params(station)
+    efficiency = station["efficiency"]
+    volts_phases = station["grid_voltage_v"] * station["grid_phases"]
+    grid = math.floor(station["grid_max_current_a"] * volts_phases * 10)
+    cabinet = math.floor(station["module_count"] * station["module_max_power_w"] / efficiency * 10)
+    ids = sorted(params["connector_max_w"])
+    own = {cid: _Station(profiles, cid, transactions, params, "W", now_ms) for cid in ids}
+    whole = _Station(profiles, 0, transactions, params, "W", now_ms)
+    caps = [
+        ((p["stackLevel"],), p)
+        for p in profiles
+        if p["chargingProfilePurpose"] == "ChargePointMaxProfile"
+    ]
+    station_rating = _rating(params["station_max_a"], params["station_max_w"], "W", params)
+
+    def outputs(t: int) -> list[dict[str, Any]]:
+        limits = {cid: own[cid].sample(t)[0] for cid in ids}
+        cap_profile = whole._winner(caps, t, 0)
+        cap = grid if cap_profile is None else min(grid, cap_profile[0])
+        drawing = [cid for cid in ids if cid in transactions]
+        if drawing and min(sum(limits[c] for c in drawing), cabinet) > cap:
+            level = _water_level([limits[c] for c in drawing], cap)
+            for c in drawing:
+                limits[c] = min(limits[c], level)
+        out = []
+        for cid in ids:
+            rating = _rating(
+                params["connector_max_a"][cid], params["connector_max_w"][cid], "W", params
+            )
+            unlimited = min(rating, station_rating)
+            limit = limits[cid]
+            out.append(
+                {
+                    "connector_id": cid,
+                    "limit_w": None if limit >= unlimited else limit / 10 * efficiency,
+                    "offers_energy": limit > 0,
+                }
+            )
+        return out
+
+    current = outputs(now_ms)
+    horizon = whole.fixed_horizon(now_ms) + WEEK_MS + 1
+    for t in whole.instants(now_ms + 1, horizon):
+        if outputs(t) != current:
+            return {"connectors": current, "next_change_ms": t}
+    return {"connectors": current, "next_change_ms": None}

@@ -3,12 +3,16 @@
 Hypothesis draws profile sets of every purpose and kind (Absolute, Relative, Daily and
 Weekly Recurring, with and without duration, validity, transactionId, numberPhases,
 minChargingRate, A and W), connectors including 0, windows starting at any millisecond,
-transactions or none, and grid parameters. ``chargestack._core`` must return exactly what
-``smart_charging_reference`` returns, for the composite and for the limit-now/next-change.
+transactions or none (with a transactionId not known yet), and stations (grid, efficiency,
+modules, connector ratings). A ``chargestack._core.ProfileSet`` holding the profiles must
+return exactly what ``smart_charging_reference`` returns, for the composite, for the
+limit-now/next-change and for every connector's setpoint.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
@@ -18,10 +22,13 @@ from hypothesis import strategies as st
 from chargestack import _core
 from chargestack.exceptions import SmartChargingError
 from smart_charging_reference import composite_schedule as reference_composite
+from smart_charging_reference import grid_params
+from smart_charging_reference import install as reference_install
 from smart_charging_reference import limit_at as reference_limit_at
+from smart_charging_reference import setpoints as reference_setpoints
 
 if TYPE_CHECKING:
-    from chargestack._core import _ElectricalParams
+    from chargestack._core import _StationRatings
 
 Unit = Literal["A", "W"]
 UNITS: list[Unit] = ["A", "W"]
@@ -83,86 +90,124 @@ def profiles(draw: st.DrawFn) -> dict[str, Any]:
     return profile
 
 
-def transactions() -> st.SearchStrategy[dict[int, tuple[int, int]]]:
-    one = st.tuples(st.integers(1, 2), st.integers(-50_000_000, 50_000_000).map(lambda o: T0 + o))
+def transactions() -> st.SearchStrategy[dict[int, tuple[int | None, int]]]:
+    started = st.integers(-50_000_000, 50_000_000).map(lambda o: T0 + o)
+    one = st.tuples(st.none() | st.integers(1, 2), started)
     return st.dictionaries(st.integers(1, 2), one, max_size=2)
 
 
 @st.composite
-def params(draw: st.DrawFn) -> _ElectricalParams:
-    def rating() -> st.SearchStrategy[float]:
-        return st.integers(0, 5_000_000).map(lambda t: t / 10)
+def stations(draw: st.DrawFn) -> _StationRatings:
+    def watts(top: int) -> st.SearchStrategy[float]:
+        return st.integers(0, top).map(lambda t: t / 10)
 
-    connectors = [1, 2]
     return {
         "grid_voltage_v": draw(st.sampled_from([230.0, 120.0, 400.0]) | st.floats(100, 480)),
         "grid_phases": draw(st.integers(1, 3)),
-        "station_max_a": draw(rating()),
-        "station_max_w": draw(rating()),
-        "connector_max_a": {c: draw(rating()) for c in connectors},
-        "connector_max_w": {c: draw(rating()) for c in connectors},
+        "grid_max_current_a": draw(watts(20_000)),
+        "efficiency": draw(st.sampled_from([0.95, 1.0]) | st.floats(0.5, 1.0, exclude_min=True)),
+        "module_count": draw(st.integers(0, 12)),
+        "module_max_power_w": draw(watts(500_000)),
+        "connectors": [{"id": c, "max_power_w": draw(watts(5_000_000))} for c in (1, 2)],
     }
+
+
+def profile_set(
+    station: _StationRatings, profiles: Sequence[dict[str, Any]]
+) -> tuple[_core.ProfileSet, list[dict[str, Any]]]:
+    """A ProfileSet with ``profiles`` installed in order, and what the reference keeps."""
+    installed = _core.ProfileSet(station)
+    kept: list[dict[str, Any]] = []
+    for profile in profiles:
+        installed.install(_core.ChargingProfile(json.dumps(profile)))
+        kept = reference_install(kept, profile)
+    assert len(installed) == len(kept)
+    return installed, kept
 
 
 @SETTINGS
 @given(
-    installed=st.lists(profiles(), max_size=8),
+    drawn=st.lists(profiles(), max_size=8),
     connector=st.integers(0, 2),
     start_offset_ms=st.integers(-100_000_000, 100_000_000),
     duration_s=st.integers(1, 2 * 86_400),
     txs=transactions(),
-    grid=params(),
+    station=stations(),
     unit=st.sampled_from(UNITS),
 )
 def test_composite_equals_reference(
-    installed: list[dict[str, Any]],
+    drawn: list[dict[str, Any]],
     connector: int,
     start_offset_ms: int,
     duration_s: int,
-    txs: dict[int, tuple[int, int]],
-    grid: _ElectricalParams,
+    txs: dict[int, tuple[int | None, int]],
+    station: _StationRatings,
     unit: Unit,
 ) -> None:
     start = T0 + start_offset_ms
-    engine = _core.composite_schedule(installed, connector, start, duration_s, txs, grid, unit)
-    assert engine == reference_composite(installed, connector, start, duration_s, txs, grid, unit)
+    engine, installed = profile_set(station, drawn)
+    expected = reference_composite(
+        installed, connector, start, duration_s, txs, grid_params(station), unit
+    )
+    assert engine.composite_schedule(connector, start, duration_s, txs, unit) == expected
 
 
 @SETTINGS
 @given(
-    installed=st.lists(profiles(), max_size=6),
+    drawn=st.lists(profiles(), max_size=6),
     connector=st.integers(0, 2),
     now_offset_ms=st.integers(-100_000_000, 100_000_000),
     txs=transactions(),
-    grid=params(),
+    station=stations(),
     unit=st.sampled_from(UNITS),
 )
 def test_limit_at_equals_reference(
-    installed: list[dict[str, Any]],
+    drawn: list[dict[str, Any]],
     connector: int,
     now_offset_ms: int,
-    txs: dict[int, tuple[int, int]],
-    grid: _ElectricalParams,
+    txs: dict[int, tuple[int | None, int]],
+    station: _StationRatings,
     unit: Unit,
 ) -> None:
     now = T0 + now_offset_ms
-    engine = _core.limit_at(installed, connector, now, txs, grid, unit)
-    assert engine == reference_limit_at(installed, connector, now, txs, grid, unit)
+    engine, installed = profile_set(station, drawn)
+    expected = reference_limit_at(installed, connector, now, txs, grid_params(station), unit)
+    assert engine.limit_at(connector, now, txs, unit) == expected
+
+
+@SETTINGS
+@given(
+    drawn=st.lists(profiles(), max_size=6),
+    now_offset_ms=st.integers(-100_000_000, 100_000_000),
+    txs=transactions(),
+    station=stations(),
+)
+def test_setpoints_equal_reference(
+    drawn: list[dict[str, Any]],
+    now_offset_ms: int,
+    txs: dict[int, tuple[int | None, int]],
+    station: _StationRatings,
+) -> None:
+    now = T0 + now_offset_ms
+    engine, installed = profile_set(station, drawn)
+    assert engine.setpoints(now, txs) == reference_setpoints(installed, now, txs, station)
+
+
+STATION: _StationRatings = {
+    "grid_voltage_v": 230.0,
+    "grid_phases": 3,
+    "grid_max_current_a": 400.0,
+    "efficiency": 1.0,
+    "module_count": 10,
+    "module_max_power_w": 30_000.0,
+    "connectors": [{"id": 1, "max_power_w": 138_000.0}],
+}
 
 
 def test_engine_errors_are_smart_charging_errors() -> None:
-    grid: _ElectricalParams = {
-        "grid_voltage_v": 230.0,
-        "grid_phases": 3,
-        "station_max_a": 400.0,
-        "station_max_w": 276_000.0,
-        "connector_max_a": {1: 200.0},
-        "connector_max_w": {1: 138_000.0},
-    }
     with pytest.raises(SmartChargingError, match="unknown connector 7"):
-        _core.composite_schedule([], 7, T0, 60, {}, grid, "A")
+        _core.ProfileSet(STATION).composite_schedule(7, T0, 60, {}, "A")
     broken: dict[str, Any] = {
-        "connectorId": 1,
         "chargingProfileId": 3,
         "stackLevel": 0,
         "chargingProfilePurpose": "TxDefaultProfile",
@@ -173,14 +218,28 @@ def test_engine_errors_are_smart_charging_errors() -> None:
         },
     }
     with pytest.raises(SmartChargingError, match="at most one decimal"):
-        _core.limit_at([broken], 1, T0, {}, grid, "A")
+        _core.ChargingProfile(json.dumps(broken), 1)
+    with pytest.raises(SmartChargingError, match="no connectorId"):
+        _core.ChargingProfile(json.dumps(broken))
 
     # SetChargingProfile validation: the same exception, naming the rule.
-    def with_periods(*limits: float) -> dict[str, Any]:
+    def with_periods(*limits: float) -> str:
         periods = [{"startPeriod": 0, "limit": limit} for limit in limits]
         schedule = {"chargingRateUnit": "A", "chargingSchedulePeriod": periods}
-        return {**broken, "chargingSchedule": schedule}
+        return json.dumps({**broken, "chargingSchedule": schedule})
 
     with pytest.raises(SmartChargingError, match="does not increase"):
-        _core.validate_charging_profile(with_periods(6.0, 6.0), 1, 8, 5, ["A", "W"], 2)
-    _core.validate_charging_profile(with_periods(6.0), 1, 8, 5, ["A"], 2)
+        _core.ChargingProfile(with_periods(6.0, 6.0), 1)
+    limits: Any = {
+        "max_stack_level": 8,
+        "max_periods": 5,
+        "allowed_units": ["W"],
+        "connector_count": 2,
+        "max_installed": 1,
+    }
+    profile = _core.ChargingProfile(with_periods(6.0), 1)
+    with pytest.raises(SmartChargingError, match="chargingRateUnit not allowed"):
+        profile.check(limits)
+    profile.check({**limits, "allowed_units": ["A"]})
+    with pytest.raises(SmartChargingError, match="efficiency"):
+        _core.ProfileSet({**STATION, "efficiency": 1.5})

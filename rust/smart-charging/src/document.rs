@@ -122,8 +122,10 @@ impl InstalledProfile {
     /// its type (a negative stackLevel), [`SmartChargingError::InvalidLimit`] for a limit
     /// with two decimals, and the rules of [`check_computable`].
     pub fn from_json(text: &[u8], connector_id: Option<u32>) -> Result<Self, SmartChargingError> {
-        let doc: ProfileDoc = serde_json::from_slice(text)
-            .map_err(|e| SmartChargingError::InvalidDocument(e.to_string()))?;
+        // The error names the field (`chargingSchedule.chargingSchedulePeriod[1].limit: ...`).
+        let doc: ProfileDoc =
+            serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(text))
+                .map_err(|e| SmartChargingError::InvalidDocument(e.to_string()))?;
         let connector_id = connector_id
             .or(doc.connector_id)
             .ok_or_else(|| SmartChargingError::InvalidDocument("no connectorId".into()))?;
@@ -245,7 +247,7 @@ mod tests {
         };
         assert!(error(WIRE, None).contains("no connectorId"));
         let negative = WIRE.replace(r#""stackLevel": 2"#, r#""stackLevel": -1"#);
-        assert!(error(&negative, Some(1)).contains("invalid value"));
+        assert!(error(&negative, Some(1)).contains("stackLevel: invalid value"));
         let two_decimals = WIRE.replace("16.1", "16.15");
         assert!(error(&two_decimals, Some(1)).contains("at most one decimal"));
         let bad_time = WIRE.replace("2023-11-14T22:13:20.000Z", "yesterday");
