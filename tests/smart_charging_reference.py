@@ -384,6 +384,8 @@ def setpoints(
         if p["chargingProfilePurpose"] == "ChargePointMaxProfile"
     ]
     station_rating = _rating(params["station_max_a"], params["station_max_w"], "W", params)
+    # The stage limits a connector to its rating and the modules by itself, not to the grid.
+    hardware = station_rating if grid >= cabinet else cabinet
 
     def outputs(t: int) -> list[dict[str, Any]]:
         limits = {cid: own[cid].sample(t)[0] for cid in ids}
@@ -399,7 +401,7 @@ def setpoints(
             rating = _rating(
                 params["connector_max_a"][cid], params["connector_max_w"][cid], "W", params
             )
-            unlimited = min(rating, station_rating)
+            unlimited = min(rating, hardware)
             limit = limits[cid]
             out.append(
                 {

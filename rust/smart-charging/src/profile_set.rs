@@ -216,11 +216,18 @@ impl ProfileSet {
                 }
             }
         }
-        let station = e.station_rating_tenths_w();
+        // "No limit" leaves the connector to the stage's own limits: its rating and the
+        // modules. Where the grid connection is below what the modules draw, the stage does
+        // not know it, so only a limit at the modules' (or the connector's) rating may go.
+        let hardware = if e.grid_tenths_w() >= e.cabinet_tenths_w() {
+            e.station_rating_tenths_w()
+        } else {
+            e.cabinet_tenths_w()
+        };
         limits
             .into_iter()
             .map(|(connector_id, limit)| {
-                let unlimited = e.connector_rating_tenths_w(connector_id).min(station);
+                let unlimited = e.connector_rating_tenths_w(connector_id).min(hardware);
                 Setpoint {
                     connector_id,
                     limit_w: (limit < unlimited).then(|| e.dc_watts(limit)),

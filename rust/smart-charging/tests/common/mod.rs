@@ -1,9 +1,10 @@
 //! Builders shared by the integration tests.
 #![allow(dead_code)]
 
+use proptest::prelude::*;
 use smart_charging::{
     composite_schedule, ChargingProfile, ChargingSchedule, CompositeSchedule, ElectricalParams,
-    HardwareLimit, InstalledProfile, Kind, Period, Purpose, TxContext, Unit, Window,
+    HardwareLimit, InstalledProfile, Kind, Period, Purpose, Recurrency, TxContext, Unit, Window,
 };
 
 /// 2023-11-14T22:13:20Z, a whole second.
@@ -115,4 +116,86 @@ pub fn steps(schedule: &CompositeSchedule) -> Vec<(i64, i64)> {
         .iter()
         .map(|p| (p.start_s, p.limit_tenths))
         .collect()
+}
+
+/// One to four periods, the first at 0, limits up to 300.0.
+pub fn periods() -> impl Strategy<Value = Vec<Period>> {
+    prop::collection::vec((1i64..7_200, 0i64..3_000, prop::option::of(1u8..=3)), 1..5).prop_map(
+        |raw| {
+            let mut start = 0;
+            raw.into_iter()
+                .enumerate()
+                .map(|(i, (gap, limit_tenths, number_phases))| {
+                    if i > 0 {
+                        start += gap;
+                    }
+                    Period {
+                        start_s: start,
+                        limit_tenths,
+                        number_phases,
+                    }
+                })
+                .collect()
+        },
+    )
+}
+
+/// A profile of any purpose, kind and unit, placed where its purpose allows, around [`T0`].
+pub fn installed() -> impl Strategy<Value = InstalledProfile> {
+    (
+        (0u32..3, 0u32..4, 0u8..3, 0u8..4, any::<bool>()),
+        (
+            prop::option::of(1i64..100_000),
+            -200_000i64..200_000,
+            periods(),
+        ),
+        (
+            prop::option::of(-100_000i64..100_000),
+            prop::option::of(0i64..200_000),
+        ),
+        (prop::option::of(0i64..300), prop::option::of(1i32..3)),
+    )
+        .prop_map(
+            |((connector, stack_level, purpose, kind, watts), sched, valid, extra)| {
+                let (duration_s, start_offset_s, periods) = sched;
+                let purpose = match purpose {
+                    0 => Purpose::ChargePointMaxProfile,
+                    1 => Purpose::TxDefaultProfile,
+                    _ => Purpose::TxProfile,
+                };
+                let connector_id = match purpose {
+                    Purpose::ChargePointMaxProfile => 0,
+                    Purpose::TxProfile => connector.max(1),
+                    Purpose::TxDefaultProfile => connector,
+                };
+                let (kind, recurrency) = match kind {
+                    0 if purpose != Purpose::ChargePointMaxProfile => (Kind::Relative, None),
+                    1 => (Kind::Recurring, Some(Recurrency::Daily)),
+                    2 => (Kind::Recurring, Some(Recurrency::Weekly)),
+                    _ => (Kind::Absolute, None),
+                };
+                let valid_from = valid.0.map(|s| T0 + s * 1000);
+                InstalledProfile {
+                    connector_id,
+                    profile: ChargingProfile {
+                        id: 0,
+                        stack_level,
+                        purpose,
+                        kind,
+                        recurrency,
+                        valid_from,
+                        valid_to: valid.1.map(|len| valid_from.unwrap_or(T0) + len * 1000),
+                        transaction_id: extra.1.filter(|_| purpose == Purpose::TxProfile),
+                        schedule: ChargingSchedule {
+                            duration_s,
+                            start_schedule: (kind != Kind::Relative)
+                                .then_some(T0 + start_offset_s * 1000 + 250),
+                            unit: if watts { Unit::W } else { Unit::A },
+                            periods,
+                            min_charging_rate_tenths: extra.0,
+                        },
+                    },
+                }
+            },
+        )
 }
