@@ -12,10 +12,12 @@ pub fn to_py<'py, T: Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'p
     pythonize::pythonize(py, value).map_err(PyErr::from)
 }
 
-/// Python data as a core value; a wrong shape becomes `refuse(message)`.
+/// Python data as a core value; a wrong shape becomes `refuse(message)`, the message naming
+/// where it is wrong (`connectors[0]: missing field ...`).
 pub fn from_py<T: DeserializeOwned>(
     data: &Bound<'_, PyAny>,
     refuse: impl FnOnce(String) -> PyErr,
 ) -> PyResult<T> {
-    pythonize::depythonize(data).map_err(|e| refuse(e.to_string()))
+    let mut reader = pythonize::Depythonizer::from_object(data);
+    serde_path_to_error::deserialize(&mut reader).map_err(|e| refuse(e.to_string()))
 }

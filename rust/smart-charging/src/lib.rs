@@ -4,11 +4,20 @@
 //! # Units
 //! Limits are fixed-point tenths of A or W, as the schema allows one decimal. For this DC
 //! charger an **A limit is grid-side AC current per phase** and a **W limit is the power drawn
-//! from the grid** (errata 3.69: A per phase, W total); the power stage converts that to a DC
-//! output with its own efficiency model. The two convert as `W = A x V x phases` with the
-//! configured nominal grid voltage (phase to neutral) and, per period, its `numberPhases`
-//! capped at the grid phase count (absent: the grid phase count; errata 3.34). Conversions
-//! round down, so a converted limit is never above the one it came from.
+//! from the grid** (errata 3.69: A per phase, W total). The two convert as
+//! `W = A x V x phases` with the configured nominal grid voltage (phase to neutral) and, per
+//! period, its `numberPhases` capped at the grid phase count (absent: the grid phase count;
+//! errata 3.34). The power stage regulates DC output: the setpoint is the grid-side limit
+//! times the efficiency, and DC ratings enter divided by it. Every one of these conversions
+//! is in [`Electrical`] (`electrical.rs`); they round down, so a converted limit is never
+//! above the one it came from.
+//!
+//! # The profile set
+//! [`ProfileSet`] holds the installed profiles, each parsed from its JSON and checked once
+//! ([`InstalledProfile::from_json`]), applies the replacement and clearing rules, and answers
+//! in one call every connector's DC setpoint at an instant and the next instant any of them
+//! changes ([`ProfileSet::setpoints`]): the ChargePointMaxProfile and the grid connection are
+//! shared between the connectors with a transaction when they could together draw more.
 //!
 //! # Rules
 //! - Within one purpose the highest `stackLevel` whose profile is valid (`validFrom`

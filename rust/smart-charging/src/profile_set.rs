@@ -173,7 +173,7 @@ impl ProfileSet {
     /// A connector's limit is its TxProfile/TxDefaultProfile (or rating), capped by its own
     /// rating, the station's rating and the ChargePointMaxProfile. The station-wide cap (the
     /// ChargePointMaxProfile and the grid connection) is then shared between the connectors
-    /// with a transaction ([`share`]) when they could together draw more than it; what the
+    /// with a transaction (water-filling) when they could together draw more than it; what the
     /// modules cannot deliver anyway is left to the power stage, which allocates them
     /// itself, so that an EV drawing less than its share strands nothing.
     ///
