@@ -2,7 +2,8 @@
 
 Profile sets of 1, 10, 100 and 1000 installed profiles mix every purpose, kind and recurrence
 (Absolute, Relative, Daily, Weekly; with and without duration and validity), on connector 1
-with a running transaction. The Rust time includes converting the Python dicts; the
+with a running transaction. The Rust side is a ``ProfileSet`` holding the profiles (parsed
+once, when installed), so its time is the computation and the answer's conversion; the
 reference is ``tests/smart_charging_reference.py``. Both results are checked to be equal.
 
 Run: ``.venv/bin/python benches/bench_composite.py`` (build with ``maturin develop --release``
@@ -21,28 +22,36 @@ from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
+import json
+
 from chargestack import _core
 from smart_charging_reference import composite_schedule as reference_composite
+from smart_charging_reference import grid_params
 
 if TYPE_CHECKING:
-    from chargestack._core import _ElectricalParams
+    from chargestack._core import _StationRatings, _Transactions
 
 NOW = 1_700_000_000_000
 DAY_S = 86_400
-PARAMS: _ElectricalParams = {
+# 400 A per phase and 200 A per connector at 230 V x 3, no conversion losses.
+STATION: _StationRatings = {
     "grid_voltage_v": 230.0,
     "grid_phases": 3,
-    "station_max_a": 400.0,
-    "station_max_w": 276_000.0,
-    "connector_max_a": {1: 200.0, 2: 200.0},
-    "connector_max_w": {1: 138_000.0, 2: 138_000.0},
+    "grid_max_current_a": 400.0,
+    "efficiency": 1.0,
+    "module_count": 10,
+    "module_max_power_w": 27_600.0,
+    "connectors": [{"id": 1, "max_power_w": 138_000.0}, {"id": 2, "max_power_w": 138_000.0}],
 }
-TRANSACTIONS = {1: (42, NOW - 600_000)}
+TRANSACTIONS: _Transactions = {1: (42, NOW - 600_000)}
 
 
 def profile_set(count: int, seed: int = 7) -> list[dict[str, Any]]:
+    """``count`` profiles, none replacing another (section 5.16: a purpose, connector and
+    stackLevel taken moves the new profile a level up)."""
     rng = random.Random(seed)
     out = []
+    taken: set[tuple[str, int, int]] = set()
     for i in range(count):
         purpose = rng.choice(["ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"])
         kind = rng.choice(
@@ -75,6 +84,11 @@ def profile_set(count: int, seed: int = 7) -> list[dict[str, Any]]:
             "chargingProfileKind": kind,
             "chargingSchedule": schedule,
         }
+        key = (purpose, profile["connectorId"], profile["stackLevel"])
+        while key in taken:
+            profile["stackLevel"] += 1
+            key = (purpose, profile["connectorId"], profile["stackLevel"])
+        taken.add(key)
         if kind != "Relative":
             schedule["startSchedule"] = NOW - rng.randint(0, 8 * DAY_S) * 1000
         if kind == "Recurring":
@@ -102,14 +116,16 @@ def main() -> None:
     print(f"{'profiles':>8} {'periods':>8} {'rust':>12} {'reference':>12} {'ratio':>9}")
     for count in (1, 10, 100, 1000):
         profiles = profile_set(count)
+        installed = _core.ProfileSet(STATION)
+        for p in profiles:
+            installed.install(_core.ChargingProfile(json.dumps(p)))
 
-        def rust(profiles: list[dict[str, Any]] = profiles) -> dict[str, Any]:
-            return dict(
-                _core.composite_schedule(profiles, 1, NOW, DAY_S, TRANSACTIONS, PARAMS, "W")
-            )
+        def rust(installed: _core.ProfileSet = installed) -> dict[str, Any]:
+            return dict(installed.composite_schedule(1, NOW, DAY_S, TRANSACTIONS, "W"))
 
         def reference(profiles: list[dict[str, Any]] = profiles) -> dict[str, Any]:
-            return reference_composite(profiles, 1, NOW, DAY_S, TRANSACTIONS, PARAMS, "W")
+            params = grid_params(STATION)
+            return reference_composite(profiles, 1, NOW, DAY_S, TRANSACTIONS, params, "W")
 
         result = rust()
         assert result == reference(), f"engine and reference differ for {count} profiles"
