@@ -19,6 +19,7 @@ from chargestack.demo.central_system import DemoCentralSystem, _Handler
 from chargestack.demo.file_server import FileServer
 from chargestack.demo.live_view import LiveView
 from chargestack.hardware.events import EvParameters
+from chargestack.hardware.power_bridge import RustPowerStage
 from chargestack.station.runner import StationRunner
 from chargestack.station.settings import parse_station_settings
 from chargestack.station.station import Station, StopKind
@@ -218,10 +219,10 @@ def _status(runner: StationRunner) -> dict[str, Any] | None:
     if station is None or station.stop_kind is not None:
         return None
     status = station.status()
-    snapshot = (
-        station.hardware.power.snapshot() if hasattr(station.hardware.power, "snapshot") else {}
-    )
-    limits = {c["id"]: c.get("limit_w") for c in snapshot.get("connectors", [])}
+    power = station.hardware.power
+    limits: dict[int, float | None] = {}
+    if isinstance(power, RustPowerStage):
+        limits = {c["id"]: c["limit_w"] for c in power.snapshot()["connectors"]}
     for c in status.get("connectors", []):
         c["limitW"] = limits.get(c["connectorId"])
     return status
