@@ -119,7 +119,7 @@ class DevicesHardware(SimHardware):
             link.close()
 
     def _contactor_commanded(self, connector_id: int) -> bool:
-        for c in self.power.snapshot().get("connectors", []):
-            if c.get("id") == connector_id:
-                return bool(c.get("contactor"))
+        for c in self.power.snapshot()["connectors"]:
+            if c["id"] == connector_id:
+                return c["contactor"]
         return False

@@ -9,14 +9,17 @@ Every manual action announces the change at once, like an input edge on a real b
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chargestack.hardware.interfaces import IoInputs
 from chargestack.hardware.sim.errors import UnknownConnectorError
 
+if TYPE_CHECKING:
+    from chargestack._core import _Snapshot
+
 
 class SimIo:
-    def __init__(self, snapshot: Callable[[], dict[str, Any]], connector_ids: range) -> None:
+    def __init__(self, snapshot: Callable[[], _Snapshot], connector_ids: range) -> None:
         self._snapshot = snapshot
         self._connector_ids = connector_ids
         self._listeners: list[Callable[[], None]] = []
@@ -30,9 +33,7 @@ class SimIo:
     # -- DigitalIo ----------------------------------------------------------------------
 
     def inputs(self) -> IoInputs:
-        commanded = {
-            c["id"]: bool(c.get("contactor")) for c in self._snapshot().get("connectors", [])
-        }
+        commanded = {c["id"]: c["contactor"] for c in self._snapshot()["connectors"]}
         return IoInputs(
             emergency_stop=self._emergency_stop,
             door_open=self._door_open,
