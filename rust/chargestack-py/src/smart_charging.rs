@@ -25,8 +25,9 @@ fn to_py(err: sc::SmartChargingError) -> PyErr {
     SmartChargingError::new_err(err.to_string())
 }
 
+/// Station ratings, limits, criteria or a unit of the wrong shape.
 fn from_py<T: serde::de::DeserializeOwned>(data: &Bound<'_, PyAny>) -> PyResult<T> {
-    typed::from_py(data, |e| to_py(sc::SmartChargingError::InvalidDocument(e)))
+    typed::from_py(data, |e| SmartChargingError::new_err(format!("invalid input: {e}")))
 }
 
 /// connector id -> (transactionId or None while unknown, start ms).
