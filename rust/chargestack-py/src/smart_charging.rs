@@ -27,7 +27,9 @@ fn to_py(err: sc::SmartChargingError) -> PyErr {
 
 /// Station ratings, limits, criteria or a unit of the wrong shape.
 fn from_py<T: serde::de::DeserializeOwned>(data: &Bound<'_, PyAny>) -> PyResult<T> {
-    typed::from_py(data, |e| SmartChargingError::new_err(format!("invalid input: {e}")))
+    typed::from_py(data, |e| {
+        SmartChargingError::new_err(format!("invalid input: {e}"))
+    })
 }
 
 /// connector id -> (transactionId or None while unknown, start ms).
