@@ -36,6 +36,7 @@ from bench_composite import NOW, profile_set, time_per_call
 from chargestack import _core
 from chargestack.ocpp import messages as m
 from chargestack.station.clock import to_ms
+from smart_charging_reference import grid_params
 
 if TYPE_CHECKING:
     from chargestack._core import _ProfileLimits, _StationRatings
@@ -112,23 +113,11 @@ class Before:
 
     def __init__(self, core: ModuleType, installed: Sequence[dict[str, Any]]) -> None:
         self.core = core
-        eff = STATION["efficiency"]
-        volts_phases = STATION["grid_voltage_v"] * STATION["grid_phases"]
-        station_w = min(
-            STATION["grid_max_current_a"] * volts_phases,
-            STATION["module_count"] * STATION["module_max_power_w"] / eff,
-        )
-        connector_w = {c["id"]: c["max_power_w"] / eff for c in STATION["connectors"]}
-        self.params = {
-            "grid_voltage_v": STATION["grid_voltage_v"],
-            "grid_phases": STATION["grid_phases"],
-            "station_max_a": station_w / volts_phases,
-            "station_max_w": station_w,
-            "connector_max_a": {cid: w / volts_phases for cid, w in connector_w.items()},
-            "connector_max_w": connector_w,
-        }
-        self.connectors = sorted(connector_w)
-        self.ratings = {c: core.limit_at([], c, 0, {}, self.params, "W")[0] for c in connector_w}
+        # The old electrical_params: the same arithmetic as the reference's.
+        self.params = grid_params(STATION)
+        connectors = self.params["connector_max_w"]
+        self.connectors = sorted(connectors)
+        self.ratings = {c: core.limit_at([], c, 0, {}, self.params, "W")[0] for c in connectors}
         self.station_rating = core.limit_at([], 0, 0, {}, self.params, "W")[0]
         self.profiles = {p["chargingProfileId"]: p for p in installed}
 
@@ -214,7 +203,8 @@ def new_profile() -> m.ChargingProfile:
 def main() -> None:
     core = baseline_core()
     request = new_profile()
-    apply_rows, handling_rows = [], []
+    apply_rows: list[tuple[object, ...]] = []
+    handling_rows: list[tuple[object, ...]] = []
     for count in (10, 100):
         # The new profile makes ``count``.
         installed = profile_set(count - 1)

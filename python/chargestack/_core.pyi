@@ -1,7 +1,7 @@
 # Hand-written stub of the Rust extension `chargestack._core`; checked by mypy.stubtest.
 # One section per area, in the order of rust/chargestack-py/src/lib.rs.
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal, NotRequired, TypedDict, final
 
 __version__: str
@@ -47,7 +47,7 @@ def encode_call_error(id: str, code: str, description: str, details_json: str = 
 _Unit = Literal["A", "W"]
 _Purpose = Literal["ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"]
 # connector id -> (transactionId, or None until StartTransaction.conf told it; start ms)
-_Transactions = dict[int, tuple[int | None, int]]
+_Transactions = Mapping[int, tuple[int | None, int]]
 
 class _ConnectorRating(TypedDict):
     id: int
