@@ -43,6 +43,8 @@ def station_config(
             for i in range(1, connectors + 1)
         ],
         "data_dir": str(data_dir),
+        # In-process stations cannot replace their code: A/B slots of plain files.
+        "firmware": {"installer": "simulated"},
         "control_api": {"enabled": False},
         "timers": {
             "call_timeout_s": 2.0,

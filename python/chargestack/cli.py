@@ -2,7 +2,8 @@
 
 Exit codes (also in ``--help``): 0 ok; 1 runtime error (including a request the station
 refused in its present state); 2 usage or configuration error (including a request the
-control API rejected as invalid); 3 control API unreachable.
+control API rejected as invalid); 3 control API unreachable; 4 (``run`` with
+``[firmware] restart = "exit"``) start me again: new firmware was installed or rolled back.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from chargestack.control.client import (
     ControlApiUnreachableError,
     ControlClient,
 )
+from chargestack.deploy.restart import EXIT_RESTART
 from chargestack.exceptions import ChargestackError, ConfigurationError
 from chargestack.station.settings import StationSettings
 
@@ -35,7 +37,9 @@ _EXIT_CODES_HELP = (
     "  0  ok\n"
     "  1  runtime error (or the station refused the action in its present state)\n"
     "  2  usage or configuration error (or the control API rejected the request)\n"
-    "  3  control API unreachable"
+    "  3  control API unreachable\n"
+    f"  {EXIT_RESTART}  run: start me again (new firmware installed or rolled back;"
+    ' [firmware] restart = "exit")'
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -152,6 +156,69 @@ def firmware_watch(api_url: str | None) -> None:
     click.echo(f"firmware: {final}")
     if final in ("DownloadFailed", "InstallationFailed"):
         sys.exit(EXIT_RUNTIME)
+
+
+@firmware.command("build-image", epilog=_EXIT_CODES_HELP)
+@click.option("--version", "version_", required=True, help="The chargestack version it carries.")
+@click.option(
+    "--platform",
+    "platform_tag",
+    required=True,
+    help="Wheel platform tag of the controller, e.g. manylinux_2_28_aarch64.",
+)
+@click.option(
+    "--python-version",
+    default="3.11",
+    show_default=True,
+    help="The controller's CPython (major.minor).",
+)
+@click.option(
+    "--wheel",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The chargestack wheel to carry (default: chargestack==VERSION from the index).",
+)
+@click.option(
+    "--signing-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM private key: also write OUTPUT.sig, the SignedUpdateFirmware signature.",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The image file to write (.tar.gz).",
+)
+def firmware_build_image(
+    version_: str,
+    platform_tag: str,
+    python_version: str,
+    wheel: Path | None,
+    signing_key: Path | None,
+    output: Path,
+) -> None:
+    """A firmware image carrying chargestack and every dependency as wheels for PLATFORM.
+
+    Dependency wheels come from pip (`pip download`), so PIP_INDEX_URL, PIP_FIND_LINKS and
+    PIP_NO_INDEX choose where from."""
+    from chargestack.deploy.image_build import ImageBuildError, build_software_image
+
+    try:
+        manifest = build_software_image(
+            version_,
+            platform_tag,
+            output,
+            wheel=wheel,
+            python_version=python_version,
+            signing_key=signing_key,
+        )
+    except ImageBuildError as exc:
+        click.echo(f"chargestack: {exc}", err=True)
+        sys.exit(EXIT_USAGE if exc.usage else EXIT_RUNTIME)
+    wheels = len(manifest.files)
+    click.echo(f"{output}: chargestack {manifest.version} for {manifest.platform}, {wheels} wheels")
+    if signing_key is not None:
+        click.echo(f"{output}.sig: signature (base64) for SignedUpdateFirmware")
 
 
 @main.command(epilog=_EXIT_CODES_HELP)
@@ -369,24 +436,38 @@ def run(config_file: Path) -> None:
     """Run the charge point described by the station file until SIGTERM or SIGINT."""
     import asyncio
 
+    from chargestack.deploy.sd_notify import ServiceNotifier
     from chargestack.station.runner import StationRunner
 
     settings = _station_file(config_file)
+    if settings.firmware.installer == "venv":
+        from chargestack.deploy.boot import boot_active_slot
+
+        # May replace this process with the slot the boot record names.
+        boot_active_slot(settings.data_dir, settings.firmware.max_trial_boots)
+    runner = StationRunner(settings)
 
     async def serve() -> None:
-        runner = StationRunner(settings)
         runner.install_signal_handlers()
+        notifier = ServiceNotifier.from_environment(
+            runner.first_connection_attempted, runner.status_line
+        )
+        notifying = asyncio.create_task(notifier.run()) if notifier is not None else None
         task = asyncio.create_task(runner.run())
         started = asyncio.create_task(runner.wait_started())
-        await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
-        if task.done():
-            started.cancel()
-            await task  # raises what stopped the start-up
-            return
-        if runner.control_api is not None:
-            # Integrators (and `chargestack sim`) find the API here when port 0 was asked.
-            click.echo(f"control API: {runner.control_api.url}", err=True)
-        await task
+        try:
+            await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
+            if task.done():
+                started.cancel()
+                await task  # raises what stopped the start-up
+                return
+            if runner.control_api is not None:
+                # Integrators (and `chargestack sim`) find the API here when port 0 was asked.
+                click.echo(f"control API: {runner.control_api.url}", err=True)
+            await task
+        finally:
+            if notifying is not None:
+                notifying.cancel()
 
     try:
         asyncio.run(serve())
@@ -396,6 +477,10 @@ def run(config_file: Path) -> None:
     except ChargestackError as exc:
         click.echo(f"chargestack: {exc}", err=True)
         sys.exit(EXIT_RUNTIME)
+    if runner.process_restart:
+        from chargestack.deploy.restart import restart_process
+
+        sys.exit(restart_process(settings))
 
 
 @main.command(epilog=_EXIT_CODES_HELP)

@@ -69,10 +69,10 @@ async def test_install_trial_confirm(tmp_path: Path) -> None:
     result = await installer.install(image, job_id=7, confirm_timeout_s=5)
     assert result.restart and result.version == "2.0"
     assert active_firmware_version(tmp_path) == "2.0"
-    report = installer.on_boot()
+    report = await installer.on_boot()
     assert (report.outcome, report.job_id) == (BootOutcome.TRIAL, 7)
-    installer.confirm()
-    assert installer.on_boot().outcome is BootOutcome.NORMAL
+    await installer.confirm()
+    assert (await installer.on_boot()).outcome is BootOutcome.NORMAL
     record = read_record(tmp_path)
     assert record is not None and record.versions == {"A": "1.0", "B": "2.0"}
     # The next installation goes to the other slot.
@@ -83,8 +83,8 @@ async def test_install_trial_confirm(tmp_path: Path) -> None:
 async def test_a_trial_that_never_confirms_rolls_back(tmp_path: Path) -> None:
     installer = SlotInstaller(tmp_path, "1.0", max_trial_boots=1)
     await installer.install(_write(tmp_path / "i", build_image("2.0", {"a": b"A"})), 3, 5)
-    assert installer.on_boot().outcome is BootOutcome.TRIAL  # crashed before confirming
-    report = installer.on_boot()
+    assert (await installer.on_boot()).outcome is BootOutcome.TRIAL  # crashed before confirming
+    report = await installer.on_boot()
     assert report.outcome is BootOutcome.ROLLED_BACK and report.job_id == 3
     assert active_firmware_version(tmp_path) == "1.0"
 
@@ -93,7 +93,7 @@ async def test_a_damaged_slot_rolls_back_at_boot(tmp_path: Path) -> None:
     installer = SlotInstaller(tmp_path, "1.0")
     await installer.install(_write(tmp_path / "i", build_image("2.0", {"a": b"A"})), 3, 5)
     (tmp_path / "firmware/slots/B/a").write_bytes(b"bit rot")
-    report = installer.on_boot()
+    report = await installer.on_boot()
     assert report.outcome is BootOutcome.ROLLED_BACK
     assert report.reason is not None and "sha256" in report.reason
 

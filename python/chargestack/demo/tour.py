@@ -38,6 +38,8 @@ def demo_settings(url: str, data_dir: Path) -> dict[str, Any]:
         "central_system": {"url": url},
         "connectors": [{"id": 1}, {"id": 2}],
         "data_dir": str(data_dir),
+        # The tour's firmware image is a file, not software: the slot is simulated.
+        "firmware": {"installer": "simulated"},
         "control_api": {"port": 0},
         "timers": {"backoff_initial_s": 0.2, "backoff_max_s": 2.0, "reset_delay_s": 0.2},
         "configuration": {

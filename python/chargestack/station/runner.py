@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chargestack.hardware.interfaces import Hardware
+from chargestack.ocpp.session import SessionState
 from chargestack.station import stack_dump
 from chargestack.station.settings import StationSettings
 from chargestack.station.station import Station, StopKind
@@ -33,6 +34,8 @@ class StationRunner:
         self.on_started = on_started
         self.station: Station | None = None
         self.restarts = 0
+        # True when the runner ended because the process must restart into other software.
+        self.process_restart = False
         self.control_api: Any = None
         self._start_error: BaseException | None = None
         self._shutdown = asyncio.Event()
@@ -85,6 +88,10 @@ class StationRunner:
             self._started.clear()
             if kind is StopKind.SHUTDOWN:
                 break
+            if kind is StopKind.FIRMWARE and self.settings.firmware.installer != "simulated":
+                log.info("stopped to start the installed firmware")
+                self.process_restart = True
+                break
             plugged_evs = getattr(station.hardware, "plugged_evs", None)
             still_plugged = plugged_evs() if plugged_evs is not None else {}
             self.restarts += 1
@@ -96,6 +103,26 @@ class StationRunner:
             raise self._start_error
         assert self.station is not None
         return self.station
+
+    def first_connection_attempted(self) -> bool:
+        """The station runs and has tried the central system once (connected or not)."""
+        station = self.station
+        return (
+            station is not None
+            and self._started.is_set()
+            and station.session.state
+            in (SessionState.CONNECTED, SessionState.BACKOFF, SessionState.OFFLINE)
+        )
+
+    def status_line(self) -> str:
+        """One line for the service manager: registration, connection, firmware."""
+        station = self.station
+        if station is None or not self._started.is_set():
+            return "starting"
+        return (
+            f"registration {station.registration.status.value}, "
+            f"connection {station.session.state.value}, firmware {station.firmware_version}"
+        )
 
     def shutdown(self) -> None:
         self._shutdown.set()

@@ -43,7 +43,9 @@ class Identity(_Strict):
     model: Annotated[str, Field(min_length=1, max_length=20)]
     charge_point_serial_number: Annotated[str | None, Field(max_length=25)] = None
     charge_box_serial_number: Annotated[str | None, Field(max_length=25)] = None
-    firmware_version: Annotated[str, Field(max_length=50)] = "0.1.0"
+    # Only for installer = "simulated": a real installation reports the version of the
+    # chargestack package it runs (BootNotification firmwareVersion).
+    firmware_version: Annotated[str | None, Field(min_length=1, max_length=50)] = None
     iccid: Annotated[str | None, Field(max_length=20)] = None
     imsi: Annotated[str | None, Field(max_length=20)] = None
     meter_type: Annotated[str | None, Field(max_length=25)] = None
@@ -134,6 +136,46 @@ class ControlApiSettings(_Strict):
     enabled: bool = True
 
 
+class CommandInstallerSettings(_Strict):
+    """An OS-level updater (RAUC, SWUpdate, Mender): argument lists, ``{image}`` substituted."""
+
+    install: Annotated[list[str], Field(min_length=1)]
+    mark_good: list[str] = Field(default_factory=list)
+    mark_bad: list[str] = Field(default_factory=list)
+    # Run after the station stopped to boot the new system (e.g. ["systemctl", "reboot"]);
+    # empty: the process restarts as [firmware] restart says.
+    reboot: list[str] = Field(default_factory=list)
+    timeout_s: Annotated[float, Field(gt=0)] = 900.0
+
+
+class FirmwareSettings(_Strict):
+    """How UpdateFirmware / SignedUpdateFirmware replace the running software."""
+
+    # "venv": A/B virtual environments installed from the image's wheels (a controller);
+    # "command": an OS-level updater does it; "simulated": the image's files are unpacked
+    # into a slot and its version reported, the code does not change (simulators, tests).
+    installer: Literal["venv", "command", "simulated"] = "venv"
+    # After an installation or a rollback: "exec" replaces this process with the new slot's
+    # interpreter (same PID and arguments); "exit" ends it with exit code 4 for a supervisor
+    # (systemd) that starts it again.
+    restart: Literal["exec", "exit"] = "exec"
+    # Where the venv slots live; default <data_dir>/firmware/slots.
+    slots_dir: Path | None = None
+    # The new software must register (BootNotification Accepted) within this time...
+    confirm_timeout_s: Annotated[float, Field(gt=0)] = 300.0
+    # ...and within this many starts, or the previous slot boots again.
+    max_trial_boots: Annotated[int, Field(ge=1, le=20)] = 3
+    command: CommandInstallerSettings | None = None
+
+    @model_validator(mode="after")
+    def _command_given(self) -> FirmwareSettings:
+        if self.installer == "command" and self.command is None:
+            raise ValueError('installer = "command" needs a [firmware.command] table')
+        if self.installer != "command" and self.command is not None:
+            raise ValueError('[firmware.command] applies only to installer = "command"')
+        return self
+
+
 class TimerSettings(_Strict):
     """Protocol timers that are not OCPP configuration keys; tests shrink them."""
 
@@ -163,6 +205,7 @@ class StationSettings(_Strict):
     control_api: ControlApiSettings = ControlApiSettings()
     feature_profiles: list[str] = Field(default_factory=lambda: list(FEATURE_PROFILES))
     timers: TimerSettings = TimerSettings()
+    firmware: FirmwareSettings = FirmwareSettings()
     # Initial values of OCPP configuration keys, by their OCPP names.
     configuration: dict[str, bool | int | float | str] = Field(default_factory=dict)
 
@@ -202,6 +245,20 @@ class StationSettings(_Strict):
         """The [devices] tables, their defaults where the file has none."""
         return self.devices if self.devices is not None else DevicesSettings()
 
+    @model_validator(mode="after")
+    def _firmware_version_only_simulated(self) -> StationSettings:
+        if self.identity.firmware_version is not None and self.firmware.installer != "simulated":
+            raise ValueError(
+                "identity.firmware_version applies only to [firmware] installer = "
+                '"simulated"; otherwise the running chargestack package\'s version is reported'
+            )
+        return self
+
+    @property
+    def slots_dir(self) -> Path:
+        """Where the firmware slots (virtual environments) live."""
+        return self.firmware.slots_dir or self.data_dir / "firmware" / "slots"
+
     def connector(self, connector_id: int) -> ConnectorSettings:
         return self.connectors[connector_id - 1]
 
@@ -238,4 +295,7 @@ def load_station_file(path: Path) -> StationSettings:
     base = path.parent
     if isinstance(data.get("data_dir"), str):
         data["data_dir"] = str((base / data["data_dir"]).resolve())
+    firmware = data.get("firmware")
+    if isinstance(firmware, dict) and isinstance(firmware.get("slots_dir"), str):
+        firmware["slots_dir"] = str((base / firmware["slots_dir"]).resolve())
     return parse_station_settings(data, str(path))

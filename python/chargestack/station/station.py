@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import Awaitable, Callable, Mapping
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
 
+from chargestack import __version__
 from chargestack.exceptions import ConfigurationError, NotConnectedError
 from chargestack.hardware import events as hw
 from chargestack.hardware.interfaces import Hardware
@@ -23,7 +25,7 @@ from chargestack.ocpp import messages as m
 from chargestack.ocpp.connection_settings import ConnectionSettings
 from chargestack.ocpp.router import Router
 from chargestack.ocpp.session import OcppSession, SessionTimers
-from chargestack.profiles.firmware.slots import active_firmware_version
+from chargestack.profiles.firmware.installers import reported_firmware_version
 from chargestack.station.clock import Clock
 from chargestack.station.config_keys import standard_registry
 from chargestack.station.configuration import Configuration
@@ -53,6 +55,9 @@ class StopKind(StrEnum):
     MAINS_LOST = "MainsLost"
     SOFT_RESET = "Soft"
     HARD_RESET = "Hard"
+    # New firmware was installed, or its trial abandoned: start the software the boot record
+    # names (the runner ends and the process restarts, unless the installer is simulated).
+    FIRMWARE = "Firmware"
 
 
 class Station:
@@ -79,10 +84,7 @@ class Station:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopped = asyncio.Event()
         self.stop_kind: StopKind | None = None
-        # After an A/B installation the boot record names the running version.
-        self.firmware_version = (
-            active_firmware_version(settings.data_dir) or settings.identity.firmware_version
-        )
+        self.firmware_version = reported_firmware_version(settings)
         # Set up in start(); typed here so services can rely on them afterwards.
         self.store: Store
         self.config: Configuration
@@ -420,6 +422,8 @@ class Station:
             "registration": self.registration.status.value,
             "connection": self.session.state.value,
             "firmwareVersion": self.firmware_version,
+            # The code that runs: which installation (slot) and which package version.
+            "software": {"version": __version__, "interpreter": sys.executable},
             "status": self.status_of(0),
             "connectors": connectors,
         }

@@ -113,6 +113,7 @@ class TransactionService:
             Kind.SOFT_RESET: "SoftReset",
             Kind.HARD_RESET: "HardReset",
             Kind.MAINS_LOST: "PowerLoss",
+            Kind.FIRMWARE: "Reboot",  # restarting into other firmware
         }.get(kind)
         for cid in list(self.active):
             if reason is not None:

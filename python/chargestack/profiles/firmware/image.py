@@ -5,6 +5,10 @@ files it lists::
 
     {"version": "2.0.0", "files": {"app.bin": "<sha256 hex>", ...}}
 
+An image that carries software (``image_build``, for the venv installer) also names its
+target: ``"platform": "manylinux_2_28_aarch64", "python": "3.11"``, and its files are the
+wheels to install, under ``wheels/``.
+
 Verification reads the whole archive before anything is written to a slot: a truncated or
 tampered archive, a missing or extra file, a hash mismatch, an absolute or ``..`` member, a
 link or device member, or a version that is not a CiString50 is refused with
@@ -33,14 +37,25 @@ MAX_VERSION_LENGTH = 50
 class Manifest:
     version: str
     files: dict[str, str]  # relative path -> sha256 hex
+    platform: str | None = None  # a wheel platform tag, e.g. manylinux_2_28_aarch64
+    python: str | None = None  # the CPython minor version the wheels are for, e.g. "3.11"
+
+    def as_json(self) -> dict[str, Any]:
+        target = {"platform": self.platform, "python": self.python}
+        return {
+            "version": self.version,
+            **{k: v for k, v in target.items() if v is not None},
+            "files": self.files,
+        }
 
 
-def build_image(version: str, files: dict[str, bytes]) -> bytes:
+def build_image(
+    version: str, files: dict[str, bytes], *, platform: str | None = None, python: str | None = None
+) -> bytes:
     """A valid image of ``files`` (for tools and tests)."""
-    manifest = {
-        "version": version,
-        "files": {n: hashlib.sha256(b).hexdigest() for n, b in files.items()},
-    }
+    manifest = Manifest(
+        version, {n: hashlib.sha256(b).hexdigest() for n, b in files.items()}, platform, python
+    ).as_json()
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w:gz") as tar:
         for name, body in {MANIFEST: orjson.dumps(manifest), **files}.items():
@@ -70,7 +85,16 @@ def _parse_manifest(raw: bytes) -> Manifest:
         isinstance(k, str) and isinstance(v, str) and len(v) == 64 for k, v in files.items()
     ):
         raise InstallationError("image manifest: files must map names to sha256 hex digests")
-    return Manifest(version, {_member_path(k): v.lower() for k, v in files.items()})
+    target = {key: data.get(key) for key in ("platform", "python")}
+    for key, value in target.items():
+        if value is not None and not (isinstance(value, str) and 0 < len(value) <= 64):
+            raise InstallationError(f"image manifest: {key} must be a short string")
+    return Manifest(
+        version,
+        {_member_path(k): v.lower() for k, v in files.items()},
+        target["platform"],
+        target["python"],
+    )
 
 
 def read_image(image: Path) -> tuple[Manifest, dict[str, bytes]]:

@@ -22,7 +22,8 @@ from pydantic import BaseModel
 
 from chargestack.profiles.firmware.errors import InstallationError, TransferError
 from chargestack.profiles.firmware.file_jobs import FileJobService
-from chargestack.profiles.firmware.installer import Installer, SlotInstaller
+from chargestack.profiles.firmware.installer import Installer
+from chargestack.profiles.firmware.installers import make_installer
 from chargestack.profiles.firmware.locations import parse_location
 from chargestack.profiles.firmware.slots import firmware_dir
 from chargestack.profiles.firmware.transfer import (
@@ -55,7 +56,7 @@ class FirmwareJobService(FileJobService, ABC):
         super().__init__(station, kind, make_request)
         self.status_of = status_of
         self.max_image_bytes = 256 * 1024 * 1024
-        self.confirm_timeout_s = 300.0
+        self.confirm_timeout_s = station.settings.firmware.confirm_timeout_s
         self._installer: Installer | None = None
         self._wake = asyncio.Event()
         self._transaction_ended = asyncio.Event()
@@ -68,21 +69,23 @@ class FirmwareJobService(FileJobService, ABC):
         return self._installer
 
     def _make_installer(self) -> Installer:
-        return SlotInstaller(self.station.settings.data_dir, self.station.firmware_version)
+        return make_installer(self.station.settings)
 
     # -- lifecycle: what the previous run left behind ----------------------------------------
 
     async def start(self) -> None:
         for job in self.jobs.open_jobs(self.kind):
-            confirm_within = self._trial_timeout(job) if job.state == "Rebooting" else None
+            # "Installing": killed between the switch of the boot record and the next step.
+            on_trial = job.state in ("Rebooting", "Installing")
+            confirm_within = self._trial_timeout(job) if on_trial else None
             if confirm_within is not None:
                 self._confirming = job.id
                 self.station.spawn(self._confirm_deadline(confirm_within), f"{self.label}-confirm")
-            elif job.state in ("Rebooting", "Installing"):
-                self.log.error(
-                    "%s job %d failed: %s", self.label, job.id, self._failure_reason(job)
-                )
+            elif on_trial:
+                reason = self._failure_reason(job)
+                self.log.error("%s job %d failed: %s", self.label, job.id, reason)
                 self._set(job, "InstallationFailed", finished=True)
+                self._not_installed(reason)
         self._start_notifier()
         self.station.spawn(self._worker(), f"{self.label}-jobs")
 
@@ -93,12 +96,20 @@ class FirmwareJobService(FileJobService, ABC):
     def _failure_reason(self, job: Job) -> str:
         return "interrupted by a restart"
 
+    def _not_installed(self, reason: str) -> None:
+        """A job ended InstallationFailed at start-up (rolled back or interrupted)."""
+
     def on_registered(self, reconnect: bool) -> None:
         if self._confirming is None or reconnect:
             return
-        job = self.jobs.get(self._confirming)
+        job_id = self._confirming
         self._confirming = None
-        self.installer.confirm()
+        self.station.spawn(self._confirm(job_id), f"{self.label}-confirmed")
+
+    async def _confirm(self, job_id: int) -> None:
+        # Confirmed on disk before it is reported: a crash in between reports it again.
+        await self.installer.confirm()
+        job = self.jobs.get(job_id)
         if job is not None:
             self._set(job, "Installed", finished=True)
             self._installed(self.station.firmware_version)
@@ -112,10 +123,10 @@ class FirmwareJobService(FileJobService, ABC):
         if self._confirming is not None:
             from chargestack.station.station import StopKind
 
-            self.log.error(
-                "new %s did not register within %ss; restarting to roll back", self.label, timeout_s
-            )
-            self.station.request_stop(StopKind.SOFT_RESET)
+            reason = f"the new {self.label} did not register within {timeout_s}s"
+            self.log.error("%s; restarting to roll back", reason)
+            await self.installer.abandon_trial(reason)
+            self.station.request_stop(StopKind.FIRMWARE)
 
     def on_transaction_ended(self, connector_id: int) -> None:
         """Called by the TransactionService: an installation may be waiting for this."""
@@ -219,7 +230,7 @@ class FirmwareJobService(FileJobService, ABC):
         # Installing must reach the central system before the restart, or the new
         # firmware would send it a second time.
         await self.notifier.drain(self.station.message_timeout_s())
-        self.station.request_stop(StopKind.SOFT_RESET)
+        self.station.request_stop(StopKind.FIRMWARE)
 
     async def _wait_until_idle(self) -> None:
         # Connectors go Unavailable at once (a charging one stays Charging until its

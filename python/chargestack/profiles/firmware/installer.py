@@ -1,12 +1,15 @@
-"""Installing a downloaded firmware image: the interface, and the default A/B slot installer.
+"""Installing a downloaded firmware image: the interface, and the simulated A/B slot installer.
 
 The update job hands a verified download to an :class:`Installer` once no transaction is
 running; SignedUpdateFirmware (security whitepaper) uses the same interface after its
-signature check. :class:`SlotInstaller` keeps two slots in the data directory, writes the
-image to the inactive one, switches the boot record atomically to a *trial* of it and asks
-for a restart. At the next start :meth:`SlotInstaller.on_boot` either keeps the trial (the
-new version must now register with the central system: :meth:`confirm`) or, when the slot
-is damaged or a previous trial boot never confirmed, rolls back to the previous slot.
+signature check. Three installers implement it (``[firmware] installer``):
+``venv_installer`` (the software in A/B virtual environments), ``command_installer`` (an
+OS-level updater) and :class:`SlotInstaller` here, which simulates a controller: it keeps
+two slots of plain files in the data directory, writes the image to the inactive one,
+switches the boot record atomically to a *trial* of it and asks for a restart, while the
+code that runs stays the same. At the next start :meth:`SlotInstaller.on_boot` either keeps
+the trial (the new version must now register with the central system: :meth:`confirm`) or,
+when the slot is damaged or a previous trial boot never confirmed, rolls back.
 """
 
 from __future__ import annotations
@@ -62,23 +65,30 @@ class Installer(Protocol):
         """Install ``image``; raise InstallationError and leave the running firmware alone."""
         ...
 
-    def on_boot(self) -> BootReport:
+    async def on_boot(self) -> BootReport:
         """Called once per start, before the station connects."""
         ...
 
-    def confirm(self) -> None:
+    async def confirm(self) -> None:
         """The new firmware booted and registered: keep it."""
+        ...
+
+    async def abandon_trial(self, reason: str) -> None:
+        """The new firmware did not register in time: the previous one boots next."""
         ...
 
     def trial(self) -> Trial | None:
         """The unconfirmed installation the station is running, if any."""
         ...
 
-    def active_version(self) -> str | None: ...
+    def active_version(self) -> str | None:
+        """The firmware version to report, when the installer knows better than the Station."""
+        ...
 
 
 class SlotInstaller:
-    """A/B slots under ``<data_dir>/firmware/slots``; see the module docstring."""
+    """Simulated A/B slots of files under ``<data_dir>/firmware/slots``; see the module
+    docstring."""
 
     def __init__(self, data_dir: Path, running_version: str, *, max_trial_boots: int = 1) -> None:
         self.data_dir = data_dir
@@ -110,7 +120,7 @@ class SlotInstaller:
         )
         record.active = target
         record.rolled_back = None
-        write_record(self.data_dir, record)  # the atomic switch
+        await asyncio.to_thread(write_record, self.data_dir, record)  # the atomic switch
         log.info("firmware %s written to slot %s; restarting into it", manifest.version, target)
         return InstallResult(manifest.version, restart=True)
 
@@ -120,7 +130,7 @@ class SlotInstaller:
         shutil.rmtree(staging, ignore_errors=True)
         try:
             for name, body in {
-                MANIFEST: orjson.dumps({"version": manifest.version, "files": manifest.files}),
+                MANIFEST: orjson.dumps(manifest.as_json()),
                 **contents,
             }.items():
                 path = staging / name
@@ -136,7 +146,10 @@ class SlotInstaller:
             shutil.rmtree(staging, ignore_errors=True)
             raise InstallationError(f"cannot write slot {slot}: {exc}") from exc
 
-    def on_boot(self) -> BootReport:
+    async def on_boot(self) -> BootReport:
+        return await asyncio.to_thread(self._on_boot)
+
+    def _on_boot(self) -> BootReport:
         record = read_record(self.data_dir)
         if record is None or record.trial is None:
             return BootReport(BootOutcome.NORMAL)
@@ -154,20 +167,16 @@ class SlotInstaller:
             write_record(self.data_dir, record)
             log.info("trial boot %d of slot %s", trial.attempts, trial.slot)
             return BootReport(BootOutcome.TRIAL, trial.job_id)
-        record.active = trial.previous
-        record.trial = None
-        record.rolled_back = {"job_id": trial.job_id, "reason": reason}
+        record.roll_back(reason)
         write_record(self.data_dir, record)
         log.error("firmware rollback to slot %s: %s", record.active, reason)
         return BootReport(BootOutcome.ROLLED_BACK, trial.job_id, reason)
 
-    def confirm(self) -> None:
-        record = read_record(self.data_dir)
-        if record is None or record.trial is None:
-            return
-        log.info("slot %s confirmed (version %s)", record.active, record.versions[record.active])
-        record.trial = None
-        write_record(self.data_dir, record)
+    async def confirm(self) -> None:
+        await asyncio.to_thread(confirm_trial, self.data_dir)
+
+    async def abandon_trial(self, reason: str) -> None:
+        await asyncio.to_thread(abandon_trial, self.data_dir, reason)
 
     def trial(self) -> Trial | None:
         record = read_record(self.data_dir)
@@ -176,3 +185,23 @@ class SlotInstaller:
     def active_version(self) -> str | None:
         record = read_record(self.data_dir)
         return None if record is None else record.versions.get(record.active)
+
+
+def confirm_trial(data_dir: Path) -> None:
+    """Keep the slot on trial (blocking: run it in a thread)."""
+    record = read_record(data_dir)
+    if record is None or record.trial is None:
+        return
+    log.info("slot %s confirmed (version %s)", record.active, record.versions.get(record.active))
+    record.trial = None
+    write_record(data_dir, record)
+
+
+def abandon_trial(data_dir: Path, reason: str) -> None:
+    """Switch back to the previous slot (blocking: run it in a thread)."""
+    record = read_record(data_dir)
+    if record is None or record.trial is None:
+        return
+    record.roll_back(reason)
+    write_record(data_dir, record)
+    log.error("firmware rollback to slot %s: %s", record.active, reason)

@@ -36,9 +36,19 @@ class SlotRecord:
     trial: Trial | None = None
     # The last trial that was rolled back: job id and why, for the job's final status.
     rolled_back: dict[str, object] | None = None
+    # Installed software (venv installer): slot -> {"prefix": environment, "python": path}.
+    environments: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def inactive(self) -> str:
+        # The factory installation (venv installer) is never written: A comes after it.
         return SLOT_NAMES[1] if self.active == SLOT_NAMES[0] else SLOT_NAMES[0]
+
+    def roll_back(self, reason: str) -> None:
+        """The trial failed: the previous slot boots again."""
+        assert self.trial is not None
+        self.rolled_back = {"job_id": self.trial.job_id, "reason": reason}
+        self.active = self.trial.previous
+        self.trial = None
 
 
 def firmware_dir(data_dir: Path) -> Path:
@@ -61,6 +71,10 @@ def read_record(data_dir: Path) -> SlotRecord | None:
         versions={str(k): str(v) for k, v in raw.get("versions", {}).items()},
         trial=Trial(**trial) if isinstance(trial, dict) else None,
         rolled_back=raw.get("rolled_back"),
+        environments={
+            str(k): {str(a): str(b) for a, b in v.items()}
+            for k, v in raw.get("environments", {}).items()
+        },
     )
 
 

@@ -23,12 +23,7 @@ from chargestack.ocpp import messages as m
 from chargestack.ocpp.router import after, on
 from chargestack.profiles.firmware.errors import TransferError
 from chargestack.profiles.firmware.install_flow import FirmwareJobService, sleep_until
-from chargestack.profiles.firmware.installer import (
-    BootOutcome,
-    BootReport,
-    Installer,
-    SlotInstaller,
-)
+from chargestack.profiles.firmware.installer import BootOutcome, BootReport, Installer
 from chargestack.profiles.firmware.locations import parse_location
 from chargestack.station.clock import to_ms
 from chargestack.store.jobs import Job
@@ -66,9 +61,7 @@ class FirmwareService(FirmwareJobService):
                 status=m.FirmwareStatus(status)
             ),
         )
-        self._installer = installer or SlotInstaller(
-            station.settings.data_dir, station.firmware_version
-        )
+        self._installer = installer
         self.progress: tuple[int, int | None] = (0, None)
         self._boot = BootReport(BootOutcome.NORMAL)
         station.firmware = self  # type: ignore[attr-defined]
@@ -76,7 +69,7 @@ class FirmwareService(FirmwareJobService):
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._boot = self.installer.on_boot()
+        self._boot = await self.installer.on_boot()
         self.station.firmware_version = (
             self.installer.active_version() or self.station.firmware_version
         )

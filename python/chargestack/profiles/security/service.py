@@ -56,7 +56,7 @@ class SecurityService:
         self.station.spawn(self.profile_switch.resume(), "security-profile-trial")
 
     async def before_stop(self, kind: str) -> None:
-        if kind in ("Soft", "Hard"):
+        if kind in ("Soft", "Hard", "Firmware"):
             # Queued durably before the restart; the station drains the queue while it can.
             self.events.raise_event(SecurityEvent.RESET_OR_REBOOT, f"{kind} reset")
 

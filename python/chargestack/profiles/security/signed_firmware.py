@@ -83,7 +83,7 @@ class SignedFirmwareService(FirmwareJobService):
     async def start(self) -> None:
         if getattr(self.station, "firmware", None) is None:
             # Without FirmwareManagement nobody else reads the boot record at this start.
-            self.installer.on_boot()
+            await self.installer.on_boot()
             self.station.firmware_version = (
                 self.installer.active_version() or self.station.firmware_version
             )
@@ -96,6 +96,10 @@ class SignedFirmwareService(FirmwareJobService):
 
     def _failure_reason(self, job: Job) -> str:
         return "rolled back or interrupted"
+
+    def _not_installed(self, reason: str) -> None:
+        # The whitepaper has no rollback event; the restart into the previous firmware is one.
+        self.events.raise_event(SecurityEvent.RESET_OR_REBOOT, f"firmware rolled back: {reason}")
 
     def _installed(self, version: str) -> None:
         super()._installed(version)
