@@ -26,7 +26,9 @@ def toml_value(value: Any) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def write_station_file(path: Path, url: str, data_dir: Path, configuration: dict[str, Any]) -> None:
+def write_station_file(
+    path: Path, url: str, data_dir: Path, configuration: dict[str, Any], *, extra: str = ""
+) -> None:
     lines = [
         f"data_dir = {toml_value(str(data_dir))}",
         "",
@@ -55,12 +57,13 @@ def write_station_file(path: Path, url: str, data_dir: Path, configuration: dict
         "[configuration]",
         *(f"{k} = {toml_value(v)}" for k, v in configuration.items()),
     ]
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join(lines) + "\n" + extra)
 
 
 class StationProcess:
-    def __init__(self, station_file: Path) -> None:
+    def __init__(self, station_file: Path, *, env: dict[str, str] | None = None) -> None:
         self.station_file = station_file
+        self.env = env
         self.proc: asyncio.subprocess.Process | None = None
         self.api = ""
         self._http: aiohttp.ClientSession | None = None
@@ -80,17 +83,13 @@ class StationProcess:
             str(self.station_file),
             stderr=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.DEVNULL,
+            env=None if self.env is None else {**os.environ, **self.env},
+            # Its own process group: a power cut (kill) takes its children (pip) too.
+            start_new_session=True,
         )
-        assert self.proc.stderr is not None
-        async with asyncio.timeout(30):
-            while True:
-                line = (await self.proc.stderr.readline()).decode()
-                if not line:
-                    raise RuntimeError("station process exited during start-up")
-                if line.startswith("control API: "):
-                    self.api = line.split(": ", 1)[1].strip()
-                    break
+        self.stderr_lines = []
         self._drain = asyncio.create_task(self._drain_stderr())
+        await self.wait_api()
         if self._http is None:
             self._http = aiohttp.ClientSession()
 
@@ -99,6 +98,20 @@ class StationProcess:
         while line := await self.proc.stderr.readline():
             self.stderr_lines.append(line.decode(errors="replace"))
             self._stderr_grew.set()
+        self._stderr_grew.set()
+
+    async def wait_api(self, since: int = 0, timeout: float = 60.0) -> None:
+        """Until the process printed its control API address (at start-up, and again after
+        it replaced itself with another slot's interpreter); ``since``: a line index."""
+        prefix = "control API: "
+        async with asyncio.timeout(timeout):
+            while not any(line.startswith(prefix) for line in self.stderr_lines[since:]):
+                if self._drain is not None and self._drain.done():
+                    raise RuntimeError("station process exited:\n" + "".join(self.stderr_lines))
+                self._stderr_grew.clear()
+                await self._stderr_grew.wait()
+        found = [line for line in self.stderr_lines[since:] if line.startswith(prefix)]
+        self.api = found[-1].split(": ", 1)[1].strip()
 
     async def wait_stderr(self, text: str, timeout: float = 10.0) -> None:
         """Until a line containing ``text`` has been written to the process's stderr."""
@@ -120,7 +133,7 @@ class StationProcess:
     def kill(self) -> None:
         """Power loss: SIGKILL, nothing gets to run."""
         assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGKILL)
+        os.killpg(self.proc.pid, signal.SIGKILL)
 
     async def wait_exit(self) -> int:
         assert self.proc is not None

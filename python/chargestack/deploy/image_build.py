@@ -66,9 +66,32 @@ def _check_arguments(version: str, platform: str, python_version: str, wheel: Pa
             )
 
 
+_LEGACY = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
+_PERENNIAL = re.compile(r"^(manylinux|musllinux)_(\d+)_(\d+)_(.+)$")
+
+
+def compatible_platforms(platform: str) -> list[str]:
+    """``platform`` and every older glibc/musl tag it runs (PEP 600), newest first: pip
+    takes ``--platform`` literally, so a manylinux_2_28 target also gets 2_17 wheels."""
+    legacy = platform.split("_", 1)
+    if legacy[0] in _LEGACY and len(legacy) == 2:
+        major, minor = _LEGACY[legacy[0]]
+        platform = f"manylinux_{major}_{minor}_{legacy[1]}"
+    match = _PERENNIAL.match(platform)
+    if match is None:
+        return [platform]
+    family, major, minor, arch = match[1], int(match[2]), int(match[3]), match[4]
+    oldest = 5 if family == "manylinux" else 0  # glibc 2.5 is manylinux1
+    tags = [f"{family}_{major}_{m}_{arch}" for m in range(minor, oldest - 1, -1)]
+    if family == "manylinux":
+        tags += [f"{name}_{arch}" for name, (_, m) in _LEGACY.items() if m <= minor]
+    return tags
+
+
 def download_wheels(requirement: str, platform: str, python_version: str, dest: Path) -> list[Path]:
     """chargestack's wheel (``requirement``), its dependencies and pip, for the target."""
-    target = ["--platform", platform, "--python-version", python_version, "--implementation", "cp"]
+    platforms = [arg for tag in compatible_platforms(platform) for arg in ("--platform", tag)]
+    target = [*platforms, "--python-version", python_version, "--implementation", "cp"]
     pip = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check"]
     argv = [*pip, "--only-binary=:all:", *target, "--dest", str(dest), requirement, "pip"]
     result = subprocess.run(argv, capture_output=True, text=True, check=False)
