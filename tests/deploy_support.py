@@ -9,7 +9,6 @@ the first.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import platform
@@ -88,7 +87,8 @@ def deploy_station(
         {"MinimumStatusDuration": 0, **(configuration or {})},
         extra=firmware_table(firmware),
     )
-    return StationProcess(station_file, env=env)
+    # INFO: the tests wait for the installer's log lines as events.
+    return StationProcess(station_file, env=env, log_level="INFO")
 
 
 def firmware_table(firmware: dict[str, Any]) -> str:
@@ -102,10 +102,3 @@ def firmware_table(firmware: dict[str, Any]) -> str:
         for key, argv in command.items():
             lines.append(f"{key} = [{', '.join(toml_value(a) for a in argv)}]")
     return "\n".join(lines) + "\n"
-
-
-async def wait_path(predicate: Any, timeout: float = 60.0) -> None:
-    """Until ``predicate()`` holds: a file the station writes (there is no event to await)."""
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)

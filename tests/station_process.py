@@ -61,9 +61,12 @@ def write_station_file(
 
 
 class StationProcess:
-    def __init__(self, station_file: Path, *, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, station_file: Path, *, env: dict[str, str] | None = None, log_level: str = "WARNING"
+    ) -> None:
         self.station_file = station_file
         self.env = env
+        self.log_level = log_level
         self.proc: asyncio.subprocess.Process | None = None
         self.api = ""
         self._http: aiohttp.ClientSession | None = None
@@ -77,7 +80,7 @@ class StationProcess:
             "-m",
             "chargestack.cli",
             "--log-level",
-            "WARNING",
+            self.log_level,
             "run",
             "--config",
             str(self.station_file),

@@ -148,6 +148,7 @@ class VenvSlotInstaller:
             await self._run("create the environment", *venv)
             offline = ["--no-index", "--no-cache-dir", "--disable-pip-version-check", "--no-input"]
             requirements = [f"chargestack=={manifest.version}", "pip"]
+            log.info("slot %s: installing %d wheels", slot, len(wheels))
             await self._run(
                 "pip install",
                 str(python),
