@@ -74,7 +74,8 @@ class StationProcess:
         self.stderr_lines: list[str] = []
         self._stderr_grew = asyncio.Event()
 
-    async def start(self) -> None:
+    async def start(self, *, wait_api: bool = True) -> None:
+        """Start the process; with ``wait_api``, until its control API is up."""
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -92,7 +93,8 @@ class StationProcess:
         )
         self.stderr_lines = []
         self._drain = asyncio.create_task(self._drain_stderr())
-        await self.wait_api()
+        if wait_api:
+            await self.wait_api()
         if self._http is None:
             self._http = aiohttp.ClientSession()
 
@@ -103,12 +105,17 @@ class StationProcess:
             self._stderr_grew.set()
         self._stderr_grew.set()
 
-    async def wait_api(self, since: int = 0, timeout: float = 60.0) -> None:
-        """Until the process printed its control API address (at start-up, and again after
-        it replaced itself with another slot's interpreter); ``since``: a line index."""
+    async def wait_api(self, since: int = 0, count: int = 1, timeout: float = 60.0) -> None:
+        """Until the process printed its control API address ``count`` times after line
+        ``since`` (at start-up, and again each time it replaced itself with a slot's
+        interpreter); the last one is the API of the process now running."""
         prefix = "control API: "
+
+        def printed() -> int:
+            return sum(line.startswith(prefix) for line in self.stderr_lines[since:])
+
         async with asyncio.timeout(timeout):
-            while not any(line.startswith(prefix) for line in self.stderr_lines[since:]):
+            while printed() < count:
                 if self._drain is not None and self._drain.done():
                     raise RuntimeError("station process exited:\n" + "".join(self.stderr_lines))
                 self._stderr_grew.clear()

@@ -8,6 +8,7 @@ step of an update end on a slot that imports and registers.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -126,3 +127,162 @@ async def test_image_whose_code_does_not_import_is_refused(
     assert read_record(tmp_path / "data") is None  # never switched
     assert await software(station) == {"version": __version__, "interpreter": sys.executable}
     assert len(cs.messages("BootNotification")) == 1  # no restart
+
+
+async def test_new_version_that_never_registers_rolls_back(
+    central_system: CentralSystem, http: HttpFileServer, tmp_path: Path
+) -> None:
+    cs = central_system
+
+    def boot(payload: Payload) -> Payload:
+        # The central system refuses the new software (e.g. it speaks OCPP wrongly).
+        status = "Rejected" if payload.get("firmwareVersion") == NEW else "Accepted"
+        return {"status": status, "currentTime": now_iso(), "interval": 1}
+
+    cs.responders["BootNotification"] = boot
+    sp = deploy_station(tmp_path, cs.url, {"confirm_timeout_s": 3})
+    try:
+        await sp.start()
+        await cs.wait_for("BootNotification")
+        mark, lines = cs.mark(), len(sp.stderr_lines)
+        await cs.call(CP, "UpdateFirmware", update(http))
+        await wait_status(cs, "InstallationFailed", mark)
+        await sp.wait_api(since=lines, count=2)  # the new slot, then the factory again
+        versions = [r.payload["firmwareVersion"] for r in cs.messages("BootNotification")]
+        assert NEW in versions and versions[-1] == __version__
+        assert statuses(cs, mark) == [
+            "Downloading",
+            "Downloaded",
+            "Installing",
+            "InstallationFailed",
+        ]
+        assert await software(sp) == {"version": __version__, "interpreter": sys.executable}
+        record = read_record(tmp_path / "data")
+        assert record is not None and record.active == "factory" and record.trial is None
+        assert record.rolled_back is not None and "did not register" in str(record.rolled_back)
+    finally:
+        await sp.close()
+
+
+async def test_crash_loop_under_a_supervisor_rolls_back(
+    central_system: CentralSystem, http: HttpFileServer, images: Images, tmp_path: Path
+) -> None:
+    """restart = "exit": the test is the supervisor (systemd's Restart=on-failure)."""
+    cs = central_system
+    runner = (Path(chargestack_package()) / "station/runner.py").read_text()
+    docstring = '        """Run until :meth:`shutdown`; a Reset restarts the station in place."""\n'
+    assert docstring in runner
+    crashing = runner.replace(docstring, docstring + "        raise RuntimeError('crash')\n")
+    image = images.get("99.0.3", patches={"station/runner.py": crashing})
+    http.files["crash.tar.gz"] = image.read_bytes()
+    sp = deploy_station(tmp_path, cs.url, {"restart": "exit", "max_trial_boots": 2})
+    try:
+        await sp.start()
+        await cs.wait_for("BootNotification")
+        mark = cs.mark()
+        await cs.call(CP, "UpdateFirmware", update(http, "crash.tar.gz"))
+        assert await sp.wait_exit() == 4  # installed: start me again
+        for _ in range(2):  # two starts of the new slot, both crash
+            await sp.start(wait_api=False)
+            assert await sp.wait_exit() == 1
+            assert "RuntimeError: crash" in "".join(sp.stderr_lines)
+        await sp.start()  # the third start rolls back
+        await wait_status(cs, "InstallationFailed", mark)
+        boots = cs.messages("BootNotification")
+        assert [b.payload["firmwareVersion"] for b in boots] == [__version__, __version__]
+        assert await software(sp) == {"version": __version__, "interpreter": sys.executable}
+        assert "did not register within 2 start(s)" in "".join(sp.stderr_lines)
+    finally:
+        await sp.close()
+
+
+def chargestack_package() -> str:
+    import chargestack
+
+    return str(Path(chargestack.__file__).parent)
+
+
+KILL_POINTS = ["download", "install", "switch", "trial"]
+
+
+@pytest.mark.parametrize("point", KILL_POINTS)
+async def test_sigkill_during_an_update_comes_up_on_a_slot_that_registers(
+    central_system: CentralSystem, http: HttpFileServer, tmp_path: Path, point: str
+) -> None:
+    """A power cut at each step: download, slot install, between the switch of the boot record
+    and the first start of the new slot, during its trial; the supervisor starts it again."""
+    cs = central_system
+    hold = asyncio.Event()
+    sp = deploy_station(tmp_path, cs.url, {"confirm_timeout_s": 30})
+    try:
+        await sp.start()
+        await cs.wait_for("StatusNotification", lambda p: p["connectorId"] == 2)
+        await sp.post("/connectors/1/plug-in")
+        await sp.post("/rfid", {"idTag": "KILLTAG"})
+        tx_id = await cs.wait_for_transaction_id(await cs.wait_for("StartTransaction"))
+        if point != "download":  # the installation waits for the transaction to end
+            await sp.post("/rfid", {"idTag": "KILLTAG"})
+            await cs.wait_for("StopTransaction")
+        if point == "download":
+            http.stall_after = 4096
+        if point == "switch":
+            # The station restarts once Installing is acknowledged: hold the answer.
+            async def held(payload: Payload) -> Payload:
+                if payload["status"] == "Installing":
+                    await hold.wait()
+                return {}
+
+            cs.responders["FirmwareStatusNotification"] = held
+        pending_once: list[str] = []
+        if point == "trial":
+            # The new slot's first registration stays Pending: its trial is not confirmed.
+            def boot(payload: Payload) -> Payload:
+                if payload.get("firmwareVersion") == NEW and not pending_once:
+                    pending_once.append(NEW)
+                    return {"status": "Pending", "currentTime": now_iso(), "interval": 1}
+                return {"status": "Accepted", "currentTime": now_iso(), "interval": 300}
+
+            cs.responders["BootNotification"] = boot
+        mark = cs.mark()
+        await cs.call(CP, "UpdateFirmware", update(http))
+        if point == "download":
+            await http.stalled.wait()
+        elif point == "install":
+            await sp.wait_stderr("slot A: installing", timeout=60)
+        elif point == "switch":
+            await sp.wait_stderr("installed in slot A", timeout=60)
+        else:
+            await cs.wait_for(
+                "BootNotification", lambda p: p["firmwareVersion"] == NEW, since=mark, timeout=60
+            )
+        sp.kill()
+        await sp.wait_exit()
+        http.release.set()
+        hold.set()
+        await sp.start()  # the supervisor
+        # The slot running after the restart: the factory prints its control API, then the
+        # new slot does (the trial's starts go straight to the new slot).
+        api_lines = 1 if point in ("switch", "trial") else 2
+        if point == "install":
+            # The interrupted installation failed cleanly; the next one replaces the half slot.
+            await wait_status(cs, "InstallationFailed", mark)
+            await cs.wait_for(
+                "BootNotification", lambda p: p["firmwareVersion"] == __version__, since=mark
+            )
+            mark = cs.mark()
+            await cs.call(CP, "UpdateFirmware", update(http))
+        await wait_status(cs, "Installed", mark)
+        await cs.wait_for("BootNotification", lambda p: p["firmwareVersion"] == NEW, since=mark)
+        await sp.wait_api(count=api_lines)
+        status = await sp.get("/status")
+        assert status["registration"] == "Accepted"
+        assert status["software"] == {"version": NEW, "interpreter": slot_python(tmp_path, "A")}
+        starts = [s for s in cs.messages("StartTransaction") if s.payload["idTag"] == "KILLTAG"]
+        stops = [s for s in cs.messages("StopTransaction") if s.payload["transactionId"] == tx_id]
+        assert (len(starts), len(stops)) == (1, 1)
+        if point == "download":
+            assert stops[0].payload["reason"] == "PowerLoss"
+        assert await sp.terminate() == 0
+    finally:
+        hold.set()
+        await sp.close()
