@@ -19,7 +19,12 @@ from pathlib import Path
 
 from chargestack import __version__
 from chargestack.profiles.firmware.errors import InstallationError
-from chargestack.profiles.firmware.installer import BootOutcome, BootReport, InstallResult
+from chargestack.profiles.firmware.installer import (
+    BootOutcome,
+    BootReport,
+    InstallResult,
+    rollback_report,
+)
 from chargestack.profiles.firmware.slots import SlotRecord, Trial, read_record, write_record
 from chargestack.station.settings import CommandInstallerSettings
 
@@ -79,8 +84,10 @@ class CommandInstaller:
 
     async def on_boot(self) -> BootReport:
         record = await asyncio.to_thread(read_record, self.data_dir)
-        if record is None or record.trial is None:
+        if record is None:
             return BootReport(BootOutcome.NORMAL)
+        if record.trial is None:
+            return rollback_report(record)
         trial = record.trial
         trial.attempts += 1
         if trial.attempts <= self.max_trial_boots:

@@ -205,3 +205,12 @@ def abandon_trial(data_dir: Path, reason: str) -> None:
     record.roll_back(reason)
     write_record(data_dir, record)
     log.error("firmware rollback to slot %s: %s", record.active, reason)
+
+
+def rollback_report(record: SlotRecord) -> BootReport:
+    """The last rollback the record names (its job ends InstallationFailed with the reason)."""
+    if record.rolled_back is None:
+        return BootReport(BootOutcome.NORMAL)
+    job_id = record.rolled_back.get("job_id")
+    known_job = job_id if isinstance(job_id, int) else None
+    return BootReport(BootOutcome.ROLLED_BACK, known_job, str(record.rolled_back.get("reason")))

@@ -36,6 +36,7 @@ from chargestack.profiles.firmware.installer import (
     InstallResult,
     abandon_trial,
     confirm_trial,
+    rollback_report,
 )
 from chargestack.profiles.firmware.slots import SlotRecord, Trial, read_record, write_record
 
@@ -202,12 +203,7 @@ class VenvSlotInstaller:
             # Started without the boot step (in-process): the trial slot never ran.
             record.roll_back(f"slot {trial.slot} was not started")
             write_record(self.data_dir, record)
-        if record.rolled_back is not None:
-            job_id = record.rolled_back.get("job_id")
-            reason = str(record.rolled_back.get("reason"))
-            known_job = job_id if isinstance(job_id, int) else None
-            return BootReport(BootOutcome.ROLLED_BACK, known_job, reason)
-        return BootReport(BootOutcome.NORMAL)
+        return rollback_report(record)
 
     async def confirm(self) -> None:
         await asyncio.to_thread(confirm_trial, self.data_dir)
