@@ -62,11 +62,19 @@ def write_station_file(
 
 class StationProcess:
     def __init__(
-        self, station_file: Path, *, env: dict[str, str] | None = None, log_level: str = "WARNING"
+        self,
+        station_file: Path,
+        *,
+        env: dict[str, str] | None = None,
+        log_level: str = "WARNING",
+        python: str = sys.executable,
+        start_timeout: float = 60.0,
     ) -> None:
         self.station_file = station_file
         self.env = env
         self.log_level = log_level
+        self.python = python  # another interpreter: e.g. an emulated aarch64 one
+        self.start_timeout = start_timeout
         self.proc: asyncio.subprocess.Process | None = None
         self.api = ""
         self._http: aiohttp.ClientSession | None = None
@@ -77,7 +85,7 @@ class StationProcess:
     async def start(self, *, wait_api: bool = True) -> None:
         """Start the process; with ``wait_api``, until its control API is up."""
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable,
+            self.python,
             "-m",
             "chargestack.cli",
             "--log-level",
@@ -94,7 +102,7 @@ class StationProcess:
         self.stderr_lines = []
         self._drain = asyncio.create_task(self._drain_stderr())
         if wait_api:
-            await self.wait_api()
+            await self.wait_api(timeout=self.start_timeout)
         if self._http is None:
             self._http = aiohttp.ClientSession()
 
