@@ -34,10 +34,9 @@ if [ ! -x "$WORK/tools/bin/maturin" ]; then
     python3 -m venv "$WORK/tools"
     "$WORK/tools/bin/pip" install -q maturin ziglang
 fi
-if [ ! -x "$VENV/bin/chargestack" ]; then  # the host side: build-image, the test servers
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q -e '.[demo]'
-fi
+# The host side (build-image; the update drives the station with the test suite's servers).
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/pip" install -q -e '.[dev]'
 "$WORK/tools/bin/maturin" --version
 qemu-aarch64-static --version | head -n 1
 

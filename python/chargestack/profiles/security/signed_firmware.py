@@ -99,7 +99,7 @@ class SignedFirmwareService(FirmwareJobService):
 
     def _not_installed(self, reason: str) -> None:
         # The whitepaper has no rollback event; the restart into the previous firmware is one.
-        self.events.raise_event(SecurityEvent.RESET_OR_REBOOT, f"firmware rolled back: {reason}")
+        self.events.raise_event(SecurityEvent.RESET_OR_REBOOT, f"firmware not installed: {reason}")
 
     def _installed(self, version: str) -> None:
         super()._installed(version)
