@@ -123,6 +123,8 @@ class FirmwareJobService(FileJobService, ABC):
         if self._confirming is not None:
             from chargestack.station.station import StopKind
 
+            # A registration while the trial is abandoned must not confirm it.
+            self._confirming = None
             reason = f"the new {self.label} did not register within {timeout_s}s"
             self.log.error("%s; restarting to roll back", reason)
             await self.installer.abandon_trial(reason)
