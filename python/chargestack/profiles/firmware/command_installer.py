@@ -23,6 +23,7 @@ from chargestack.profiles.firmware.installer import (
     BootOutcome,
     BootReport,
     InstallResult,
+    RecordedTrial,
     rollback_report,
 )
 from chargestack.profiles.firmware.slots import SlotRecord, Trial, read_record, write_record
@@ -58,8 +59,8 @@ async def run_command(argv: list[str], what: str, timeout_s: float) -> None:
     log.info("%s command done: %s", what, " ".join(argv))
 
 
-class CommandInstaller:
-    """See the module docstring."""
+class CommandInstaller(RecordedTrial):
+    """See the module docstring; ``confirm`` and ``abandon_trial`` also run the updater."""
 
     def __init__(
         self, data_dir: Path, commands: CommandInstallerSettings, *, max_trial_boots: int
@@ -122,10 +123,6 @@ class CommandInstaller:
             log.error("%s", exc)
         record.roll_back(reason)
         await asyncio.to_thread(write_record, self.data_dir, record)
-
-    def trial(self) -> Trial | None:
-        record = read_record(self.data_dir)
-        return None if record is None else record.trial
 
     def active_version(self) -> str | None:
         return __version__

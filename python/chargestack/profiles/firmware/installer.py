@@ -86,7 +86,23 @@ class Installer(Protocol):
         ...
 
 
-class SlotInstaller:
+class RecordedTrial:
+    """The trial an installer keeps in the boot record of ``data_dir``."""
+
+    data_dir: Path
+
+    async def confirm(self) -> None:
+        await asyncio.to_thread(confirm_trial, self.data_dir)
+
+    async def abandon_trial(self, reason: str) -> None:
+        await asyncio.to_thread(abandon_trial, self.data_dir, reason)
+
+    def trial(self) -> Trial | None:
+        record = read_record(self.data_dir)
+        return None if record is None else record.trial
+
+
+class SlotInstaller(RecordedTrial):
     """Simulated A/B slots of files under ``<data_dir>/firmware/slots``; see the module
     docstring."""
 
@@ -171,16 +187,6 @@ class SlotInstaller:
         write_record(self.data_dir, record)
         log.error("firmware rollback to slot %s: %s", record.active, reason)
         return BootReport(BootOutcome.ROLLED_BACK, trial.job_id, reason)
-
-    async def confirm(self) -> None:
-        await asyncio.to_thread(confirm_trial, self.data_dir)
-
-    async def abandon_trial(self, reason: str) -> None:
-        await asyncio.to_thread(abandon_trial, self.data_dir, reason)
-
-    def trial(self) -> Trial | None:
-        record = read_record(self.data_dir)
-        return None if record is None else record.trial
 
     def active_version(self) -> str | None:
         record = read_record(self.data_dir)

@@ -34,8 +34,7 @@ from chargestack.profiles.firmware.installer import (
     BootOutcome,
     BootReport,
     InstallResult,
-    abandon_trial,
-    confirm_trial,
+    RecordedTrial,
     rollback_report,
 )
 from chargestack.profiles.firmware.slots import SlotRecord, Trial, read_record, write_record
@@ -102,7 +101,7 @@ def _is_dist(wheel: str, name: str, version: str | None = None) -> bool:
     )
 
 
-class VenvSlotInstaller:
+class VenvSlotInstaller(RecordedTrial):
     """A/B virtual environments; see the module docstring."""
 
     def __init__(self, data_dir: Path, slots_dir: Path, *, step_timeout_s: float = 900.0) -> None:
@@ -204,16 +203,6 @@ class VenvSlotInstaller:
             record.roll_back(f"slot {trial.slot} was not started")
             write_record(self.data_dir, record)
         return rollback_report(record)
-
-    async def confirm(self) -> None:
-        await asyncio.to_thread(confirm_trial, self.data_dir)
-
-    async def abandon_trial(self, reason: str) -> None:
-        await asyncio.to_thread(abandon_trial, self.data_dir, reason)
-
-    def trial(self) -> Trial | None:
-        record = read_record(self.data_dir)
-        return None if record is None else record.trial
 
     def active_version(self) -> str | None:
         # BootNotification reports the code that runs, whatever the record says.
