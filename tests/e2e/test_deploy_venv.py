@@ -16,9 +16,12 @@ from pathlib import Path
 import pytest
 
 from central_system import CentralSystem, Payload, now_iso
+from certs import issue, make_ca
 from chargestack import __version__
+from chargestack.deploy.image_build import sign_file
 from chargestack.profiles.firmware.slots import read_record
 from deploy_support import Images, deploy_station
+from security_support import pem
 from servers import HttpFileServer
 from station_process import StationProcess
 
@@ -286,3 +289,53 @@ async def test_sigkill_during_an_update_comes_up_on_a_slot_that_registers(
     finally:
         hold.set()
         await sp.close()
+
+
+async def test_signed_update_firmware_installs_a_signed_software_image(
+    central_system: CentralSystem,
+    http: HttpFileServer,
+    images: Images,
+    station: StationProcess,
+    tmp_path: Path,
+) -> None:
+    """Whitepaper L01 with an image of build-image signed by the manufacturer's key."""
+    cs = central_system
+    (tmp_path / "pki").mkdir()
+    root = make_ca(tmp_path / "pki", "Manufacturer Root")
+    signer = issue(tmp_path / "pki", root, "Firmware Signing")
+    signature = sign_file(images.get(NEW), signer.key_path.read_bytes())
+    await station.start()
+    await cs.wait_for("BootNotification")
+    root_pem = {"certificateType": "ManufacturerRootCertificate", "certificate": pem(root.cert)}
+    assert (await cs.call(CP, "InstallCertificate", root_pem))["status"] == "Accepted"
+    mark, lines = cs.mark(), len(station.stderr_lines)
+    request = {
+        "requestId": 15,
+        "retries": 0,
+        "firmware": {
+            "location": http.url("files/new.tar.gz"),
+            "retrieveDateTime": now_iso(),
+            "signingCertificate": pem(signer.cert),
+            "signature": signature,
+        },
+    }
+    assert (await cs.call(CP, "SignedUpdateFirmware", request))["status"] == "Accepted"
+    await cs.wait_for(
+        "SignedFirmwareStatusNotification",
+        lambda p: p["status"] == "Installed",
+        since=mark,
+        timeout=90,
+    )
+    signed = [
+        r.payload["status"]
+        for r in cs.received[mark:]
+        if r.action == "SignedFirmwareStatusNotification"
+    ]
+    assert signed == ["Downloading", "Downloaded", "SignatureVerified", "Installing", "Installed"]
+    await cs.wait_for(
+        "SecurityEventNotification", lambda p: p["type"] == "FirmwareUpdated", since=mark
+    )
+    boot = await cs.wait_for("BootNotification", since=mark)
+    assert boot.payload["firmwareVersion"] == NEW
+    await station.wait_api(since=lines)
+    assert (await software(station))["interpreter"] == slot_python(tmp_path, "A")
