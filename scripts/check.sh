@@ -31,3 +31,7 @@ step "stubtest (native module stub)"
 python -m mypy.stubtest chargestack._core
 step "pytest"
 pytest -q -p no:cacheprovider
+if [ "${CHARGESTACK_SKIP_AARCH64:-0}" != 1 ]; then
+    step "aarch64 smoke (wheel, firmware images, demo and an update under qemu)"
+    ./scripts/aarch64-smoke.sh
+fi
