@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from central_system import CentralSystem, Payload, Received
+from central_system import CentralSystem, Payload, Received, now_iso
 from station_harness import RunningStation, running_station, start_local_session
 
 MEASURANDS = "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage"
@@ -145,3 +145,64 @@ async def test_extended_trigger_message(central_system: CentralSystem, tmp_path:
             await trigger(rs, "SignChargePointCertificate", action="ExtendedTriggerMessage")
             == expected
         )
+
+
+async def test_section_4_2_pending_sends_what_a_trigger_asks_for(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """Section 4.2: in Pending the charge point sends no request "unless it has been instructed
+    by the Central System to do so with a TriggerMessage.req"; everything else waits for
+    Accepted."""
+    cs = central_system
+    answers = iter(["Pending", "Accepted"])
+    cs.responders["BootNotification"] = lambda _p: {
+        "status": next(answers),
+        "currentTime": now_iso(),
+        "interval": 300,
+    }
+    async with running_station(cs, tmp_path, boot=False) as rs:
+        await cs.wait_for("BootNotification")
+        await rs.wait(lambda: rs.station.registration.status.value == "Pending")
+        # A change of status while Pending is not reported of the station's own accord...
+        rs.plug_in(2)
+        await rs.wait(lambda: rs.station.status_of(2) == "Preparing")
+
+        status = await triggered(rs, "StatusNotification", "StatusNotification", connector_id=1)
+        assert status.payload["status"] == "Available"
+        mark = cs.mark()
+        assert (
+            await trigger(rs, "StatusNotification", action="ExtendedTriggerMessage") == "Accepted"
+        )
+        for cid, expected in ((0, "Available"), (1, "Available"), (2, "Preparing")):
+            await rs.status(cid, expected, since=mark)
+        await triggered(rs, "Heartbeat", "Heartbeat")
+        await triggered(rs, "MeterValues", "MeterValues", connector_id=1)
+        await triggered(rs, "DiagnosticsStatusNotification", "DiagnosticsStatusNotification")
+        await triggered(rs, "FirmwareStatusNotification", "FirmwareStatusNotification")
+        mark = cs.mark()
+        assert (
+            await trigger(rs, "LogStatusNotification", action="ExtendedTriggerMessage")
+            == "Accepted"
+        )
+        await cs.wait_for("LogStatusNotification", since=mark)
+        # ...and what was triggered is all that went out: no StatusNotification of its own,
+        # no second BootNotification, no Heartbeat of its own.
+        own = [r.action for r in cs.received[1:]]
+        assert own == [
+            "StatusNotification",
+            "StatusNotification",
+            "StatusNotification",
+            "StatusNotification",
+            "Heartbeat",
+            "MeterValues",
+            "DiagnosticsStatusNotification",
+            "FirmwareStatusNotification",
+            "LogStatusNotification",
+        ]
+        # A BootNotification asked for while Pending is answered Accepted and registers.
+        mark = cs.mark()
+        assert await trigger(rs, "BootNotification") == "Accepted"
+        await cs.wait_for("BootNotification", since=mark)
+        await rs.wait(lambda: rs.station.registration.accepted)
+        for cid, expected in ((0, "Available"), (1, "Available"), (2, "Preparing")):
+            await rs.status(cid, expected, since=mark)

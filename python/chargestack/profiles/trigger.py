@@ -1,7 +1,8 @@
 """Remote Trigger (OCPP 1.6 section 5.17) and the security whitepaper's ExtendedTriggerMessage.
 
 The answer comes first and the requested message follows it (``@after``), as both
-specifications ask. A connectorId the station does not have is Rejected. Errata 3.35/3.40:
+specifications ask, also while the registration is Pending (section 4.2). A connectorId the
+station does not have is Rejected. Errata 3.35/3.40:
 once a BootNotification was Accepted on this connection, triggering another is Rejected.
 """
 
@@ -16,6 +17,7 @@ from chargestack.exceptions import ChargestackError
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.router import after, on
 from chargestack.profiles.core.meter_sampling import meter_value, sampled_values
+from chargestack.station.registration import sending_triggered_message
 
 if TYPE_CHECKING:
     from chargestack.profiles.core.transactions import TransactionService
@@ -78,6 +80,12 @@ class ExtendedTriggerService:
     # -- sending ---------------------------------------------------------------------------
 
     async def _send(self, requested: str, connector_id: int | None, *, signed: bool) -> None:
+        with sending_triggered_message():
+            await self._send_requested(requested, connector_id, signed=signed)
+
+    async def _send_requested(
+        self, requested: str, connector_id: int | None, *, signed: bool
+    ) -> None:
         station = self.station
         try:
             if requested == "BootNotification":

@@ -1,15 +1,19 @@
 """Boot and registration (OCPP 1.6 section 4.2) and the heartbeat (4.6).
 
 Accepted: take the clock from currentTime, heartbeat every interval, report every
-connector's status. Pending: answer the central system but send nothing of our own except
-BootNotification after the interval. Rejected: stay silent until the interval, then boot
+connector's status. Pending: answer the central system and send what a TriggerMessage (or
+ExtendedTriggerMessage) asks for, nothing else of our own except BootNotification after the
+interval. Rejected: stay silent until the interval, then boot
 again. No Heartbeat before Accepted (OCTT TC_001, TC_002).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Iterator
+from contextvars import ContextVar
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -21,6 +25,23 @@ if TYPE_CHECKING:
     from chargestack.station.station import Station
 
 log = logging.getLogger("chargestack.station.registration")
+
+
+# Section 4.2: in Pending "the Charge Point SHALL NOT send request messages to the Central
+# System unless it has been instructed by the Central System to do so with a
+# TriggerMessage.req". Set while a trigger's follow-up runs, so whichever service sends the
+# requested message (status reporter, firmware, diagnostics, security) is let through.
+_triggered: ContextVar[bool] = ContextVar("triggered", default=False)
+
+
+@contextlib.contextmanager
+def sending_triggered_message() -> Iterator[None]:
+    """The requests sent inside this block were asked for by the central system."""
+    token = _triggered.set(True)
+    try:
+        yield
+    finally:
+        _triggered.reset(token)
 
 
 class RegistrationStatus(StrEnum):
@@ -44,6 +65,14 @@ class Registration:
     @property
     def accepted(self) -> bool:
         return self.status is RegistrationStatus.ACCEPTED and self.station.session.connected
+
+    def may_send(self) -> bool:
+        """Whether a request of ours may go out now: Accepted, or Pending and triggered."""
+        if not self.station.session.connected:
+            return False
+        if self.status is RegistrationStatus.ACCEPTED:
+            return True
+        return self.status is RegistrationStatus.PENDING and _triggered.get()
 
     async def wait_accepted(self) -> None:
         while True:

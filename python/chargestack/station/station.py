@@ -299,8 +299,9 @@ class Station:
                 hook(reconnect)
 
     async def send(self, request: BaseModel, *, timeout: float | None = None) -> BaseModel:
-        """A CP-initiated CALL that is not durable: only when registered and connected."""
-        if not self.registration.accepted:
+        """A CP-initiated CALL that is not durable: only when registered and connected, or
+        while Pending when a TriggerMessage asked for it (section 4.2)."""
+        if not self.registration.may_send():
             raise NotConnectedError(f"{type(request).__name__}: not registered")
         return await self.session.call(request, timeout=timeout)
 
