@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from pathlib import Path
 
 import pytest
 from ocpp.exceptions import NotSupportedError
 
-from central_system import CentralSystem, now_iso
+from central_system import CentralSystem, Payload, now_iso
 from station_harness import running_station, start_local_session
 
 
@@ -50,6 +51,50 @@ async def test_minimum_status_duration_suppresses_short_statuses(
             r
             for r in cs.received[mark:]
             if r.action == "StatusNotification" and r.payload["connectorId"] == 1
+        ]
+
+
+async def test_section_4_9_every_status_is_reported_when_minimum_status_duration_is_0(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """Errata 3.19 / section 9.1.20: with MinimumStatusDuration 0 every status a connector
+    enters is reported, in order, however short it lasted."""
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        # The central system is slow to answer the first Preparing: whatever happens
+        # meanwhile must still be reported afterwards, not just the newest state.
+        answer_held = asyncio.Event()
+
+        async def slow_first_preparing(payload: Payload) -> Payload:
+            if payload["status"] == "Preparing" and not answer_held.is_set():
+                await answer_held.wait()
+            return {}
+
+        cs.responders["StatusNotification"] = slow_first_preparing
+        mark = cs.mark()
+        try:
+            rs.present("VALIDTAG1")  # one reader, two connectors: both are Preparing
+            await rs.status(1, "Preparing", since=mark)
+            rs.plug_in(1)  # connector 1 starts charging, connector 2 is Available again
+            await rs.wait(
+                lambda: (
+                    rs.station.status_of(1) == "Charging" and rs.station.status_of(2) == "Available"
+                )
+            )
+        finally:
+            answer_held.set()
+        await rs.status(2, "Available", since=mark)
+        await rs.status(1, "Charging", since=mark)
+        reported = [
+            (r.payload["connectorId"], r.payload["status"])
+            for r in cs.received[mark:]
+            if r.action == "StatusNotification"
+        ]
+        assert reported == [
+            (1, "Preparing"),
+            (2, "Preparing"),
+            (1, "Charging"),
+            (2, "Available"),
         ]
 
 
