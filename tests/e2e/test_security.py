@@ -274,6 +274,50 @@ async def test_TC_084_downgrade_security_profile_rejected(tmp_path: Path) -> Non
     assert not cs.errors_sent
 
 
+async def test_TC_084_same_security_profile_rejected(tmp_path: Path) -> None:
+    """An equal value is no upgrade: Rejected, and the link is left alone."""
+    cs = CentralSystem(basic_auth={CP: bytes.fromhex(KEY_HEX)})
+    await cs.start()
+    try:
+        central = {"url": cs.url, "security_profile": 1, "authorization_key": KEY_HEX}
+        async with running_station(cs, tmp_path, central_system=central) as rs:
+            assert await change(rs, "SecurityProfile", "1") == "Rejected"
+            # A Heartbeat answered on the same connection: no reconnect trial was started.
+            mark = cs.mark()
+            assert (await rs.call("TriggerMessage", {"requestedMessage": "Heartbeat"}))[
+                "status"
+            ] == "Accepted"
+            await cs.wait_for("Heartbeat", since=mark)
+            assert cs.connect_count[CP] == 1
+            assert security_profile(rs) == 1
+    finally:
+        await cs.stop()
+    assert not cs.errors_sent
+
+
+async def test_TC_083_upgrade_with_the_station_file_authorization_key(tmp_path: Path) -> None:
+    """The station file's [central_system] authorization_key is the AuthorizationKey the
+    link uses: it satisfies profile 1's prerequisite without an OCPP-set key."""
+    cs = CentralSystem()
+    await cs.start()
+    try:
+        central = {"url": cs.url, "authorization_key": KEY_HEX}
+        async with running_station(cs, tmp_path, central_system=central) as rs:
+            cs.basic_auth = {CP: bytes.fromhex(KEY_HEX)}
+            mark = cs.mark()
+            assert await change(rs, "SecurityProfile", "1") == "Accepted"
+            await cs.wait_until(lambda: cs.connect_count[CP] == 2)
+            await cs.wait_for("BootNotification", since=mark)
+            await rs.status(0, "Available", since=mark)
+            assert security_profile(rs) == 1
+            assert rs.station.session.settings.security_profile == 1
+            assert cs.rejected_auth == 0
+            assert rs.station.security.profile_switch.fallbacks == 0
+    finally:
+        await cs.stop()
+    assert not cs.errors_sent
+
+
 async def test_TC_085_basic_authentication(tmp_path: Path) -> None:
     cs = CentralSystem(basic_auth={CP: bytes.fromhex(OCTT_KEY_HEX)})
     await cs.start()

@@ -348,12 +348,11 @@ def test_authorization_key_is_write_only(store: Store) -> None:
     assert entries == [{"key": "AuthorizationKey", "readonly": False}]
 
 
-def test_security_profile_may_only_be_raised_and_needs_a_password(store: Store) -> None:
+def test_security_profile_may_only_be_raised(store: Store) -> None:
     config = make(store)
-    assert config.set_from_ocpp("SecurityProfile", "1") == "Rejected"  # no AuthorizationKey yet
-    assert config.set_from_ocpp("AuthorizationKey", VALID_KEY) == "Accepted"
+    # The password prerequisite is the security extension's guard (profile_switch.py).
     assert config.set_from_ocpp("SecurityProfile", "1") == "Accepted"
-    assert config.set_from_ocpp("SecurityProfile", "1") == "Accepted"
+    assert config.set_from_ocpp("SecurityProfile", "1") == "Rejected"  # equal: no raise
     assert config.set_from_ocpp("SecurityProfile", "0") == "Rejected"
     assert config.get_int("SecurityProfile") == 1
     vetoes: list[tuple[ConfigValue, ConfigValue]] = []

@@ -312,14 +312,13 @@ class Configuration:
             self._registry.replace(dataclasses.replace(key, default=value))
 
     def _security_guard(self, current: ConfigValue, proposed: ConfigValue) -> str | None:
-        # Whitepaper Ed.3 section 2.3: never downgrade through OCPP; profiles 1 and 2 need a
-        # Basic-auth password before they can be used.
+        # Whitepaper Ed.3 section 2.3 (OCTT TC_084): a value lower than or equal to the
+        # current one is Rejected. The prerequisites of a raise (a password, certificates)
+        # are the security extension's guard: it knows the key the link actually uses.
         assert isinstance(current, int)
         assert isinstance(proposed, int)
-        if proposed < current:
+        if proposed <= current:
             return f"SecurityProfile may only be raised (current {current}, proposed {proposed})"
-        if proposed in (1, 2) and proposed != current and not self.get_str("AuthorizationKey"):
-            return f"SecurityProfile {proposed} needs an AuthorizationKey first"
         return None
 
     def _max_items(self, key: ConfigKey) -> int | None:

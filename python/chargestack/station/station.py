@@ -190,12 +190,11 @@ class Station:
             if self.config.has("SecurityProfile")
             else cs.security_profile
         )
-        key = self.config.get_str("AuthorizationKey") if self.config.has("AuthorizationKey") else ""
         settings = ConnectionSettings(
             central_system_url=cs.url,
             charge_point_id=self.settings.identity.charge_point_id,
             security_profile=max(profile, cs.security_profile),
-            authorization_key=key or cs.authorization_key,
+            authorization_key=self.authorization_key_in_use(),
             ca_file=cs.ca_file,
             client_cert=cs.client_certificate,
             client_key=cs.client_key,
@@ -205,6 +204,12 @@ class Station:
         # certificate (profiles/security).
         security = getattr(self, "security", None)
         return security.connection_settings(settings) if security is not None else settings
+
+    def authorization_key_in_use(self) -> str:
+        """The Basic-auth password of profiles 1 and 2: the AuthorizationKey set over OCPP,
+        else the station file's ``[central_system] authorization_key`` ("" when neither)."""
+        key = self.config.get_str("AuthorizationKey") if self.config.has("AuthorizationKey") else ""
+        return key or self.settings.central_system.authorization_key
 
     async def stop(self, kind: StopKind = StopKind.SHUTDOWN) -> None:
         """Graceful stop: services first (transactions end), then the link, then the store."""

@@ -70,7 +70,9 @@ class ProfileSwitch:
     def _prerequisites(self, current: ConfigValue, proposed: ConfigValue) -> str | None:
         assert isinstance(current, int) and isinstance(proposed, int)
         if proposed <= current:
-            return None  # the configuration's own guard refuses a lowering
+            return None  # the configuration's own guard refuses it: no raise
+        if proposed in (1, 2) and not self.station.authorization_key_in_use():
+            return f"SecurityProfile {proposed} needs an AuthorizationKey first"
         if proposed >= 2 and not self.store.has_central_system_root():
             return f"SecurityProfile {proposed} needs a CentralSystemRootCertificate first"
         if proposed == 3 and not self.store.has_client_certificate():
