@@ -209,7 +209,7 @@ class Station:
         """The Basic-auth password of profiles 1 and 2: the AuthorizationKey set over OCPP,
         else the station file's ``[central_system] authorization_key`` ("" when neither)."""
         key = self.config.get_str("AuthorizationKey") if self.config.has("AuthorizationKey") else ""
-        return key or self.settings.central_system.authorization_key
+        return key or self.settings.central_system.authorization_key or ""
 
     async def stop(self, kind: StopKind = StopKind.SHUTDOWN) -> None:
         """Graceful stop: services first (transactions end), then the link, then the store."""
