@@ -12,8 +12,9 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import ocsp
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from central_system import CentralSystem
 from certs import Issued, issue, make_ca
@@ -77,14 +78,17 @@ async def tls_central_system(
     assert not cs.errors_sent, f"central system rejected our messages: {cs.errors_sent}"
 
 
-def sign_csr(csr_pem: str, ca: Issued, *, valid_days: int = 7) -> str:
-    """What a central system's CA does with the charge point's CSR: a client certificate."""
+def sign_csr(
+    csr_pem: str, ca: Issued | WeakCa, *, valid_days: int = 7, subject: x509.Name | None = None
+) -> str:
+    """What a central system's CA does with the charge point's CSR: a client certificate
+    (issued to ``subject`` instead of the CSR's own, for a CA that gets it wrong)."""
     csr = x509.load_pem_x509_csr(csr_pem.encode())
     assert csr.is_signature_valid
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(csr.subject)
+        .subject_name(subject or csr.subject)
         .issuer_name(ca.cert.subject)
         .public_key(csr.public_key())
         .serial_number(x509.random_serial_number())
@@ -96,6 +100,31 @@ def sign_csr(csr_pem: str, ca: Issued, *, valid_days: int = 7) -> str:
         .sign(ca.key, hashes.SHA256())
     )
     return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+@dataclass
+class WeakCa:
+    """An intermediate CA with a 1024-bit RSA key: below the whitepaper's minimum."""
+
+    cert: x509.Certificate
+    key: rsa.RSAPrivateKey
+
+
+def weak_intermediate(root: Issued) -> WeakCa:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Weak Sub CA")]))
+        .issuer_name(root.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=7))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(root.key, hashes.SHA256())
+    )
+    return WeakCa(cert, key)
 
 
 def pem(cert: x509.Certificate) -> str:

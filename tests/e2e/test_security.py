@@ -28,11 +28,13 @@ from security_support import (
     reference_hash_data,
     sign_csr,
     tls_central_system,
+    weak_intermediate,
 )
 from servers import HttpFileServer
 from station_harness import RunningStation, running_station
 
 CP = "CP-1"
+SERIAL = "SN-0001"  # charge_point_serial_number in the harness's station file
 
 
 async def security_event(
@@ -479,8 +481,11 @@ async def test_TC_074_update_charge_point_certificate(tmp_path: Path) -> None:
             first = tls.peer_certificate(CP)
             assert first is not None and first.serial_number == old.cert.serial_number
             csr = await renew_certificate(rs, tls.cs)
+            # Whitepaper certificate properties: CN = the charge point's serial number (the
+            # chargePointSerialNumber of its BootNotification), O = CpoName, EC >= 224 bits.
             names = {a.oid._name: a.value for a in csr.subject}
-            assert names == {"organizationName": "Chargestack CPO", "commonName": CP}
+            assert names == {"organizationName": "Chargestack CPO", "commonName": SERIAL}
+            assert getattr(csr.public_key(), "key_size", 0) >= 224
             signed = sign_csr(csr_pem(csr), tls.ca)
             answer = await rs.call("CertificateSigned", {"certificateChain": signed})
             assert answer["status"] == "Accepted"
@@ -558,6 +563,74 @@ async def test_TC_077_invalid_charge_point_certificate(tmp_path: Path) -> None:
             assert tls.cs.connect_count[CP] == 1
 
 
+async def test_TC_077_certificate_not_made_as_the_whitepaper_says_rejected(
+    tmp_path: Path,
+) -> None:
+    """The certificate properties apply to what CertificateSigned brings, too: the leaf is
+    issued to CN = serial number, O = CpoName, and no key in the chain is weaker than RSA
+    2048 / EC 224 bits."""
+    async with tls_central_system(tmp_path / "cs", basic_auth={CP: bytes.fromhex(KEY_HEX)}) as tls:
+        central = {
+            "url": tls.cs.url,
+            "security_profile": 2,
+            "authorization_key": KEY_HEX,
+            "ca_file": str(tls.ca.cert_path),
+        }
+        configuration = {"CpoName": "Chargestack CPO"}
+        async with running_station(
+            tls.cs, tmp_path / "station", central_system=central, configuration=configuration
+        ) as rs:
+            csr = await renew_certificate(rs, tls.cs)
+            mark = tls.cs.mark()
+            to_the_id = x509.Name(
+                [
+                    x509.NameAttribute(x509.NameOID.ORGANIZATION_NAME, "Chargestack CPO"),
+                    x509.NameAttribute(x509.NameOID.COMMON_NAME, CP),
+                ]
+            )
+            wrong_name = sign_csr(csr_pem(csr), tls.ca, subject=to_the_id)
+            answer = await rs.call("CertificateSigned", {"certificateChain": wrong_name})
+            assert answer["status"] == "Rejected"
+            event = await security_event(tls.cs, "InvalidChargePointCertificate", since=mark)
+            assert SERIAL in event["techInfo"]
+            other_cpo = x509.Name(
+                [
+                    x509.NameAttribute(x509.NameOID.ORGANIZATION_NAME, "Another CPO"),
+                    x509.NameAttribute(x509.NameOID.COMMON_NAME, SERIAL),
+                ]
+            )
+            wrong_cpo = sign_csr(csr_pem(csr), tls.ca, subject=other_cpo)
+            answer = await rs.call("CertificateSigned", {"certificateChain": wrong_cpo})
+            assert answer["status"] == "Rejected"
+            weak = weak_intermediate(tls.ca)
+            chain = sign_csr(csr_pem(csr), weak) + pem(weak.cert)
+            answer = await rs.call("CertificateSigned", {"certificateChain": chain})
+            assert answer["status"] == "Rejected"
+            assert rs.station.security.certificates.client_certificate() is None
+            # The same request, signed as the whitepaper says, is taken.
+            good = sign_csr(csr_pem(csr), tls.ca)
+            answer = await rs.call("CertificateSigned", {"certificateChain": good})
+            assert answer["status"] == "Accepted"
+
+
+async def test_no_certificate_request_without_a_serial_number(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """The certificate's CN is the serial number: a station file without one is answered
+    Rejected rather than sending a request no central system should sign."""
+    cs = central_system
+    identity = {"charge_point_id": CP, "vendor": "Chargestack", "model": "DC-190"}
+    async with running_station(cs, tmp_path, identity=identity) as rs:
+        answer = await rs.call(
+            "ExtendedTriggerMessage", {"requestedMessage": "SignChargePointCertificate"}
+        )
+        assert answer["status"] == "Rejected"
+        mark = cs.mark()
+        await rs.call("ExtendedTriggerMessage", {"requestedMessage": "Heartbeat"})
+        await cs.wait_for("Heartbeat", since=mark)
+        assert not cs.messages("SignCertificate")
+
+
 async def test_TC_083_upgrade_2_to_3_and_TC_087_client_certificate(tmp_path: Path) -> None:
     # CERT_OPTIONAL: profile 2 connects without a client certificate, profile 3 with one.
     async with tls_central_system(tmp_path / "cs", client_certificates=ssl.CERT_OPTIONAL) as tls:
@@ -586,7 +659,8 @@ async def test_TC_083_upgrade_2_to_3_and_TC_087_client_certificate(tmp_path: Pat
             await rs.call("GetConfiguration", {"key": ["SecurityProfile"]})
             presented = tls.peer_certificate(CP)
             assert presented is not None
-            assert presented.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == CP
+            common_name = presented.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+            assert common_name[0].value == SERIAL
             key = presented.public_key()
             assert getattr(key, "key_size", 0) >= 224
             assert security_profile(rs) == 3

@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -25,6 +26,8 @@ from chargestack.profiles.security.redaction import SecretRedactor, redact
 from chargestack.profiles.security.x509_checks import (
     CertificateError,
     HashData,
+    check_charge_point_subject,
+    check_key_strength,
     hash_data,
     verify_chain,
 )
@@ -117,14 +120,62 @@ def test_a_leaf_cannot_act_as_issuer(tmp_path: Path) -> None:
         verify_chain([fake_cert, leaf.cert], [root.cert], NOW)
 
 
-def test_csr_names_the_cpo_and_the_charge_point() -> None:
+def test_csr_names_the_cpo_and_the_serial_number() -> None:
     key = ec.generate_private_key(ec.SECP256R1())
-    csr = x509.load_pem_x509_csr(build_csr(key, "CP-1", "Chargestack CPO").encode())
+    csr = x509.load_pem_x509_csr(build_csr(key, "SN-0001", "Chargestack CPO").encode())
     assert csr.is_signature_valid
     assert csr.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == (
         "Chargestack CPO"
     )
-    assert csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "CP-1"
+    assert csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "SN-0001"
+
+
+def _self_signed(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, name: x509.Name) -> Any:
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(NOW - dt.timedelta(days=1))
+        .not_valid_after(NOW + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "strong_enough"),
+    [
+        (rsa.generate_private_key(public_exponent=65537, key_size=2048), True),
+        (rsa.generate_private_key(public_exponent=65537, key_size=1024), False),
+        (ec.generate_private_key(ec.SECP224R1()), True),
+        (ec.generate_private_key(ec.SECP192R1()), False),
+    ],
+)
+def test_key_strength_is_rsa_2048_or_ec_224(
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, strong_enough: bool
+) -> None:
+    cert = _self_signed(key, x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "k")]))
+    if strong_enough:
+        check_key_strength(cert)
+    else:
+        with pytest.raises(CertificateError, match="at least"):
+            check_key_strength(cert)
+
+
+def test_charge_point_subject_is_serial_number_and_cpo_name() -> None:
+    def named(cn: str, org: str | None) -> Any:
+        attributes = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+        if org is not None:
+            attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
+        return _self_signed(ec.generate_private_key(ec.SECP256R1()), x509.Name(attributes))
+
+    check_charge_point_subject(named("SN-1", "CPO"), "SN-1", "CPO")
+    check_charge_point_subject(named("SN-1", None), "SN-1", "")  # no CpoName configured
+    with pytest.raises(CertificateError, match="commonName is CP-1, expected SN-1"):
+        check_charge_point_subject(named("CP-1", "CPO"), "SN-1", "CPO")
+    with pytest.raises(CertificateError, match="organizationName is missing, expected CPO"):
+        check_charge_point_subject(named("SN-1", None), "SN-1", "CPO")
 
 
 def test_firmware_signature_ec_and_rsa(tmp_path: Path) -> None:

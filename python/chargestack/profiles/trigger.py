@@ -75,6 +75,13 @@ class ExtendedTriggerService:
             return "Rejected"
         if requested in _SECURITY_ONLY and self._security() is None:
             return "NotImplemented"
+        if (
+            requested == "SignChargePointCertificate"
+            and not self.station.settings.identity.charge_point_serial_number
+        ):
+            # Whitepaper Ed.3: the certificate's CN is the charge point's serial number; a
+            # station file without one cannot ask for a certificate anyone should issue.
+            return "Rejected"
         return "Accepted"
 
     # -- sending ---------------------------------------------------------------------------

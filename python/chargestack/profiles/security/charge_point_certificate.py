@@ -1,10 +1,13 @@
 """Renewal of the charge point's client certificate (whitepaper Ed.3 use case A02/A03).
 
 ExtendedTriggerMessage(SignChargePointCertificate) starts it: a new key pair and a PKCS#10
-request (subject O=CpoName, CN=charge point id) go to the central system in SignCertificate.
-CertificateSigned is accepted only when the chain leads to an installed
-CentralSystemRootCertificate (or the station file's CA), every certificate is in its validity
-period and the leaf carries the key generated here; only then does it replace the old one.
+request go to the central system in SignCertificate. The whitepaper's certificate properties
+decide the subject: O = CpoName, CN = the charge point's serial number (the
+chargePointSerialNumber of its BootNotification), not its identity. CertificateSigned is
+accepted only when the chain leads to an installed CentralSystemRootCertificate (or the
+station file's CA), every certificate is in its validity period and has a key of at least
+RSA 2048 / EC 224 bits, and the leaf carries the key generated here under that subject; only
+then does it replace the old one.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from chargestack.ocpp import messages as m
 from chargestack.profiles.security.certificate_store import CENTRAL_SYSTEM_ROOT, CertificateStore
 from chargestack.profiles.security.x509_checks import (
     CertificateError,
+    check_charge_point_subject,
+    check_key_strength,
     parse_pem_chain,
     verify_chain,
 )
@@ -31,12 +36,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("chargestack.security.client_certificate")
 
 
-def build_csr(key: ec.EllipticCurvePrivateKey, charge_point_id: str, cpo_name: str) -> str:
-    """A PEM certificate signing request for ``key``."""
+def build_csr(key: ec.EllipticCurvePrivateKey, serial_number: str, cpo_name: str) -> str:
+    """A PEM certificate signing request for ``key``: CN = serial number, O = CpoName."""
     attributes = []
     if cpo_name:
         attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, cpo_name))
-    attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, charge_point_id))
+    attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, serial_number))
     csr = (
         x509.CertificateSigningRequestBuilder()
         .subject_name(x509.Name(attributes))
@@ -50,6 +55,11 @@ class ChargePointCertificate:
         self.station = station
         self.store = store
 
+    def serial_number(self) -> str:
+        """The CN of the certificate; "" when the station file names no serial number, in
+        which case no request is made (ExtendedTriggerMessage answers Rejected)."""
+        return self.station.settings.identity.charge_point_serial_number or ""
+
     async def request_signing(self) -> str:
         """Generate a key and CSR and send SignCertificate; returns the central system's status."""
         cpo_name = self.station.config.get_str("CpoName")
@@ -58,7 +68,7 @@ class ChargePointCertificate:
         # EC P-256: the whitepaper accepts EC keys of 224 bits or more and they are cheap to make
         # on a charger's controller.
         key = ec.generate_private_key(ec.SECP256R1())
-        csr = build_csr(key, self.station.settings.identity.charge_point_id, cpo_name)
+        csr = build_csr(key, self.serial_number(), cpo_name)
         # Written before the request leaves: a CertificateSigned arriving after a restart
         # still finds the key it belongs to.
         self.store.save_pending_key(
@@ -91,6 +101,11 @@ class ChargePointCertificate:
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         ):
             raise CertificateError("the certificate does not carry the key of our request")
+        check_charge_point_subject(
+            chain[0], self.serial_number(), self.station.config.get_str("CpoName")
+        )
+        for cert in chain:
+            check_key_strength(cert)
         roots = self.store.roots(CENTRAL_SYSTEM_ROOT) + self.store.configured_roots()
         verify_chain(chain, roots, self.station.clock.now())
         self.store.promote(chain_pem)

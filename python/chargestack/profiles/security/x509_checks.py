@@ -1,4 +1,5 @@
-"""X.509 facts the whitepaper needs: CertificateHashData and chain verification.
+"""X.509 facts the whitepaper needs: CertificateHashData, chain verification and the
+properties of a charge point certificate.
 
 CertificateHashData (whitepaper Ed.3, the datatype of Delete/GetInstalledCertificateIds)
 follows the OCSP CertID of RFC 6960: a hash of the issuer's distinguished name (DER), a hash
@@ -16,6 +17,12 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+# Whitepaper Ed.3, certificate properties: keys at least as strong as RSA 2048 or EC 224.
+MIN_RSA_BITS = 2048
+MIN_EC_BITS = 224
 
 _HASHES = {"SHA256": hashlib.sha256, "SHA384": hashlib.sha384, "SHA512": hashlib.sha512}
 
@@ -162,3 +169,39 @@ def _check_issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> None:
             f"{cert.subject.rfc4514_string()} is not signed by {issuer.subject.rfc4514_string()}"
             f" ({type(exc).__name__})"
         ) from None
+
+
+def check_key_strength(cert: x509.Certificate) -> None:
+    """RSA of at least 2048 bits or EC of at least 224 bits (whitepaper Ed.3)."""
+    key = cert.public_key()
+    subject = cert.subject.rfc4514_string()
+    if isinstance(key, rsa.RSAPublicKey):
+        if key.key_size < MIN_RSA_BITS:
+            raise CertificateError(
+                f"{subject} has an RSA key of {key.key_size} bits (at least {MIN_RSA_BITS})"
+            )
+    elif isinstance(key, ec.EllipticCurvePublicKey):
+        if key.curve.key_size < MIN_EC_BITS:
+            raise CertificateError(
+                f"{subject} has an EC key of {key.curve.key_size} bits (at least {MIN_EC_BITS})"
+            )
+    else:
+        raise CertificateError(f"{subject} has a {type(key).__name__}, neither RSA nor EC")
+
+
+def check_charge_point_subject(cert: x509.Certificate, serial_number: str, cpo_name: str) -> None:
+    """Whitepaper Ed.3 certificate properties: CN = the charge point's serial number and,
+    when CpoName is set, O = CpoName."""
+    names = {
+        "commonName": cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME),
+        "organizationName": cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME),
+    }
+    expected = {"commonName": serial_number, "organizationName": cpo_name}
+    for field, wanted in expected.items():
+        if not wanted:
+            continue
+        found = [str(a.value) for a in names[field]]
+        if found != [wanted]:
+            raise CertificateError(
+                f"certificate {field} is {', '.join(found) or 'missing'}, expected {wanted}"
+            )
