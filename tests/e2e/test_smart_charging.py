@@ -146,6 +146,50 @@ async def test_TC_056_tx_default_profile(central_system: CentralSystem, tmp_path
         assert periods(await composite(rs, 1, 300, "W")) == [(0, 6 * W_PER_A)]
 
 
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+@pytest.mark.parametrize("kind", ["Absolute", "Recurring", "Relative"])
+async def test_TC_056_composite_covers_the_requested_duration_after_the_profile_ends(
+    central_system: CentralSystem, tmp_path: Path, kind: str
+) -> None:
+    """Section 7.13 / errata 3.29: the composite covers the whole requested duration. Where
+    the profile's duration ends, the station's own limit (the connector rating, in the
+    requested unit) follows; a profile on whole seconds is reported on the same seconds."""
+    async with running_station(central_system, tmp_path) as rs:
+        rating = {unit: periods(await composite(rs, 1, 60, unit)) for unit in ("A", "W")}
+        assert rating["A"] == [(0, CONNECTOR_RATING_A)]
+        # Started one whole second ago (Recurring: daily, first occurrence yesterday).
+        started_ms = (int(datetime.now(UTC).timestamp()) - 1) * 1000
+        first_ms = started_ms - 86_400_000 if kind == "Recurring" else started_ms
+        body = profile(
+            20,
+            "TxDefaultProfile",
+            [(0, 6.0), (60, 10.0), (120, 8.0)],
+            kind=kind,
+            duration=300,
+            start=_iso(first_ms),
+        )
+        if kind == "Recurring":
+            body["recurrencyKind"] = "Daily"
+            body["chargingSchedule"]["startSchedule"] = _iso(first_ms)
+        assert await set_profile(rs, 1, body) == "Accepted"
+        for duration, unit in ((300, "A"), (400, "A"), (400, "W")):
+            answer = await composite(rs, 1, duration, unit)
+            assert_starts_now(answer)
+            start_ms = int(_parse(answer["scheduleStart"]).timestamp() * 1000)
+            # Relative (no transaction) starts at the request itself.
+            elapsed_ms = 0 if kind == "Relative" else start_ms - started_ms
+            assert elapsed_ms % 1000 == 0, answer["scheduleStart"]
+            k = elapsed_ms // 1000
+            per_a = 1.0 if unit == "A" else W_PER_A
+            expected = [(0, 6.0 * per_a), (60 - k, 10.0 * per_a), (120 - k, 8.0 * per_a)]
+            if 300 - k < duration:
+                expected.append((300 - k, rating[unit][0][1]))
+            assert periods(answer) == expected, (kind, duration, unit, k)
+
+
 async def test_TC_057_tx_profile(central_system: CentralSystem, tmp_path: Path) -> None:
     async with running_station(central_system, tmp_path) as rs:
         tx_id = await start_local_session(rs)

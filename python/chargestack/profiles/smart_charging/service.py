@@ -138,8 +138,13 @@ class SmartChargingService:
     async def get_composite_schedule(
         self, request: m.GetCompositeScheduleRequest
     ) -> m.GetCompositeScheduleResponse:
-        # Errata 3.29: the schedule covers [receipt time, receipt time + duration].
-        now_ms = self.station.clock.now_ms()
+        # Errata 3.29: the schedule covers [receipt time, receipt time + duration]. The
+        # receipt time is floored to the second: periods are whole seconds (7.13, startPeriod
+        # an integer), so a profile on whole seconds is then reported on its own seconds.
+        # From a mid-second start every change would share a second with its neighbour (the
+        # lower limit winning it), and a remainder under a second after the last profile
+        # ends would vanish instead of showing the station's own limit (TC_056).
+        now_ms = self.station.clock.now_ms() // 1000 * 1000
         cid = request.connector_id
         if not 0 <= cid <= len(self.station.connectors) or request.duration < 1:
             return m.GetCompositeScheduleResponse(status=m.GetCompositeScheduleStatus("Rejected"))
