@@ -7,7 +7,7 @@ import contextlib
 from pathlib import Path
 
 import pytest
-from ocpp.exceptions import NotSupportedError
+from ocpp.exceptions import InternalError, NotSupportedError
 
 from central_system import CentralSystem, Payload, now_iso
 from station_harness import running_station, start_local_session
@@ -96,6 +96,35 @@ async def test_section_4_9_every_status_is_reported_when_minimum_status_duration
             (1, "Charging"),
             (2, "Available"),
         ]
+
+
+async def test_a_status_the_central_system_refuses_does_not_hold_up_the_next(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        refused: list[Payload] = []
+
+        def refuse_preparing(payload: Payload) -> Payload:
+            if payload["status"] == "Preparing":
+                refused.append(payload)
+                raise InternalError(description="status store unavailable")
+            return {}
+
+        cs.responders["StatusNotification"] = refuse_preparing
+        mark = cs.mark()
+        rs.plug_in(1)
+        await rs.wait(lambda: bool(refused))
+        rs.plug_out(1)
+        await rs.status(1, "Available", since=mark)
+        assert [r.payload["status"] for r in cs.messages("StatusNotification")[-2:]] == [
+            "Preparing",
+            "Available",
+        ]
+        # Refused once, not sent again.
+        assert len(refused) == 1
+        assert [e[2] for e in cs.errors_sent] == ["InternalError"]
+        cs.errors_sent.clear()
 
 
 async def test_authorization_key_is_write_only(

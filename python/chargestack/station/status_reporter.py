@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from chargestack.exceptions import ChargestackError
+from chargestack.exceptions import ChargestackError, OcppError
 from chargestack.ocpp import messages as m
 from chargestack.station.connector_status import Status
 
@@ -108,6 +108,7 @@ class StatusReporter:
         return True
 
     async def _send(self, connector_id: int, report: Report) -> bool:
+        """True when the central system has answered (the report is done with)."""
         request = m.StatusNotificationRequest(
             connector_id=connector_id,
             status=m.ChargePointStatus(report.status.value),
@@ -118,6 +119,12 @@ class StatusReporter:
         )
         try:
             await self.station.send(request)
+        except OcppError as exc:
+            # The central system answered, with a CALLERROR: sending it again would get the
+            # same answer and hold up every later status behind it.
+            log.warning("StatusNotification for %d refused: %s", connector_id, exc)
+            self.reported[connector_id] = report
+            return True
         except ChargestackError as exc:
             log.info("StatusNotification for %d deferred: %s", connector_id, exc)
             return False
