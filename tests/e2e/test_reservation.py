@@ -132,6 +132,38 @@ async def test_TC_048_1_reserve_faulted_connector(
         assert await reserve(rs, 1, 14) == "Faulted"
 
 
+async def test_TC_048_1_faulted_connector_answers_faulted_before_the_expiry_check(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    # Section 5.13: a Faulted connector answers Faulted, whatever else is wrong with the
+    # request; the connector's state is checked before the request's own conditions.
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        mark = cs.mark()
+        rs.sim.raise_fault(1, "GroundFailure", "test fault")
+        await rs.status(1, "Faulted", since=mark)
+        assert await reserve(rs, 1, 43, seconds=-60) == "Faulted"
+
+
+async def test_reserve_now_checks_the_connector_state_before_the_expiry(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    # The documented order (profiles/reservation/rules.py): connector known, then its state
+    # (Faulted, Unavailable, Occupied), then the request's expiryDate.
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        await make_unavailable(rs, 2)
+        assert await reserve(rs, 2, 44, seconds=-60) == "Unavailable"
+        mark = cs.mark()
+        rs.plug_in(1)
+        await rs.status(1, "Preparing", since=mark)
+        assert await reserve(rs, 1, 45, seconds=-60) == "Occupied"
+        assert await reserve(rs, 3, 46, seconds=-60) == "Rejected"  # no such connector
+        rs.plug_out(1)
+        await rs.status(1, "Available", since=mark)
+        assert await reserve(rs, 1, 47, seconds=-60) == "Rejected"  # already expired
+
+
 async def test_TC_048_2_reserve_occupied_connector(
     central_system: CentralSystem, tmp_path: Path
 ) -> None:
@@ -217,6 +249,18 @@ async def test_TC_050_1_reserve_charge_point_faulted(
         rs.sim.raise_fault(0, "OtherError", "cabinet fault")
         await rs.status(0, "Faulted", since=mark)
         assert await reserve(rs, 0, 24) == "Faulted"
+
+
+async def test_TC_050_1_faulted_charge_point_answers_faulted_before_the_expiry_check(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    config = {"ReserveConnectorZeroSupported": True}
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        mark = cs.mark()
+        rs.sim.raise_fault(0, "OtherError", "cabinet fault")
+        await rs.status(0, "Faulted", since=mark)
+        assert await reserve(rs, 0, 48, seconds=-60) == "Faulted"
 
 
 async def test_TC_050_2_reserve_charge_point_occupied(

@@ -49,7 +49,8 @@ def connector_answer(
     station: ConnectorFacts,
     others: list[Reservation],
 ) -> str:
-    """ReserveNow for one connector, given the reservations it would live beside."""
+    """ReserveNow's answer from one connector's state, given the reservations it would live
+    beside; "Accepted" means the state allows it (the service checks the request next)."""
     status = underlying_status(facts[connector_id], station)
     if status is Status.FAULTED:
         return "Faulted"
@@ -70,7 +71,8 @@ def connector_answer(
 def station_answer(
     facts: Mapping[int, ConnectorFacts], station: ConnectorFacts, others: list[Reservation]
 ) -> str:
-    """ReserveNow for connector 0 (ReserveConnectorZeroSupported): one connector must be free."""
+    """ReserveNow's answer from the state for connector 0 (ReserveConnectorZeroSupported):
+    one connector must be free."""
     if station.faulted:
         return "Faulted"
     if not station.operative:

@@ -108,10 +108,18 @@ class ReservationService:
         return m.ReserveNowResponse(status=m.ReservationStatus(status))
 
     def _answer(self, request: m.ReserveNowRequest) -> str:
+        """ReserveNow's status, from checks made in this order (section 5.13):
+
+        1. the connector: connector 0 needs ReserveConnectorZeroSupported and any other id
+           must exist, else Rejected (there is no state to report);
+        2. its state: Faulted, Unavailable, Occupied, whatever else is wrong with the
+           request (TC_048_1 and TC_050_1: a Faulted connector answers Faulted even with an
+           expiryDate already past);
+        3. the request itself: an expiryDate already past is Rejected;
+        4. Accepted (a known reservationId is replaced).
+        """
         station = self.station
         cid = request.connector_id
-        if to_ms(request.expiry_date) <= station.clock.now_ms():
-            return "Rejected"
         if cid == 0:
             if not station.config.get_bool("ReserveConnectorZeroSupported"):
                 return "Rejected"
@@ -121,8 +129,14 @@ class ReservationService:
         others = [r for r in self._by_id.values() if r.reservation_id != request.reservation_id]
         facts = self._facts()
         if cid == 0:
-            return rules.station_answer(facts, station.station_facts, others)
-        return rules.connector_answer(cid, facts, station.station_facts, others)
+            state = rules.station_answer(facts, station.station_facts, others)
+        else:
+            state = rules.connector_answer(cid, facts, station.station_facts, others)
+        if state != "Accepted":
+            return state
+        if to_ms(request.expiry_date) <= station.clock.now_ms():
+            return "Rejected"
+        return "Accepted"
 
     @on("CancelReservation")
     async def cancel_reservation(
