@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from chargestack.exceptions import ConfigurationError
+from chargestack.hardware.interfaces import MeterReading
+from chargestack.profiles.core.meter_sampling import SAMPLED_MEASURANDS, sampled_values, whole_wh
 from chargestack.station.config_keys import (
     FEATURE_PROFILES,
     ConfigKey,
@@ -154,12 +156,38 @@ def test_computed_keys_come_from_the_station(store: Store) -> None:
     assert config.set_from_ocpp("NumberOfConnectors", "4") == "Rejected"
 
 
-def test_extra_measurands_widen_the_accepted_lists(store: Store) -> None:
-    assert make(store).set_from_ocpp("MeterValuesSampledData", "Power.Factor") == "Rejected"
-    config = make(store, registry=standard_registry(["Power.Factor"]))
-    assert config.set_from_ocpp("MeterValuesSampledData", "Power.Factor") == "Accepted"
-    with pytest.raises(ConfigurationError, match=r"measurands \['Power.Bogus'\] are not OCPP 1.6"):
-        standard_registry(["Power.Bogus"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "MeterValuesSampledData",
+        "MeterValuesAlignedData",
+        "StopTxnSampledData",
+        "StopTxnAlignedData",
+    ],
+)
+def test_measurand_lists_accept_exactly_what_the_sampler_reads(store: Store, key: str) -> None:
+    config = make(store)
+    assert config.set_from_ocpp(key, ",".join(SAMPLED_MEASURANDS)) == "Accepted"
+    assert config.get_int(f"{key}MaxLength") == len(SAMPLED_MEASURANDS)
+    for unsampled in ("Frequency", "Energy.Active.Export.Register", "Power.Factor"):
+        assert config.set_from_ocpp(key, unsampled) == "Rejected"
+    assert config.get_csl(key) == SAMPLED_MEASURANDS
+
+
+def test_the_sampler_reads_every_measurand_it_offers() -> None:
+    reading = MeterReading(
+        energy_wh=73.6,
+        power_w=1000.0,
+        current_a=2.5,
+        voltage_v=400.0,
+        current_offered_a=3.0,
+        power_offered_w=1200.0,
+        soc_percent=40.0,
+        temperature_c=25.0,
+    )
+    values = sampled_values(reading, whole_wh(73.6), list(SAMPLED_MEASURANDS), "Trigger")
+    assert [str(v.measurand) for v in values] == list(SAMPLED_MEASURANDS)
+    assert values[0].value == "73"  # whole Wh, rounded down like meterStart and meterStop
 
 
 def test_key_declarations_are_checked() -> None:
@@ -454,16 +482,14 @@ def test_getters_check_name_and_kind(store: Store) -> None:
         (
             {"MeterValuesSampledData": "SoC,Power.Factor"},
             "configuration key MeterValuesSampledData: expected a comma-separated list of "
-            "Current.Import, Current.Offered, Energy.Active.Export.Register, "
-            "Energy.Active.Import.Register, Frequency, Power.Active.Import, Power.Offered, SoC, "
-            "Temperature, Voltage, found unsupported member 'Power.Factor'",
+            "Current.Import, Current.Offered, Energy.Active.Import.Register, "
+            "Power.Active.Import, Power.Offered, SoC, Temperature, Voltage, found unsupported member 'Power.Factor'",
         ),
         (
             {"MeterValuesSampledData": ["SoC", 3]},
             "configuration key MeterValuesSampledData: expected a comma-separated list of "
-            "Current.Import, Current.Offered, Energy.Active.Export.Register, "
-            "Energy.Active.Import.Register, Frequency, Power.Active.Import, Power.Offered, SoC, "
-            "Temperature, Voltage, found ['SoC', 3]",
+            "Current.Import, Current.Offered, Energy.Active.Import.Register, "
+            "Power.Active.Import, Power.Offered, SoC, Temperature, Voltage, found ['SoC', 3]",
         ),
         (
             {"MeterValuesSampledDataMaxLength": 1, "MeterValuesSampledData": "SoC,Voltage"},

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from chargestack.exceptions import ConfigurationError
+from chargestack.profiles.core.meter_sampling import SAMPLED_MEASURANDS
 
 ConfigValue = bool | int | str | tuple[str, ...]
 
@@ -206,13 +207,9 @@ class ConfigRegistry:
             self.add(key)
 
     @classmethod
-    def standard(cls, extra_measurands: Iterable[str] = ()) -> ConfigRegistry:
-        """Every standard OCPP 1.6 key (six profiles, errata v4.0, security whitepaper).
-
-        ``extra_measurands`` adds measurands (OCPP 1.6 names) the station's meter supports to
-        the default set accepted in the Meter*Data / StopTxn*Data lists.
-        """
-        return cls(standard_keys(extra_measurands))
+    def standard(cls) -> ConfigRegistry:
+        """Every standard OCPP 1.6 key (six profiles, errata v4.0, security whitepaper)."""
+        return cls(standard_keys())
 
     def add(self, key: ConfigKey) -> None:
         """Declare ``key``; ConfigurationError if a key of that name exists."""
@@ -255,50 +252,6 @@ FEATURE_PROFILES = (
     "Reservation",
     "SmartCharging",
     "RemoteTrigger",
-)
-
-#: Every Measurand of OCPP 1.6 (section 7.31).
-MEASURANDS_1_6 = frozenset(
-    {
-        "Current.Export",
-        "Current.Import",
-        "Current.Offered",
-        "Energy.Active.Export.Register",
-        "Energy.Active.Import.Register",
-        "Energy.Reactive.Export.Register",
-        "Energy.Reactive.Import.Register",
-        "Energy.Active.Export.Interval",
-        "Energy.Active.Import.Interval",
-        "Energy.Reactive.Export.Interval",
-        "Energy.Reactive.Import.Interval",
-        "Frequency",
-        "Power.Active.Export",
-        "Power.Active.Import",
-        "Power.Factor",
-        "Power.Offered",
-        "Power.Reactive.Export",
-        "Power.Reactive.Import",
-        "RPM",
-        "SoC",
-        "Temperature",
-        "Voltage",
-    }
-)
-
-#: What a DC charger's meter and power stage report out of the box.
-DEFAULT_MEASURANDS = frozenset(
-    {
-        "Energy.Active.Import.Register",
-        "Energy.Active.Export.Register",
-        "Power.Active.Import",
-        "Power.Offered",
-        "Current.Import",
-        "Current.Offered",
-        "Voltage",
-        "SoC",
-        "Temperature",
-        "Frequency",
-    }
 )
 
 _PHASE_ROTATIONS = frozenset({"NotApplicable", "Unknown", "RST", "RTS", "SRT", "STR", "TRS", "TSR"})
@@ -345,28 +298,29 @@ def _csl(name: str, default: str, **kw: object) -> ConfigKey:
     return ConfigKey(name=name, kind=KeyKind.CSL, default=value, **kw)  # type: ignore[arg-type]
 
 
-def standard_registry(extra_measurands: Iterable[str] = ()) -> ConfigRegistry:
+def standard_registry() -> ConfigRegistry:
     """A new registry of the standard keys (see :meth:`ConfigRegistry.standard`)."""
-    return ConfigRegistry.standard(extra_measurands)
+    return ConfigRegistry.standard()
 
 
-def standard_keys(extra_measurands: Iterable[str] = ()) -> list[ConfigKey]:
+def standard_keys() -> list[ConfigKey]:
     """The standard keys with DC-charger defaults, in GetConfiguration order."""
-    extra = frozenset(extra_measurands)
-    if not extra <= MEASURANDS_1_6:
-        raise ConfigurationError(
-            f"measurands {sorted(extra - MEASURANDS_1_6)} are not OCPP 1.6 measurands; "
-            f"expected some of {', '.join(sorted(MEASURANDS_1_6))}"
-        )
-    measurands = DEFAULT_MEASURANDS | extra
+    measurands = frozenset(SAMPLED_MEASURANDS)
     ro: dict[str, object] = {"readonly": True}
     lal: dict[str, object] = {"profile": "LocalAuthListManagement"}
     sc: dict[str, object] = {"profile": "SmartCharging", "readonly": True}
     sec: dict[str, object] = {"profile": None}
 
     def data(name: str, default: str) -> ConfigKey:
-        # OCPP 1.6 section 9.1: an unsupported measurand in these lists is Rejected.
-        return _csl(name, default, allowed=measurands, max_items_key=f"{name}MaxLength")
+        # OCPP 1.6 section 9.1: an unsupported measurand in these lists is Rejected; the
+        # supported ones are what the sampler reads (profiles/core/meter_sampling.py).
+        return _csl(
+            name,
+            default,
+            allowed=measurands,
+            max_items_key=f"{name}MaxLength",
+            description=f"measurands this station samples: {', '.join(SAMPLED_MEASURANDS)}",
+        )
 
     return [
         # Core profile (OCPP 1.6 section 9.1, errata v4.0 3.80-3.91).

@@ -1,36 +1,70 @@
 """Turning meter readings into OCPP MeterValue entries.
 
-Measurands are read from the meter interface; a measurand the meter cannot provide (SoC on
-an EV that does not report it) is left out of that sample rather than invented.
+``SAMPLED_MEASURANDS`` is the one list of measurands this charger samples: the configuration
+registry accepts exactly these in MeterValuesSampledData, MeterValuesAlignedData,
+StopTxnSampledData and StopTxnAlignedData (anything else is Rejected, OCPP 1.6 section 9.1),
+and each has a reader below. A DC charger that never feeds energy back has no export
+register, and its DC output no frequency, so neither is offered.
+
+A measurand that the hardware cannot provide at the moment (SoC of an EV that does not
+report it) is left out of that sample rather than invented.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from datetime import datetime
 
 from chargestack.hardware.interfaces import MeterReading
 from chargestack.ocpp import messages as m
 
-# Measurands this charger can sample; a CSL configuration naming anything else is Rejected.
-SUPPORTED_MEASURANDS = (
-    "Energy.Active.Import.Register",
-    "Power.Active.Import",
-    "Power.Offered",
-    "Current.Import",
-    "Current.Offered",
-    "Voltage",
-    "SoC",
-    "Temperature",
-)
+#: value, unit, location
+Sample = tuple[str, str, str]
+Reader = Callable[[MeterReading, int], Sample | None]
+
+
+def whole_wh(register_wh: float) -> int:
+    """The one rounding rule for energy: the completed watt-hours (rounded down).
+
+    meterStart, meterStop, the sampled Energy.Active.Import.Register and the journal's
+    power-loss reading all use it, so one reading is one figure everywhere (a register never
+    shows energy not yet delivered, and stays monotonic, errata 3.9).
+    """
+    return math.floor(register_wh)
+
+
+def _optional(value: float | None, fmt: str, unit: str, location: str) -> Sample | None:
+    return None if value is None else (format(value, fmt), unit, location)
+
+
+_READERS: dict[str, Reader] = {
+    "Energy.Active.Import.Register": lambda r, wh: (str(wh), "Wh", "Outlet"),
+    "Power.Active.Import": lambda r, wh: (f"{r.power_w:.1f}", "W", "Outlet"),
+    "Power.Offered": lambda r, wh: (f"{r.power_offered_w:.1f}", "W", "Outlet"),
+    "Current.Import": lambda r, wh: (f"{r.current_a:.1f}", "A", "Outlet"),
+    "Current.Offered": lambda r, wh: (f"{r.current_offered_a:.1f}", "A", "Outlet"),
+    "Voltage": lambda r, wh: (f"{r.voltage_v:.1f}", "V", "Outlet"),
+    "SoC": lambda r, wh: _optional(r.soc_percent, ".0f", "Percent", "EV"),
+    # OCPP-J errata: CPs keep sending the 1.6 spelling "Celcius".
+    "Temperature": lambda r, wh: _optional(r.temperature_c, ".1f", "Celcius", "Body"),
+}
+
+#: The measurands this charger samples, in the order GetConfiguration documents them.
+SAMPLED_MEASURANDS: tuple[str, ...] = tuple(_READERS)
 
 
 def sampled_values(
     reading: MeterReading, register_wh: float, measurands: list[str], context: str
 ) -> list[m.SampledValue]:
+    """One SampledValue per measurand the hardware provides now; ``register_wh`` is the
+    energy register of the same reading the caller puts beside it (meterStop, the journal)."""
     values: list[m.SampledValue] = []
     ctx = m.ReadingContext(context)
+    wh = whole_wh(register_wh)
     for name in measurands or ["Energy.Active.Import.Register"]:
-        entry = _value(reading, register_wh, name)
+        reader = _READERS.get(name)
+        entry = reader(reading, wh) if reader is not None else None
         if entry is None:
             continue
         value, unit, location = entry
@@ -44,27 +78,6 @@ def sampled_values(
             )
         )
     return values
-
-
-def _value(reading: MeterReading, register_wh: float, name: str) -> tuple[str, str, str] | None:
-    if name == "Energy.Active.Import.Register":
-        return f"{register_wh:.0f}", "Wh", "Outlet"
-    if name == "Power.Active.Import":
-        return f"{reading.power_w:.1f}", "W", "Outlet"
-    if name == "Power.Offered":
-        return f"{reading.power_offered_w:.1f}", "W", "Outlet"
-    if name == "Current.Import":
-        return f"{reading.current_a:.1f}", "A", "Outlet"
-    if name == "Current.Offered":
-        return f"{reading.current_offered_a:.1f}", "A", "Outlet"
-    if name == "Voltage":
-        return f"{reading.voltage_v:.1f}", "V", "Outlet"
-    if name == "SoC" and reading.soc_percent is not None:
-        return f"{reading.soc_percent:.0f}", "Percent", "EV"
-    if name == "Temperature" and reading.temperature_c is not None:
-        # OCPP-J errata: CPs keep sending the 1.6 spelling "Celcius".
-        return f"{reading.temperature_c:.1f}", "Celcius", "Body"
-    return None
 
 
 def meter_value(timestamp: datetime, values: list[m.SampledValue]) -> m.MeterValue:

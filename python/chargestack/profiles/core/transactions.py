@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from chargestack.hardware import events as hw
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.router import after, on
-from chargestack.profiles.core.meter_sampling import meter_value, sampled_values
+from chargestack.profiles.core.meter_sampling import meter_value, sampled_values, whole_wh
 from chargestack.station.clock import from_ms
 from chargestack.station.connector import Fault
 from chargestack.store.outbox import QueuedCall
@@ -412,13 +412,16 @@ class TransactionService:
         if self.reservations is not None:
             reservation_id = self.reservations.consume(cid, id_tag, parent)
         now_ms = station.clock.now_ms()
-        meter_start = int(self.registers.persist(cid))
+        meter_start = whole_wh(self.registers.persist(cid))
         with station.store.transaction():
             ref = station.store.journal.open(
                 cid, id_tag, parent, reservation_id, now_ms, meter_start
             )
             tx = ActiveTransaction(ref, cid, id_tag, parent, now_ms, meter_start, reservation_id)
-            begin = self._sample(tx, "Transaction.Begin", self._stop_txn_sampled())
+            # One reading: the Transaction.Begin register is meterStart (issue 12 item 9).
+            begin = self._sample(
+                tx, "Transaction.Begin", self._stop_txn_sampled(), register_wh=meter_start
+            )
             if begin is not None:
                 station.store.journal.add_meter_value(ref, begin)
             self.sender.enqueue(
@@ -470,13 +473,19 @@ class TransactionService:
         live = cid in self.active
         if live:
             station.hardware.power.enable(cid, False)
-            meter_stop = int(self.registers.persist(cid))
+            meter_stop = whole_wh(self.registers.persist(cid))
             at_ms = station.clock.now_ms()
         else:
             assert meter_stop_wh is not None and stop_ms is not None
             meter_stop, at_ms = meter_stop_wh, stop_ms
         with station.store.transaction():
-            end = self._sample(tx, "Transaction.End", self._stop_txn_sampled()) if live else None
+            end = (
+                self._sample(
+                    tx, "Transaction.End", self._stop_txn_sampled(), register_wh=meter_stop
+                )
+                if live
+                else None
+            )
             if end is not None:
                 station.store.journal.add_meter_value(tx.ref, end)
             data = self._transaction_data(tx.ref)
@@ -567,15 +576,18 @@ class TransactionService:
         context: str,
         measurands: list[str],
         at: datetime | None = None,
+        *,
+        register_wh: float | None = None,
     ) -> str | None:
         """One MeterValue as JSON; ``at`` is the instant it stands for (a clock-aligned
-        sample is stamped with its grid instant even when the loop ran late)."""
+        sample is stamped with its grid instant even when the loop ran late);
+        ``register_wh`` is the reading already put in the same message or journal row."""
         if not measurands:
             return None
         reading = self.station.hardware.meter.read(tx.connector_id)
-        values = sampled_values(
-            reading, self.registers.register_wh(tx.connector_id), measurands, context
-        )
+        if register_wh is None:
+            register_wh = self.registers.register_wh(tx.connector_id)
+        values = sampled_values(reading, register_wh, measurands, context)
         if not values:
             return None
         # A failed meter's values are its last good reading: stamped when they were taken.
@@ -635,10 +647,11 @@ class TransactionService:
         measurands: list[str],
         at: datetime | None = None,
     ) -> None:
-        sample = self._sample(tx, context, measurands, at)
+        register = self.registers.persist(tx.connector_id)
+        sample = self._sample(tx, context, measurands, at, register_wh=register)
         if sample is None:
             return
-        self._record_register(tx)
+        self._record_register(tx, register)
         request = m.MeterValuesRequest(
             connector_id=tx.connector_id,
             meter_value=[m.MeterValue.model_validate_json(sample)],
@@ -646,9 +659,12 @@ class TransactionService:
         )
         self.sender.enqueue(request, tx_ref=tx.ref)
 
-    def _record_register(self, tx: ActiveTransaction) -> None:
-        value = self.registers.persist(tx.connector_id)
-        self.station.store.journal.record_meter(tx.ref, int(value), self.station.clock.now_ms())
+    def _record_register(self, tx: ActiveTransaction, register_wh: float | None = None) -> None:
+        """The power-loss reading: meterStop of a transaction the next start closes."""
+        value = self.registers.persist(tx.connector_id) if register_wh is None else register_wh
+        self.station.store.journal.record_meter(
+            tx.ref, whole_wh(value), self.station.clock.now_ms()
+        )
 
     async def _keep_registers(self) -> None:
         """Record the registers each second while energy flows (the power-loss reading)."""
