@@ -85,10 +85,18 @@ class Journal:
         )
         return None if row is None else _entry(row)
 
-    def set_transaction_id(self, ref: int, transaction_id: int, id_tag_status: str) -> None:
+    def set_transaction_id(
+        self,
+        ref: int,
+        transaction_id: int,
+        id_tag_status: str,
+        parent_id_tag: str | None = None,
+    ) -> None:
+        """The StartTransaction.conf: its id, the tag's status and (when given) its parent."""
         self._store.execute(
-            "UPDATE transactions SET transaction_id = ?, id_tag_status = ? WHERE ref = ?",
-            (transaction_id, id_tag_status, ref),
+            "UPDATE transactions SET transaction_id = ?, id_tag_status = ?, "
+            "parent_id_tag = COALESCE(?, parent_id_tag) WHERE ref = ?",
+            (transaction_id, id_tag_status, parent_id_tag, ref),
         )
 
     def record_meter(self, ref: int, energy_wh: int, at_ms: int) -> None:

@@ -228,30 +228,37 @@ class TransactionService:
             self.station.hardware.power.enable(cid, False)
 
     async def _tag_presented(self, id_tag: str) -> None:
-        # A running transaction's own tag, or one with the same parent, stops it.
+        # Section 4.1: the transaction's own tag stops it without an Authorize (TC_068).
         for cid, tx in list(self.active.items()):
-            if tx.id_tag == id_tag:
+            if _same_tag(tx.id_tag, id_tag):
                 await self.stop_on_connector(cid, "Local", stop_id_tag=id_tag)
                 return
-        for cid, tx in list(self.active.items()):
-            # TC_068/TC_069: look a foreign tag up only when there is a parent to compare.
-            if tx.parent_id_tag is not None:
-                parent = await self.auth.parent_of(id_tag)
-                if parent is not None and parent == tx.parent_id_tag:
-                    await self.stop_on_connector(cid, "Local", stop_id_tag=id_tag)
-                    return
-        if self.waiting is not None and self.waiting.id_tag == id_tag:
+        if self.waiting is not None and _same_tag(self.waiting.id_tag, id_tag):
             # A second swipe of the same tag cancels the waiting authorization (TC_061).
             _cancel(self.waiting)
             self.waiting = None
             self._clear_reader_preparing()
             return
+        grouped = any(tx.parent_id_tag is not None for tx in self.active.values())
         free = [cid for cid in self.station.connectors if self._usable(cid)]
-        if not free:
+        if not grouped and not free:
+            # TC_068: no transaction has a group this tag could share and no connector is
+            # free, so there is nothing to authorize it for (no Authorize.req).
+            log.info("tag %s presented: no free connector, no group to stop", id_tag)
             return
+        # One authorization serves both uses: stopping a transaction of the same group
+        # (TC_069) and starting on a free connector.
         result = await self.auth.authorize(id_tag)
         if not result.accepted:
             log.info("tag %s not authorized (%s)", id_tag, result.status)
+            return
+        for cid, tx in list(self.active.items()):
+            if _same_tag(tx.parent_id_tag, result.parent_id_tag):
+                await self.stop_on_connector(cid, "Local", stop_id_tag=id_tag)
+                return
+        free = [cid for cid in self.station.connectors if self._usable(cid)]
+        if not free:
+            log.info("tag %s authorized: not of any running transaction's group", id_tag)
             return
         plugged = [
             cid
@@ -529,7 +536,7 @@ class TransactionService:
         assert item.tx_ref is not None
         info = response.id_tag_info
         self.station.store.journal.set_transaction_id(
-            item.tx_ref, response.transaction_id, info.status.value
+            item.tx_ref, response.transaction_id, info.status.value, info.parent_id_tag
         )
         entry = self.station.store.journal.get(item.tx_ref)
         if entry is not None:
@@ -538,6 +545,10 @@ class TransactionService:
         if tx is None:
             return
         tx.transaction_id = response.transaction_id
+        if info.parent_id_tag is not None:
+            # The central system's latest word on the tag's group (issue 12 item 2): a remote
+            # or offline start, or one after an unusable Authorize answer, learns it only here.
+            tx.parent_id_tag = info.parent_id_tag
         if info.status.value == "Accepted":
             return
         # Errata 3.5/3.17: the central system does not accept the tag after all.
@@ -683,6 +694,11 @@ class TransactionService:
                         self._enforce_invalid_id_energy(tx)
             except Exception:
                 log.exception("recording the meter registers failed")
+
+
+def _same_tag(a: str | None, b: str | None) -> bool:
+    """IdToken comparison: case-insensitive (OCPP 1.6 section 7.28, CiString20Type)."""
+    return a is not None and b is not None and a.casefold() == b.casefold()
 
 
 def _cancel(auth: Authorization) -> None:
