@@ -14,6 +14,7 @@ from typing import Any
 
 from central_system import CentralSystem, Payload
 from chargestack.hardware.events import EvParameters
+from chargestack.station.clock import Clock
 from chargestack.station.runner import StationRunner
 from chargestack.station.settings import StationSettings, parse_station_settings
 from chargestack.station.station import Station
@@ -73,10 +74,12 @@ def station_config(
 class RunningStation:
     """A station under test, restarted in place by Reset like a rebooting controller."""
 
-    def __init__(self, settings: StationSettings, cs: CentralSystem) -> None:
+    def __init__(
+        self, settings: StationSettings, cs: CentralSystem, clock: Clock | None = None
+    ) -> None:
         self.settings = settings
         self.cs = cs
-        self.runner = StationRunner(settings)
+        self.runner = StationRunner(settings, clock=clock)
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -158,10 +161,15 @@ class RunningStation:
 
 @contextlib.asynccontextmanager
 async def running_station(
-    cs: CentralSystem, data_dir: Path, *, boot: bool = True, **kwargs: Any
+    cs: CentralSystem,
+    data_dir: Path,
+    *,
+    boot: bool = True,
+    clock: Clock | None = None,
+    **kwargs: Any,
 ) -> AsyncIterator[RunningStation]:
     settings = parse_station_settings(station_config(cs.url, data_dir, **kwargs))
-    rs = RunningStation(settings, cs)
+    rs = RunningStation(settings, cs, clock)
     await rs.start()
     try:
         if boot:

@@ -65,6 +65,17 @@ class SessionTimers:
 
 
 ConnectionHook = Callable[[], Awaitable[None]]
+#: ``wait(seconds, wake)``: True when ``wake`` was set first (the station's clock provides it).
+Wait = Callable[[float, asyncio.Event], Awaitable[bool]]
+
+
+async def _wait_or_wake(seconds: float, wake: asyncio.Event) -> bool:
+    try:
+        async with asyncio.timeout(max(0.0, seconds)):
+            await wake.wait()
+    except TimeoutError:
+        return False
+    return True
 
 
 class OcppSession:
@@ -79,10 +90,15 @@ class OcppSession:
         on_connected: ConnectionHook | None = None,
         on_disconnected: ConnectionHook | None = None,
         max_frame_bytes: int = 65536,
+        wait: Wait = _wait_or_wake,
     ) -> None:
         self.settings = settings
         self.router = router
         self.timers = timers or SessionTimers()
+        self._wait = wait
+        # Set by a change of WebSocketPingInterval: the ping loop re-anchors at once.
+        self._ping_interval_changed = asyncio.Event()
+        self.pings_sent = 0
         self._on_connected = on_connected
         self._on_disconnected = on_disconnected
         self._max_frame_bytes = max_frame_bytes
@@ -229,13 +245,24 @@ class OcppSession:
             if self._on_disconnected is not None:
                 self._spawn(self._on_disconnected())
 
+    def set_ping_interval(self, seconds: float) -> None:
+        """WebSocketPingInterval changed: the next ping comes one new interval from now."""
+        self.timers.ping_interval_s = seconds
+        self._ping_interval_changed.set()
+
     async def _ping_loop(self, ws: ClientConnection) -> None:
+        changed = self._ping_interval_changed
         while True:
+            changed.clear()
             interval = self.timers.ping_interval_s
-            await asyncio.sleep(interval if interval > 0 else 1.0)
-            if self.timers.ping_interval_s <= 0:
+            if interval <= 0:
+                await changed.wait()
+                continue
+            # Re-anchored by a change, never catching up (issue 12 item 8).
+            if await self._wait(interval, changed):
                 continue
             try:
+                self.pings_sent += 1
                 pong = await ws.ping()
                 async with asyncio.timeout(self.timers.pong_timeout_s):
                     await pong

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 from chargestack.exceptions import ChargestackError
 from chargestack.ocpp import messages as m
-from chargestack.station.waiting import wait_event
 
 if TYPE_CHECKING:
     from chargestack.station.station import Station
@@ -147,7 +146,9 @@ class Registration:
             if interval <= 0:
                 await self._heartbeat_changed.wait()
                 continue
-            if await wait_event(self._heartbeat_changed, interval):
+            # Issue 12 item 8: a change re-anchors the wait (one new interval from the
+            # change), it never catches up on heartbeats.
+            if await self.station.clock.sleep(interval, self._heartbeat_changed):
                 continue  # rescheduled by a configuration change
             await self.send_heartbeat()
 

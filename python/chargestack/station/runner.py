@@ -15,6 +15,7 @@ from typing import Any
 from chargestack.hardware.interfaces import Hardware
 from chargestack.ocpp.session import SessionState
 from chargestack.station import stack_dump
+from chargestack.station.clock import Clock
 from chargestack.station.settings import StationSettings
 from chargestack.station.station import Station, StopKind
 
@@ -28,8 +29,11 @@ class StationRunner:
         *,
         hardware_factory: Callable[[StationSettings], Hardware] | None = None,
         on_started: Callable[[Station], None] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.settings = settings
+        # One clock for every station built after a Reset, as one controller has one clock.
+        self.clock = clock
         self.hardware_factory = hardware_factory
         self.on_started = on_started
         self.station: Station | None = None
@@ -65,6 +69,7 @@ class StationRunner:
                 self.settings,
                 hardware_factory=self.hardware_factory,
                 plugged_at_start=still_plugged,
+                clock=self.clock,
             )
             self.station = station
             try:

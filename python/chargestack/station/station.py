@@ -69,9 +69,10 @@ class Station:
         *,
         hardware_factory: Callable[[StationSettings], Hardware] | None = None,
         plugged_at_start: Mapping[int, Any] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.settings = settings
-        self.clock = Clock()
+        self.clock = clock if clock is not None else Clock()
         self.router = Router(known_actions=frozenset(str(a) for a in m.Action))
         self.connectors = {c.id: Connector(c.id) for c in settings.connectors}
         self.station_facts = ConnectorFacts()
@@ -124,6 +125,7 @@ class Station:
             self._session_timers(),
             on_connected=self._on_connected,
             on_disconnected=self._on_disconnected,
+            wait=self.clock.sleep,
         )
         self.config.on_change(
             "HeartbeatInterval", lambda _v: self.registration.heartbeat_interval_changed()
@@ -181,7 +183,7 @@ class Station:
         return float(configured) if configured > 0 else self.settings.timers.call_timeout_s
 
     def _ping_interval_changed(self, value: object) -> None:
-        self.session.timers.ping_interval_s = float(self.config.get_int("WebSocketPingInterval"))
+        self.session.set_ping_interval(float(self.config.get_int("WebSocketPingInterval")))
 
     def connection_settings(self) -> ConnectionSettings:
         cs = self.settings.central_system

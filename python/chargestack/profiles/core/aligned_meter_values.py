@@ -17,7 +17,6 @@ from chargestack.exceptions import ChargestackError
 from chargestack.ocpp import messages as m
 from chargestack.profiles.core.meter_sampling import meter_value, sampled_values
 from chargestack.station.clock import from_ms
-from chargestack.station.waiting import wait_event
 
 if TYPE_CHECKING:
     from chargestack.profiles.core.transactions import TransactionService
@@ -52,9 +51,11 @@ class AlignedMeterValues:
             if interval <= 0:
                 await self._changed.wait()
                 continue
+            # A change of interval wakes the loop, which starts over from the next slot of
+            # the new grid after now: no catch-up (issue 12 item 8).
             due = next_aligned_ms(self.station.clock.now_ms(), interval)
             delay = (due - self.station.clock.now_ms()) / 1000
-            if await wait_event(self._changed, max(0.0, delay)):
+            if await self.station.clock.sleep(delay, self._changed):
                 continue
             await self._sample_all(from_ms(due))
 

@@ -20,7 +20,7 @@ from chargestack.hardware import events as hw
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.router import after, on
 from chargestack.profiles.core.meter_sampling import meter_value, sampled_values, whole_wh
-from chargestack.station.clock import from_ms
+from chargestack.station.clock import from_ms, next_slot
 from chargestack.station.connector import Fault
 from chargestack.store.outbox import QueuedCall
 
@@ -74,6 +74,8 @@ class TransactionService:
         self.waiting: Authorization | None = None
         self.remote_waiting: dict[int, Authorization] = {}
         self._sampler: dict[int, asyncio.Task[None]] = {}
+        # Set by a change of MeterValueSampleInterval: each sampler re-anchors at once.
+        self._sample_interval_changed: dict[int, asyncio.Event] = {}
         self.reservations: Any = None  # set by the Reservation profile when offered
         station.transactions = self  # type: ignore[attr-defined]
         sender.on_response("StartTransaction", self._start_answered)
@@ -82,6 +84,7 @@ class TransactionService:
     # -- start-up: recover what a power loss interrupted -----------------------------------
 
     async def start(self) -> None:
+        self.station.config.on_change("MeterValueSampleInterval", lambda _v: self._wake_samplers())
         self.registers.start()
         for entry in self.station.store.journal.running():
             # The station went down mid-transaction (kill -9, power cut): close it exactly
@@ -454,7 +457,8 @@ class TransactionService:
         if smart is not None:
             smart.transaction_started(cid, tx)
         station.hardware.power.enable(cid, True)
-        self._sampler[cid] = station.spawn(self._sample_loop(tx), f"sampler-{cid}")
+        changed = self._sample_interval_changed[cid] = asyncio.Event()
+        self._sampler[cid] = station.spawn(self._sample_loop(tx, changed), f"sampler-{cid}")
         station.refresh(cid)
         log.info("transaction ref %d started on connector %d for %s", ref, cid, id_tag)
 
@@ -512,6 +516,7 @@ class TransactionService:
             return
         del self.active[cid]
         sampler = self._sampler.pop(cid, None)
+        self._sample_interval_changed.pop(cid, None)
         if sampler is not None:
             sampler.cancel()
         connector = station.connector(cid)
@@ -627,19 +632,31 @@ class TransactionService:
             raw = [raw[0], *chosen, raw[-1]]
         return [m.MeterValue.model_validate_json(r) for r in raw]
 
-    async def _sample_loop(self, tx: ActiveTransaction) -> None:
-        """MeterValues every MeterValueSampleInterval from the transaction start (TC_070)."""
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        n = 0
+    def _wake_samplers(self) -> None:
+        for changed in self._sample_interval_changed.values():
+            changed.set()
+
+    async def _sample_loop(self, tx: ActiveTransaction, changed: asyncio.Event) -> None:
+        """MeterValues every MeterValueSampleInterval from the transaction start (TC_070).
+
+        Issue 12 item 8: a change of the interval re-anchors the loop (the next sample comes
+        one new interval after the change), and a loop that ran late skips the slots it
+        missed: never a burst of catch-up samples.
+        """
+        clock = self.station.clock
+        due: float | None = None
         while True:
+            changed.clear()
             interval = self.station.config.get_int("MeterValueSampleInterval")
             if interval <= 0:
-                await asyncio.sleep(1.0)
-                started, n = loop.time(), 0
+                await changed.wait()
+                due = None
                 continue
-            n += 1
-            await asyncio.sleep(max(0.0, started + n * interval - loop.time()))
+            now = clock.monotonic()
+            due = now + interval if due is None else next_slot(due, interval, now)
+            if await clock.sleep(due - now, changed):
+                due = None
+                continue
             if tx.connector_id not in self.active:
                 return
             self.send_transaction_sample(

@@ -1,0 +1,73 @@
+"""A station clock whose time moves only when the test says so.
+
+The station's interval loops (heartbeat, sampled and clock-aligned meter values, websocket
+ping) wait through ``Clock.sleep``; here that wait ends when :meth:`ManualClock.advance`
+moves the time past its deadline, or when the loop's wake event is set. Everything else in
+the station (the websocket, the store, the power loop) keeps real time. Each waiting task is
+listed with its deadline under its task name, so a test can see when a loop is next due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from chargestack.station.clock import Clock
+
+
+class ManualClock(Clock):
+    def __init__(self, start: datetime) -> None:
+        super().__init__()
+        self._start_s = start.timestamp()
+        self._elapsed = 0.0
+        self._moved = asyncio.Event()
+        # Task name -> monotonic instant it waits for.
+        self.waiting: dict[str, float] = {}
+
+    def system_s(self) -> float:
+        return self._start_s + self._elapsed
+
+    def monotonic(self) -> float:
+        return self._elapsed
+
+    async def sleep(self, seconds: float, wake: asyncio.Event | None = None) -> bool:
+        task = asyncio.current_task()
+        assert task is not None
+        name = task.get_name()
+        deadline = self._elapsed + max(0.0, seconds)
+        self.waiting[name] = deadline
+        try:
+            while self._elapsed < deadline:
+                if wake is not None and wake.is_set():
+                    return True
+                moved = self._moved
+                waits = [asyncio.ensure_future(moved.wait())]
+                if wake is not None:
+                    waits.append(asyncio.ensure_future(wake.wait()))
+                try:
+                    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for waiter in waits:
+                        waiter.cancel()
+            return wake is not None and wake.is_set()
+        finally:
+            if self.waiting.get(name) == deadline:
+                del self.waiting[name]
+
+    def advance(self, seconds: float) -> None:
+        """Move the time on; every wait whose deadline passed ends."""
+        self._elapsed += seconds
+        moved, self._moved = self._moved, asyncio.Event()
+        moved.set()
+
+    def due(self, task_suffix: str) -> float | None:
+        """Seconds from now until the waiting task named ``...task_suffix`` is due."""
+        for name, deadline in self.waiting.items():
+            if name.endswith(task_suffix):
+                return deadline - self._elapsed
+        return None
+
+    def iso_now(self) -> str:
+        """The clock's time as a central system would write it."""
+        stamp = datetime.fromtimestamp(self.system_s(), UTC)
+        return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
