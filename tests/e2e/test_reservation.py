@@ -9,6 +9,7 @@ import pytest
 from ocpp.exceptions import NotSupportedError
 
 from central_system import CentralSystem, Payload
+from chargestack.station.control_target import RunnerControlTarget
 from station_harness import RunningStation, running_station, start_local_session
 from station_process import StationProcess, write_station_file
 
@@ -105,6 +106,83 @@ async def test_TC_046_2_reservation_remote_start(
         assert start.payload["idTag"] == VALID
         assert start.payload["reservationId"] == 12
         await rs.status(1, "Charging", since=mark)
+
+
+def statuses(rs: RunningStation, connector_id: int, since: int) -> list[str]:
+    return [
+        r.payload["status"]
+        for r in rs.cs.received[since:]
+        if r.action == "StatusNotification" and r.payload["connectorId"] == connector_id
+    ]
+
+
+async def plugged_while_reserved(rs: RunningStation, connector_id: int) -> None:
+    rs.plug_in(connector_id)
+    await rs.wait(lambda: rs.station.connector(connector_id).facts.plugged)
+    assert rs.station.status_of(connector_id) == "Reserved"
+
+
+async def test_TC_046_2_reserved_then_preparing_then_charging(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    # Section 4.9: the transition table has Reserved -> Preparing and Preparing -> Charging,
+    # no Reserved -> Charging, even when the cable was in before the remote start.
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        mark = cs.mark()
+        assert await reserve(rs, 1, 49) == "Accepted"
+        await plugged_while_reserved(rs, 1)
+        answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID})
+        assert answer["status"] == "Accepted"
+        await rs.status(1, "Charging", since=mark)
+        assert statuses(rs, 1, mark) == ["Reserved", "Preparing", "Charging"]
+
+
+async def test_TC_046_1_reserved_then_preparing_then_charging_on_a_swipe(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        mark = cs.mark()
+        assert await reserve(rs, 1, 50) == "Accepted"
+        await plugged_while_reserved(rs, 1)
+        rs.present(VALID)
+        await rs.status(1, "Charging", since=mark)
+        assert statuses(rs, 1, mark) == ["Reserved", "Preparing", "Charging"]
+
+
+async def test_TC_053_2_reserved_then_preparing_then_charging_for_the_parent(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    cs.defaults.id_tags[VALID2] = {"status": "Accepted", "parentIdTag": PARENT}
+    async with running_station(cs, tmp_path) as rs:
+        mark = cs.mark()
+        assert await reserve(rs, 1, 51, VALID, parent=PARENT) == "Accepted"
+        await plugged_while_reserved(rs, 1)
+        answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID2})
+        assert answer["status"] == "Accepted"
+        await rs.status(1, "Charging", since=mark)
+        assert statuses(rs, 1, mark) == ["Reserved", "Preparing", "Charging"]
+
+
+async def test_reservation_restored_after_a_power_loss_goes_through_preparing(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        mark = cs.mark()
+        assert await reserve(rs, 1, 52) == "Accepted"
+        await plugged_while_reserved(rs, 1)
+        await RunnerControlTarget(rs.runner).power_cut()
+        boot = await cs.wait_for("BootNotification", since=mark)
+        after_boot = cs.received.index(boot)
+        await rs.status(1, "Reserved", since=after_boot)
+        assert rs.station.connector(1).facts.plugged  # the EV stayed through the power loss
+        answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID})
+        assert answer["status"] == "Accepted"
+        await rs.status(1, "Charging", since=after_boot)
+        assert statuses(rs, 1, after_boot) == ["Reserved", "Preparing", "Charging"]
 
 
 async def test_TC_047_reservation_expires(central_system: CentralSystem, tmp_path: Path) -> None:

@@ -406,6 +406,13 @@ class TransactionService:
 
     async def _start(self, cid: int, id_tag: str, parent: str | None) -> None:
         station = self.station
+        facts = station.connector(cid).facts
+        if facts.reserved and not facts.preparing:
+            # Section 4.9: a reserved connector that its tag claims is Preparing before it is
+            # Charging (there is no Reserved -> Charging), even with the cable already in or
+            # a reservation restored after a power loss (TC_046_2, TC_053_2).
+            facts.preparing = True
+            station.refresh(cid)
         if (
             not station.settings.connector(cid).fixed_cable
             and not await station.hardware.connector(cid).lock()
