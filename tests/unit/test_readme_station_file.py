@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from chargestack.profiles.core.meter_sampling import SAMPLED_MEASURANDS
 from chargestack.station.preflight import preflight
 from chargestack.station.settings import load_station_file
 
@@ -20,3 +21,10 @@ def test_readme_station_file_validates(tmp_path: Path) -> None:
     preflight(settings)
     assert settings.identity.charge_point_id == "CP-0001"
     assert len(settings.connectors) == 2
+
+
+def test_readme_lists_the_measurands_the_station_samples() -> None:
+    found = re.search(r"refuse the rest:\s(.*?)\. Energy is always", README.read_text(), re.S)
+    assert found, "README does not list the sampled measurands"
+    listed = [re.sub(r"\s*\(.*\)", "", item).strip() for item in found.group(1).split(",")]
+    assert listed == list(SAMPLED_MEASURANDS)
