@@ -33,7 +33,9 @@ class EnergyRegisters:
         counted = meter.read(connector_id).energy_wh - self._hw_at_start[connector_id]
         return self._base[connector_id] + max(0.0, counted)
 
-    def persist(self, connector_id: int) -> float:
-        value = self.register_wh(connector_id)
+    def persist(self, connector_id: int, value: float | None = None) -> float:
+        """Store the register (``value`` when the caller has just read it) and return it."""
+        if value is None:
+            value = self.register_wh(connector_id)
         self.station.store.meter_registers.set(connector_id, value)
         return value

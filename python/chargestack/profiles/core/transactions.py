@@ -682,7 +682,7 @@ class TransactionService:
         measurands: list[str],
         at: datetime | None = None,
     ) -> None:
-        register = self.registers.persist(tx.connector_id)
+        register = self.registers.register_wh(tx.connector_id)
         sample = self._sample(tx, context, measurands, at, register_wh=register)
         if sample is None:
             return
@@ -696,7 +696,7 @@ class TransactionService:
 
     def _record_register(self, tx: ActiveTransaction, register_wh: float | None = None) -> None:
         """The power-loss reading: meterStop of a transaction the next start closes."""
-        value = self.registers.persist(tx.connector_id) if register_wh is None else register_wh
+        value = self.registers.persist(tx.connector_id, register_wh)
         self.station.store.journal.record_meter(
             tx.ref, whole_wh(value), self.station.clock.now_ms()
         )
@@ -721,7 +721,7 @@ class TransactionService:
 
 
 def _same_tag(a: str | None, b: str | None) -> bool:
-    """IdToken comparison: case-insensitive (OCPP 1.6 section 7.28, CiString20Type)."""
+    """IdTokens are CiString20Type in OCPP 1.6: compared without regard to case."""
     return a is not None and b is not None and a.casefold() == b.casefold()
 
 
