@@ -98,6 +98,7 @@ class OcppSession:
         self._wait = wait
         # Set by a change of WebSocketPingInterval: the ping loop re-anchors at once.
         self._ping_interval_changed = asyncio.Event()
+        # Diagnostics: websocket pings sent by this session (WebSocketPingInterval at work).
         self.pings_sent = 0
         self._on_connected = on_connected
         self._on_disconnected = on_disconnected
