@@ -179,6 +179,17 @@ async def running_station(
         await rs.stop()
 
 
+async def go_offline(rs: RunningStation) -> None:
+    """The station's network goes down (OCTT manual action); the central system sees it."""
+    await rs.station.network_disconnect()
+    await rs.cs.wait_until(lambda: rs.cp_id not in rs.cs.connections, 5)
+
+
+async def go_online(rs: RunningStation) -> None:
+    await rs.station.network_connect()
+    await rs.cs.wait_connected(rs.cp_id)
+
+
 async def start_local_session(
     rs: RunningStation, connector_id: int = 1, tag: str = "VALIDTAG1"
 ) -> int:

@@ -7,19 +7,9 @@ from datetime import datetime
 from pathlib import Path
 
 from central_system import CentralSystem
-from station_harness import RunningStation, running_station, start_local_session
+from station_harness import go_offline, go_online, running_station, start_local_session
 
 VALID = "VALIDTAG1"
-
-
-async def go_offline(rs: RunningStation) -> None:
-    await rs.station.network_disconnect()
-    await rs.cs.wait_until(lambda: rs.cp_id not in rs.cs.connections, 5)
-
-
-async def go_online(rs: RunningStation) -> None:
-    await rs.station.network_connect()
-    await rs.cs.wait_connected(rs.cp_id)
 
 
 def _ts(payload: dict[str, object]) -> datetime:

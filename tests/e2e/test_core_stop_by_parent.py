@@ -12,21 +12,17 @@ import json
 from pathlib import Path
 
 from central_system import CentralSystem, Payload
-from station_harness import RunningStation, running_station
+from station_harness import RunningStation, go_offline, go_online, running_station
 
 VALID = "VALIDTAG1"
 VALID2 = "VALIDTAG2"
 PARENT = "PARENT-1"
 
 
-async def go_offline(rs: RunningStation) -> None:
-    await rs.station.network_disconnect()
-    await rs.cs.wait_until(lambda: rs.cp_id not in rs.cs.connections, 5)
-
-
-async def go_online(rs: RunningStation) -> None:
-    await rs.station.network_connect()
-    await rs.cs.wait_connected(rs.cp_id)
+def one_group(cs: CentralSystem) -> None:
+    """Both tags belong to PARENT, in every IdTagInfo the central system gives."""
+    cs.defaults.id_tags[VALID] = {"status": "Accepted", "parentIdTag": PARENT}
+    cs.defaults.id_tags[VALID2] = {"status": "Accepted", "parentIdTag": PARENT}
 
 
 async def answered_by_central_system(rs: RunningStation, connector_id: int = 1) -> None:
@@ -54,8 +50,7 @@ async def test_TC_069_parent_given_by_start_transaction_conf(
     # A remote start (AuthorizeRemoteTxRequests false) sends no Authorize: the parent
     # arrives only with StartTransaction.conf.
     cs = central_system
-    cs.defaults.id_tags[VALID] = {"status": "Accepted", "parentIdTag": PARENT}
-    cs.defaults.id_tags[VALID2] = {"status": "Accepted", "parentIdTag": PARENT}
+    one_group(cs)
     async with running_station(cs, tmp_path, connectors=1) as rs:
         mark = cs.mark()
         rs.plug_in(1)
@@ -70,8 +65,7 @@ async def test_TC_069_parent_given_by_start_transaction_conf(
 
 async def test_TC_069_after_an_offline_start(central_system: CentralSystem, tmp_path: Path) -> None:
     cs = central_system
-    cs.defaults.id_tags[VALID] = {"status": "Accepted", "parentIdTag": PARENT}
-    cs.defaults.id_tags[VALID2] = {"status": "Accepted", "parentIdTag": PARENT}
+    one_group(cs)
     config = {"LocalAuthorizeOffline": True, "AllowOfflineTxForUnknownId": True}
     async with running_station(cs, tmp_path, connectors=1, configuration=config) as rs:
         await go_offline(rs)
@@ -89,8 +83,7 @@ async def test_TC_069_after_an_invalid_authorize_answer(
     central_system: CentralSystem, tmp_path: Path
 ) -> None:
     cs = central_system
-    cs.defaults.id_tags[VALID] = {"status": "Accepted", "parentIdTag": PARENT}
-    cs.defaults.id_tags[VALID2] = {"status": "Accepted", "parentIdTag": PARENT}
+    one_group(cs)
     broken: list[str] = []
 
     async def authorize(payload: Payload) -> Payload:
