@@ -65,10 +65,16 @@ class AlignedMeterValues:
         for cid in self.station.connectors:
             tx = self.transactions.active_on(cid)
             if tx is not None:
+                # One reading for the MeterValues and the StopTxnAlignedData kept with it.
+                register = self.transactions.registers.register_wh(cid)
                 if measurands:
-                    self.transactions.send_transaction_sample(tx, "Sample.Clock", measurands, at)
+                    self.transactions.send_transaction_sample(
+                        tx, "Sample.Clock", measurands, at, register_wh=register
+                    )
                 if stop_measurands:
-                    kept = self.transactions._sample(tx, "Sample.Clock", stop_measurands, at)
+                    kept = self.transactions._sample(
+                        tx, "Sample.Clock", stop_measurands, at, register_wh=register
+                    )
                     if kept is not None:
                         self.station.store.journal.add_meter_value(tx.ref, kept)
                 continue

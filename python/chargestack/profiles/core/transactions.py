@@ -666,12 +666,19 @@ class TransactionService:
                 continue
             if tx.connector_id not in self.active:
                 return
+            # One reading for the MeterValues and the StopTxnSampledData kept at this instant.
+            register = self.registers.register_wh(tx.connector_id)
             self.send_transaction_sample(
-                tx, "Sample.Periodic", list(self.station.config.get_csl("MeterValuesSampledData"))
+                tx,
+                "Sample.Periodic",
+                list(self.station.config.get_csl("MeterValuesSampledData")),
+                register_wh=register,
             )
             stop_measurands = self._stop_txn_sampled()
             if stop_measurands:
-                periodic = self._sample(tx, "Sample.Periodic", stop_measurands)
+                periodic = self._sample(
+                    tx, "Sample.Periodic", stop_measurands, register_wh=register
+                )
                 if periodic is not None:
                     self.station.store.journal.add_meter_value(tx.ref, periodic)
 
@@ -681,8 +688,12 @@ class TransactionService:
         context: str,
         measurands: list[str],
         at: datetime | None = None,
+        *,
+        register_wh: float | None = None,
     ) -> None:
-        register = self.registers.register_wh(tx.connector_id)
+        register = (
+            self.registers.register_wh(tx.connector_id) if register_wh is None else register_wh
+        )
         sample = self._sample(tx, context, measurands, at, register_wh=register)
         if sample is None:
             return
