@@ -19,7 +19,12 @@ from typing import Any
 
 from pydantic import BaseModel
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.exceptions import (
+    ConnectionClosed,
+    ConnectionClosedError,
+    InvalidHandshake,
+    InvalidStatus,
+)
 
 from chargestack import _core
 from chargestack.exceptions import (
@@ -34,6 +39,7 @@ from chargestack.exceptions import (
 )
 from chargestack.ocpp.backoff import Backoff
 from chargestack.ocpp.connection_settings import ConnectionSettings
+from chargestack.ocpp.frame_limits import MIN_FRAME_BYTES, TRANSPORT_CAP_FACTOR
 from chargestack.ocpp.messages import action_of, dump_payload, parse_request, parse_response
 from chargestack.ocpp.router import Router
 
@@ -41,6 +47,11 @@ log = logging.getLogger("chargestack.ocpp.session")
 frames_log = logging.getLogger("chargestack.ocpp.frames")
 
 SUBPROTOCOL = "ocpp1.6"
+
+# RFC 6455 section 7.4.1: "received a type of data it cannot accept". OCPP-J 1.6 section 3
+# carries every message as JSON text; a binary frame is refused by closing the link (not
+# ignored: a central system waiting for an answer learns at once that none will come).
+CLOSE_UNSUPPORTED_DATA = 1003
 
 
 class SessionState(StrEnum):
@@ -89,7 +100,7 @@ class OcppSession:
         *,
         on_connected: ConnectionHook | None = None,
         on_disconnected: ConnectionHook | None = None,
-        max_frame_bytes: int = 65536,
+        max_frame_bytes: int = MIN_FRAME_BYTES,
         wait: Wait = _wait_or_wake,
     ) -> None:
         self.settings = settings
@@ -130,6 +141,16 @@ class OcppSession:
     @property
     def connected(self) -> bool:
         return self._state is SessionState.CONNECTED
+
+    @property
+    def max_frame_bytes(self) -> int:
+        """Frames longer than this are not decoded; a CALL among them gets a CALLERROR."""
+        return self._max_frame_bytes
+
+    @property
+    def transport_cap_bytes(self) -> int:
+        """Frames longer than this close the link (1009) without being read."""
+        return self._max_frame_bytes * TRANSPORT_CAP_FACTOR
 
     async def wait_connected(self) -> None:
         await self._connected.wait()
@@ -190,7 +211,7 @@ class OcppSession:
             additional_headers=headers,
             open_timeout=self.timers.open_timeout_s,
             ping_interval=None,  # our own ping loop follows WebSocketPingInterval live
-            max_size=self._max_frame_bytes,
+            max_size=self.transport_cap_bytes,
             compression=None,
             **kwargs,
         )
@@ -227,7 +248,13 @@ class OcppSession:
             hook = self._spawn(self._on_connected())
         try:
             async for message in ws:
+                if isinstance(message, bytes):
+                    await self._refuse_binary(ws, len(message))
+                    break
                 self._receive(message)
+        except ConnectionClosedError as exc:
+            if self._online.is_set() and not self._closing:
+                self._log_abnormal_close(exc)
         except ConnectionClosed:
             pass
         finally:
@@ -250,6 +277,30 @@ class OcppSession:
         """WebSocketPingInterval changed: the next ping comes one new interval from now."""
         self.timers.ping_interval_s = seconds
         self._ping_interval_changed.set()
+
+    async def _refuse_binary(self, ws: ClientConnection, size: int) -> None:
+        log.warning(
+            "%s: refused a binary frame of %d bytes (OCPP-J uses text frames only); "
+            "closing the link with %d",
+            self.settings.charge_point_id,
+            size,
+            CLOSE_UNSUPPORTED_DATA,
+        )
+        await ws.close(CLOSE_UNSUPPORTED_DATA, "OCPP-J uses text frames only")
+
+    def _log_abnormal_close(self, exc: ConnectionClosedError) -> None:
+        sent = exc.sent
+        if sent is not None and sent.code == 1009:
+            log.warning(
+                "%s: link closed with 1009: a frame exceeded the transport cap of %d bytes "
+                "(%d x central_system.max_frame_bytes): %s",
+                self.settings.charge_point_id,
+                self.transport_cap_bytes,
+                TRANSPORT_CAP_FACTOR,
+                sent.reason,
+            )
+            return
+        log.warning("%s: link closed abnormally: %s", self.settings.charge_point_id, exc)
 
     async def _ping_loop(self, ws: ClientConnection) -> None:
         changed = self._ping_interval_changed
@@ -357,7 +408,7 @@ class OcppSession:
 
     # -- incoming frames -----------------------------------------------------------------
 
-    def _receive(self, message: str | bytes) -> None:
+    def _receive(self, message: str) -> None:
         frames_log.debug("%s < %s", self.settings.charge_point_id, message)
         try:
             frame = _core.decode_frame(message, max_len=self._max_frame_bytes)

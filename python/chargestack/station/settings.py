@@ -60,6 +60,10 @@ class CentralSystemSettings(_Strict):
     client_certificate: Path | None = None
     client_key: Path | None = None
     server_hostname: str | None = None
+    # Longest incoming frame decoded, in bytes; larger CALLs get a CALLERROR, frames over 4x
+    # this close the link (1009). Unset: derived from SendLocalListMaxLength so the largest
+    # SendLocalList fits (ocpp/frame_limits.py).
+    max_frame_bytes: Annotated[int | None, Field(ge=4096, le=64 * 1024 * 1024)] = None
 
     @model_validator(mode="after")
     def _profile_prerequisites(self) -> CentralSystemSettings:

@@ -23,6 +23,7 @@ from chargestack.hardware import events as hw
 from chargestack.hardware.interfaces import Hardware
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.connection_settings import ConnectionSettings
+from chargestack.ocpp.frame_limits import default_max_frame_bytes
 from chargestack.ocpp.router import Router
 from chargestack.ocpp.session import OcppSession, SessionTimers
 from chargestack.profiles.firmware.installers import reported_firmware_version
@@ -126,6 +127,7 @@ class Station:
             on_connected=self._on_connected,
             on_disconnected=self._on_disconnected,
             wait=self.clock.sleep,
+            max_frame_bytes=self._max_frame_bytes(),
         )
         self.config.on_change(
             "HeartbeatInterval", lambda _v: self.registration.heartbeat_interval_changed()
@@ -175,6 +177,17 @@ class Station:
             backoff_initial_s=t.backoff_initial_s,
             backoff_max_s=t.backoff_max_s,
         )
+
+    def _max_frame_bytes(self) -> int:
+        configured = self.settings.central_system.max_frame_bytes
+        if configured is not None:
+            return configured
+        entries = (
+            self.config.get_int("SendLocalListMaxLength")
+            if self.config.has("SendLocalListMaxLength")
+            else 0
+        )
+        return default_max_frame_bytes(entries)
 
     def message_timeout_s(self) -> float:
         configured = (
