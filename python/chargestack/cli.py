@@ -100,16 +100,22 @@ def _api_option(func: F) -> F:
         "api_url",
         envvar="CHARGESTACK_API",
         metavar="URL",
-        help="Control API address, e.g. http://127.0.0.1:8180 (default: $CHARGESTACK_API).",
+        help=(
+            "Control API address, http://127.0.0.1:8180 or unix:/path/control.sock "
+            "(default: $CHARGESTACK_API)."
+        ),
     )(func)
 
 
 def _client(api_url: str | None) -> ControlClient:
     if not api_url:
         raise click.UsageError("no control API address: pass --api or set CHARGESTACK_API")
-    if not api_url.startswith(("http://", "https://")):
-        raise click.UsageError(f"--api must be an http:// URL, found {api_url!r}")
-    return ControlClient(api_url)
+    try:
+        return ControlClient(api_url)
+    except ValueError:
+        raise click.UsageError(
+            f"--api must be an http:// URL or unix:/path to a socket, found {api_url!r}"
+        ) from None
 
 
 def _call(api_url: str | None, method: str, path: str, body: dict[str, Any] | None = None) -> Any:

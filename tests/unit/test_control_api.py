@@ -34,9 +34,10 @@ class Api:
     async def call(
         self, method: str, path: str, body: Any = None, raw: bytes | None = None
     ) -> tuple[int, Any]:
-        data = raw if raw is not None else None
+        # Raw bodies are declared JSON: these tests are about what the body holds.
+        headers = {"Content-Type": "application/json"} if raw is not None else None
         async with self.http.request(
-            method, self.base + path, json=body if raw is None else None, data=data
+            method, self.base + path, json=body if raw is None else None, data=raw, headers=headers
         ) as response:
             assert response.content_type == "application/json"
             return response.status, await response.json()

@@ -1,12 +1,23 @@
-"""``ControlApi``: the aiohttp server of the control API, in the station's event loop."""
+"""``ControlApi``: the aiohttp server of the control API, in the station's event loop.
+
+It listens on a loopback TCP port or, instead, on a unix-domain socket whose file mode
+(0600 by default) is the access control; ``request_guard`` refuses what a web page could
+send either way.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
+import os
+import socket
+import stat
+from pathlib import Path
 
 from aiohttp import web
 
+from chargestack.control.request_guard import OWN_NAMES, OwnNames, guard
 from chargestack.control.responses import errors_as_json
 from chargestack.control.routes import TARGET, routes
 from chargestack.control.target import ControlTarget
@@ -31,42 +42,64 @@ def _require_loopback(host: str) -> None:
 
 
 def build_app(target: ControlTarget) -> web.Application:
-    app = web.Application(middlewares=[errors_as_json], client_max_size=_MAX_BODY)
+    # The guard runs first: a refused request reaches no handler and no body parser.
+    app = web.Application(middlewares=[guard, errors_as_json], client_max_size=_MAX_BODY)
     app[TARGET] = target
+    app[OWN_NAMES] = OwnNames()
     app.add_routes(routes)
     return app
 
 
 class ControlApi:
-    """Serves the control API for one station; ``port`` is the bound port once started."""
+    """Serves the control API for one station; ``url`` names where once started.
 
-    def __init__(self, target: ControlTarget, host: str = "127.0.0.1", port: int = 0) -> None:
+    ``unix_socket`` serves on that socket file (created with ``unix_socket_mode``) instead
+    of ``host``:``port``.
+    """
+
+    def __init__(
+        self,
+        target: ControlTarget,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        unix_socket: Path | None = None,
+        unix_socket_mode: int = 0o600,
+    ) -> None:
         _require_loopback(host)
         self._target = target
         self._host = host
         self._requested_port = port
+        self._unix_socket = unix_socket
+        self._unix_socket_mode = unix_socket_mode
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
     @property
     def url(self) -> str:
-        if self.port is None:
+        if self._runner is None:
             raise RuntimeError("the control API is not started")
+        if self._unix_socket is not None:
+            return f"unix:{self._unix_socket}"
         host = f"[{self._host}]" if ":" in self._host else self._host
         return f"http://{host}:{self.port}"
 
     async def start(self) -> None:
-        runner = web.AppRunner(build_app(self._target), access_log=None, handle_signals=False)
+        app = build_app(self._target)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
-        site = web.TCPSite(runner, self._host, self._requested_port)
         try:
-            await site.start()
+            if self._unix_socket is not None:
+                sock = _bind_unix_socket(self._unix_socket, self._unix_socket_mode)
+                await web.SockSite(runner, sock).start()
+            else:
+                await web.TCPSite(runner, self._host, self._requested_port).start()
+                self.port = int(runner.addresses[0][1])
+                app[OWN_NAMES].bound(self._host, self.port)
         except OSError:
             await runner.cleanup()
             raise
         self._runner = runner
-        address = runner.addresses[0]
-        self.port = int(address[1])
         log.info("control API listening on %s", self.url)
 
     async def stop(self) -> None:
@@ -74,3 +107,47 @@ class ControlApi:
             await self._runner.cleanup()
             self._runner = None
             self.port = None
+            if self._unix_socket is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    self._unix_socket.unlink()
+
+
+def _bind_unix_socket(path: Path, mode: int) -> socket.socket:
+    """A listening socket at ``path``, never accessible beyond ``mode``, not even briefly."""
+    _remove_stale_socket(path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        # bind() creates the file with the umask applied: mask everything ``mode`` denies.
+        previous = os.umask(0o777 & ~mode)
+        try:
+            sock.bind(str(path))
+        finally:
+            os.umask(previous)
+        os.chmod(path, mode)
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _remove_stale_socket(path: Path) -> None:
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(mode):
+        raise ConfigurationError(
+            f"control_api.unix_socket: {path} exists and is not a socket; not replacing it"
+        )
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(str(path))
+    except OSError:
+        path.unlink()  # left by a station that did not stop cleanly: nobody listens
+        return
+    finally:
+        probe.close()
+    raise ConfigurationError(
+        f"control_api.unix_socket: {path} is in use by another process (one station per socket)"
+    )

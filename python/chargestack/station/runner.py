@@ -53,7 +53,11 @@ class StationRunner:
             from chargestack.station.control_target import RunnerControlTarget
 
             self.control_api = ControlApi(
-                RunnerControlTarget(self), api_settings.host, api_settings.port
+                RunnerControlTarget(self),
+                api_settings.host,
+                api_settings.port,
+                unix_socket=api_settings.unix_socket,
+                unix_socket_mode=api_settings.unix_socket_mode,
             )
             await self.control_api.start()
         try:

@@ -138,6 +138,10 @@ class ControlApiSettings(_Strict):
     host: Literal["127.0.0.1", "localhost", "::1"] = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 0
     enabled: bool = True
+    # Serve on this unix-domain socket instead of host:port; its file mode is the access
+    # control (owner only by default; 0o660 lets a group such as the HMI's in).
+    unix_socket: Path | None = None
+    unix_socket_mode: Annotated[int, Field(ge=0o600, le=0o666)] = 0o600
 
 
 class CommandInstallerSettings(_Strict):
@@ -302,4 +306,7 @@ def load_station_file(path: Path) -> StationSettings:
     firmware = data.get("firmware")
     if isinstance(firmware, dict) and isinstance(firmware.get("slots_dir"), str):
         firmware["slots_dir"] = str((base / firmware["slots_dir"]).resolve())
+    api = data.get("control_api")
+    if isinstance(api, dict) and isinstance(api.get("unix_socket"), str):
+        api["unix_socket"] = str((base / api["unix_socket"]).resolve())
     return parse_station_settings(data, str(path))
