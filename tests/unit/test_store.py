@@ -38,14 +38,23 @@ def _write_migrations(folder: Path, files: dict[str, str]) -> Path:
 # --- opening a new database --------------------------------------------------------------
 
 
-def test_fresh_database_gets_schema_identity_and_durable_pragmas(store: Store) -> None:
-    assert store.schema_version == len(load_migrations()) >= 1
-    assert store.query_one("PRAGMA application_id")[0] == APPLICATION_ID  # type: ignore[index]
-    assert store.query_one("PRAGMA journal_mode")[0] == "wal"  # type: ignore[index]
-    assert store.query_one("PRAGMA synchronous")[0] == 2  # type: ignore[index]  # 2 = FULL
-    assert store.query_one("PRAGMA foreign_keys")[0] == 1  # type: ignore[index]
-    tables = {r["name"] for r in store.query("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"meta", "config", "availability"} <= tables
+def test_fresh_database_gets_schema_identity_and_durable_pragmas(db_path: Path) -> None:
+    with Store.open(db_path) as store:
+        assert store.schema_version == len(load_migrations()) >= 1
+        assert store.query_one("PRAGMA application_id")[0] == APPLICATION_ID  # type: ignore[index]
+        assert store.query_one("PRAGMA foreign_keys")[0] == 1  # type: ignore[index]
+        tables = {
+            r["name"] for r in store.query("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        assert {"meta", "config", "availability"} <= tables
+    # The file itself: WAL, the same identity and schema.
+    raw = _raw(db_path)
+    try:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert raw.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == len(load_migrations())
+    finally:
+        raw.close()
 
 
 def test_reopen_keeps_data_and_does_not_migrate_again(db_path: Path) -> None:

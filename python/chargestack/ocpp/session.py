@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 from websockets.asyncio.client import ClientConnection, connect
@@ -89,6 +89,19 @@ async def _wait_or_wake(seconds: float, wake: asyncio.Event) -> bool:
     return True
 
 
+class Durability(Protocol):
+    """Where handlers' writes go: the session answers a CALL once they are durable."""
+
+    @property
+    def written(self) -> int:
+        """A number that grows with every commit."""
+        ...
+
+    async def durable(self, upto: int | None = None) -> None:
+        """Return once commit ``upto`` (default: the last) is on disk."""
+        ...
+
+
 class OcppSession:
     """One charge point's connection to its central system."""
 
@@ -102,6 +115,7 @@ class OcppSession:
         on_disconnected: ConnectionHook | None = None,
         max_frame_bytes: int = MIN_FRAME_BYTES,
         wait: Wait = _wait_or_wake,
+        durability: Durability | None = None,
     ) -> None:
         self.settings = settings
         self.router = router
@@ -114,6 +128,7 @@ class OcppSession:
         self._on_connected = on_connected
         self._on_disconnected = on_disconnected
         self._max_frame_bytes = max_frame_bytes
+        self._durability = durability
         self._state = SessionState.DISCONNECTED
         self._ws: ClientConnection | None = None
         self._connected = asyncio.Event()
@@ -455,8 +470,13 @@ class OcppSession:
         except OcppError as exc:
             await self._send_error(message_id, exc)
             return
+        written = self._durability.written if self._durability is not None else 0
         try:
             response = await handler(request)
+            if self._durability is not None and self._durability.written != written:
+                # What the answer confirms (an Accepted configuration, list, profile) is on
+                # disk before the central system reads it; calls that wrote nothing never wait.
+                await self._durability.durable()
         except OcppError as exc:
             await self._send_error(message_id, exc)
             return

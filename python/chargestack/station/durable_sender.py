@@ -107,6 +107,9 @@ class DurableSender:
             # Written before the first send: every retry, even after a restart, reuses it.
             message_id = str(uuid.uuid4())
             self.station.store.outbox.assign_message_id(item.seq, message_id)
+        # Journalled before sent: the message and its unique id are on disk first (the store
+        # writes off the event loop; this waits for it).
+        await self.station.store.durable()
         try:
             response = await self.station.session.call(request, unique_id=message_id)
         except NotConnectedError:

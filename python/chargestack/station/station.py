@@ -102,7 +102,8 @@ class Station:
         s = self.settings
         preflight(s)
         s.data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = Store.open(s.data_dir / "station.db")
+        # Integrity check, migrations and loading the working copy read the disk: a thread.
+        self.store = await asyncio.to_thread(Store.open, s.data_dir / "station.db")
         self.config = Configuration(
             standard_registry(),
             self.store,
@@ -128,6 +129,7 @@ class Station:
             on_disconnected=self._on_disconnected,
             wait=self.clock.sleep,
             max_frame_bytes=self._max_frame_bytes(),
+            durability=self.store,
         )
         self.config.on_change(
             "HeartbeatInterval", lambda _v: self.registration.heartbeat_interval_changed()
@@ -253,7 +255,9 @@ class Station:
                 with contextlib.suppress(Exception):
                     await stop()
         await self.hardware.stop()
-        self.store.close()
+        # Everything committed reaches the disk before the station is gone (Reset, firmware
+        # switch, shutdown), written off the event loop.
+        await self.store.aclose()
         self._stopped.set()
         log.info("station %s stopped (%s)", self.settings.identity.charge_point_id, kind)
 
@@ -391,6 +395,13 @@ class Station:
                 self.connectors[event.connector_id].fault = fault
                 self.connectors[event.connector_id].facts.faulted = True
         elif isinstance(event, hw.PowerStageFault):
+            # The stage cut the power on its own (a stalled supervisor, a silent bus): the
+            # operator must find it in the log, not only in a StatusNotification.
+            log.error(
+                "connector %d: the power stage stopped delivering power: %s",
+                event.connector_id,
+                event.info,
+            )
             connector = self.connectors[event.connector_id]
             connector.fault = Fault(event.error_code, event.info[:50], "PowerStage")
             connector.facts.faulted = True
@@ -447,6 +458,7 @@ class Station:
             "software": {"version": __version__, "interpreter": sys.executable},
             "status": self.status_of(0),
             "connectors": connectors,
+            "store": self.store.describe(),
         }
         for service in self.services:
             describe_station = getattr(service, "describe_station", None)

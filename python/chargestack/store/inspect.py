@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from chargestack.exceptions import StoreError
+from chargestack.store.migration_files import load_migrations
+from chargestack.store.store_file import check_readable
 
 
 def _count(conn: sqlite3.Connection, sql: str) -> int:
@@ -21,15 +23,23 @@ def _count(conn: sqlite3.Connection, sql: str) -> int:
 
 
 def inspect_database(path: Path) -> dict[str, Any]:
+    """What a stopped station's database holds; StoreError with the station's own one-line
+    message when the file is foreign, newer, damaged or in use."""
     if not path.exists():
         raise StoreError(f"no database at {path}")
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.5)
-        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-    except sqlite3.OperationalError as exc:
-        raise StoreError(
-            f"{path}: {exc}; if the station is running, use `chargestack status`"
-        ) from None
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open database {path}: {exc}") from None
+    try:
+        check_readable(conn, str(path), load_migrations())
+        return _summary(conn, path)
+    finally:
+        conn.close()
+
+
+def _summary(conn: sqlite3.Connection, path: Path) -> dict[str, Any]:
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     try:
         open_tx = [
             {

@@ -66,6 +66,9 @@ class Journal:
         )
         row = self._store.query_one("SELECT last_insert_rowid() AS ref")
         assert row is not None
+        # Issue 17: a session's start, its transactionId and its end are checkpoints, so the
+        # database file knows every session even if its WAL is lost.
+        self._store.request_checkpoint()
         return int(row["ref"])
 
     def get(self, ref: int) -> JournalEntry | None:
@@ -98,6 +101,7 @@ class Journal:
             "parent_id_tag = COALESCE(?, parent_id_tag) WHERE ref = ?",
             (transaction_id, id_tag_status, parent_id_tag, ref),
         )
+        self._store.request_checkpoint()
 
     def record_meter(self, ref: int, energy_wh: int, at_ms: int) -> None:
         self._store.execute(
@@ -113,6 +117,7 @@ class Journal:
             "stop_reason = ?, stop_id_tag = ? WHERE ref = ?",
             (stop_ms, meter_stop_wh, meter_stop_wh, reason, stop_id_tag, ref),
         )
+        self._store.request_checkpoint()
 
     def add_meter_value(self, ref: int, value_json: str) -> None:
         self._store.execute(

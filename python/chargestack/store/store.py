@@ -1,20 +1,46 @@
-"""The single SQLite writer of a station.
+"""The station's database: an in-memory working copy on the event loop, a writer thread on disk.
 
-One ``sqlite3`` connection per station, used only from the event-loop thread (sqlite3's own
-same-thread check enforces it). Operations are sub-millisecond; ``synchronous=FULL`` makes every
-commit survive power loss, which is what a charger needs for billing data (a WAL database with
-``synchronous=NORMAL`` can lose the last commits on a power cut).
+The event loop feeds the power stage's supervisor watchdog, so it must never wait for flash
+(an fsync on cheap eMMC under load takes 200 ms to seconds). The store is split in two:
 
-Opening never repairs or resets anything: a foreign, damaged or newer database raises
-:class:`~chargestack.exceptions.StoreError` and the file is left as it was.
+- **The working copy** is an in-memory SQLite database, a byte-exact copy of the file made at
+  :meth:`Store.open`. Every accessor reads and writes it synchronously on the event loop;
+  commits cost microseconds and never touch the disk, so no call site has to await.
+- **The file** (WAL, ``synchronous=FULL``) belongs to one writer thread (``disk_writer.py``).
+  Each commit of the working copy is handed to it as a numbered batch of the statements and
+  parameters that made it; the thread applies the batches in commit order, grouping what is
+  queued into one file transaction, and checkpoints the WAL.
+
+**The durability argument.** (1) Batches reach the writer in the order the working copy
+committed them, each whole or not at all (a rolled-back transaction or savepoint drops its
+statements). (2) The file starts equal to the working copy and every statement is replayed
+with the same SQL and parameters on the same state; statements use nothing outside the
+database (no clock, no randomness), so after batch *n* the file equals the working copy after
+commit *n* (the writer compares each statement's row count and logs ERROR on a difference).
+(3) A batch is on disk when the file transaction holding it has committed (``FULL``: the WAL
+is fsynced), and after a crash the file holds a prefix of the batches: a state the station
+really had. (4) What must be on disk before the station acts on it awaits :meth:`durable`:
+the durable sender before it sends a journalled CALL (so a message is journalled, with its
+unique id, before it is sent: the journal's promise is unchanged), the RPC session before it
+answers a central-system CALL whose handler wrote (an Accepted ChangeConfiguration survives a
+power cut), and a stop (Reset, firmware switch, shutdown) through :meth:`aclose`, which
+writes everything queued before the station goes down. Energy delivery is not held for the
+disk: at worst the first second of a session whose start never reached the disk goes
+unbilled, and then the central system never heard of that session either.
+
+The file's integrity and lineage are checked when it is opened (``store_file.py``,
+``marker.py``); opening never repairs or resets anything.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
@@ -22,29 +48,58 @@ from chargestack.exceptions import StoreError
 from chargestack.store.auth_cache import AuthCache
 from chargestack.store.availability import Availability
 from chargestack.store.config_values import ConfigValues
+from chargestack.store.disk_writer import Batch, DiskWriter, Statement
 from chargestack.store.journal import Journal, MeterRegisters
+from chargestack.store.marker import (
+    MarkerState,
+    finding,
+    now_text,
+    read_marker,
+    wal_path,
+    write_marker,
+)
 from chargestack.store.meta import Meta
 from chargestack.store.migration_files import Migration, load_migrations
 from chargestack.store.outbox import Outbox
+from chargestack.store.store_file import APPLICATION_ID, open_store_file
 
-#: ``PRAGMA application_id`` of every chargestack database: "CHST" in ASCII.
-APPLICATION_ID = 0x43485354
+__all__ = ["APPLICATION_ID", "Params", "Store"]
+
+log = logging.getLogger("chargestack.store")
 
 Params = Sequence[Any] | Mapping[str, Any]
+
+# Statements that change nothing when they report no changed rows (anything else, such as
+# DDL, is replayed whatever its count says).
+_ROW_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SELECT", "WITH")
 
 
 class Store:
     """The station's database: open with :meth:`open`, then use the typed accessors.
 
-    ``config``, ``availability`` and ``meta`` are the accessors of migration 001; later
-    accessors are built on :meth:`execute`, :meth:`query` and :meth:`transaction`.
+    ``lost_state`` says why the store is younger than its data directory (``marker.py``), or
+    is None; the station logs it and reports it over OCPP.
     """
 
-    def __init__(self, connection: sqlite3.Connection, path: str) -> None:
-        """Use :meth:`open`; this only wraps an already prepared connection."""
-        self._conn: sqlite3.Connection | None = connection
+    def __init__(
+        self,
+        memory: sqlite3.Connection,
+        writer: DiskWriter,
+        path: str,
+        *,
+        lost_state: str | None = None,
+        close_timeout_s: float = 30.0,
+    ) -> None:
+        """Use :meth:`open`; this only wraps the prepared working copy and writer."""
+        self._conn: sqlite3.Connection | None = memory
+        self._writer = writer
         self._depth = 0
+        self._pending: list[Statement] = []
+        self._checkpoint_after_commit = False
+        self._written = 0
+        self._close_timeout_s = close_timeout_s
         self.path = path
+        self.lost_state = lost_state
         self.config = ConfigValues(self)
         self.availability = Availability(self)
         self.meta = Meta(self)
@@ -60,27 +115,50 @@ class Store:
         *,
         migrations: Sequence[Migration] | None = None,
         lock_timeout: float = 2.0,
+        checkpoint_interval_s: float = 60.0,
     ) -> Self:
-        """Open (or create) the database at ``path`` and bring its schema up to date.
+        """Open (or create) the database at ``path``, bring its schema up to date, check its
+        lineage and load the working copy. Blocking: the station runs it in a thread.
 
-        The file is locked for this connection alone (``locking_mode=EXCLUSIVE``): a second
+        The file is locked for this store alone (``locking_mode=EXCLUSIVE``): a second
         station pointed at the same data directory fails here instead of interleaving writes.
         ``lock_timeout`` is how long to wait for another holder (e.g. a process still exiting).
         ``migrations`` defaults to the bundled ``store/migrations/NNN_*.sql`` files.
         """
         name = os.fspath(path)
+        database = Path(name)
         steps = load_migrations() if migrations is None else list(migrations)
+        # Before SQLite opens the file: opening creates a missing WAL.
+        wal_existed = wal_path(database).exists()
+        marker = read_marker(database)
+        file_conn, fresh = open_store_file(name, steps, lock_timeout)
         try:
-            conn = sqlite3.connect(name, isolation_level=None, timeout=lock_timeout)
+            # The schema (and, after a crash, what the WAL held) into the database file.
+            file_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            file_conn.backup(memory)
+            memory.execute("PRAGMA foreign_keys = ON")
+            memory.row_factory = sqlite3.Row
+            lost = finding(database, marker, fresh=fresh, wal_existed=wal_existed)
+            if lost is not None:
+                log.error("the store is younger than its data directory: %s", lost)
+            kept = marker is not None and lost is None
+            created = marker.created if kept and marker else now_text()
+            write_marker(database, MarkerState(created=created, running=True))
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open database {name}: {exc}") from exc
-        try:
-            _prepare(conn, name, steps)
+            file_conn.close()
+            raise StoreError(f"database {name}: cannot load it: {exc}") from exc
         except BaseException:
-            conn.close()
+            file_conn.close()
             raise
-        conn.row_factory = sqlite3.Row
-        return cls(conn, name)
+        writer = DiskWriter(
+            file_conn,
+            name,
+            checkpoint_interval_s=checkpoint_interval_s,
+            before_close=lambda: write_marker(database, MarkerState(created, running=False)),
+        )
+        writer.start()
+        return cls(memory, writer, name, lost_state=lost)
 
     @property
     def schema_version(self) -> int:
@@ -89,25 +167,35 @@ class Store:
         assert row is not None
         return int(row[0])
 
+    # -- reads and writes (event loop) -----------------------------------------------------
+
     def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns the number of rows changed.
 
-        Outside :meth:`transaction` the statement commits (and is on disk) when this returns.
+        Outside :meth:`transaction` the statement commits when this returns; it is on disk
+        once :meth:`durable` says so.
         """
         conn = self._connection()
+        before = conn.total_changes
         try:
-            return conn.execute(sql, params).rowcount
+            changed = conn.execute(sql, params).rowcount
         except sqlite3.Error as exc:
             raise StoreError(f"database statement failed: {exc}") from exc
+        self._record(Statement(sql, _owned(params), changed), conn.total_changes - before)
+        return changed
 
     def execute_many(self, sql: str, rows: Sequence[Params]) -> int:
         """Run one statement per parameter row, atomically; returns the rows changed."""
         with self.transaction():
             conn = self._connection()
+            owned = [_owned(r) for r in rows]
+            before = conn.total_changes
             try:
-                return conn.executemany(sql, rows).rowcount
+                changed = conn.executemany(sql, owned).rowcount
             except sqlite3.Error as exc:
                 raise StoreError(f"database statement failed: {exc}") from exc
+            self._record(Statement(sql, owned, changed, many=True), conn.total_changes - before)
+            return changed
 
     def query(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """All rows of a query; columns by name or index."""
@@ -124,22 +212,24 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Group writes so they land together or not at all.
+        """Group writes so they land together or not at all, here and on disk.
 
         Nested use becomes a savepoint, so an accessor may open one inside a caller's.
-        Never ``await`` inside: the connection belongs to the event loop, not to one task.
+        Never ``await`` inside: the working copy belongs to the event loop, not to one task.
         """
         conn = self._connection()
         depth = self._depth
+        mark = len(self._pending)
         savepoint = f"sp{depth}"
-        # IMMEDIATE takes the write lock up front: a conflict fails at BEGIN, not mid-way.
         self._run(conn, "BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT {savepoint}")
         self._depth = depth + 1
         try:
             yield
         except BaseException:
             self._depth = depth
+            del self._pending[mark:]
             if depth == 0:
+                self._checkpoint_after_commit = False
                 self._run(conn, "ROLLBACK")
             else:
                 self._run(conn, f"ROLLBACK TO {savepoint}")
@@ -150,14 +240,87 @@ class Store:
             try:
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
+                self._pending.clear()
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise StoreError(f"database commit failed: {exc}") from exc
+            statements, self._pending = self._pending, []
+            if statements:
+                self._submit(statements)
+            if self._checkpoint_after_commit:
+                self._checkpoint_after_commit = False
+                self._writer.request_checkpoint()
         else:
             self._run(conn, f"RELEASE {savepoint}")
 
+    # -- durability ------------------------------------------------------------------------
+
+    @property
+    def written(self) -> int:
+        """The number of the last commit of the working copy (0: none since opening)."""
+        return self._written
+
+    @property
+    def durable_through(self) -> int:
+        """The number of the last commit that is on disk."""
+        return self._writer.durable
+
+    def describe(self) -> dict[str, Any]:
+        """The store's part of ``/status``: how far the disk lags, checkpoints, failures."""
+        return {
+            "commitsNotOnDisk": self._written - self._writer.durable,
+            "checkpoints": self._writer.checkpoints,
+            "writeFailure": self._writer.failing,
+        }
+
+    async def durable(self, upto: int | None = None) -> None:
+        """Return once commit ``upto`` (default: the last one so far) is on disk."""
+        target = self._written if upto is None else upto
+        if target <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+
+        def resolve() -> None:
+            if not done.done():
+                done.set_result(None)
+
+        def from_writer() -> None:
+            loop.call_soon_threadsafe(resolve)
+
+        if self._writer.when_durable(target, from_writer):
+            await done
+
+    def request_checkpoint(self) -> None:
+        """Move the WAL into the database file soon (off the event loop); inside a
+        transaction, once it has committed."""
+        if self._depth > 0:
+            self._checkpoint_after_commit = True
+        else:
+            self._writer.request_checkpoint()
+
+    # -- closing ---------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Write everything queued, checkpoint and close, without blocking the event loop."""
+        if self._conn is None:
+            return
+        await asyncio.to_thread(self._stop_writer)
+        self._close_memory()
+
     def close(self) -> None:
-        """Close the connection (idempotent); the lock on the file is released."""
+        """Like :meth:`aclose`, blocking (idempotent); the lock on the file is released."""
+        if self._conn is None:
+            return
+        self._stop_writer()
+        self._close_memory()
+
+    def _stop_writer(self) -> None:
+        left = self._writer.stop(self._close_timeout_s)
+        if left:
+            log.error("%s: closed with %d commits not written to disk", self.path, left)
+
+    def _close_memory(self) -> None:
         if self._conn is not None:
             conn, self._conn = self._conn, None
             conn.close()
@@ -173,6 +336,20 @@ class Store:
     ) -> None:
         self.close()
 
+    # -- internals -------------------------------------------------------------------------
+
+    def _record(self, statement: Statement, changes: int) -> None:
+        if changes == 0 and statement.sql.lstrip().upper().startswith(_ROW_STATEMENTS):
+            return  # changed nothing: nothing to replay
+        if self._depth > 0:
+            self._pending.append(statement)
+        else:
+            self._submit([statement])
+
+    def _submit(self, statements: list[Statement]) -> None:
+        self._written += 1
+        self._writer.submit(Batch(self._written, statements))
+
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             raise StoreError(f"database {self.path} is closed")
@@ -186,105 +363,8 @@ class Store:
             raise StoreError(f"database statement {sql!r} failed: {exc}") from exc
 
 
-def _prepare(conn: sqlite3.Connection, path: str, migrations: list[Migration]) -> None:
-    """Check identity, version, schema and integrity, then set pragmas and migrate."""
-    try:
-        # Before the first read, so the lock is exclusive from the start (one writer).
-        conn.execute("PRAGMA locking_mode = EXCLUSIVE")
-        app_id = _pragma(conn, "application_id")
-    except sqlite3.OperationalError as exc:
-        if "locked" in str(exc):
-            raise StoreError(
-                f"database {path} is in use by another connection (one station per data directory)"
-            ) from exc
-        raise StoreError(f"cannot read database {path}: {exc}") from exc
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(
-            f"{path} is not an SQLite database or is corrupt ({exc}); it was left untouched"
-        ) from exc
-    try:
-        _check_identity(conn, path, app_id, migrations)
-        _check_integrity(conn, path)
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if mode != "wal" and not (path == ":memory:" and mode == "memory"):
-            raise StoreError(f"database {path}: cannot enable WAL journal (got {mode!r})")
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA foreign_keys = ON")
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"database {path} is corrupt ({exc}); it was left untouched") from exc
-    for migration in migrations[_pragma(conn, "user_version") :]:
-        _apply(conn, path, migration)
-
-
-def _check_identity(
-    conn: sqlite3.Connection, path: str, app_id: int, migrations: list[Migration]
-) -> None:
-    version = _pragma(conn, "user_version")
-    objects = _schema_objects(conn)
-    if app_id != APPLICATION_ID:
-        if app_id == 0 and version == 0 and not objects:
-            return  # a new, empty file
-        owner = f"application_id 0x{app_id:08x}" if app_id else "no application_id"
-        raise StoreError(
-            f"database {path} does not belong to chargestack ({owner}, expected "
-            f"0x{APPLICATION_ID:08x}; tables: {', '.join(sorted(objects)) or 'none'}); "
-            "it was left untouched"
-        )
-    if version > len(migrations):
-        raise StoreError(
-            f"database {path} has schema version {version}, newer than this chargestack "
-            f"(knows up to {len(migrations)}); upgrade chargestack or use another data directory"
-        )
-    expected = _expected_objects(migrations[:version])
-    unknown, missing = objects - expected, expected - objects
-    if unknown or missing:
-        raise StoreError(
-            f"database {path} does not match schema version {version}: "
-            f"unknown objects {sorted(unknown)}, missing objects {sorted(missing)}"
-        )
-
-
-def _check_integrity(conn: sqlite3.Connection, path: str) -> None:
-    problems = [str(row[0]) for row in conn.execute("PRAGMA integrity_check")]
-    if problems != ["ok"]:
-        raise StoreError(f"database {path} failed its integrity check: {'; '.join(problems[:5])}")
-    dangling = conn.execute("PRAGMA foreign_key_check").fetchall()
-    if dangling:
-        raise StoreError(f"database {path} has {len(dangling)} rows with broken foreign keys")
-
-
-def _apply(conn: sqlite3.Connection, path: str, migration: Migration) -> None:
-    # executescript runs the whole file; BEGIN/COMMIT around it make file, application_id and
-    # user_version one atomic step (both pragmas live in the transactional database header).
-    script = (
-        f"BEGIN IMMEDIATE;\n{migration.sql}\n;\n"
-        f"PRAGMA application_id = {APPLICATION_ID};\n"
-        f"PRAGMA user_version = {migration.version};\nCOMMIT;"
-    )
-    try:
-        conn.executescript(script)
-    except sqlite3.Error as exc:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise StoreError(
-            f"database {path}: schema migration {migration.name} failed and was rolled back: {exc}"
-        ) from exc
-
-
-def _expected_objects(migrations: Sequence[Migration]) -> set[str]:
-    scratch = sqlite3.connect(":memory:", isolation_level=None)
-    try:
-        for migration in migrations:
-            scratch.executescript(migration.sql)
-        return _schema_objects(scratch)
-    finally:
-        scratch.close()
-
-
-def _schema_objects(conn: sqlite3.Connection) -> set[str]:
-    rows = conn.execute("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
-    return {str(row[0]) for row in rows}
-
-
-def _pragma(conn: sqlite3.Connection, name: str) -> int:
-    return int(conn.execute(f"PRAGMA {name}").fetchone()[0])
+def _owned(params: Params) -> Params:
+    """A copy the caller cannot change before the writer thread replays it."""
+    if isinstance(params, Mapping):
+        return dict(params)
+    return tuple(params)

@@ -246,6 +246,8 @@ class FirmwareJobService(FileJobService, ABC):
             # on_transaction_ended; nothing can end one between the check and the wait.
             self._transaction_ended.clear()
             await self._transaction_ended.wait()
+        # Installing ends in a restart: what the sessions journalled is on disk first.
+        await self.station.store.durable()
 
     def _restore_availability(self) -> None:
         availability = self.station.store.availability

@@ -86,7 +86,10 @@ class DownloadSink:
 
     def restart(self) -> None:
         """The server ignores the resume offset: drop what we have and start again."""
-        self.close()
+        if self._file is not None:
+            # Truncated below: nothing of it needs to reach the disk first.
+            file, self._file = self._file, None
+            file.close()
         self.path.write_bytes(b"")
         self.size = 0
 
@@ -136,7 +139,8 @@ async def download(
 
             await ftp_download(location, sink, options)
     finally:
-        sink.close()
+        # The fsync of the image: off the event loop.
+        await asyncio.to_thread(sink.close)
     if sink.total is not None and sink.size != sink.total:
         raise TransferError(f"transfer ended after {sink.size} of {sink.total} bytes")
     return sink.size

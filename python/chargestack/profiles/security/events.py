@@ -50,6 +50,9 @@ class SecurityEvent(StrEnum):
     INVALID_CHARGE_POINT_CERTIFICATE = "InvalidChargePointCertificate"
     INVALID_TLS_VERSION = "InvalidTLSVersion"
     INVALID_TLS_CIPHER_SUITE = "InvalidTLSCipherSuite"
+    # Not in the whitepaper's list, which is not exhaustive: the store came up younger than
+    # its data directory (store/marker.py), so state the central system relies on is gone.
+    STORE_LOST = "StoreLost"
 
 
 #: The events the whitepaper's table marks critical.
@@ -62,6 +65,7 @@ CRITICAL = frozenset(
         SecurityEvent.SECURITY_LOG_WAS_CLEARED,
         SecurityEvent.MEMORY_EXHAUSTION,
         SecurityEvent.TAMPER_DETECTION_ACTIVATED,
+        SecurityEvent.STORE_LOST,
     }
 )
 

@@ -53,6 +53,11 @@ class SecurityService:
         self.events.raise_event(
             SecurityEvent.STARTUP_OF_THE_DEVICE, f"firmware {self.station.firmware_version}"
         )
+        lost = self.station.store.lost_state
+        if lost is not None:
+            # Journalled in the new store, so it reaches the central system even if the
+            # station restarts before it is connected.
+            self.events.raise_event(SecurityEvent.STORE_LOST, lost)
         self.station.spawn(self.profile_switch.resume(), "security-profile-trial")
 
     async def before_stop(self, kind: str) -> None:

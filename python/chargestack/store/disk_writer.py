@@ -1,0 +1,254 @@
+"""The thread that owns the database file: it replays the event loop's commits onto it.
+
+The event loop commits to its in-memory copy (``store.py``) and hands each commit over as a
+*batch*: the statements and parameters that made it, numbered in commit order. This thread
+applies queued batches in order, as many as are waiting in one file transaction (one fsync
+for all of them: ``synchronous=FULL``), and then reports them durable. It also checkpoints
+the WAL into the database file: when asked (the end of a charging transaction), every
+``checkpoint_interval_s`` while something was written, and when it stops.
+
+Every fsync, commit and checkpoint runs here, never on the event loop, so slow flash delays
+the durability of what was written, not the loop that feeds the power stage's watchdog.
+
+A batch that cannot be applied (disk full, I/O error) stays at the head of the queue and is
+retried with a capped backoff; the failure and the recovery are logged once each.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger("chargestack.store.writer")
+
+_RETRY_INITIAL_S = 0.1
+_RETRY_MAX_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One write as the event loop ran it: ``many`` is executemany with ``params`` as rows."""
+
+    sql: str
+    params: Any
+    changes: int
+    many: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One commit of the event loop: applied to the file all together or not at all."""
+
+    seq: int
+    statements: Sequence[Statement]
+
+
+class DiskWriter:
+    """Owns ``conn`` (the checked, migrated file connection) from :meth:`start` on."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: str,
+        *,
+        checkpoint_interval_s: float = 60.0,
+        before_close: Callable[[], None] | None = None,
+    ) -> None:
+        self._conn = conn
+        self._before_close = before_close
+        self._path = path
+        self._checkpoint_interval_s = checkpoint_interval_s
+        self._cond = threading.Condition()
+        self._queue: deque[Batch] = deque()
+        self._durable = 0
+        self._callbacks: list[tuple[int, Callable[[], None]]] = []
+        self._checkpoint_wanted = False
+        self._dirty_since_checkpoint = False
+        self._stopping = False
+        self._failing: str | None = None
+        self._checkpoints = 0
+        self._thread = threading.Thread(target=self._run, name=f"store-writer {path}", daemon=True)
+
+    # -- the event loop's side -------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, batch: Batch) -> None:
+        with self._cond:
+            self._queue.append(batch)
+            self._cond.notify()
+
+    def request_checkpoint(self) -> None:
+        """Checkpoint the WAL into the database file once the queued batches are applied."""
+        with self._cond:
+            self._checkpoint_wanted = True
+            self._cond.notify()
+
+    @property
+    def durable(self) -> int:
+        """The number of the last batch on disk."""
+        with self._cond:
+            return self._durable
+
+    @property
+    def checkpoints(self) -> int:
+        """How many checkpoints completed since the store was opened."""
+        with self._cond:
+            return self._checkpoints
+
+    @property
+    def failing(self) -> str | None:
+        """Why the last attempt to write failed, while writes fail; None when they succeed."""
+        with self._cond:
+            return self._failing
+
+    def when_durable(self, seq: int, callback: Callable[[], None]) -> bool:
+        """Call ``callback`` (on this thread) once batch ``seq`` is on disk; False when it
+        already is (then nothing is called)."""
+        with self._cond:
+            if self._durable >= seq:
+                return False
+            self._callbacks.append((seq, callback))
+            return True
+
+    def stop(self, timeout_s: float) -> int:
+        """Apply what is queued, checkpoint, close the file; the batches left unwritten."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        self._thread.join(timeout_s)
+        with self._cond:
+            left = len(self._queue)
+            if self._thread.is_alive():
+                log.error(
+                    "%s: store writer still busy after %.0f s; %d commits not on disk",
+                    self._path,
+                    timeout_s,
+                    left,
+                )
+            return left
+
+    # -- the writer thread -----------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._serve()
+        except Exception:
+            log.exception("%s: the store writer failed", self._path)
+        finally:
+            self._close()
+
+    def _serve(self) -> None:
+        next_checkpoint = time.monotonic() + self._checkpoint_interval_s
+        retry_s = _RETRY_INITIAL_S
+        while True:
+            with self._cond:
+                while not (self._queue or self._checkpoint_wanted or self._stopping):
+                    wait = next_checkpoint - time.monotonic()
+                    if wait <= 0:
+                        break
+                    self._cond.wait(wait)
+                batches = list(self._queue)
+                stopping = self._stopping
+            if batches and not self._apply(batches):
+                if stopping and retry_s >= _RETRY_MAX_S:
+                    return  # the file cannot be written; stop() reports what was lost
+                with self._cond:
+                    self._cond.wait(retry_s)
+                retry_s = min(_RETRY_MAX_S, retry_s * 2)
+                continue
+            retry_s = _RETRY_INITIAL_S
+            due = time.monotonic() >= next_checkpoint and self._dirty_since_checkpoint
+            with self._cond:
+                wanted, self._checkpoint_wanted = self._checkpoint_wanted, False
+                done = self._stopping and not self._queue
+            if wanted or due or done:
+                self._checkpoint()
+                next_checkpoint = time.monotonic() + self._checkpoint_interval_s
+            if done:
+                if self._before_close is not None:
+                    # Everything is on disk: a clean stop, whatever happens next.
+                    self._before_close()
+                return
+
+    def _apply(self, batches: list[Batch]) -> bool:
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for batch in batches:
+                for statement in batch.statements:
+                    self._replay(statement)
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            self._failed(exc)
+            return False
+        with self._cond:
+            for _ in batches:
+                self._queue.popleft()
+            self._durable = batches[-1].seq
+            ready = [cb for seq, cb in self._callbacks if seq <= self._durable]
+            self._callbacks = [(s, cb) for s, cb in self._callbacks if s > self._durable]
+            recovered, self._failing = self._failing, None
+            self._dirty_since_checkpoint = True
+        if recovered is not None:
+            log.warning("%s: store writes succeed again", self._path)
+        for callback in ready:
+            callback()
+        return True
+
+    def _replay(self, statement: Statement) -> None:
+        if statement.many:
+            changed = self._conn.executemany(statement.sql, statement.params).rowcount
+        else:
+            changed = self._conn.execute(statement.sql, statement.params).rowcount
+        if changed != statement.changes:
+            # Same SQL on the same state must change the same rows; if not, the copies have
+            # diverged (a statement that is not deterministic), which the file must not hide.
+            log.error(
+                "%s: replay changed %d rows where the event loop changed %d: %s",
+                self._path,
+                changed,
+                statement.changes,
+                statement.sql,
+            )
+
+    def _failed(self, exc: sqlite3.Error) -> None:
+        reason = f"{type(exc).__name__}: {exc}"
+        with self._cond:
+            first, self._failing = self._failing is None, reason
+            queued = len(self._queue)
+        if first:
+            log.error(
+                "%s: cannot write the store (%s); %d commits wait and are retried",
+                self._path,
+                reason,
+                queued,
+            )
+
+    def _checkpoint(self) -> None:
+        try:
+            busy, _, _ = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error as exc:
+            log.warning("%s: checkpoint failed: %s", self._path, exc)
+            return
+        if busy:
+            log.warning("%s: checkpoint could not complete", self._path)
+            return
+        self._dirty_since_checkpoint = False
+        with self._cond:
+            self._checkpoints += 1
+
+    def _close(self) -> None:
+        try:
+            self._conn.close()
+        except sqlite3.Error as exc:
+            log.warning("%s: closing the file failed: %s", self._path, exc)
