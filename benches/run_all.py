@@ -30,6 +30,7 @@ QUICK_ARGS = {
     "bench_station_footprint.py": ["--quick"],
     "bench_power_loop.py": ["--scale", "0.1"],
     "bench_setpoint_latency.py": ["50"],
+    "bench_slow_flash.py": ["--quick"],
 }
 # Shown first: the protocol path, then the certification table, then the rest by name.
 ORDER = ["bench_codec.py", "bench_response_times.py", "bench_setpoint_latency.py"]
