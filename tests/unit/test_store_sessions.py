@@ -62,3 +62,28 @@ def test_journal_running_until_closed(tmp_path: Path) -> None:
         entry = store.journal.get(ref)
         assert entry is not None
         assert (entry.meter_stop_wh, entry.stop_reason) == (700, "Local")
+
+
+def test_the_journal_forgets_delivered_sessions_beyond_the_newest_hundred(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.db") as store:
+        undelivered = store.journal.open(1, "OLD", None, None, 0, 0)
+        store.journal.add_meter_value(undelivered, "{}")
+        store.outbox.push("StopTransaction", "{}", undelivered, 1)
+        store.journal.close(undelivered, 1, 0, "Local", None)
+        refs = []
+        for i in range(120):
+            ref = store.journal.open(1, f"T{i}", None, None, i, 0)
+            store.journal.add_meter_value(ref, "{}")
+            store.journal.close(ref, i + 1, 1, "Local", None)
+            refs.append(ref)
+        running = store.journal.open(2, "NOW", None, None, 200, 0)
+        kept = {r["ref"] for r in store.query("SELECT ref FROM transactions")}
+        assert undelivered in kept  # its StopTransaction still waits in the queue
+        assert running in kept
+        assert set(refs[-100:]) <= kept
+        assert not set(refs[:20]) & kept
+        orphans = store.query(
+            "SELECT count(*) AS n FROM transaction_meter_values "
+            "WHERE tx_ref NOT IN (SELECT ref FROM transactions)"
+        )
+        assert orphans[0]["n"] == 0

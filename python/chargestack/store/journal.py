@@ -37,6 +37,10 @@ _COLUMNS = (
 )
 
 
+#: Stopped transactions kept after delivery, for a technician's look (db inspect, logs).
+KEPT_TRANSACTIONS = 100
+
+
 class Journal:
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -117,7 +121,19 @@ class Journal:
             "stop_reason = ?, stop_id_tag = ? WHERE ref = ?",
             (stop_ms, meter_stop_wh, meter_stop_wh, reason, stop_id_tag, ref),
         )
+        self.prune(KEPT_TRANSACTIONS)
         self._store.request_checkpoint()
+
+    def prune(self, keep: int) -> int:
+        """Forget stopped transactions beyond the newest ``keep`` whose messages have all
+        been delivered; returns how many. The journal is for delivery, not a history, and
+        the station holds its store in memory (store.py): it must not grow without bound."""
+        return self._store.execute(
+            "DELETE FROM transactions WHERE state = 'stopped' "
+            "AND ref NOT IN (SELECT tx_ref FROM outbox WHERE tx_ref IS NOT NULL) "
+            "AND ref NOT IN (SELECT ref FROM transactions ORDER BY ref DESC LIMIT ?)",
+            (keep,),
+        )
 
     def add_meter_value(self, ref: int, value_json: str) -> None:
         self._store.execute(
