@@ -117,3 +117,26 @@ def test_what_durable_reported_survives_an_abrupt_exit(tmp_path: Path) -> None:
     with Store.open(path) as store:
         assert store.lost_state is None  # an unclean stop with its WAL is no loss
         assert len([k for k in store.meta.get_all() if k.startswith("key")]) == 50
+
+
+def _cpu_ticks(native_id: int) -> int:
+    fields = Path(f"/proc/self/task/{native_id}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+
+
+async def test_the_writer_checkpoints_periodically_and_idles_between(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "station.db", checkpoint_interval_s=0.05) as store:
+        writer = store._writer._thread
+        assert writer.native_id is not None
+        store.meta.set("k", "v")
+        for _ in range(500):
+            if store.describe()["checkpoints"] >= 1:
+                break
+            await asyncio.sleep(0.01)
+        assert store.describe()["checkpoints"] >= 1  # written, so checkpointed in its period
+        checkpoints = store.describe()["checkpoints"]
+        ticks = _cpu_ticks(writer.native_id)
+        await asyncio.sleep(0.5)  # ten idle periods
+        # Nothing written: no checkpoint, and the thread slept (a spinning one burns ~50 ticks).
+        assert store.describe()["checkpoints"] == checkpoints
+        assert _cpu_ticks(writer.native_id) - ticks <= 5

@@ -165,7 +165,11 @@ class DiskWriter:
                 retry_s = min(_RETRY_MAX_S, retry_s * 2)
                 continue
             retry_s = _RETRY_INITIAL_S
-            due = time.monotonic() >= next_checkpoint and self._dirty_since_checkpoint
+            due = False
+            if time.monotonic() >= next_checkpoint:
+                # A new period either way: an idle store must not wake again at once.
+                due = self._dirty_since_checkpoint
+                next_checkpoint = time.monotonic() + self._checkpoint_interval_s
             with self._cond:
                 wanted, self._checkpoint_wanted = self._checkpoint_wanted, False
                 done = self._stopping and not self._queue
