@@ -148,6 +148,9 @@ class Store:
         except sqlite3.Error as exc:
             file_conn.close()
             raise StoreError(f"database {name}: cannot load it: {exc}") from exc
+        except OSError as exc:
+            file_conn.close()
+            raise StoreError(f"database {name}: cannot write its marker file: {exc}") from exc
         except BaseException:
             file_conn.close()
             raise
