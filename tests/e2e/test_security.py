@@ -80,6 +80,8 @@ async def test_security_events_are_queued_while_offline(
     cs = central_system
     async with running_station(cs, tmp_path) as rs:
         await security_event(cs, "StartupOfTheDevice")
+        # Its answer acknowledged (the row deleted) before the link goes down.
+        await rs.wait(lambda: rs.station.store.outbox.depth() == 0)
         await rs.station.network_disconnect()
         events = rs.station.security.events
         events.raise_event(events_type("TamperDetectionActivated"), "cabinet door opened")
