@@ -142,8 +142,8 @@ class Store:
             lost = finding(database, marker, fresh=fresh, wal_existed=wal_existed)
             if lost is not None:
                 log.error("the store is younger than its data directory: %s", lost)
-            kept = marker is not None and lost is None
-            created = marker.created if kept and marker else now_text()
+            # After a loss the new store starts a new lineage; the finding is said once.
+            created = marker.created if marker is not None and lost is None else now_text()
             write_marker(database, MarkerState(created=created, running=True))
         except sqlite3.Error as exc:
             file_conn.close()
