@@ -43,6 +43,9 @@ class DurableSender:
         self.handlers: dict[str, ResponseHandler] = {}
         self._kick = asyncio.Event()
         self.delivered = 0
+        # Queue seq -> the store commit that holds it (this run only: whatever was queued
+        # before the station started is on disk already).
+        self._commits: dict[int, int] = {}
 
     def on_response(self, action: str, handler: ResponseHandler) -> None:
         self.handlers[action] = handler
@@ -56,7 +59,13 @@ class DurableSender:
             data = orjson.loads(payload)
             data.pop("transactionId", None)
             payload = orjson.dumps(data).decode()
-        seq = self.station.store.outbox.push(action, payload, tx_ref, self.station.clock.now_ms())
+        # The unique id is chosen with the row, so sending needs no write of its own: every
+        # retry, even after a restart, reuses it.
+        store = self.station.store
+        seq = store.outbox.push(
+            action, payload, tx_ref, self.station.clock.now_ms(), message_id=str(uuid.uuid4())
+        )
+        self._commits[seq] = store.last_write_commit
         if action == "MeterValues":
             dropped = self.station.store.outbox.thin_meter_values(MAX_QUEUED_METER_VALUES)
             if dropped:
@@ -102,14 +111,16 @@ class DurableSender:
 
     async def _deliver(self, item: QueuedCall) -> None:
         request = self._request_for(item)
+        store = self.station.store
         message_id = item.message_id
         if message_id is None:
-            # Written before the first send: every retry, even after a restart, reuses it.
+            # A row queued by a version that chose the id at the first send.
             message_id = str(uuid.uuid4())
-            self.station.store.outbox.assign_message_id(item.seq, message_id)
-        # Journalled before sent: the message and its unique id are on disk first (the store
-        # writes off the event loop; this waits for it).
-        await self.station.store.durable()
+            store.outbox.assign_message_id(item.seq, message_id)
+            self._commits[item.seq] = store.last_write_commit
+        # Journalled before sent: the message and its unique id are on disk first. The store
+        # writes off the event loop; usually its commit is long on disk by now.
+        await store.durable(self._commits.get(item.seq, 0))
         try:
             response = await self.station.session.call(request, unique_id=message_id)
         except NotConnectedError:
@@ -125,6 +136,7 @@ class DurableSender:
             except Exception:
                 log.exception("handling the answer to %s failed", item.action)
         self.station.store.outbox.delete(item.seq)
+        self._forget_through(item.seq)
         self.delivered += 1
 
     async def _failed(self, item: QueuedCall, exc: Exception) -> None:
@@ -138,6 +150,7 @@ class DurableSender:
             # to a central system without the security extensions): drop it, keep the queue.
             log.warning("%s dropped: the central system answered %s", item.action, exc.code)
             self.station.store.outbox.delete(item.seq)
+            self._forget_through(item.seq)
             return
         attempts = self.station.store.outbox.count_attempt(item.seq)
         limit = max(1, self.station.config.get_int("TransactionMessageAttempts"))
@@ -146,6 +159,7 @@ class DurableSender:
             if not never_lost:
                 log.error("%s dropped after %d attempts", item.action, attempts)
                 self.station.store.outbox.delete(item.seq)
+                self._forget_through(item.seq)
                 return
             log.error("%s kept for the next reconnect after %d attempts", item.action, attempts)
             count = self.station.session.connection_count
@@ -153,6 +167,12 @@ class DurableSender:
             return
         interval = self.station.config.get_int("TransactionMessageRetryInterval") * attempts
         await asyncio.sleep(max(0, interval))
+
+    def _forget_through(self, seq: int) -> None:
+        # Delivery is oldest first: nothing at or before ``seq`` is sent again (rows thinned
+        # out of the queue meanwhile go with it).
+        for done in [s for s in self._commits if s <= seq]:
+            del self._commits[done]
 
     async def _wait_reconnect(self, count: int) -> None:
         while self.station.session.connection_count == count:

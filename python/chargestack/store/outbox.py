@@ -29,10 +29,18 @@ class Outbox:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def push(self, action: str, payload: str, tx_ref: int | None, created_ms: int) -> int:
+    def push(
+        self,
+        action: str,
+        payload: str,
+        tx_ref: int | None,
+        created_ms: int,
+        message_id: str | None = None,
+    ) -> int:
         self._store.execute(
-            "INSERT INTO outbox (action, payload, tx_ref, created_ms) VALUES (?, ?, ?, ?)",
-            (action, payload, tx_ref, created_ms),
+            "INSERT INTO outbox (action, payload, tx_ref, created_ms, message_id) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (action, payload, tx_ref, created_ms, message_id),
         )
         row = self._store.query_one("SELECT last_insert_rowid() AS seq")
         assert row is not None

@@ -264,6 +264,12 @@ class Store:
         return self._written
 
     @property
+    def last_write_commit(self) -> int:
+        """The number of the commit that holds the last write: the open transaction's (it
+        commits later) or, outside one, the last commit."""
+        return self._written + 1 if self._depth > 0 else self._written
+
+    @property
     def durable_through(self) -> int:
         """The number of the last commit that is on disk."""
         return self._writer.durable
