@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from central_system import CentralSystem
+from certs import make_ca
 from fsync_delay import SlowFlash
+from security_support import pem
 from station_process import StationProcess, write_station_file
 
 TAG = "SLOWFLASH1"
@@ -29,13 +31,19 @@ CONFIG = {
 }
 
 
-async def _measure_calls(cs: CentralSystem, cp_id: str, done: asyncio.Event) -> list[float]:
-    """GetConfiguration (reads only) back to back until ``done``; each round trip in ms."""
+async def _measure_calls(
+    cs: CentralSystem, cp_id: str, done: asyncio.Event, turn: asyncio.Lock
+) -> list[float]:
+    """GetConfiguration (reads only) back to back until ``done``; each round trip in ms.
+
+    The central system sends one CALL at a time: ``turn`` keeps the test's own calls from
+    being counted as the probe's wait."""
     latencies: list[float] = []
     while not done.is_set():
-        began = time.perf_counter()
-        await cs.call(cp_id, "GetConfiguration", {"key": ["HeartbeatInterval"]})
-        latencies.append((time.perf_counter() - began) * 1000)
+        async with turn:
+            began = time.perf_counter()
+            await cs.call(cp_id, "GetConfiguration", {"key": ["HeartbeatInterval"]})
+            latencies.append((time.perf_counter() - began) * 1000)
         await asyncio.sleep(0.02)
     return latencies
 
@@ -62,7 +70,8 @@ async def test_a_whole_session_charges_on_slow_flash(
         synced_before = len(flash.calls())
         mark = cs.mark()
         done = asyncio.Event()
-        probe = asyncio.create_task(_measure_calls(cs, "CRASH-CP", done))
+        turn = asyncio.Lock()
+        probe = asyncio.create_task(_measure_calls(cs, "CRASH-CP", done, turn))
 
         await sp.post("/connectors/1/plug-in")
         await sp.post("/rfid", {"idTag": TAG})
@@ -91,6 +100,15 @@ async def test_a_whole_session_charges_on_slow_flash(
 
         await cs.wait_until(lambda: samples() >= 3 or tripped(), 60)
         assert not tripped(), "the session was cut short: " + "".join(sp.stderr_lines[-5:])
+        # A certificate file written while charging: its fsyncs are off the loop too.
+        root = make_ca(tmp_path, "Slow Flash Root")
+        async with turn:
+            installed = await cs.call(
+                "CRASH-CP",
+                "InstallCertificate",
+                {"certificateType": "CentralSystemRootCertificate", "certificate": pem(root.cert)},
+            )
+        assert installed == {"status": "Accepted"}
         await sp.post("/rfid", {"idTag": TAG})
         stop = await cs.wait_for(
             "StopTransaction", lambda p: p["transactionId"] == tx_id, since=mark, timeout=60

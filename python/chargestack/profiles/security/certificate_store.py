@@ -9,6 +9,7 @@ diagnostics archive might one day include.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import os
@@ -53,6 +54,8 @@ class CertificateStore:
         # The identity a renewal replaced, until the new one has connected.
         self.previous_cert_path = self.directory / "charge_point.previous.pem"
         self.previous_key_path = self.directory / "charge_point.previous.key"
+        # File writes run in threads; one at a time, in the order they were asked for.
+        self._files = asyncio.Lock()
 
     # -- roots -----------------------------------------------------------------------------
 
@@ -70,7 +73,7 @@ class CertificateStore:
             log.warning("central_system.ca_file %s holds no usable certificate", ca_file)
             return []
 
-    def install(self, use: str, pem: str, now: dt.datetime) -> tuple[InstallResult, str]:
+    async def install(self, use: str, pem: str, now: dt.datetime) -> tuple[InstallResult, str]:
         """InstallCertificate: (status, reason). Rejected for an invalid certificate, Failed
         when CertificateStoreMaxLength is reached."""
         try:
@@ -88,7 +91,7 @@ class CertificateStore:
             return "Failed", f"CertificateStoreMaxLength {limit} reached"
         self.rows.add(key, use, to_pem(cert), self.station.clock.now_ms())
         if use == CENTRAL_SYSTEM_ROOT:
-            self._write_bundle()
+            await self._rewrite_bundle()
         log.info("installed %s %s", use, cert.subject.rfc4514_string())
         return "Accepted", "installed"
 
@@ -98,7 +101,7 @@ class CertificateStore:
             hash_data(cert, self._issuer_of(cert, everything), "SHA256") for cert in self.roots(use)
         ]
 
-    def delete(self, wanted: HashData, *, security_profile: int) -> DeleteResult:
+    async def delete(self, wanted: HashData, *, security_profile: int) -> DeleteResult:
         everything = {row.fingerprint: parse_pem_chain(row.pem)[0] for row in self.rows.all()}
         uses = {row.fingerprint: row.certificate_type for row in self.rows.all()}
         for key, cert in everything.items():
@@ -117,7 +120,7 @@ class CertificateStore:
                 return "Failed"
             self.rows.remove(key)
             if uses[key] == CENTRAL_SYSTEM_ROOT:
-                self._write_bundle()
+                await self._rewrite_bundle()
             log.info("deleted %s %s", uses[key], cert.subject.rfc4514_string())
             return "Accepted"
         return "NotFound"
@@ -144,9 +147,18 @@ class CertificateStore:
     def has_central_system_root(self) -> bool:
         return bool(self.rows.all(CENTRAL_SYSTEM_ROOT) or self.configured_roots())
 
-    def _write_bundle(self) -> None:
+    def _bundle(self) -> bytes:
         roots = self.configured_roots() + self.roots(CENTRAL_SYSTEM_ROOT)
-        _write_file(self.bundle_path, "".join(to_pem(c) for c in roots).encode(), mode=0o644)
+        return "".join(to_pem(c) for c in roots).encode()
+
+    def _write_bundle(self) -> None:
+        _write_file(self.bundle_path, self._bundle(), mode=0o644)
+
+    async def _rewrite_bundle(self) -> None:
+        # The file's fsyncs run off the event loop, which feeds the power stage's watchdog.
+        content = self._bundle()
+        async with self._files:
+            await asyncio.to_thread(_write_file, self.bundle_path, content, mode=0o644)
 
     # -- the charge point's own certificate ------------------------------------------------
 
@@ -161,15 +173,20 @@ class CertificateStore:
         configured = cs.client_certificate is not None and cs.client_key is not None
         return configured or self.client_certificate() is not None
 
-    def save_pending_key(self, key_pem: bytes) -> None:
-        _write_file(self.pending_key_path, key_pem, mode=0o600)
+    async def save_pending_key(self, key_pem: bytes) -> None:
+        async with self._files:
+            await asyncio.to_thread(_write_file, self.pending_key_path, key_pem, mode=0o600)
 
     def pending_key(self) -> bytes | None:
         return self.pending_key_path.read_bytes() if self.pending_key_path.exists() else None
 
-    def promote(self, chain_pem: str) -> None:
+    async def promote(self, chain_pem: str) -> None:
         """Make the signed chain and the pending key the charge point's identity; the one
         it replaces is kept until :meth:`settle_renewal` or :meth:`undo_renewal`."""
+        async with self._files:
+            await asyncio.to_thread(self._promote, chain_pem)
+
+    def _promote(self, chain_pem: str) -> None:
         self._discard_previous()
         if self.client_certificate() is not None:
             os.replace(self.client_cert_path, self.previous_cert_path)

@@ -71,7 +71,7 @@ class ChargePointCertificate:
         csr = build_csr(key, self.serial_number(), cpo_name)
         # Written before the request leaves: a CertificateSigned arriving after a restart
         # still finds the key it belongs to.
-        self.store.save_pending_key(
+        await self.store.save_pending_key(
             key.private_bytes(
                 serialization.Encoding.PEM,
                 serialization.PrivateFormat.PKCS8,
@@ -83,7 +83,7 @@ class ChargePointCertificate:
         log.info("SignCertificate: %s", response.status.value)
         return response.status.value
 
-    def accept(self, chain_pem: str) -> None:
+    async def accept(self, chain_pem: str) -> None:
         """Check and install a CertificateSigned chain; CertificateError says why not."""
         limit = self.station.config.get_int("CertificateSignedMaxChainSize")
         if len(chain_pem) > limit:
@@ -108,5 +108,5 @@ class ChargePointCertificate:
             check_key_strength(cert)
         roots = self.store.roots(CENTRAL_SYSTEM_ROOT) + self.store.configured_roots()
         verify_chain(chain, roots, self.station.clock.now())
-        self.store.promote(chain_pem)
+        await self.store.promote(chain_pem)
         log.info("new charge point certificate %s", chain[0].subject.rfc4514_string())

@@ -112,7 +112,7 @@ class SecurityService:
         self, request: m.InstallCertificateRequest
     ) -> m.InstallCertificateResponse:
         use = request.certificate_type.value
-        status, reason = self.certificates.install(
+        status, reason = await self.certificates.install(
             use, request.certificate, self.station.clock.now()
         )
         if status != "Accepted":
@@ -138,7 +138,7 @@ class SecurityService:
             data.issuer_key_hash,
             data.serial_number,
         )
-        status = self.certificates.delete(
+        status = await self.certificates.delete(
             wanted, security_profile=self.station.config.get_int("SecurityProfile")
         )
         if status == "Accepted":
@@ -172,7 +172,7 @@ class SecurityService:
         self, request: m.CertificateSignedRequest
     ) -> m.CertificateSignedResponse:
         try:
-            self.client_certificate.accept(request.certificate_chain)
+            await self.client_certificate.accept(request.certificate_chain)
         except (CertificateError, ValueError) as exc:
             log.warning("CertificateSigned refused: %s", exc)
             self.events.raise_event(SecurityEvent.INVALID_CHARGE_POINT_CERTIFICATE, str(exc))
