@@ -134,8 +134,8 @@ async def worker(count: int, loop_thread: str, url: str, data_dir: Path) -> None
     """N stations in this process; prints 'baseline', 'started', 'sessions' as it goes."""
     from chargestack.hardware import power_bridge
     from chargestack.hardware.events import EvParameters, PowerStageFault
+    from chargestack.settings import parse_station_settings
     from chargestack.station.runner import StationRunner
-    from chargestack.station.settings import parse_station_settings
     from station_harness import station_config
 
     faults: Counter[str] = Counter()

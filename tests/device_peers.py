@@ -23,7 +23,7 @@ from pymodbus.datastore import ModbusDeviceContext, ModbusSequentialDataBlock, M
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 
 from chargestack.hardware.devices.register_decoding import scaled_value
-from chargestack.hardware.devices.register_map import MeterRegisterMap, RegisterSpec
+from chargestack.settings.register_map import MeterRegisterMap, RegisterSpec
 
 _FORMATS = {
     "uint16": "H",

@@ -15,7 +15,7 @@ from chargestack.control import ControlApi
 from chargestack.hardware.events import EvParameters, HardwareEvent
 from chargestack.hardware.sim import ConnectorTelemetry, ModuleFault, SimHardware
 from chargestack.hardware.sim.power_port import EventSink
-from chargestack.station.settings import StationSettings, parse_station_settings
+from chargestack.settings import StationSettings, parse_station_settings
 
 
 def station_settings(tmp_path: Path, connectors: int = 2, **extra: Any) -> StationSettings:

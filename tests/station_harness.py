@@ -14,9 +14,9 @@ from typing import Any
 
 from central_system import CentralSystem, Payload
 from chargestack.hardware.events import EvParameters
+from chargestack.settings import StationSettings, parse_station_settings
 from chargestack.station.clock import Clock
 from chargestack.station.runner import StationRunner
-from chargestack.station.settings import StationSettings, parse_station_settings
 from chargestack.station.station import Station
 
 

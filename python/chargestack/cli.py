@@ -25,7 +25,7 @@ from chargestack.control.client import (
 )
 from chargestack.deploy.restart import EXIT_RESTART
 from chargestack.exceptions import ChargestackError, ConfigurationError
-from chargestack.station.settings import StationSettings
+from chargestack.settings import StationSettings
 
 EXIT_OK = 0
 EXIT_RUNTIME = 1
@@ -392,8 +392,8 @@ def config() -> None:
 
 def _station_file(path: Path) -> StationSettings:
     """The validated station file (configuration values too); exit 2 naming the bad key."""
+    from chargestack.settings import load_station_file
     from chargestack.station.preflight import preflight
-    from chargestack.station.settings import load_station_file
 
     try:
         settings = load_station_file(path)
@@ -426,7 +426,7 @@ def config_check(file: Path, explain: bool) -> None:
     if not explain:
         click.echo(settings.model_dump_json(indent=2))
         return
-    from chargestack.station.settings_explain import explain as explain_keys
+    from chargestack.settings.explain import explain as explain_keys
 
     click.echo(f"hardware = {settings.hardware!r}")
     for line in explain_keys(settings.device_settings(), "devices"):

@@ -12,8 +12,8 @@ import pytest
 
 from central_system import CentralSystem, Received
 from chargestack.hardware.devices.errors import DeviceOpenError
-from chargestack.hardware.devices.meter_models import BUILT_IN_MAPS
-from chargestack.station.settings import parse_station_settings
+from chargestack.settings import parse_station_settings
+from chargestack.settings.meter_models import BUILT_IN_MAPS
 from chargestack.station.station import Station
 from device_peers import MeterServer, NullModem, meter_table
 from station_harness import RunningStation, running_station, start_local_session, station_config

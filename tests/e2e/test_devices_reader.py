@@ -13,7 +13,7 @@ import pytest
 
 from central_system import CentralSystem
 from chargestack.hardware.devices.errors import DeviceOpenError
-from chargestack.station.settings import parse_station_settings
+from chargestack.settings import parse_station_settings
 from chargestack.station.station import Station
 from device_peers import SerialLine
 from station_harness import running_station, station_config

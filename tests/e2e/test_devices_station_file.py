@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from central_system import CentralSystem
-from chargestack.hardware.devices.meter_models import BUILT_IN_MAPS
-from chargestack.station.settings import load_station_file
+from chargestack.settings import load_station_file
+from chargestack.settings.meter_models import BUILT_IN_MAPS
 from device_peers import MeterServer, NullModem, SerialLine
 from driver_guide import example_station_file
 from station_harness import RunningStation

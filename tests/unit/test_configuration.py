@@ -10,8 +10,8 @@ import pytest
 from chargestack.exceptions import ConfigurationError
 from chargestack.hardware.interfaces import MeterReading
 from chargestack.profiles.core.meter_sampling import SAMPLED_MEASURANDS, sampled_values, whole_wh
+from chargestack.settings import FEATURE_PROFILES
 from chargestack.station.config_keys import (
-    FEATURE_PROFILES,
     ConfigKey,
     ConfigRegistry,
     ConfigValue,

@@ -25,7 +25,7 @@ from chargestack.profiles.firmware.image import Manifest, read_image
 from chargestack.profiles.firmware.slots import SlotRecord, Trial, read_record, write_record
 from chargestack.profiles.firmware.venv_installer import check_target, this_environment
 from chargestack.profiles.security.firmware_signature import image_digest, signature_valid
-from chargestack.station.settings import parse_station_settings
+from chargestack.settings import parse_station_settings
 from deploy_support import PLATFORM, PYTHON, Images
 from station_harness import station_config
 

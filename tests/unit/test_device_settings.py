@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from chargestack.exceptions import ConfigurationError
-from chargestack.station.settings import parse_station_settings
+from chargestack.settings import parse_station_settings
 
 BASE: dict[str, Any] = {
     "identity": {"charge_point_id": "CP", "vendor": "v", "model": "m"},

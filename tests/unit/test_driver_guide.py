@@ -9,16 +9,16 @@ from click.testing import CliRunner
 from pydantic import BaseModel
 
 from chargestack.cli import main
-from chargestack.hardware.devices.register_map import MeterRegisterMap, RegisterSpec
-from chargestack.hardware.devices.settings import (
+from chargestack.settings import load_station_file
+from chargestack.settings.devices import (
     DevicesSettings,
     IoDeviceSettings,
     MeterDeviceSettings,
     PowerDeviceSettings,
     ReaderDeviceSettings,
 )
+from chargestack.settings.register_map import MeterRegisterMap, RegisterSpec
 from chargestack.station.preflight import preflight
-from chargestack.station.settings import load_station_file
 from driver_guide import example_station_file
 
 DEVICE_MODELS: list[type[BaseModel]] = [

@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 from chargestack.profiles.core.meter_sampling import SAMPLED_MEASURANDS
+from chargestack.settings import load_station_file
 from chargestack.station.preflight import preflight
-from chargestack.station.settings import load_station_file
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

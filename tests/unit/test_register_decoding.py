@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chargestack.hardware.devices.meter_models import BUILT_IN_MAPS
 from chargestack.hardware.devices.register_decoding import (
     BlockRead,
     RegisterDecodeError,
@@ -17,7 +16,8 @@ from chargestack.hardware.devices.register_decoding import (
     plan_reads,
     scaled_value,
 )
-from chargestack.hardware.devices.register_map import MeterRegisterMap, RegisterSpec
+from chargestack.settings.meter_models import BUILT_IN_MAPS
+from chargestack.settings.register_map import MeterRegisterMap, RegisterSpec
 
 
 def words_of(fmt: str, value: float | int) -> list[int]:

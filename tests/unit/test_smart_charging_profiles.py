@@ -17,7 +17,7 @@ from chargestack.profiles.smart_charging.limit_applier import (
     station_ratings,
 )
 from chargestack.profiles.smart_charging.profile_rules import clear_criteria
-from chargestack.station.settings import parse_station_settings
+from chargestack.settings import parse_station_settings
 from chargestack.store import Store
 from chargestack.store.charging_profiles import ChargingProfiles
 

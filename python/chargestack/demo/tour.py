@@ -20,8 +20,8 @@ from chargestack.demo.file_server import FileServer
 from chargestack.demo.live_view import LiveView
 from chargestack.hardware.events import EvParameters
 from chargestack.hardware.power_bridge import RustPowerStage
+from chargestack.settings import parse_station_settings
 from chargestack.station.runner import StationRunner
-from chargestack.station.settings import parse_station_settings
 from chargestack.station.station import Station, StopKind
 
 NEW_FIRMWARE = "1.1.0"

@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 from chargestack.deploy.boot import boot_active_slot, exec_process
-from chargestack.station.settings import StationSettings
+from chargestack.settings import StationSettings
 
 log = logging.getLogger("chargestack.deploy.restart")
 

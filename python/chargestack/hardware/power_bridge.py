@@ -25,7 +25,7 @@ from chargestack.hardware.events import (
     PowerStageFaultCleared,
 )
 from chargestack.hardware.sim.power_port import ConnectorTelemetry, EventSink, ModuleFault
-from chargestack.station.settings import StationSettings
+from chargestack.settings import StationSettings
 
 if TYPE_CHECKING:
     from chargestack._core import _Snapshot, _StageConfig, _StageEvent

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from chargestack.exceptions import ConfigurationError
 from chargestack.profiles.core.meter_sampling import SAMPLED_MEASURANDS
+from chargestack.settings import FEATURE_PROFILES
 
 ConfigValue = bool | int | str | tuple[str, ...]
 
@@ -243,16 +244,6 @@ class ConfigRegistry:
 
 
 # --- the standard keys -------------------------------------------------------------------
-
-#: SupportedFeatureProfiles tokens (OCPP 1.6 section 3.3, order of errata 3.2).
-FEATURE_PROFILES = (
-    "Core",
-    "FirmwareManagement",
-    "LocalAuthListManagement",
-    "Reservation",
-    "SmartCharging",
-    "RemoteTrigger",
-)
 
 _PHASE_ROTATIONS = frozenset({"NotApplicable", "Unknown", "RST", "RTS", "SRT", "STR", "TRS", "TSR"})
 _HEX = re.compile(r"^(?:[0-9a-fA-F]{2}){16,20}$")

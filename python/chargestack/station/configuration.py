@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Literal, NotRequired, TypedDict
 
 from chargestack.exceptions import ConfigurationError
+from chargestack.settings import FEATURE_PROFILES
 from chargestack.station.config_keys import (
-    FEATURE_PROFILES,
     ConfigKey,
     ConfigRegistry,
     ConfigValue,

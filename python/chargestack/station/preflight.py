@@ -13,7 +13,7 @@ from chargestack.station.config_keys import standard_registry
 from chargestack.station.configuration import Configuration
 
 if TYPE_CHECKING:
-    from chargestack.station.settings import StationSettings
+    from chargestack.settings import StationSettings
     from chargestack.store import Store
 
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from chargestack.hardware.interfaces import Hardware
 from chargestack.ocpp.session import SessionState
+from chargestack.settings import StationSettings
 from chargestack.station import stack_dump
 from chargestack.station.clock import Clock
-from chargestack.station.settings import StationSettings
 from chargestack.station.station import Station, StopKind
 
 log = logging.getLogger("chargestack.station.runner")

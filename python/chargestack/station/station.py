@@ -27,6 +27,7 @@ from chargestack.ocpp.frame_limits import default_max_frame_bytes
 from chargestack.ocpp.router import Router
 from chargestack.ocpp.session import OcppSession, SessionTimers
 from chargestack.profiles.firmware.installers import reported_firmware_version
+from chargestack.settings import StationSettings
 from chargestack.station.clock import Clock
 from chargestack.station.config_keys import standard_registry
 from chargestack.station.configuration import Configuration
@@ -38,7 +39,6 @@ from chargestack.station.connector_status import (
 )
 from chargestack.station.preflight import preflight
 from chargestack.station.registration import Registration
-from chargestack.station.settings import StationSettings
 from chargestack.station.status_reporter import Report, StatusReporter
 from chargestack.store import Store
 

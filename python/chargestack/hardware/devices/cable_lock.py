@@ -11,7 +11,7 @@ import asyncio
 
 from chargestack.hardware.interfaces import DigitalIo
 from chargestack.hardware.sim.connector import SimConnector
-from chargestack.station.settings import ConnectorSettings
+from chargestack.settings import ConnectorSettings
 
 
 class IoCableLockConnector(SimConnector):

@@ -29,7 +29,7 @@ from chargestack.hardware.sim.hardware import SimHardware
 from chargestack.hardware.sim.io import SimIo
 from chargestack.hardware.sim.meter import SimMeter
 from chargestack.hardware.sim.power_port import SimPowerStage
-from chargestack.station.settings import StationSettings
+from chargestack.settings import StationSettings
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ import contextlib
 from collections.abc import Callable
 
 from chargestack.hardware.devices.fault_board import FaultBoard
-from chargestack.hardware.devices.settings import IoDeviceSettings
 from chargestack.hardware.interfaces import DigitalIo, IoInputs, PowerControl
+from chargestack.settings.devices import IoDeviceSettings
 
 EMERGENCY_STOP = "emergency_stop"
 DOOR = "door"

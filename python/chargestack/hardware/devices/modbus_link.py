@@ -15,8 +15,8 @@ from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
 from chargestack.hardware.devices.errors import MeterReadError
-from chargestack.hardware.devices.register_map import RegisterKind
-from chargestack.hardware.devices.settings import MeterDeviceSettings
+from chargestack.settings.devices import MeterDeviceSettings
+from chargestack.settings.register_map import RegisterKind
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from chargestack.hardware.devices.register_decoding import (
     plan_reads,
     scaled_value,
 )
-from chargestack.hardware.devices.register_map import RegisterKind
-from chargestack.hardware.devices.settings import MeterDeviceSettings
+from chargestack.settings.devices import MeterDeviceSettings
+from chargestack.settings.register_map import RegisterKind
 
 log = logging.getLogger(__name__)
 

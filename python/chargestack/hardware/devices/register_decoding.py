@@ -11,7 +11,7 @@ import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from chargestack.hardware.devices.register_map import MeterRegisterMap, RegisterKind, RegisterSpec
+from chargestack.settings.register_map import MeterRegisterMap, RegisterKind, RegisterSpec
 
 _FORMATS = {
     "uint16": "H",

@@ -18,10 +18,10 @@ import serial_asyncio_fast
 
 from chargestack.hardware.devices.debounce import HeldCardFilter
 from chargestack.hardware.devices.errors import DeviceOpenError
-from chargestack.hardware.devices.settings import ReaderDeviceSettings
 from chargestack.hardware.devices.uid_framing import UidFormatError, UidFraming
 from chargestack.hardware.events import DeviceWarning, DeviceWarningCleared, IdTagPresented
 from chargestack.hardware.interfaces import HardwareEventSink
+from chargestack.settings.devices import ReaderDeviceSettings
 
 log = logging.getLogger(__name__)
 

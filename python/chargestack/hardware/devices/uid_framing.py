@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chargestack.hardware.devices.settings import ReaderDeviceSettings
+from chargestack.settings.devices import ReaderDeviceSettings
 
 # OCPP 1.6 section 7: IdToken is CiString20Type.
 ID_TAG_MAX = 20

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from chargestack.station.settings import ConnectorSettings
+from chargestack.settings import ConnectorSettings
 
 log = logging.getLogger(__name__)
 

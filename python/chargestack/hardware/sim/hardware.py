@@ -33,7 +33,7 @@ from chargestack.hardware.sim.errors import (
 )
 from chargestack.hardware.sim.meter import SimMeter
 from chargestack.hardware.sim.power_port import ModuleFault, SimPowerStage
-from chargestack.station.settings import StationSettings
+from chargestack.settings import StationSettings
 
 log = logging.getLogger(__name__)
 

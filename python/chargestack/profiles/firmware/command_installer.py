@@ -27,7 +27,7 @@ from chargestack.profiles.firmware.installer import (
     rollback_report,
 )
 from chargestack.profiles.firmware.slots import SlotRecord, Trial, read_record, write_record
-from chargestack.station.settings import CommandInstallerSettings
+from chargestack.settings import CommandInstallerSettings
 
 log = logging.getLogger("chargestack.firmware.command")
 

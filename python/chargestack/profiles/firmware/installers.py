@@ -5,7 +5,7 @@ from __future__ import annotations
 from chargestack import __version__
 from chargestack.profiles.firmware.installer import Installer, SlotInstaller
 from chargestack.profiles.firmware.slots import active_firmware_version
-from chargestack.station.settings import StationSettings
+from chargestack.settings import StationSettings
 
 
 def reported_firmware_version(settings: StationSettings) -> str:

@@ -21,7 +21,7 @@ from chargestack.exceptions import SmartChargingError
 if TYPE_CHECKING:
     from chargestack._core import ProfileSet, _Setpoint, _StationRatings, _Transactions
     from chargestack.profiles.core.transactions import ActiveTransaction, TransactionService
-    from chargestack.station.settings import StationSettings
+    from chargestack.settings import StationSettings
     from chargestack.station.station import Station
 
 log = logging.getLogger("chargestack.smart_charging")

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from chargestack.hardware.devices.meter_models import BUILT_IN_MAPS
-from chargestack.hardware.devices.register_map import MeterRegisterMap
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from chargestack.settings.meter_models import BUILT_IN_MAPS
+from chargestack.settings.register_map import MeterRegisterMap
+from chargestack.settings.strict import Strict
 
 
-class PowerDeviceSettings(_Strict):
+class PowerDeviceSettings(Strict):
     kind: Annotated[
         Literal["simulated", "socketcan"],
         Field(
@@ -49,7 +46,7 @@ class PowerDeviceSettings(_Strict):
         return self
 
 
-class MeterDeviceSettings(_Strict):
+class MeterDeviceSettings(Strict):
     connector: Annotated[int, Field(ge=1, le=16, description="the connector this meter measures")]
     model: Annotated[
         str,
@@ -132,7 +129,7 @@ class MeterDeviceSettings(_Strict):
         return f"rtu://{self.serial_port}"
 
 
-class ReaderDeviceSettings(_Strict):
+class ReaderDeviceSettings(Strict):
     kind: Annotated[
         Literal["serial"], Field(description='"serial": a reader that writes one UID per line')
     ] = "serial"
@@ -170,7 +167,7 @@ class ReaderDeviceSettings(_Strict):
     ] = 2.0
 
 
-class IoDeviceSettings(_Strict):
+class IoDeviceSettings(Strict):
     kind: Annotated[
         Literal["simulated"],
         Field(description='"simulated": the simulator\'s inputs (gpiod: see docs/drivers.md)'),
@@ -197,7 +194,7 @@ class IoDeviceSettings(_Strict):
     ] = 500
 
 
-class DevicesSettings(_Strict):
+class DevicesSettings(Strict):
     power: Annotated[PowerDeviceSettings, Field(description="the DC power stage")] = (
         PowerDeviceSettings()
     )

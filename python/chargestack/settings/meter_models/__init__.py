@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from chargestack.hardware.devices.meter_models import acrel_djsf1352_rn, acudc240
-from chargestack.hardware.devices.register_map import MeterRegisterMap
+from chargestack.settings.meter_models import acrel_djsf1352_rn, acudc240
+from chargestack.settings.register_map import MeterRegisterMap
 
 BUILT_IN_MAPS: dict[str, MeterRegisterMap] = {
     acudc240.NAME: acudc240.MAP,

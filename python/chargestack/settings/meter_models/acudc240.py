@@ -12,7 +12,7 @@ appendix B.3 "AcuDC240 Communication Address Table" (V1.0, Jan. 2018):
 
 from __future__ import annotations
 
-from chargestack.hardware.devices.register_map import MeterRegisterMap, RegisterSpec
+from chargestack.settings.register_map import MeterRegisterMap, RegisterSpec
 
 NAME = "accuenergy-acudc240"
 

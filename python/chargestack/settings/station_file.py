@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
@@ -21,8 +19,12 @@ from pydantic import (
 )
 
 from chargestack.exceptions import ConfigurationError
-from chargestack.hardware.devices.settings import DevicesSettings
+from chargestack.settings.devices import DevicesSettings
+from chargestack.settings.firmware import FirmwareSettings
+from chargestack.settings.strict import Strict
 
+#: The feature profiles of OCPP 1.6 (section 3.3) as SupportedFeatureProfiles spells them,
+#: in the order of errata v4.0 3.2; a station file offers Core and any of the others.
 FEATURE_PROFILES = (
     "Core",
     "FirmwareManagement",
@@ -33,11 +35,7 @@ FEATURE_PROFILES = (
 )
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Identity(_Strict):
+class Identity(Strict):
     charge_point_id: Annotated[str, Field(min_length=1, max_length=48, pattern=r"^[^/\s]+$")]
     vendor: Annotated[str, Field(min_length=1, max_length=20)]
     model: Annotated[str, Field(min_length=1, max_length=20)]
@@ -52,7 +50,7 @@ class Identity(_Strict):
     meter_serial_number: Annotated[str | None, Field(max_length=25)] = None
 
 
-class CentralSystemSettings(_Strict):
+class CentralSystemSettings(Strict):
     url: Annotated[str, Field(pattern=r"^wss?://")]
     security_profile: Annotated[int, Field(ge=0, le=3)] = 0
     authorization_key: str | None = None
@@ -87,7 +85,7 @@ class ConnectorType(StrEnum):
     NACS = "NACS"
 
 
-class ConnectorSettings(_Strict):
+class ConnectorSettings(Strict):
     id: Annotated[int, Field(ge=1, le=16)]
     type: ConnectorType = ConnectorType.CCS2
     max_current_a: Annotated[float, Field(gt=0, le=1000)] = 200.0
@@ -103,7 +101,7 @@ class ConnectorSettings(_Strict):
         return self
 
 
-class GridSettings(_Strict):
+class GridSettings(Strict):
     phases: Literal[1, 3] = 3
     nominal_voltage_v: Annotated[float, Field(gt=0, le=500)] = 230.0
     max_current_a: Annotated[float, Field(gt=0, le=2000)] = 315.0
@@ -111,7 +109,7 @@ class GridSettings(_Strict):
     efficiency: Annotated[float, Field(gt=0.5, le=1.0)] = 0.95
 
 
-class ModuleSettings(_Strict):
+class ModuleSettings(Strict):
     count: Annotated[int, Field(ge=1, le=64)] = 6
     max_power_w: Annotated[float, Field(gt=0)] = 30_000.0
     max_current_a: Annotated[float, Field(gt=0)] = 100.0
@@ -122,7 +120,7 @@ class ModuleSettings(_Strict):
     matrix: list[list[int]] = Field(default_factory=list)
 
 
-class PowerSettings(_Strict):
+class PowerSettings(Strict):
     modules: ModuleSettings = ModuleSettings()
     loop_period_ms: Annotated[int, Field(ge=1, le=1000)] = 50
     ramp_a_per_s: Annotated[float, Field(gt=0)] = 50.0
@@ -134,7 +132,7 @@ class PowerSettings(_Strict):
     loop_thread: Literal["own", "shared"] = "own"
 
 
-class ControlApiSettings(_Strict):
+class ControlApiSettings(Strict):
     host: Literal["127.0.0.1", "localhost", "::1"] = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 0
     enabled: bool = True
@@ -144,47 +142,7 @@ class ControlApiSettings(_Strict):
     unix_socket_mode: Annotated[int, Field(ge=0o600, le=0o666)] = 0o600
 
 
-class CommandInstallerSettings(_Strict):
-    """An OS-level updater (RAUC, SWUpdate, Mender): argument lists, ``{image}`` substituted."""
-
-    install: Annotated[list[str], Field(min_length=1)]
-    mark_good: list[str] = Field(default_factory=list)
-    mark_bad: list[str] = Field(default_factory=list)
-    # Run after the station stopped to boot the new system (e.g. ["systemctl", "reboot"]);
-    # empty: the process restarts as [firmware] restart says.
-    reboot: list[str] = Field(default_factory=list)
-    timeout_s: Annotated[float, Field(gt=0)] = 900.0
-
-
-class FirmwareSettings(_Strict):
-    """How UpdateFirmware / SignedUpdateFirmware replace the running software."""
-
-    # "venv": A/B virtual environments installed from the image's wheels (a controller);
-    # "command": an OS-level updater does it; "simulated": the image's files are unpacked
-    # into a slot and its version reported, the code does not change (simulators, tests).
-    installer: Literal["venv", "command", "simulated"] = "venv"
-    # After an installation or a rollback: "exec" replaces this process with the new slot's
-    # interpreter (same PID and arguments); "exit" ends it with exit code 4 for a supervisor
-    # (systemd) that starts it again.
-    restart: Literal["exec", "exit"] = "exec"
-    # Where the venv slots live; default <data_dir>/firmware/slots.
-    slots_dir: Path | None = None
-    # The new software must register (BootNotification Accepted) within this time...
-    confirm_timeout_s: Annotated[float, Field(gt=0)] = 300.0
-    # ...and within this many starts, or the previous slot boots again.
-    max_trial_boots: Annotated[int, Field(ge=1, le=20)] = 3
-    command: CommandInstallerSettings | None = None
-
-    @model_validator(mode="after")
-    def _command_given(self) -> FirmwareSettings:
-        if self.installer == "command" and self.command is None:
-            raise ValueError('installer = "command" needs a [firmware.command] table')
-        if self.installer != "command" and self.command is not None:
-            raise ValueError('[firmware.command] applies only to installer = "command"')
-        return self
-
-
-class TimerSettings(_Strict):
+class TimerSettings(Strict):
     """Protocol timers that are not OCPP configuration keys; tests shrink them."""
 
     call_timeout_s: Annotated[float, Field(gt=0)] = 30.0
@@ -197,7 +155,7 @@ class TimerSettings(_Strict):
     drain_s: Annotated[float, Field(ge=0)] = 5.0
 
 
-class StationSettings(_Strict):
+class StationSettings(Strict):
     identity: Identity
     central_system: CentralSystemSettings
     connectors: Annotated[list[ConnectorSettings], Field(min_length=1)]

@@ -18,7 +18,7 @@ map in the station file overrides this one; see docs/drivers.md).
 
 from __future__ import annotations
 
-from chargestack.hardware.devices.register_map import MeterRegisterMap, RegisterSpec
+from chargestack.settings.register_map import MeterRegisterMap, RegisterSpec
 
 NAME = "acrel-djsf1352-rn"
 
