@@ -19,7 +19,7 @@ from central_system import CentralSystem, Payload, now_iso
 from certs import issue, make_ca
 from chargestack import __version__
 from chargestack.deploy.image_build import sign_file
-from chargestack.profiles.firmware.slots import read_record
+from chargestack.files.slots import read_record
 from deploy_support import Images, deploy_station
 from security_support import pem
 from servers import HttpFileServer

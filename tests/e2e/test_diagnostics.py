@@ -18,7 +18,7 @@ import pytest
 
 from central_system import CentralSystem
 from certs import file_server_pki
-from chargestack.profiles.firmware.logfiles import current_station
+from chargestack.files.logfiles import current_station
 from servers import FtpFileServer, HttpFileServer
 from station_harness import RunningStation, running_station
 

@@ -16,8 +16,8 @@ import pytest
 
 from central_system import CentralSystem, Payload, now_iso
 from certs import Issued, file_server_pki
-from chargestack.profiles.firmware.image import build_image
-from chargestack.profiles.firmware.slots import read_record
+from chargestack.files.image import build_image
+from chargestack.files.slots import read_record
 from servers import FtpFileServer, HttpFileServer
 from station_harness import RunningStation, running_station, start_local_session
 

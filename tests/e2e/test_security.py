@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from central_system import CentralSystem, Payload, now_iso
 from certs import Issued, issue, make_ca
-from chargestack.profiles.firmware.image import build_image
+from chargestack.files.image import build_image
 from security_support import (
     KEY_HEX,
     OCTT_KEY_HEX,

@@ -20,10 +20,10 @@ from chargestack.deploy.image_build import (
     compatible_platforms,
 )
 from chargestack.exceptions import ConfigurationError
-from chargestack.profiles.firmware.errors import InstallationError
-from chargestack.profiles.firmware.image import Manifest, read_image
-from chargestack.profiles.firmware.slots import SlotRecord, Trial, read_record, write_record
-from chargestack.profiles.firmware.venv_installer import check_target, this_environment
+from chargestack.files.errors import InstallationError
+from chargestack.files.image import Manifest, read_image
+from chargestack.files.slots import SlotRecord, Trial, read_record, write_record
+from chargestack.files.venv_installer import check_target, this_environment
 from chargestack.profiles.security.firmware_signature import image_digest, signature_valid
 from chargestack.settings import parse_station_settings
 from deploy_support import PLATFORM, PYTHON, Images

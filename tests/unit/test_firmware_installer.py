@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from chargestack.profiles.firmware.collector import filter_logs, redact
-from chargestack.profiles.firmware.errors import InstallationError
-from chargestack.profiles.firmware.image import build_image, read_image
-from chargestack.profiles.firmware.installer import BootOutcome, SlotInstaller
-from chargestack.profiles.firmware.logfiles import StationLogFiles, current_station
-from chargestack.profiles.firmware.slots import active_firmware_version, read_record
+from chargestack.files.collector import filter_logs, redact
+from chargestack.files.errors import InstallationError
+from chargestack.files.image import build_image, read_image
+from chargestack.files.installer import BootOutcome, SlotInstaller
+from chargestack.files.logfiles import StationLogFiles, current_station
+from chargestack.files.slots import active_firmware_version, read_record
 
 
 def _write(path: Path, body: bytes) -> Path:

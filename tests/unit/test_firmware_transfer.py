@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from certs import issue, make_ca
-from chargestack.profiles.firmware.errors import (
+from chargestack.files.errors import (
     LocationError,
     QuotaExceededError,
     TransferError,
 )
-from chargestack.profiles.firmware.locations import inside, parse_location, safe_file_name
-from chargestack.profiles.firmware.transfer import (
+from chargestack.files.locations import inside, parse_location, safe_file_name
+from chargestack.files.transfer import (
     TransferOptions,
     download,
     upload,

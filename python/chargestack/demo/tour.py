@@ -131,7 +131,7 @@ class Tour:
         self.sim.plug_out(2)
 
         self.step(f"firmware update to {NEW_FIRMWARE}: download, install, restart")
-        from chargestack.profiles.firmware.image import build_image
+        from chargestack.files.image import build_image
 
         self.files.files["fw.tar.gz"] = build_image(
             NEW_FIRMWARE, {"app.bin": b"\x7fELF demo build"}

@@ -17,8 +17,8 @@ import os
 import sys
 from pathlib import Path
 
-from chargestack.profiles.firmware.slots import SlotRecord, read_record, write_record
-from chargestack.profiles.firmware.venv_installer import FACTORY, running_in
+from chargestack.files.slots import SlotRecord, read_record, write_record
+from chargestack.files.venv_installer import FACTORY, running_in
 
 log = logging.getLogger("chargestack.deploy.boot")
 

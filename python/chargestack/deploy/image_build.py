@@ -1,6 +1,6 @@
 """``chargestack firmware build-image``: a firmware image that carries the software.
 
-The image is the firmware archive of ``profiles/firmware/image.py`` (a manifest with every
+The image is the firmware archive of ``files/image.py`` (a manifest with every
 file's sha256) whose files are wheels: chargestack itself and every dependency for the
 controller's platform and CPython, plus pip, with which the venv installer installs them
 offline. pip resolves the dependencies (``pip download --only-binary=:all: --platform``), so
@@ -23,13 +23,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from chargestack.exceptions import ChargestackError
-from chargestack.profiles.firmware.image import (
+from chargestack.files.image import (
     MAX_VERSION_LENGTH,
     Manifest,
     build_image,
     read_image,
 )
-from chargestack.profiles.firmware.venv_installer import WHEELS
+from chargestack.files.venv_installer import WHEELS
 
 _PLATFORM = re.compile(r"^(manylinux\d*|manylinux_\d+_\d+|musllinux_\d+_\d+|linux)_[a-z0-9_]+$")
 _PYTHON = re.compile(r"^3\.\d{1,2}$")

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from chargestack.station.waiting import wait_event
+from chargestack.waiting import wait_event
 
 
 class Clock:

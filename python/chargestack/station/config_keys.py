@@ -400,7 +400,7 @@ def standard_keys() -> list[ConfigKey]:
             "SupportedFileTransferProtocols",
             "FTP,FTPS,HTTP,HTTPS",
             profile="FirmwareManagement",
-            # What profiles/firmware/locations.py speaks (IMPLEMENTED_PROTOCOLS).
+            # What files/locations.py speaks (IMPLEMENTED_PROTOCOLS).
             allowed=frozenset({"FTP", "FTPS", "HTTP", "HTTPS"}),
             readonly=True,
         ),

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from chargestack import __version__
 from chargestack.exceptions import ConfigurationError, NotConnectedError
+from chargestack.files.installers import reported_firmware_version
 from chargestack.hardware import events as hw
 from chargestack.hardware.interfaces import Hardware
 from chargestack.ocpp import messages as m
@@ -26,7 +27,6 @@ from chargestack.ocpp.connection_settings import ConnectionSettings
 from chargestack.ocpp.frame_limits import default_max_frame_bytes
 from chargestack.ocpp.router import Router
 from chargestack.ocpp.session import OcppSession, SessionTimers
-from chargestack.profiles.firmware.installers import reported_firmware_version
 from chargestack.settings import StationSettings
 from chargestack.station.clock import Clock
 from chargestack.station.config_keys import standard_registry

@@ -1,9 +1,9 @@
 """The Firmware Management profile: UpdateFirmware and GetDiagnostics (OCPP 1.6 section 3.3).
 
-``transfer`` (downloads and uploads), ``installer`` (the installer interface and the A/B slot
-installer), ``collector`` (the diagnostics archive), ``install_flow`` (the firmware job from
-download to confirmed boot) and ``upload_job`` (collect, upload, notify) are shared with the
-security whitepaper's SignedUpdateFirmware and GetLog.
+Only the two handlers and their jobs' OCPP side live here; the machinery they share with
+the security whitepaper's SignedUpdateFirmware and GetLog (transfers, locations, the
+installers and A/B slots, the firmware and upload jobs, the diagnostics archive, the
+station's log files) is ``chargestack.files``.
 """
 
 from __future__ import annotations

@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
+from chargestack.files.locations import safe_file_name
+from chargestack.files.logfiles import StationLogFiles
+from chargestack.files.upload_job import UploadJobService
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages.base import format_rfc3339, parse_rfc3339
 from chargestack.ocpp.router import after, on
-from chargestack.profiles.firmware.collector import secrets_of
-from chargestack.profiles.firmware.locations import safe_file_name
-from chargestack.profiles.firmware.logfiles import StationLogFiles
-from chargestack.profiles.firmware.upload_job import UploadJobService, archive_station_logs
+from chargestack.station.file_job_host import archive_sources, file_job_context
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -39,7 +39,8 @@ class DiagnosticsService(UploadJobService):
 
     def __init__(self, station: Station) -> None:
         super().__init__(
-            station,
+            file_job_context(station),
+            archive_sources(station),
             KIND,
             lambda _job, status: m.DiagnosticsStatusNotificationRequest(
                 status=m.DiagnosticsStatus(status)
@@ -48,6 +49,7 @@ class DiagnosticsService(UploadJobService):
         self.log_files = StationLogFiles(
             station.settings.data_dir, station.settings.identity.charge_point_id
         )
+        self.station = station
         station.diagnostics = self  # type: ignore[attr-defined]
 
     async def start(self) -> None:
@@ -107,11 +109,9 @@ class DiagnosticsService(UploadJobService):
 
     async def _collect(self, job: Job, archive: Path) -> None:
         start, stop = job.detail.get("startTime"), job.detail.get("stopTime")
-        await archive_station_logs(
-            self.station,
+        await self._archive_station_logs(
             self.log_files,
             archive,
             parse_rfc3339(start) if start else None,
             parse_rfc3339(stop) if stop else None,
-            secrets_of(self.station),
         )

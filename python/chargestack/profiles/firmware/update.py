@@ -19,13 +19,14 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
+from chargestack.files.errors import TransferError
+from chargestack.files.install_flow import FirmwareJobService, sleep_until
+from chargestack.files.installer import BootOutcome, BootReport, Installer
+from chargestack.files.locations import parse_location
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.router import after, on
-from chargestack.profiles.firmware.errors import TransferError
-from chargestack.profiles.firmware.install_flow import FirmwareJobService, sleep_until
-from chargestack.profiles.firmware.installer import BootOutcome, BootReport, Installer
-from chargestack.profiles.firmware.locations import parse_location
 from chargestack.station.clock import to_ms
+from chargestack.station.file_job_host import StationInstallSite, file_job_context
 from chargestack.store.jobs import Job
 
 if TYPE_CHECKING:
@@ -54,7 +55,8 @@ class FirmwareService(FirmwareJobService):
 
     def __init__(self, station: Station, installer: Installer | None = None) -> None:
         super().__init__(
-            station,
+            file_job_context(station),
+            StationInstallSite(station),
             KIND,
             STATUS_OF,
             lambda _job, status: m.FirmwareStatusNotificationRequest(
@@ -64,6 +66,7 @@ class FirmwareService(FirmwareJobService):
         self._installer = installer
         self.progress: tuple[int, int | None] = (0, None)
         self._boot = BootReport(BootOutcome.NORMAL)
+        self.station = station
         station.firmware = self  # type: ignore[attr-defined]
 
     # -- lifecycle ---------------------------------------------------------------------------

@@ -19,8 +19,8 @@ from chargestack.ocpp.router import after, on
 from chargestack.profiles.reservation import rules
 from chargestack.station.clock import to_ms
 from chargestack.station.connector_status import ConnectorFacts
-from chargestack.station.waiting import wait_event
 from chargestack.store.reservations import Reservation, Reservations
+from chargestack.waiting import wait_event
 
 if TYPE_CHECKING:
     from chargestack.profiles.core.authorization import AuthorizationService

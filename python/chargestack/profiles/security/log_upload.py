@@ -2,9 +2,9 @@
 
 GetLog is answered with the file name; the upload follows with LogStatusNotification
 (carrying the requestId) Uploading, then Uploaded or UploadFailure. A newer GetLog cancels a
-running upload and is answered AcceptedCanceled. The job is persisted in the firmware
-profile's ``jobs`` table (kind ``log``): a restart mid-upload ends it with UploadFailure.
-The job itself (collect, upload with retries, notify) is GetDiagnostics' ``upload_job``.
+running upload and is answered AcceptedCanceled. The job is persisted in the store's ``jobs``
+table (kind ``log``): a restart mid-upload ends it with UploadFailure. The job itself
+(collect, upload with retries, notify) is GetDiagnostics' too: ``files.upload_job``.
 """
 
 from __future__ import annotations
@@ -15,15 +15,16 @@ import zipfile
 from datetime import UTC
 from typing import TYPE_CHECKING
 
+from chargestack.files.collector import redact
+from chargestack.files.errors import TransferError
+from chargestack.files.locations import parse_location, safe_file_name
+from chargestack.files.logfiles import StationLogFiles
+from chargestack.files.upload_job import UploadJobService
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages.base import format_rfc3339, parse_rfc3339
 from chargestack.ocpp.router import after, on
-from chargestack.profiles.firmware.collector import redact, secrets_of
-from chargestack.profiles.firmware.errors import TransferError
-from chargestack.profiles.firmware.locations import parse_location, safe_file_name
-from chargestack.profiles.firmware.logfiles import StationLogFiles
-from chargestack.profiles.firmware.upload_job import UploadJobService, archive_station_logs
 from chargestack.station.clock import from_ms, to_ms
+from chargestack.station.file_job_host import archive_sources, file_job_context
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -44,7 +45,10 @@ class LogUploadService(UploadJobService):
     failed_status = "UploadFailure"
 
     def __init__(self, station: Station, security_log: SecurityLog) -> None:
-        super().__init__(station, KIND, self._notification)
+        super().__init__(
+            file_job_context(station), archive_sources(station), KIND, self._notification
+        )
+        self.station = station
         self.security_log = security_log
         self._own_log_files: StationLogFiles | None = None
 
@@ -131,11 +135,8 @@ class LogUploadService(UploadJobService):
         oldest, latest = job.detail.get("oldest"), job.detail.get("latest")
         start = parse_rfc3339(oldest) if oldest else None
         stop = parse_rfc3339(latest) if latest else None
-        secrets = secrets_of(self.station)
         if job.detail.get("logType") != "SecurityLog":
-            await archive_station_logs(
-                self.station, self._log_files(), archive, start, stop, secrets
-            )
+            await self._archive_station_logs(self._log_files(), archive, start, stop)
             return
         entries = self.security_log.entries(
             to_ms(start) if start else None, to_ms(stop) if stop else None
@@ -146,7 +147,7 @@ class LogUploadService(UploadJobService):
             for e in entries
         )
         archive.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(_write_security_log, archive, redact(lines, secrets))
+        await asyncio.to_thread(_write_security_log, archive, redact(lines, self.sources.secrets()))
 
 
 def _write_security_log(dest: Path, text: str) -> None:

@@ -10,7 +10,7 @@ status, always with the requestId, in brackets)::
 A signing certificate that does not lead to an installed ManufacturerRootCertificate is
 refused in the answer (InvalidCertificate); a signature that does not match the image ends
 the job with InvalidSignature and nothing is installed. Both are security events. The image
-goes to the firmware profile's installer (A/B slots); Installed is reported by the new
+goes to the installer (``files``: the A/B slots UpdateFirmware uses too); Installed is reported by the new
 firmware once it has registered, followed by the FirmwareUpdated security event.
 """
 
@@ -20,13 +20,13 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from chargestack.files.errors import TransferError
+from chargestack.files.install_flow import FirmwareJobService, sleep_until
+from chargestack.files.installer import Installer
+from chargestack.files.locations import parse_location
+from chargestack.files.slots import Trial
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.router import after, on
-from chargestack.profiles.firmware.errors import TransferError
-from chargestack.profiles.firmware.install_flow import FirmwareJobService, sleep_until
-from chargestack.profiles.firmware.installer import Installer
-from chargestack.profiles.firmware.locations import parse_location
-from chargestack.profiles.firmware.slots import Trial
 from chargestack.profiles.security.certificate_store import MANUFACTURER_ROOT, CertificateStore
 from chargestack.profiles.security.events import SecurityEvent, SecurityEvents
 from chargestack.profiles.security.firmware_signature import (
@@ -36,6 +36,7 @@ from chargestack.profiles.security.firmware_signature import (
 )
 from chargestack.profiles.security.x509_checks import CertificateError, parse_pem_chain
 from chargestack.station.clock import to_ms
+from chargestack.station.file_job_host import StationInstallSite, file_job_context
 from chargestack.store.jobs import Job
 
 if TYPE_CHECKING:
@@ -67,7 +68,14 @@ class SignedFirmwareService(FirmwareJobService):
     def __init__(
         self, station: Station, certificates: CertificateStore, events: SecurityEvents
     ) -> None:
-        super().__init__(station, KIND, STATUS_OF, self._notification)
+        super().__init__(
+            file_job_context(station),
+            StationInstallSite(station),
+            KIND,
+            STATUS_OF,
+            self._notification,
+        )
+        self.station = station
         self.certificates = certificates
         self.events = events
         self._trial: Trial | None = None

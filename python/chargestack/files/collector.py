@@ -12,17 +12,18 @@ from __future__ import annotations
 import platform
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
+from chargestack import __version__
+from chargestack.files.context import Clock
 from chargestack.ocpp.messages.base import format_rfc3339, parse_rfc3339
-
-if TYPE_CHECKING:
-    from chargestack.station.station import Station
+from chargestack.settings import StationSettings
 
 _TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z) ")
 _PRIVATE_KEY = re.compile(
@@ -33,33 +34,37 @@ _SECRET_KEY_NAMES = re.compile(r"(AuthorizationKey|Password|Secret|PrivateKey)",
 MASK = "***"
 
 
-def state_dump(station: Station) -> dict[str, Any]:
-    """Everything an engineer needs to see, and nothing secret."""
-    entries, _unknown = station.config.describe()
-    configuration = {
-        e["key"]: e.get("value") for e in entries if not _SECRET_KEY_NAMES.search(e["key"])
-    }
-    import chargestack
+@dataclass(frozen=True)
+class ArchiveSources:
+    """What an archive shows of the station, read at the moment it is collected."""
 
+    #: GetConfiguration's entries (``key``, ``readonly``, ``value``).
+    configuration: Callable[[], Iterable[Mapping[str, Any]]]
+    #: The control API's status of the station.
+    status: Callable[[], dict[str, Any]]
+    firmware_version: Callable[[], str]
+    #: Values masked wherever they appear (AuthorizationKey).
+    secrets: Callable[[], list[str]]
+
+
+def state_dump(settings: StationSettings, clock: Clock, sources: ArchiveSources) -> dict[str, Any]:
+    """Everything an engineer needs to see, and nothing secret."""
+    configuration = {
+        e["key"]: e.get("value")
+        for e in sources.configuration()
+        if not _SECRET_KEY_NAMES.search(e["key"])
+    }
     return {
-        "chargePointId": station.settings.identity.charge_point_id,
-        "collectedAt": format_rfc3339(station.clock.now()),
+        "chargePointId": settings.identity.charge_point_id,
+        "collectedAt": format_rfc3339(clock.now()),
         "versions": {
-            "firmware": station.firmware_version,
-            "chargestack": getattr(chargestack, "__version__", "unknown"),
+            "firmware": sources.firmware_version(),
+            "chargestack": __version__,
             "python": platform.python_version(),
         },
-        "status": station.status(),
+        "status": sources.status(),
         "configuration": configuration,
     }
-
-
-def secrets_of(station: Station) -> list[str]:
-    """Values that must be masked wherever they appear."""
-    found = [station.settings.central_system.authorization_key or ""]
-    if station.config.has("AuthorizationKey"):
-        found.append(station.config.get_str("AuthorizationKey"))
-    return [s for s in found if len(s) >= 4]
 
 
 def _records(lines: Iterable[str]) -> Iterator[tuple[datetime | None, list[str]]]:

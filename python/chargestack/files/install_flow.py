@@ -16,27 +16,49 @@ import asyncio
 import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
-from chargestack.profiles.firmware.errors import InstallationError, TransferError
-from chargestack.profiles.firmware.file_jobs import FileJobService
-from chargestack.profiles.firmware.installer import Installer
-from chargestack.profiles.firmware.installers import make_installer
-from chargestack.profiles.firmware.locations import parse_location
-from chargestack.profiles.firmware.slots import firmware_dir
-from chargestack.profiles.firmware.transfer import (
+from chargestack.files.context import FileJobContext
+from chargestack.files.errors import InstallationError, TransferError
+from chargestack.files.file_jobs import FileJobService
+from chargestack.files.installer import Installer
+from chargestack.files.installers import make_installer
+from chargestack.files.slots import firmware_dir
+from chargestack.files.transfer import (
     Progress,
     download,
-    with_retries,
 )
 from chargestack.store.jobs import Job
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from chargestack.station.station import Station
+
+class InstallSite(Protocol):
+    """The charger whose software a firmware job replaces (the station around it)."""
+
+    #: The version BootNotification reports; an installation without restart changes it.
+    firmware_version: str
+
+    def take_out_of_service(self) -> None:
+        """Every connector Unavailable: at once, or a charging one when its transaction ends."""
+        ...
+
+    def transactions_running(self) -> bool: ...
+
+    def restore_service(self) -> None:
+        """Every connector back to the availability the central system last set."""
+        ...
+
+    def message_timeout_s(self) -> float:
+        """How long a CALL may wait for its answer."""
+        ...
+
+    def restart_into_firmware(self) -> None:
+        """Stop the station to start the software the boot record names."""
+        ...
 
 
 class FirmwareJobService(FileJobService, ABC):
@@ -48,15 +70,17 @@ class FirmwareJobService(FileJobService, ABC):
 
     def __init__(
         self,
-        station: Station,
+        context: FileJobContext,
+        site: InstallSite,
         kind: str,
         status_of: Mapping[str, str],
         make_request: Callable[[int, str], BaseModel],
     ) -> None:
-        super().__init__(station, kind, make_request)
+        super().__init__(context, kind, make_request)
+        self.site = site
         self.status_of = status_of
         self.max_image_bytes = 256 * 1024 * 1024
-        self.confirm_timeout_s = station.settings.firmware.confirm_timeout_s
+        self.confirm_timeout_s = context.settings.firmware.confirm_timeout_s
         self._installer: Installer | None = None
         self._wake = asyncio.Event()
         self._transaction_ended = asyncio.Event()
@@ -69,7 +93,7 @@ class FirmwareJobService(FileJobService, ABC):
         return self._installer
 
     def _make_installer(self) -> Installer:
-        return make_installer(self.station.settings)
+        return make_installer(self.context.settings)
 
     # -- lifecycle: what the previous run left behind ----------------------------------------
 
@@ -80,14 +104,14 @@ class FirmwareJobService(FileJobService, ABC):
             confirm_within = self._trial_timeout(job) if on_trial else None
             if confirm_within is not None:
                 self._confirming = job.id
-                self.station.spawn(self._confirm_deadline(confirm_within), f"{self.label}-confirm")
+                self.context.spawn(self._confirm_deadline(confirm_within), f"{self.label}-confirm")
             elif on_trial:
                 reason = self._failure_reason(job)
                 self.log.error("%s job %d failed: %s", self.label, job.id, reason)
                 self._set(job, "InstallationFailed", finished=True)
                 self._not_installed(reason)
         self._start_notifier()
-        self.station.spawn(self._worker(), f"{self.label}-jobs")
+        self.context.spawn(self._worker(), f"{self.label}-jobs")
 
     @abstractmethod
     def _trial_timeout(self, job: Job) -> float | None:
@@ -104,7 +128,7 @@ class FirmwareJobService(FileJobService, ABC):
             return
         job_id = self._confirming
         self._confirming = None
-        self.station.spawn(self._confirm(job_id), f"{self.label}-confirmed")
+        self.context.spawn(self._confirm(job_id), f"{self.label}-confirmed")
 
     async def _confirm(self, job_id: int) -> None:
         # Confirmed on disk before it is reported: a crash in between reports it again.
@@ -112,7 +136,7 @@ class FirmwareJobService(FileJobService, ABC):
         job = self.jobs.get(job_id)
         if job is not None:
             self._set(job, "Installed", finished=True)
-            self._installed(self.station.firmware_version)
+            self._installed(self.site.firmware_version)
 
     def _installed(self, version: str) -> None:
         """The job ended Installed with ``version`` running (after a restart or without one)."""
@@ -121,14 +145,12 @@ class FirmwareJobService(FileJobService, ABC):
     async def _confirm_deadline(self, timeout_s: float) -> None:
         await asyncio.sleep(timeout_s)
         if self._confirming is not None:
-            from chargestack.station.station import StopKind
-
             # A registration while the trial is abandoned must not confirm it.
             self._confirming = None
             reason = f"the new {self.label} did not register within {timeout_s}s"
             self.log.error("%s; restarting to roll back", reason)
             await self.installer.abandon_trial(reason)
-            self.station.request_stop(StopKind.FIRMWARE)
+            self.site.restart_into_firmware()
 
     def on_transaction_ended(self, connector_id: int) -> None:
         """Called by the TransactionService: an installation may be waiting for this."""
@@ -176,7 +198,7 @@ class FirmwareJobService(FileJobService, ABC):
         return "InstallationFailed"
 
     def _image_path(self, job: Job) -> Path:
-        folder = firmware_dir(self.station.settings.data_dir) / "downloads"
+        folder = firmware_dir(self.context.settings.data_dir) / "downloads"
         folder.mkdir(parents=True, exist_ok=True)
         return folder / f"{self.image_prefix}-{job.id}.img"
 
@@ -189,17 +211,14 @@ class FirmwareJobService(FileJobService, ABC):
     ) -> Job:
         dest = self._image_path(job)
         try:
-            location = parse_location(
-                job.location, set(self.station.config.get_csl("SupportedFileTransferProtocols"))
-            )
-            size = await with_retries(
+            location = self._location(job)
+            size = await self._with_job_retries(
+                job,
                 lambda: download(
                     location, dest, max_bytes=max_bytes, options=self.options, progress=progress
                 ),
-                retries=job.retries,
-                retry_interval_s=job.retry_interval_s,
-                what=f"{self.label} download {location.redacted()}",
-                on_failure=on_failure,
+                f"{self.label} download {location.redacted()}",
+                on_failure,
             )
         except TransferError as exc:
             self.log.error("%s download failed: %s", self.label, exc)
@@ -221,46 +240,38 @@ class FirmwareJobService(FileJobService, ABC):
         finally:
             image.unlink(missing_ok=True)
         if not result.restart:
-            self.station.firmware_version = result.version
+            self.site.firmware_version = result.version
             self._set(job, "Installed", finished=True)
             self._installed(result.version)
             self._restore_availability()
             return
-        from chargestack.station.station import StopKind
-
         self._set(job, "Rebooting")
         # Installing must reach the central system before the restart, or the new
         # firmware would send it a second time.
-        await self.notifier.drain(self.station.message_timeout_s())
-        self.station.request_stop(StopKind.FIRMWARE)
+        await self.notifier.drain(self.site.message_timeout_s())
+        self.site.restart_into_firmware()
 
     async def _wait_until_idle(self) -> None:
         # Connectors go Unavailable at once (a charging one stays Charging until its
         # transaction ends, then Unavailable), so no new transaction starts meanwhile.
-        for connector in self.station.connectors.values():
-            connector.facts.operative = False
-        self.station.refresh_all()
-        transactions = getattr(self.station, "transactions", None)
-        while transactions is not None and transactions.active:
+        self.site.take_out_of_service()
+        while self.site.transactions_running():
             # Every end of a transaction (hardware event or remote stop) calls
             # on_transaction_ended; nothing can end one between the check and the wait.
             self._transaction_ended.clear()
             await self._transaction_ended.wait()
         # Installing ends in a restart: what the sessions journalled is on disk first.
-        await self.station.store.durable()
+        await self.context.durable()
 
     def _restore_availability(self) -> None:
-        availability = self.station.store.availability
-        for cid, connector in self.station.connectors.items():
-            connector.facts.operative = availability.get(cid) == "Operative"
-        self.station.refresh_all()
+        self.site.restore_service()
 
     # -- persistence and notification -------------------------------------------------------
 
     def _set(self, job: Job, state: str, **changes: Any) -> Job:
         status = self.status_of[state]
         updated = self.jobs.update(
-            job.id, self.station.clock.now_ms(), state=state, status=status, **changes
+            job.id, self.context.clock.now_ms(), state=state, status=status, **changes
         )
         if self._current is not None and self._current.id == job.id:
             self._current = updated

@@ -18,15 +18,16 @@ import logging
 from pathlib import Path
 
 from chargestack import __version__
-from chargestack.profiles.firmware.errors import InstallationError
-from chargestack.profiles.firmware.installer import (
+from chargestack.files.errors import InstallationError
+from chargestack.files.external_command import run_command
+from chargestack.files.installer import (
     BootOutcome,
     BootReport,
     InstallResult,
     RecordedTrial,
     rollback_report,
 )
-from chargestack.profiles.firmware.slots import SlotRecord, Trial, read_record, write_record
+from chargestack.files.slots import SlotRecord, Trial, read_record, write_record
 from chargestack.settings import CommandInstallerSettings
 
 log = logging.getLogger("chargestack.firmware.command")
@@ -38,24 +39,9 @@ def substitute(argv: list[str], image: Path | None) -> list[str]:
     return [a.replace("{image}", str(image)) if image is not None else a for a in argv]
 
 
-async def run_command(argv: list[str], what: str, timeout_s: float) -> None:
+async def run_updater(argv: list[str], what: str, timeout_s: float) -> None:
     """Run one updater command; InstallationError with its output when it fails."""
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
-        )
-    except OSError as exc:
-        raise InstallationError(f"{what} command {argv[0]!r} cannot run: {exc}") from None
-    try:
-        async with asyncio.timeout(timeout_s):
-            out, _ = await proc.communicate()
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise InstallationError(f"{what} command took longer than {timeout_s}s") from None
-    if proc.returncode != 0:
-        tail = " | ".join(out.decode(errors="replace").strip().splitlines()[-5:])
-        raise InstallationError(f"{what} command failed (exit {proc.returncode}): {tail}")
+    await run_command(argv, f"{what} command", timeout_s, merge_stderr=True)
     log.info("%s command done: %s", what, " ".join(argv))
 
 
@@ -71,7 +57,7 @@ class CommandInstaller(RecordedTrial):
 
     async def _command(self, argv: list[str], what: str, image: Path | None = None) -> None:
         if argv:
-            await run_command(substitute(argv, image), what, self.commands.timeout_s)
+            await run_updater(substitute(argv, image), what, self.commands.timeout_s)
 
     async def install(self, image: Path, job_id: int, confirm_timeout_s: float) -> InstallResult:
         record = await asyncio.to_thread(read_record, self.data_dir)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from chargestack.profiles.firmware.errors import LocationError
+from chargestack.files.errors import LocationError
 
 #: The transfer protocols this implementation speaks (FTPS: explicit, AUTH TLS on port 21).
 IMPLEMENTED_PROTOCOLS = frozenset({"FTP", "FTPS", "HTTP", "HTTPS"})

@@ -1,26 +1,28 @@
 """What every file job service has: persisted ``jobs`` rows of one kind, their transfer
 settings and their status notifications.
 
-The base of :class:`~chargestack.profiles.firmware.install_flow.FirmwareJobService`
+The base of :class:`~chargestack.files.install_flow.FirmwareJobService`
 (UpdateFirmware, SignedUpdateFirmware) and
-:class:`~chargestack.profiles.firmware.upload_job.UploadJobService` (GetDiagnostics, GetLog).
+:class:`~chargestack.files.upload_job.UploadJobService` (GetDiagnostics, GetLog).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from chargestack.profiles.firmware.notifier import StatusNotifier
-from chargestack.profiles.firmware.transfer import requested_retries, transfer_options
-from chargestack.store.jobs import Job, Jobs
+from chargestack.files.context import FileJobContext
+from chargestack.files.errors import TransferError
+from chargestack.files.locations import RemoteLocation, parse_location
+from chargestack.files.notifier import StatusNotifier
+from chargestack.files.transfer import requested_retries, transfer_options, with_retries
+from chargestack.store.jobs import Job
 
-if TYPE_CHECKING:
-    from chargestack.station.station import Station
+T = TypeVar("T")
 
 
 class FileJobService:
@@ -31,16 +33,18 @@ class FileJobService:
     label = "file"
 
     def __init__(
-        self, station: Station, kind: str, make_request: Callable[[int, str], BaseModel]
+        self, context: FileJobContext, kind: str, make_request: Callable[[int, str], BaseModel]
     ) -> None:
-        self.station = station
+        self.context = context
         self.kind = kind
         self.log = logging.getLogger(self.logger)
-        self.jobs = Jobs(station.store)
-        self.options = transfer_options(station)
+        self.jobs = context.jobs
+        self.options = transfer_options(context.settings.central_system)
         self.default_retries = 1
         self.default_retry_interval_s = 30
-        self.notifier = StatusNotifier(station, make_request, self._acknowledged)
+        self.notifier = StatusNotifier(
+            context.send, context.registered, make_request, self._acknowledged
+        )
         self._task: asyncio.Task[None] | None = None
         self._current: Job | None = None
 
@@ -50,7 +54,7 @@ class FileJobService:
         if latest is not None and latest.status != "Idle":
             self.notifier.push(latest.id, latest.status)
         self.jobs.prune(self.kind, keep=20)
-        self.station.spawn(self.notifier.run(), f"{self.label}-notifier")
+        self.context.spawn(self.notifier.run(), f"{self.label}-notifier")
 
     def _schedule(
         self,
@@ -68,7 +72,7 @@ class FileJobService:
         retries, interval = requested_retries(
             retries, retry_interval_s, self.default_retries, self.default_retry_interval_s
         )
-        now = now_ms if now_ms is not None else self.station.clock.now_ms()
+        now = now_ms if now_ms is not None else self.context.clock.now_ms()
         return self.jobs.create(
             kind=self.kind,
             request_id=request_id,
@@ -84,4 +88,24 @@ class FileJobService:
         )
 
     def _acknowledged(self, job_id: int, status: str) -> None:
-        self.jobs.update(job_id, self.station.clock.now_ms(), notified=status)
+        self.jobs.update(job_id, self.context.clock.now_ms(), notified=status)
+
+    def _location(self, job: Job) -> RemoteLocation:
+        """The job's location, checked against SupportedFileTransferProtocols as set now."""
+        return parse_location(job.location, self.context.transfer_protocols())
+
+    async def _with_job_retries(
+        self,
+        job: Job,
+        attempt: Callable[[], Awaitable[T]],
+        what: str,
+        on_failure: Callable[[int, TransferError], None] | None,
+    ) -> T:
+        """``attempt`` once, then up to the job's ``retries`` more, ``retry_interval_s`` apart."""
+        return await with_retries(
+            attempt,
+            retries=job.retries,
+            retry_interval_s=job.retry_interval_s,
+            what=what,
+            on_failure=on_failure,
+        )

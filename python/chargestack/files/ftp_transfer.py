@@ -16,9 +16,9 @@ from pathlib import Path
 
 import aioftp
 
-from chargestack.profiles.firmware.errors import TransferError
-from chargestack.profiles.firmware.locations import RemoteLocation
-from chargestack.profiles.firmware.transfer import DownloadSink, TransferOptions
+from chargestack.files.errors import TransferError
+from chargestack.files.locations import RemoteLocation
+from chargestack.files.transfer import DownloadSink, TransferOptions
 
 
 @asynccontextmanager

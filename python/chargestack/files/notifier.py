@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
 
 from pydantic import BaseModel
 
 from chargestack.exceptions import ChargestackError
-from chargestack.station.waiting import wait_event
-
-if TYPE_CHECKING:
-    from chargestack.station.station import Station
+from chargestack.files.context import Send
+from chargestack.waiting import wait_event
 
 log = logging.getLogger("chargestack.firmware.notifier")
 
@@ -28,13 +25,15 @@ log = logging.getLogger("chargestack.firmware.notifier")
 class StatusNotifier:
     def __init__(
         self,
-        station: Station,
+        send: Send,
+        registered: Callable[[], Awaitable[None]],
         make_request: Callable[[int, str], BaseModel],
         on_sent: Callable[[int, str], None],
         *,
         retry_s: float = 1.0,
     ) -> None:
-        self.station = station
+        self.send = send
+        self.registered = registered
         self.make_request = make_request
         self.on_sent = on_sent
         self.retry_s = retry_s
@@ -58,9 +57,9 @@ class StatusNotifier:
             job_id, status = await self._queue.get()
             request = self.make_request(job_id, status)
             while True:
-                await self.station.registration.wait_accepted()
+                await self.registered()
                 try:
-                    await self.station.send(request)
+                    await self.send(request)
                     break
                 except ChargestackError as exc:
                     log.info(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from chargestack import __version__
-from chargestack.profiles.firmware.installer import Installer, SlotInstaller
-from chargestack.profiles.firmware.slots import active_firmware_version
+from chargestack.files.installer import Installer, SlotInstaller
+from chargestack.files.slots import active_firmware_version
 from chargestack.settings import StationSettings
 
 
@@ -23,11 +23,11 @@ def reported_firmware_version(settings: StationSettings) -> str:
 def make_installer(settings: StationSettings) -> Installer:
     firmware = settings.firmware
     if firmware.installer == "venv":
-        from chargestack.profiles.firmware.venv_installer import VenvSlotInstaller
+        from chargestack.files.venv_installer import VenvSlotInstaller
 
         return VenvSlotInstaller(settings.data_dir, settings.slots_dir)
     if firmware.installer == "command":
-        from chargestack.profiles.firmware.command_installer import CommandInstaller
+        from chargestack.files.command_installer import CommandInstaller
 
         assert firmware.command is not None  # the settings validator requires it
         return CommandInstaller(

@@ -13,15 +13,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from chargestack.profiles.firmware.collector import filter_logs, state_dump, write_archive
-from chargestack.profiles.firmware.errors import TransferError
-from chargestack.profiles.firmware.file_jobs import FileJobService
-from chargestack.profiles.firmware.locations import inside, parse_location
-from chargestack.profiles.firmware.transfer import (
+from pydantic import BaseModel
+
+from chargestack.files.collector import ArchiveSources, filter_logs, state_dump, write_archive
+from chargestack.files.context import FileJobContext
+from chargestack.files.errors import TransferError
+from chargestack.files.file_jobs import FileJobService
+from chargestack.files.locations import inside
+from chargestack.files.transfer import (
     upload,
-    with_retries,
 )
 from chargestack.store.jobs import Job
 
@@ -29,8 +32,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
 
-    from chargestack.profiles.firmware.logfiles import StationLogFiles
-    from chargestack.station.station import Station
+    from chargestack.files.logfiles import StationLogFiles
 
 
 class UploadJobService(FileJobService, ABC):
@@ -41,9 +43,19 @@ class UploadJobService(FileJobService, ABC):
     outbox_name = "outbox"
     failed_status = "UploadFailed"
 
+    def __init__(
+        self,
+        context: FileJobContext,
+        sources: ArchiveSources,
+        kind: str,
+        make_request: Callable[[int, str], BaseModel],
+    ) -> None:
+        super().__init__(context, kind, make_request)
+        self.sources = sources
+
     @property
     def outbox(self) -> Path:
-        return self.station.settings.data_dir / self.outbox_name
+        return self.context.settings.data_dir / self.outbox_name
 
     async def start(self) -> None:
         for job in self.jobs.open_jobs(self.kind):
@@ -59,7 +71,7 @@ class UploadJobService(FileJobService, ABC):
         return running
 
     def _begin(self, job: Job) -> None:
-        self._task = self.station.spawn(self._run(job), f"{self.label}-upload")
+        self._task = self.context.spawn(self._run(job), f"{self.label}-upload")
 
     @abstractmethod
     async def _collect(self, job: Job, archive: Path) -> None:
@@ -71,21 +83,18 @@ class UploadJobService(FileJobService, ABC):
         assert job.file_name is not None
         archive = inside(self.outbox, job.file_name)
         try:
-            location = parse_location(
-                job.location, set(self.station.config.get_csl("SupportedFileTransferProtocols"))
-            )
+            location = self._location(job)
             await self._collect(job, archive)
 
             def failed(attempt: int, exc: TransferError) -> None:
                 self.log.warning("%s upload attempt %d failed: %s", self.label, attempt, exc)
                 self._update(job, attempt=attempt)
 
-            await with_retries(
+            await self._with_job_retries(
+                job,
                 lambda: upload(location, archive, job.file_name or "", options=self.options),
-                retries=job.retries,
-                retry_interval_s=job.retry_interval_s,
-                what=f"{self.label} upload to {location.redacted()}",
-                on_failure=failed,
+                f"{self.label} upload to {location.redacted()}",
+                failed,
             )
         except TransferError as exc:
             self.log.error("%s upload failed: %s", self.label, exc)
@@ -103,7 +112,7 @@ class UploadJobService(FileJobService, ABC):
     # -- persistence and notification -------------------------------------------------------
 
     def _update(self, job: Job, **changes: Any) -> Job:
-        updated = self.jobs.update(job.id, self.station.clock.now_ms(), **changes)
+        updated = self.jobs.update(job.id, self.context.clock.now_ms(), **changes)
         if self._current is not None and self._current.id == job.id:
             self._current = updated
         return updated
@@ -113,21 +122,21 @@ class UploadJobService(FileJobService, ABC):
         if notify:
             self.notifier.push(job.id, status)
 
-
-async def archive_station_logs(
-    station: Station,
-    files: StationLogFiles | None,
-    archive: Path,
-    start: datetime | None,
-    stop: datetime | None,
-    secrets: list[str],
-) -> None:
-    """The diagnostics archive: the log lines between ``start`` and ``stop`` plus the state."""
-    if files is not None:
-        files.flush()
-    state = state_dump(station)
-    logs = await asyncio.to_thread(
-        filter_logs, files.files() if files is not None else [], start, stop, secrets
-    )
-    archive.parent.mkdir(parents=True, exist_ok=True)
-    await asyncio.to_thread(write_archive, archive, logs, state, secrets)
+    async def _archive_station_logs(
+        self,
+        files: StationLogFiles | None,
+        archive: Path,
+        start: datetime | None,
+        stop: datetime | None,
+    ) -> None:
+        """The diagnostics archive: the log lines between ``start`` and ``stop`` plus the
+        state of the station."""
+        if files is not None:
+            files.flush()
+        secrets = self.sources.secrets()
+        state = state_dump(self.context.settings, self.context.clock, self.sources)
+        logs = await asyncio.to_thread(
+            filter_logs, files.files() if files is not None else [], start, stop, secrets
+        )
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(write_archive, archive, logs, state, secrets)

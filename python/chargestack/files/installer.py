@@ -25,9 +25,9 @@ from typing import Protocol
 
 import orjson
 
-from chargestack.profiles.firmware.errors import InstallationError
-from chargestack.profiles.firmware.image import MANIFEST, Manifest, read_image, verify_tree
-from chargestack.profiles.firmware.slots import (
+from chargestack.files.errors import InstallationError
+from chargestack.files.image import MANIFEST, Manifest, read_image, verify_tree
+from chargestack.files.slots import (
     SlotRecord,
     Trial,
     firmware_dir,

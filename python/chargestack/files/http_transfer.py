@@ -7,9 +7,9 @@ from pathlib import Path
 
 import aiohttp
 
-from chargestack.profiles.firmware.errors import TransferError
-from chargestack.profiles.firmware.locations import RemoteLocation
-from chargestack.profiles.firmware.transfer import DownloadSink, TransferOptions
+from chargestack.files.errors import TransferError
+from chargestack.files.locations import RemoteLocation
+from chargestack.files.transfer import DownloadSink, TransferOptions
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 _CONTENT_RANGE_UNSATISFIED = re.compile(r"bytes \*/(\d+)")

@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 
-from chargestack.profiles.firmware.errors import InstallationError
+from chargestack.files.errors import InstallationError
 
 MANIFEST = "manifest.json"
 #: BootNotification firmwareVersion is a CiString50 (OCPP 1.6 section 6.1).

@@ -28,16 +28,17 @@ import sys
 from pathlib import Path, PurePosixPath
 
 from chargestack import __version__
-from chargestack.profiles.firmware.errors import InstallationError
-from chargestack.profiles.firmware.image import Manifest, read_image
-from chargestack.profiles.firmware.installer import (
+from chargestack.files.errors import InstallationError
+from chargestack.files.external_command import run_command
+from chargestack.files.image import Manifest, read_image
+from chargestack.files.installer import (
     BootOutcome,
     BootReport,
     InstallResult,
     RecordedTrial,
     rollback_report,
 )
-from chargestack.profiles.firmware.slots import SlotRecord, Trial, read_record, write_record
+from chargestack.files.slots import SlotRecord, Trial, read_record, write_record
 
 log = logging.getLogger("chargestack.firmware.venv")
 
@@ -169,23 +170,7 @@ class VenvSlotInstaller(RecordedTrial):
         return {"prefix": str(prefix), "python": str(python)}
 
     async def _run(self, what: str, *argv: str) -> str:
-        proc = await asyncio.create_subprocess_exec(
-            *argv,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=child_environment(),
-        )
-        try:
-            async with asyncio.timeout(self.step_timeout_s):
-                out, err = await proc.communicate()
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-            raise InstallationError(f"{what} took longer than {self.step_timeout_s}s") from None
-        if proc.returncode != 0:
-            tail = err.decode(errors="replace").strip().splitlines()[-5:]
-            raise InstallationError(f"{what} failed (exit {proc.returncode}): {' | '.join(tail)}")
-        return out.decode(errors="replace")
+        return await run_command(argv, what, self.step_timeout_s, env=child_environment())
 
     async def on_boot(self) -> BootReport:
         return await asyncio.to_thread(self._on_boot)

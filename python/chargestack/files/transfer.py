@@ -1,6 +1,6 @@
 """Downloads and uploads over HTTP, HTTPS and FTP, with retries, resume and a size limit.
 
-Shared by every file transfer of the station: UpdateFirmware and GetDiagnostics here, and
+Shared by every file transfer of the station: UpdateFirmware and GetDiagnostics, and
 SignedUpdateFirmware and GetLog of the security whitepaper. One call of :func:`download` or
 :func:`upload` is one attempt; :func:`with_retries` repeats an attempt ``retries`` times,
 ``retry_interval_s`` apart (OCPP 1.6 sections 5.9 and 5.19: both fields optional, the
@@ -21,13 +21,11 @@ import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, TypeVar
+from typing import BinaryIO, TypeVar
 
-from chargestack.profiles.firmware.errors import QuotaExceededError, TransferError
-from chargestack.profiles.firmware.locations import RemoteLocation
-
-if TYPE_CHECKING:
-    from chargestack.station.station import Station
+from chargestack.files.errors import QuotaExceededError, TransferError
+from chargestack.files.locations import RemoteLocation
+from chargestack.settings import CentralSystemSettings
 
 log = logging.getLogger("chargestack.firmware.transfer")
 
@@ -45,9 +43,9 @@ class TransferOptions:
     chunk_bytes: int = 64 * 1024
 
 
-def transfer_options(station: Station) -> TransferOptions:
+def transfer_options(central_system: CentralSystemSettings) -> TransferOptions:
     """Trust for HTTPS: the system store plus the central system's CA file, if any."""
-    ca_file = station.settings.central_system.ca_file
+    ca_file = central_system.ca_file
     context = ssl.create_default_context(cafile=str(ca_file)) if ca_file else None
     return TransferOptions(ssl_context=context)
 
@@ -131,11 +129,11 @@ async def download(
     sink = DownloadSink(dest, max_bytes, progress)
     try:
         if location.scheme in ("http", "https"):
-            from chargestack.profiles.firmware.http_transfer import http_download
+            from chargestack.files.http_transfer import http_download
 
             await http_download(location, sink, options)
         else:
-            from chargestack.profiles.firmware.ftp_transfer import ftp_download
+            from chargestack.files.ftp_transfer import ftp_download
 
             await ftp_download(location, sink, options)
     finally:
@@ -151,10 +149,10 @@ async def upload(
 ) -> str:
     """One upload attempt of ``source`` as ``remote_name``; returns where it was stored."""
     if location.scheme in ("http", "https"):
-        from chargestack.profiles.firmware.http_transfer import http_upload
+        from chargestack.files.http_transfer import http_upload
 
         return await http_upload(location, source, remote_name, options)
-    from chargestack.profiles.firmware.ftp_transfer import ftp_upload
+    from chargestack.files.ftp_transfer import ftp_upload
 
     return await ftp_upload(location, source, remote_name, options)
 
