@@ -1,7 +1,7 @@
 """Building blocks for tests of the simulator, the control API and the CLI.
 
 ``RecordingPowerStage`` stands in for the Rust power stage where a test checks what the
-simulator asks of it; tests of the power itself use ``RustPowerStage``.
+simulator asks of it; tests of the power itself use ``SimulatedRustStage``.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 from chargestack.control import ControlApi
 from chargestack.hardware.events import EvParameters, HardwareEvent
+from chargestack.hardware.interfaces import HardwareEventSink
 from chargestack.hardware.sim import ConnectorTelemetry, ModuleFault, SimHardware
-from chargestack.hardware.sim.power_port import EventSink
 from chargestack.settings import StationSettings, parse_station_settings
 
 
@@ -35,9 +35,9 @@ class RecordingPowerStage:
     def __init__(self) -> None:
         self.calls: list[tuple[Any, ...]] = []
         self.readings: dict[int, ConnectorTelemetry] = {}
-        self.sink: EventSink | None = None
+        self.sink: HardwareEventSink | None = None
 
-    async def start(self, sink: EventSink) -> None:
+    async def start(self, sink: HardwareEventSink) -> None:
         self.sink = sink
         self.calls.append(("start",))
 

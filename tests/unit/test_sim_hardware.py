@@ -24,7 +24,6 @@ from chargestack.hardware.events import (
     PowerStageFaultCleared,
 )
 from chargestack.hardware.power_bridge import (
-    ManualPauseEchoes,
     event_from_stage,
     stage_config,
     telemetry_from_snapshot,
@@ -38,6 +37,7 @@ from chargestack.hardware.sim import (
     UnknownConnectorError,
     UnknownModuleError,
 )
+from chargestack.hardware.sim.rust_stage import ManualPauseEchoes
 from sim_support import RecordingPowerStage, drain, station_settings
 
 

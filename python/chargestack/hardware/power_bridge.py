@@ -1,10 +1,13 @@
 """``RustPowerStage``: the station's ``PowerControl`` on top of the Rust control loop.
 
-The loop runs on its own Rust thread and never calls into Python. Python reaches it in three
-ways: commands (plain method calls, they only enqueue), and, from one asyncio task shared by
-every stage on the event loop (``power_supervision``), the watchdog feed and a non-blocking
-drain of the loop's events. Feeding from the event loop means a stalled loop stops the power
-(issue 6, "a stalled supervisor ramps to zero and opens the contactors").
+This is the half a real driver of the Rust stage needs: the stage's configuration from the
+station file, the setpoint commands, the telemetry and the supervision; the simulator's EV
+and cabinet commands are ``sim.rust_stage``. The loop runs on its own Rust thread and never
+calls into Python. Python reaches it in three ways: commands (plain method calls, they only
+enqueue), and, from one asyncio task shared by every stage on the event loop
+(``power_supervision``), the watchdog feed and a non-blocking drain of the loop's events.
+Feeding from the event loop means a stalled loop stops the power (issue 6, "a stalled
+supervisor ramps to zero and opens the contactors").
 """
 
 from __future__ import annotations
@@ -17,14 +20,14 @@ from chargestack import _core
 from chargestack.hardware import power_supervision
 from chargestack.hardware.events import (
     EvFull,
-    EvParameters,
     EvResumed,
     EvSuspended,
     HardwareEvent,
     PowerStageFault,
     PowerStageFaultCleared,
 )
-from chargestack.hardware.sim.power_port import ConnectorTelemetry, EventSink, ModuleFault
+from chargestack.hardware.interfaces import HardwareEventSink
+from chargestack.hardware.power_port import ConnectorTelemetry
 from chargestack.settings import StationSettings
 
 if TYPE_CHECKING:
@@ -32,48 +35,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# A simulated EV that brings no parameters: a mid-size battery at a typical arrival SoC.
-DEFAULT_BATTERY_WH = 75_000.0
-DEFAULT_SOC = 20.0
 # Events drained per stage per supervision tick; the rest wait a tick, so that a stage
 # flooding its queue cannot hold the event loop (the Rust queue is bounded anyway).
 _EVENTS_PER_TICK = 64
 # Feed several times per watchdog period so one slow tick of the event loop is not a stall.
 _FEEDS_PER_WATCHDOG = 4
-
-
-class ManualPauseEchoes:
-    """Recognises the loop's report of an EV pause the simulator already reported.
-
-    ``SimHardware`` emits EvSuspended/EvResumed at the moment of the manual action; the loop
-    sees the EV stop drawing a tick later and reports it too. Only suspensions the EV model
-    made on its own (and their ends) reach the station, so each pause is reported once.
-    """
-
-    def __init__(self) -> None:
-        self._manually_paused: set[int] = set()
-        self._forwarded: set[int] = set()
-
-    def paused(self, connector_id: int) -> None:
-        self._manually_paused.add(connector_id)
-
-    def resumed(self, connector_id: int) -> None:
-        self._manually_paused.discard(connector_id)
-
-    def plugged_out(self, connector_id: int) -> None:
-        self._manually_paused.discard(connector_id)
-        self._forwarded.discard(connector_id)
-
-    def is_echo(self, event: HardwareEvent) -> bool:
-        if isinstance(event, EvSuspended):
-            if event.connector_id in self._manually_paused:
-                return True
-            self._forwarded.add(event.connector_id)
-        elif isinstance(event, EvResumed):
-            if event.connector_id not in self._forwarded:
-                return True
-            self._forwarded.discard(event.connector_id)
-        return False
 
 
 def stage_config(settings: StationSettings) -> _StageConfig:
@@ -111,20 +77,20 @@ def stage_config(settings: StationSettings) -> _StageConfig:
 
 
 class RustPowerStage:
-    """Implements ``PowerControl`` and the simulator's ``SimPowerStage`` on ``_core.PowerStage``."""
+    """Implements ``PowerStage`` (``PowerControl``, telemetry, supervision) on
+    ``_core.PowerStage``."""
 
     def __init__(self, settings: StationSettings) -> None:
         self._settings = settings
         self._stage = _core.PowerStage(stage_config(settings))
         self._feed_period_s = settings.power.watchdog_ms / 1000 / _FEEDS_PER_WATCHDOG
-        self._sink: EventSink | None = None
+        self._sink: HardwareEventSink | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running = False
-        self._echoes = ManualPauseEchoes()
 
     # -- lifecycle ----------------------------------------------------------------------
 
-    async def start(self, sink: EventSink) -> None:
+    async def start(self, sink: HardwareEventSink) -> None:
         self._sink = sink
         self._loop = asyncio.get_running_loop()
         shared = self._settings.power.loop_thread == "shared"
@@ -152,37 +118,7 @@ class RustPowerStage:
     def feed_watchdog(self) -> None:
         self._stage.feed_watchdog()
 
-    # -- the simulator's EV and cabinet -------------------------------------------------
-
-    def ev_plug_in(self, connector_id: int, ev: EvParameters) -> None:
-        connector = self._settings.connector(connector_id)
-        self._stage.ev_plug_in(
-            connector_id,
-            ev.battery_wh if ev.battery_wh is not None else DEFAULT_BATTERY_WH,
-            ev.soc if ev.soc is not None else DEFAULT_SOC,
-            ev.max_current_a if ev.max_current_a is not None else connector.max_current_a,
-        )
-
-    def ev_plug_out(self, connector_id: int) -> None:
-        self._stage.ev_plug_out(connector_id)
-        self._echoes.plugged_out(connector_id)
-
-    def ev_pause(self, connector_id: int) -> None:
-        self._stage.ev_pause(connector_id)
-        self._echoes.paused(connector_id)
-
-    def ev_resume(self, connector_id: int) -> None:
-        self._stage.ev_resume(connector_id)
-        self._echoes.resumed(connector_id)
-
-    def inject_module_fault(self, module: int, fault: ModuleFault) -> None:
-        self._stage.inject_module_fault(module, fault.value)
-
-    def clear_module_fault(self, module: int) -> None:
-        self._stage.clear_module_fault(module)
-
-    def fail_bus(self, on: bool) -> None:
-        self._stage.fail_bus(on)
+    # -- what the rest of the hardware reads -------------------------------------------
 
     def snapshot(self) -> _Snapshot:
         return self._stage.snapshot()
@@ -212,7 +148,7 @@ class RustPowerStage:
             self._loop.call_soon(self._deliver, event)
 
     def _deliver(self, event: HardwareEvent) -> None:
-        if self._sink is not None and not self._echoes.is_echo(event):
+        if self._sink is not None:
             self._sink(event)
 
 

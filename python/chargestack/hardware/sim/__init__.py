@@ -1,6 +1,7 @@
 """The ``sim`` hardware driver: simulated connectors, RFID reader, EVs and faults over the
 real Rust power stage."""
 
+from chargestack.hardware.power_port import ConnectorTelemetry
 from chargestack.hardware.sim.error_codes import FAULT_ERROR_CODES, ChargePointErrorCode
 from chargestack.hardware.sim.errors import (
     ConnectorStateError,
@@ -10,7 +11,7 @@ from chargestack.hardware.sim.errors import (
     UnknownModuleError,
 )
 from chargestack.hardware.sim.hardware import SimHardware
-from chargestack.hardware.sim.power_port import ConnectorTelemetry, ModuleFault, SimPowerStage
+from chargestack.hardware.sim.power_port import ModuleFault, SimPowerStage
 
 __all__ = [
     "FAULT_ERROR_CODES",

@@ -49,9 +49,9 @@ class SimHardware:
     def __init__(self, settings: StationSettings, power: SimPowerStage | None = None) -> None:
         if power is None:
             # Imported here so the simulator's own logic does not need the Rust extension.
-            from chargestack.hardware.power_bridge import RustPowerStage
+            from chargestack.hardware.sim.rust_stage import SimulatedRustStage
 
-            power = RustPowerStage(settings)
+            power = SimulatedRustStage(settings)
         self.events: asyncio.Queue[HardwareEvent] = asyncio.Queue()
         self.power: SimPowerStage = power
         self.connector_ids = range(1, len(settings.connectors) + 1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chargestack.hardware.interfaces import MeterReading
-from chargestack.hardware.sim.power_port import SimPowerStage
+from chargestack.hardware.power_port import PowerStage
 
 
 class SimMeter:
@@ -13,7 +13,7 @@ class SimMeter:
     had counted before and adds the stage's count on top.
     """
 
-    def __init__(self, power: SimPowerStage, connector_ids: range) -> None:
+    def __init__(self, power: PowerStage, connector_ids: range) -> None:
         self._power = power
         self._connector_ids = connector_ids
         self._base_wh = dict.fromkeys(connector_ids, 0.0)
