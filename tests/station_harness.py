@@ -14,6 +14,7 @@ from typing import Any
 
 from central_system import CentralSystem, Payload
 from chargestack.hardware.events import EvParameters
+from chargestack.hardware.sim import SimHardware, simulator_of
 from chargestack.settings import StationSettings, parse_station_settings
 from chargestack.station.clock import Clock
 from chargestack.station.runner import StationRunner
@@ -124,16 +125,24 @@ class RunningStation:
 
     @property
     def sim(self) -> Any:
+        """The station's hardware: the simulator, or the device set of hardware = "devices"."""
         return self.station.hardware
 
+    @property
+    def simulator(self) -> SimHardware:
+        """Where the OCTT manual actions go (the simulated parts of either)."""
+        simulator = simulator_of(self.station.hardware)
+        assert simulator is not None, "the station's hardware has no simulated parts"
+        return simulator
+
     def plug_in(self, connector_id: int, **ev: Any) -> None:
-        self.sim.plug_in(connector_id, EvParameters(**ev))
+        self.simulator.plug_in(connector_id, EvParameters(**ev))
 
     def plug_out(self, connector_id: int) -> None:
-        self.sim.plug_out(connector_id)
+        self.simulator.plug_out(connector_id)
 
     def present(self, id_tag: str) -> None:
-        self.sim.present_id_tag(id_tag)
+        self.simulator.present_id_tag(id_tag)
 
     async def call(self, action: str, payload: Payload) -> Payload:
         return await self.cs.call(self.cp_id, action, payload)

@@ -37,8 +37,13 @@ class MeterReading:
 
 
 class ConnectorHardware(Protocol):
-    connector_id: int
-    fixed_cable: bool
+    @property
+    def connector_id(self) -> int: ...
+
+    @property
+    def fixed_cable(self) -> bool:
+        """A cable fixed to the charger (its lock is not the station's to drive)."""
+        ...
 
     async def lock(self) -> bool:
         """Lock the connector; False when the lock failed."""
@@ -79,11 +84,22 @@ class PowerControl(Protocol):
 
 
 class Hardware(Protocol):
-    """A charger's hardware as the station sees it."""
+    """A charger's hardware as the station sees it.
 
-    events: asyncio.Queue[HardwareEvent]
-    meter: Meter
-    power: PowerControl
+    The members are read-only for the station, so a driver may hold narrower types (the
+    simulator's power stage, a device meter) and mypy still checks it against this.
+    """
+
+    @property
+    def events(self) -> asyncio.Queue[HardwareEvent]:
+        """What happened at the hardware; the station is its only consumer."""
+        ...
+
+    @property
+    def meter(self) -> Meter: ...
+
+    @property
+    def power(self) -> PowerControl: ...
 
     def connector(self, connector_id: int) -> ConnectorHardware: ...
 

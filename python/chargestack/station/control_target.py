@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from chargestack.exceptions import ChargestackError
+from chargestack.hardware.sim import SimHardware, simulator_of
 
 if TYPE_CHECKING:
-    from chargestack.hardware.sim import SimHardware
     from chargestack.station.runner import StationRunner
     from chargestack.station.station import Station
 
@@ -33,12 +33,10 @@ class RunnerControlTarget:
 
     @property
     def hardware(self) -> SimHardware:
-        from chargestack.hardware.sim import SimHardware
-
-        hardware = self._station().hardware
-        if not isinstance(hardware, SimHardware):
-            raise StationNotRunningError("manual actions need the sim hardware driver")
-        return hardware
+        simulator = simulator_of(self._station().hardware)
+        if simulator is None:
+            raise StationNotRunningError("manual actions need simulated hardware parts")
+        return simulator
 
     def status(self) -> dict[str, Any]:
         return self._station().status()

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chargestack.hardware.interfaces import Hardware
+from chargestack.hardware.sim import simulator_of
 from chargestack.ocpp.session import SessionState
 from chargestack.settings import StationSettings
 from chargestack.station import stack_dump
@@ -101,8 +102,8 @@ class StationRunner:
                 log.info("stopped to start the installed firmware")
                 self.process_restart = True
                 break
-            plugged_evs = getattr(station.hardware, "plugged_evs", None)
-            still_plugged = plugged_evs() if plugged_evs is not None else {}
+            simulator = simulator_of(station.hardware)
+            still_plugged = simulator.plugged_evs() if simulator is not None else {}
             self.restarts += 1
             log.info("restarting after %s reset", kind)
 

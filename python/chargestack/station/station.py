@@ -22,6 +22,7 @@ from chargestack.exceptions import ConfigurationError, NotConnectedError
 from chargestack.files.installers import reported_firmware_version
 from chargestack.hardware import events as hw
 from chargestack.hardware.interfaces import Hardware
+from chargestack.hardware.sim import SimHardware, simulator_of
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.connection_settings import ConnectionSettings
 from chargestack.ocpp.frame_limits import default_max_frame_bytes
@@ -114,9 +115,9 @@ class Station:
         )
         self._load_availability()
         self.hardware = self._make_hardware()
-        replug = getattr(self.hardware, "replug", None)
-        if self._plugged_at_start and replug is not None:
-            replug(self._plugged_at_start)
+        simulator = simulator_of(self.hardware)
+        if self._plugged_at_start and simulator is not None:
+            simulator.replug(self._plugged_at_start)
         await self.hardware.start()
         self.registration = Registration(self)
         self.status_reporter = StatusReporter(self)
@@ -158,12 +159,8 @@ class Station:
                     f"pip install 'chargestack[devices]' ({exc})"
                 ) from None
 
-            devices: Hardware = DevicesHardware(self.settings, now=self.clock.now)  # type: ignore[assignment]
-            return devices
-        from chargestack.hardware.sim import SimHardware
-
-        hardware: Hardware = SimHardware(self.settings)  # type: ignore[assignment]
-        return hardware
+            return DevicesHardware(self.settings, now=self.clock.now)
+        return SimHardware(self.settings)
 
     def _install_profiles(self) -> None:
         from chargestack.profiles import install_profiles

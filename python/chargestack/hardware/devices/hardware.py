@@ -1,10 +1,12 @@
 """``DevicesHardware``: a charger composed from the station file's ``[devices]`` tables.
 
-The power stage is the Rust stage (today with the simulated cabinet and EVs, so a bench runs
-a real meter and reader on simulated power); each connector's energy meter is a Modbus meter
-or the stage's measurement; the RFID reader and the digital I/O are real drivers or the
-simulator's. It keeps every manual action of the simulator (``SimHardware``) for the parts
-that are simulated, so the control API and the OCTT manual steps work on a bench too.
+A set of devices, each a real driver or the simulator's part where the station file leaves
+it simulated. The power stage is the Rust stage (today with the simulated cabinet and EVs,
+so a bench runs a real meter and reader on simulated power); each connector's energy meter
+is a Modbus meter or the stage's measurement; the RFID reader is a serial reader or the
+control API's tags; the digital I/O is the simulator's. The simulator (``SimHardware``)
+inside keeps the EVs, their plugs and every manual action of the OCTT steps, so the control
+API and the test plan work on a bench too (``simulator``).
 
 Start-up opens every device in turn and fails with one line naming the device that cannot
 be opened (``DeviceOpenError``); what was opened before is closed again.
@@ -12,6 +14,7 @@ be opened (``DeviceOpenError``); what was opened before is closed again.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
@@ -24,18 +27,19 @@ from chargestack.hardware.devices.io_supervision import IoSupervisor
 from chargestack.hardware.devices.modbus_link import ModbusLink
 from chargestack.hardware.devices.modbus_meter import ModbusMeter
 from chargestack.hardware.devices.serial_reader import SerialTagReader
-from chargestack.hardware.interfaces import TagReader
+from chargestack.hardware.events import HardwareEvent
+from chargestack.hardware.interfaces import ConnectorHardware, TagReader
+from chargestack.hardware.sim.errors import UnknownConnectorError
 from chargestack.hardware.sim.hardware import SimHardware
 from chargestack.hardware.sim.io import SimIo
-from chargestack.hardware.sim.meter import SimMeter
 from chargestack.hardware.sim.power_port import SimPowerStage
 from chargestack.settings import StationSettings
 
 log = logging.getLogger(__name__)
 
 
-class DevicesHardware(SimHardware):
-    """Implements ``Hardware`` from the ``[devices]`` tables."""
+class DevicesHardware:
+    """Implements ``Hardware`` (and ``Simulated``) from the ``[devices]`` tables."""
 
     def __init__(
         self,
@@ -44,8 +48,10 @@ class DevicesHardware(SimHardware):
         *,
         now: Callable[[], datetime] | None = None,
     ) -> None:
-        super().__init__(settings, power)
         devices = settings.device_settings()
+        self._events: asyncio.Queue[HardwareEvent] = asyncio.Queue()
+        self.simulator = SimHardware(settings, power, events=self._events)
+        self.connector_ids = self.simulator.connector_ids
         self.faults = FaultBoard(self._emit)
         links: dict[str, ModbusLink] = {}
         self.meters: dict[int, ModbusMeter] = {}
@@ -60,10 +66,13 @@ class DevicesHardware(SimHardware):
                 f"devices.meter[{index}] (connector {m.connector})",
             )
         self._links = list(links.values())
-        self.meter = DevicesMeter(SimMeter(self.power, self.connector_ids), self.meters)  # type: ignore[assignment]
+        self._meter = DevicesMeter(self.simulator.meter, self.meters)
         self.reader: TagReader | None = None
         if devices.reader is not None:
             self.reader = SerialTagReader(devices.reader, "devices.reader")
+        self._connectors: dict[int, ConnectorHardware] = {
+            cid: self.simulator.connector(cid) for cid in self.connector_ids
+        }
         self.io: SimIo | None = None
         self.io_supervisor: IoSupervisor | None = None
         if devices.io is not None:
@@ -79,8 +88,28 @@ class DevicesHardware(SimHardware):
             for c in settings.connectors:
                 if not c.fixed_cable:
                     self._connectors[c.id] = IoCableLockConnector(
-                        c, self.io, devices.io.cable_lock_timeout_ms
+                        self.simulator.connector(c.id), self.io, devices.io.cable_lock_timeout_ms
                     )
+
+    # -- Hardware ----------------------------------------------------------------------------
+
+    @property
+    def events(self) -> asyncio.Queue[HardwareEvent]:
+        return self._events
+
+    @property
+    def power(self) -> SimPowerStage:
+        return self.simulator.power
+
+    @property
+    def meter(self) -> DevicesMeter:
+        return self._meter
+
+    def connector(self, connector_id: int) -> ConnectorHardware:
+        try:
+            return self._connectors[connector_id]
+        except KeyError:
+            raise UnknownConnectorError(connector_id, self.connector_ids) from None
 
     async def start(self) -> None:
         async with contextlib.AsyncExitStack() as undo:
@@ -88,8 +117,8 @@ class DevicesHardware(SimHardware):
             undo.callback(self._close_links)
             for meter in self.meters.values():
                 await meter.open()
-            await super().start()
-            undo.push_async_callback(super().stop)
+            await self.simulator.start()
+            undo.push_async_callback(self.simulator.stop)
             if self.io is not None and self.io_supervisor is not None:
                 await self.io.start()
                 undo.push_async_callback(self.io.stop)
@@ -111,8 +140,12 @@ class DevicesHardware(SimHardware):
             await self.io_supervisor.stop()
         if self.io is not None:
             await self.io.stop()
-        await super().stop()
+        await self.simulator.stop()
         self._close_links()
+
+    def _emit(self, event: HardwareEvent) -> None:
+        log.debug("hardware event %s", event)
+        self._events.put_nowait(event)
 
     def _close_links(self) -> None:
         for link in self._links:

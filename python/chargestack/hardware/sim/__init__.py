@@ -10,7 +10,7 @@ from chargestack.hardware.sim.errors import (
     UnknownConnectorError,
     UnknownModuleError,
 )
-from chargestack.hardware.sim.hardware import SimHardware
+from chargestack.hardware.sim.hardware import SimHardware, Simulated, simulator_of
 from chargestack.hardware.sim.power_port import ModuleFault, SimPowerStage
 
 __all__ = [
@@ -23,6 +23,8 @@ __all__ = [
     "SimActionError",
     "SimHardware",
     "SimPowerStage",
+    "Simulated",
     "UnknownConnectorError",
     "UnknownModuleError",
+    "simulator_of",
 ]

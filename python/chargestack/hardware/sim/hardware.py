@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from chargestack.hardware.events import (
     EvParameters,
@@ -46,13 +46,22 @@ _INFO_MAX = 50
 class SimHardware:
     """Implements ``Hardware`` for a simulated charger described by a station file."""
 
-    def __init__(self, settings: StationSettings, power: SimPowerStage | None = None) -> None:
+    def __init__(
+        self,
+        settings: StationSettings,
+        power: SimPowerStage | None = None,
+        *,
+        events: asyncio.Queue[HardwareEvent] | None = None,
+    ) -> None:
         if power is None:
             # Imported here so the simulator's own logic does not need the Rust extension.
             from chargestack.hardware.sim.rust_stage import SimulatedRustStage
 
             power = SimulatedRustStage(settings)
-        self.events: asyncio.Queue[HardwareEvent] = asyncio.Queue()
+        # A device set that composes the simulator hands it the queue every device shares.
+        self.events: asyncio.Queue[HardwareEvent] = (
+            events if events is not None else asyncio.Queue()
+        )
         self.power: SimPowerStage = power
         self.connector_ids = range(1, len(settings.connectors) + 1)
         self.module_count = settings.power.modules.count
@@ -61,6 +70,11 @@ class SimHardware:
         # Connector 0 is the charge point as a whole (OCPP 1.6 section 4.9).
         self._faults: dict[int, FaultRaised] = {}
         self._evs: dict[int, EvParameters] = {}
+
+    @property
+    def simulator(self) -> SimHardware:
+        """The simulated parts (``Simulated``): here, everything."""
+        return self
 
     def connector(self, connector_id: int) -> SimConnector:
         try:
@@ -229,3 +243,18 @@ def _check_ev(ev: EvParameters) -> None:
         math.isfinite(ev.max_current_a) and 0 < ev.max_current_a <= 1000
     ):
         raise InvalidActionValueError("maxCurrentA", "must be above 0 and at most 1000")
+
+
+@runtime_checkable
+class Simulated(Protocol):
+    """Hardware with simulated parts: the EVs, their plugs, the tags and the manual faults of
+    the OCTT steps, driven through the control API (a ``SimHardware``, or a device set whose
+    parts the station file leaves to the simulator)."""
+
+    @property
+    def simulator(self) -> SimHardware: ...
+
+
+def simulator_of(hardware: object) -> SimHardware | None:
+    """The simulated parts of ``hardware``; None for hardware that has none."""
+    return hardware.simulator if isinstance(hardware, Simulated) else None
