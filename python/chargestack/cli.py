@@ -25,6 +25,7 @@ from chargestack.control.client import (
 )
 from chargestack.deploy.restart import EXIT_RESTART
 from chargestack.exceptions import ChargestackError, ConfigurationError
+from chargestack.redaction import install_redaction
 from chargestack.settings import StationSettings
 
 EXIT_OK = 0
@@ -67,6 +68,7 @@ def configure_logging(level: str, json_logs: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    install_redaction()
 
 
 @click.group(epilog=_EXIT_CODES_HELP)

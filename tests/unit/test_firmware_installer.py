@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from chargestack.files.collector import filter_logs, redact
+from chargestack.files.collector import filter_logs
 from chargestack.files.errors import InstallationError
 from chargestack.files.image import build_image, read_image
 from chargestack.files.installer import BootOutcome, SlotInstaller
 from chargestack.files.logfiles import StationLogFiles, current_station
 from chargestack.files.slots import active_firmware_version, read_record
+from chargestack.redaction import redact
 
 
 def _write(path: Path, body: bytes) -> Path:

@@ -22,7 +22,6 @@ from chargestack.profiles.security.firmware_signature import (
     image_digest,
     signature_valid,
 )
-from chargestack.profiles.security.redaction import SecretRedactor, redact
 from chargestack.profiles.security.x509_checks import (
     CertificateError,
     HashData,
@@ -31,6 +30,7 @@ from chargestack.profiles.security.x509_checks import (
     hash_data,
     verify_chain,
 )
+from chargestack.redaction import SecretRedactor, redact
 
 NOW = dt.datetime.now(dt.UTC)
 

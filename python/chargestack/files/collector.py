@@ -4,7 +4,7 @@ The archive (zip) holds ``logs/station.log`` (the matching lines of every rotate
 oldest first; a record's continuation lines, e.g. a traceback, follow its first line) and
 ``state.json`` (configuration, connector states, queue depth, versions). Secrets never
 enter it: write-only configuration keys (AuthorizationKey) are left out of the dump, and
-any secret value or PEM private key that reached a log line is masked.
+any secret value or PEM private key that reached a log line is masked (``redaction``).
 """
 
 from __future__ import annotations
@@ -23,15 +23,10 @@ import orjson
 from chargestack import __version__
 from chargestack.files.context import Clock
 from chargestack.ocpp.messages.base import format_rfc3339, parse_rfc3339
+from chargestack.redaction import is_secret_key, redact
 from chargestack.settings import StationSettings
 
 _TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z) ")
-_PRIVATE_KEY = re.compile(
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL
-)
-# Keys whose values are secrets even if a future registry forgets to mark them write-only.
-_SECRET_KEY_NAMES = re.compile(r"(AuthorizationKey|Password|Secret|PrivateKey)", re.IGNORECASE)
-MASK = "***"
 
 
 @dataclass(frozen=True)
@@ -50,9 +45,7 @@ class ArchiveSources:
 def state_dump(settings: StationSettings, clock: Clock, sources: ArchiveSources) -> dict[str, Any]:
     """Everything an engineer needs to see, and nothing secret."""
     configuration = {
-        e["key"]: e.get("value")
-        for e in sources.configuration()
-        if not _SECRET_KEY_NAMES.search(e["key"])
+        e["key"]: e.get("value") for e in sources.configuration() if not is_secret_key(e["key"])
     }
     return {
         "chargePointId": settings.identity.charge_point_id,
@@ -98,13 +91,6 @@ def filter_logs(
                 continue
             kept.extend(record)
     return redact("".join(kept), secrets)
-
-
-def redact(text: str, secrets: list[str]) -> str:
-    text = _PRIVATE_KEY.sub(f"[private key {MASK}]", text)
-    for secret in secrets:
-        text = text.replace(secret, MASK)
-    return text
 
 
 def write_archive(dest: Path, logs: str, state: dict[str, Any], secrets: list[str]) -> Path:

@@ -4,7 +4,7 @@ Loggers are process-wide, stations are not: several stations can share one proce
 station adds one handler to the ``chargestack`` logger that keeps only the records emitted
 in that station's context (a context variable set when the station starts; every task the
 station spawns afterwards inherits it) and removes the handler when it stops. The logger
-levels are left as the operator configured them.
+levels are left as the operator configured them; opening installs the secret redaction.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import time
 from contextvars import ContextVar
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+
+from chargestack.redaction import install_redaction
 
 #: The charge point id of the station whose code is running in this context.
 current_station: ContextVar[str | None] = ContextVar("chargestack_station", default=None)
@@ -51,6 +53,8 @@ class StationLogFiles:
 
     def open(self) -> None:
         current_station.set(self.station_id)
+        # What this station writes has its secrets masked, whoever set up the logging.
+        install_redaction()
         target = (self.directory / LOG_FILE).resolve()
         for existing in self._logger.handlers:
             if isinstance(existing, RotatingFileHandler) and Path(existing.baseFilename) == target:

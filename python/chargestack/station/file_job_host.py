@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from chargestack.files.collector import ArchiveSources
 from chargestack.files.context import FileJobContext
+from chargestack.redaction import maskable
 from chargestack.station.station import Station, StopKind
 from chargestack.store.jobs import Jobs
 
@@ -40,10 +41,10 @@ def archive_sources(station: Station) -> ArchiveSources:
 
 def secrets_of(station: Station) -> list[str]:
     """Values that must be masked wherever they appear."""
-    found = [station.settings.central_system.authorization_key or ""]
+    found = [station.settings.central_system.authorization_key]
     if station.config.has("AuthorizationKey"):
         found.append(station.config.get_str("AuthorizationKey"))
-    return [s for s in found if len(s) >= 4]
+    return maskable(found)
 
 
 class StationInstallSite:

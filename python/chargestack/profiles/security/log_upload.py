@@ -15,7 +15,6 @@ import zipfile
 from datetime import UTC
 from typing import TYPE_CHECKING
 
-from chargestack.files.collector import redact
 from chargestack.files.errors import TransferError
 from chargestack.files.locations import parse_location, safe_file_name
 from chargestack.files.logfiles import StationLogFiles
@@ -23,6 +22,7 @@ from chargestack.files.upload_job import UploadJobService
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages.base import format_rfc3339, parse_rfc3339
 from chargestack.ocpp.router import after, on
+from chargestack.redaction import redact
 from chargestack.station.clock import from_ms, to_ms
 from chargestack.station.file_job_host import archive_sources, file_job_context
 

@@ -17,7 +17,6 @@ from chargestack.profiles.security.certificate_store import CENTRAL_SYSTEM_ROOT,
 from chargestack.profiles.security.charge_point_certificate import ChargePointCertificate
 from chargestack.profiles.security.events import SecurityEvent, SecurityEvents
 from chargestack.profiles.security.profile_switch import ProfileSwitch
-from chargestack.profiles.security.redaction import install_redaction
 from chargestack.profiles.security.x509_checks import CertificateError, HashData
 
 if TYPE_CHECKING:
@@ -43,7 +42,6 @@ class SecurityService:
         # Set to the SignedUpdateFirmware service (ExtendedTriggerMessage FirmwareStatus).
         self.signed_firmware: Any = None
         station.security = self  # type: ignore[attr-defined]
-        install_redaction()
 
     # -- station hooks ---------------------------------------------------------------------
 
