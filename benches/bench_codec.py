@@ -38,6 +38,7 @@ from ocpp.v16 import call, call_result
 from _common import p50_p99_max, parse_args, print_table
 from chargestack import _core
 from chargestack.ocpp import messages as m
+from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import Router, on
 
 NOW = datetime(2026, 11, 24, 2, 30, 0, 123_000, tzinfo=UTC)
@@ -85,30 +86,30 @@ Step = Callable[[str], Awaitable[str]]
 
 
 class OurHandlers:
-    @on("RemoteStartTransaction")
+    @on(Action.REMOTE_START_TRANSACTION)
     async def remote_start(
         self, r: m.RemoteStartTransactionRequest
     ) -> m.RemoteStartTransactionResponse:
         return m.RemoteStartTransactionResponse(status=m.RemoteStartStopStatus("Accepted"))
 
-    @on("GetConfiguration")
+    @on(Action.GET_CONFIGURATION)
     async def get_configuration(self, r: m.GetConfigurationRequest) -> m.GetConfigurationResponse:
         keys = [m.KeyValue(key=k, readonly=False, value=CONFIG[k]) for k in r.key or CONFIG]
         return m.GetConfigurationResponse(configuration_key=keys)
 
-    @on("ChangeConfiguration")
+    @on(Action.CHANGE_CONFIGURATION)
     async def change_configuration(
         self, r: m.ChangeConfigurationRequest
     ) -> m.ChangeConfigurationResponse:
         return m.ChangeConfigurationResponse(status=m.ConfigurationStatus("Accepted"))
 
-    @on("SetChargingProfile")
+    @on(Action.SET_CHARGING_PROFILE)
     async def set_charging_profile(
         self, r: m.SetChargingProfileRequest
     ) -> m.SetChargingProfileResponse:
         return m.SetChargingProfileResponse(status=m.ChargingProfileStatus("Accepted"))
 
-    @on("TriggerMessage")
+    @on(Action.TRIGGER_MESSAGE)
     async def trigger_message(self, r: m.TriggerMessageRequest) -> m.TriggerMessageResponse:
         return m.TriggerMessageResponse(status=m.TriggerMessageStatus("Accepted"))
 

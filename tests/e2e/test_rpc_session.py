@@ -21,6 +21,7 @@ from chargestack.exceptions import (
 )
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.connection_settings import ConnectionSettings
+from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import Router, on
 from chargestack.ocpp.session import OcppSession, SessionState, SessionTimers
 
@@ -29,13 +30,13 @@ KEY_HEX = "00112233445566778899aabbccddeeff"
 
 
 class Handlers:
-    @on("ChangeAvailability")
+    @on(Action.CHANGE_AVAILABILITY)
     async def change_availability(
         self, request: m.ChangeAvailabilityRequest
     ) -> m.ChangeAvailabilityResponse:
         return m.ChangeAvailabilityResponse(status=m.AvailabilityStatus("Accepted"))
 
-    @on("ClearCache")
+    @on(Action.CLEAR_CACHE)
     async def clear_cache(self, request: m.ClearCacheRequest) -> m.ClearCacheResponse:
         raise RuntimeError("a handler bug")
 

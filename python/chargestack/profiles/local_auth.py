@@ -11,6 +11,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from chargestack.ocpp import messages as m
+from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import on
 from chargestack.station.clock import to_ms
 from chargestack.store.auth_cache import AuthEntry
@@ -49,7 +50,7 @@ class LocalListService:
 
     # -- OCPP ------------------------------------------------------------------------------
 
-    @on("GetLocalListVersion")
+    @on(Action.GET_LOCAL_LIST_VERSION)
     async def get_local_list_version(
         self, request: m.GetLocalListVersionRequest
     ) -> m.GetLocalListVersionResponse:
@@ -61,7 +62,7 @@ class LocalListService:
         version = entries.version() if entries.size() > 0 else 0
         return m.GetLocalListVersionResponse(list_version=version)
 
-    @on("SendLocalList")
+    @on(Action.SEND_LOCAL_LIST)
     async def send_local_list(self, request: m.SendLocalListRequest) -> m.SendLocalListResponse:
         status = self._update(request)
         log.info(

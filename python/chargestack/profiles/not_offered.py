@@ -16,29 +16,30 @@ from __future__ import annotations
 from typing import Any
 
 from chargestack.ocpp import messages as m
+from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import on
 
 
 class ReservationNotOffered:
-    @on("ReserveNow")
+    @on(Action.RESERVE_NOW)
     async def reserve_now(self, request: m.ReserveNowRequest) -> m.ReserveNowResponse:
         return m.ReserveNowResponse(status=m.ReservationStatus("Rejected"))
 
 
 class LocalListNotOffered:
-    @on("GetLocalListVersion")
+    @on(Action.GET_LOCAL_LIST_VERSION)
     async def get_local_list_version(
         self, request: m.GetLocalListVersionRequest
     ) -> m.GetLocalListVersionResponse:
         return m.GetLocalListVersionResponse(list_version=-1)
 
-    @on("SendLocalList")
+    @on(Action.SEND_LOCAL_LIST)
     async def send_local_list(self, request: m.SendLocalListRequest) -> m.SendLocalListResponse:
         return m.SendLocalListResponse(status=m.UpdateStatus("NotSupported"))
 
 
 class SmartChargingNotOffered:
-    @on("SetChargingProfile")
+    @on(Action.SET_CHARGING_PROFILE)
     async def set_charging_profile(
         self, request: m.SetChargingProfileRequest
     ) -> m.SetChargingProfileResponse:
@@ -46,7 +47,7 @@ class SmartChargingNotOffered:
 
 
 class RemoteTriggerNotOffered:
-    @on("TriggerMessage")
+    @on(Action.TRIGGER_MESSAGE)
     async def trigger_message(self, request: m.TriggerMessageRequest) -> m.TriggerMessageResponse:
         return m.TriggerMessageResponse(status=m.TriggerMessageStatus("NotImplemented"))
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from chargestack.exceptions import ChargestackError
 from chargestack.ocpp import messages as m
+from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import after, on
 from chargestack.profiles.core.meter_sampling import meter_value, sampled_values
 from chargestack.station.registration import sending_triggered_message
@@ -42,14 +43,14 @@ class ExtendedTriggerService:
 
     # -- OCPP ------------------------------------------------------------------------------
 
-    @on("ExtendedTriggerMessage")
+    @on(Action.EXTENDED_TRIGGER_MESSAGE)
     async def extended_trigger_message(
         self, request: m.ExtendedTriggerMessageRequest
     ) -> m.ExtendedTriggerMessageResponse:
         status = self._answer(request, request.requested_message.value, request.connector_id)
         return m.ExtendedTriggerMessageResponse(status=m.TriggerMessageStatus(status))
 
-    @after("ExtendedTriggerMessage")
+    @after(Action.EXTENDED_TRIGGER_MESSAGE)
     async def extended_trigger_message_follow_up(
         self, request: m.ExtendedTriggerMessageRequest
     ) -> None:
@@ -177,12 +178,12 @@ class ExtendedTriggerService:
 class TriggerService(ExtendedTriggerService):
     """The RemoteTrigger profile (OCPP 1.6 section 5.17) on top of ExtendedTriggerMessage."""
 
-    @on("TriggerMessage")
+    @on(Action.TRIGGER_MESSAGE)
     async def trigger_message(self, request: m.TriggerMessageRequest) -> m.TriggerMessageResponse:
         status = self._answer(request, request.requested_message.value, request.connector_id)
         return m.TriggerMessageResponse(status=m.TriggerMessageStatus(status))
 
-    @after("TriggerMessage")
+    @after(Action.TRIGGER_MESSAGE)
     async def trigger_message_follow_up(self, request: m.TriggerMessageRequest) -> None:
         if self._accepted.pop(id(request), None) is request:
             await self._send(request.requested_message.value, request.connector_id, signed=False)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from chargestack.exceptions import ChargestackError
 from chargestack.ocpp import messages as m
+from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import on
 from chargestack.station.clock import to_ms
 from chargestack.store.auth_cache import AuthEntry
@@ -119,7 +120,7 @@ class AuthorizationService:
         result = await self.authorize(id_tag)
         return result.parent_id_tag if result.accepted else None
 
-    @on("ClearCache")
+    @on(Action.CLEAR_CACHE)
     async def clear_cache(self, request: m.ClearCacheRequest) -> m.ClearCacheResponse:
         # Errata 3.23: a charge point without a cache answers Rejected.
         if not self.station.config.has("AuthorizationCacheEnabled"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from chargestack.ocpp import messages as m
+from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import on
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ class AvailabilityService:
     def __init__(self, station: Station) -> None:
         self.station = station
 
-    @on("ChangeAvailability")
+    @on(Action.CHANGE_AVAILABILITY)
     async def change_availability(
         self, request: m.ChangeAvailabilityRequest
     ) -> m.ChangeAvailabilityResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chargestack.ocpp import messages as m
+from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import on
 
 if TYPE_CHECKING:
@@ -15,7 +16,7 @@ class ConfigurationService:
     def __init__(self, station: Station) -> None:
         self.station = station
 
-    @on("GetConfiguration")
+    @on(Action.GET_CONFIGURATION)
     async def get_configuration(
         self, request: m.GetConfigurationRequest
     ) -> m.GetConfigurationResponse:
@@ -29,7 +30,7 @@ class ConfigurationService:
             unknown_key=unknown or None,
         )
 
-    @on("ChangeConfiguration")
+    @on(Action.CHANGE_CONFIGURATION)
     async def change_configuration(
         self, request: m.ChangeConfigurationRequest
     ) -> m.ChangeConfigurationResponse:

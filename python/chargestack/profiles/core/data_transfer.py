@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from chargestack.ocpp import messages as m
+from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import on
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ class DataTransferService:
     def register(self, vendor_id: str, message_id: str | None, handler: VendorHandler) -> None:
         self.handlers[(vendor_id, message_id)] = handler
 
-    @on("DataTransfer")
+    @on(Action.DATA_TRANSFER)
     async def data_transfer(self, request: m.DataTransferRequest) -> m.DataTransferResponse:
         vendor = request.vendor_id
         if not any(v == vendor for v, _ in self.handlers):

@@ -11,6 +11,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from chargestack.ocpp import messages as m
+from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import after, on
 
 if TYPE_CHECKING:
@@ -21,11 +22,11 @@ class ResetService:
     def __init__(self, station: Station) -> None:
         self.station = station
 
-    @on("Reset")
+    @on(Action.RESET)
     async def reset(self, request: m.ResetRequest) -> m.ResetResponse:
         return m.ResetResponse(status=m.ResetStatus("Accepted"))
 
-    @after("Reset")
+    @after(Action.RESET)
     async def restart(self, request: m.ResetRequest) -> None:
         from chargestack.station.station import StopKind
 

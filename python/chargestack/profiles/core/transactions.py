@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from chargestack.hardware import events as hw
 from chargestack.ocpp import messages as m
+from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import after, on
 from chargestack.profiles.core.meter_sampling import meter_value, sampled_values, whole_wh
 from chargestack.station.clock import from_ms, next_slot
@@ -313,7 +314,7 @@ class TransactionService:
 
     # -- remote start / stop -----------------------------------------------------------------
 
-    @on("RemoteStartTransaction")
+    @on(Action.REMOTE_START_TRANSACTION)
     async def remote_start(
         self, request: m.RemoteStartTransactionRequest
     ) -> m.RemoteStartTransactionResponse:
@@ -349,7 +350,7 @@ class TransactionService:
         candidates = plugged or usable
         return candidates[0] if candidates else None
 
-    @after("RemoteStartTransaction")
+    @after(Action.REMOTE_START_TRANSACTION)
     async def remote_start_follow_up(self, request: m.RemoteStartTransactionRequest) -> None:
         cid = self._pick_connector(request.connector_id, request.id_tag)
         if cid is None or cid in self.remote_waiting or not self.station.registration.accepted:
@@ -388,7 +389,7 @@ class TransactionService:
             smart.pending_remote_profile(cid, None)
         self.station.refresh(cid)
 
-    @on("RemoteStopTransaction")
+    @on(Action.REMOTE_STOP_TRANSACTION)
     async def remote_stop(
         self, request: m.RemoteStopTransactionRequest
     ) -> m.RemoteStopTransactionResponse:
@@ -396,7 +397,7 @@ class TransactionService:
         status = "Accepted" if tx is not None else "Rejected"
         return m.RemoteStopTransactionResponse(status=m.RemoteStartStopStatus(status))
 
-    @after("RemoteStopTransaction")
+    @after(Action.REMOTE_STOP_TRANSACTION)
     async def remote_stop_follow_up(self, request: m.RemoteStopTransactionRequest) -> None:
         tx = self.by_transaction_id(request.transaction_id)
         if tx is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chargestack.ocpp import messages as m
+from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import on
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ class UnlockService:
     def __init__(self, station: Station) -> None:
         self.station = station
 
-    @on("UnlockConnector")
+    @on(Action.UNLOCK_CONNECTOR)
     async def unlock_connector(
         self, request: m.UnlockConnectorRequest
     ) -> m.UnlockConnectorResponse:

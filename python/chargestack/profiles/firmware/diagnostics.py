@@ -16,6 +16,7 @@ from chargestack.files.locations import safe_file_name
 from chargestack.files.logfiles import StationLogFiles
 from chargestack.files.upload_job import UploadJobService
 from chargestack.ocpp import messages as m
+from chargestack.ocpp.messages import Action
 from chargestack.ocpp.messages.base import format_rfc3339, parse_rfc3339
 from chargestack.ocpp.router import after, on
 from chargestack.station.file_job_host import archive_sources, file_job_context
@@ -59,7 +60,7 @@ class DiagnosticsService(UploadJobService):
     async def stop(self) -> None:
         self.log_files.close()
 
-    @on("GetDiagnostics")
+    @on(Action.GET_DIAGNOSTICS)
     async def get_diagnostics(self, request: m.GetDiagnosticsRequest) -> m.GetDiagnosticsResponse:
         self._cancel_running()
         now = self.station.clock.now()
@@ -80,7 +81,7 @@ class DiagnosticsService(UploadJobService):
         )
         return m.GetDiagnosticsResponse(file_name=file_name)
 
-    @after("GetDiagnostics")
+    @after(Action.GET_DIAGNOSTICS)
     async def begin(self, request: m.GetDiagnosticsRequest) -> None:
         job = self._current
         if job is not None and not job.finished:

@@ -24,6 +24,7 @@ from chargestack.files.install_flow import FirmwareJobService, sleep_until
 from chargestack.files.installer import BootOutcome, BootReport, Installer
 from chargestack.files.locations import parse_location
 from chargestack.ocpp import messages as m
+from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import after, on
 from chargestack.station.clock import to_ms
 from chargestack.station.file_job_host import StationInstallSite, file_job_context
@@ -91,7 +92,7 @@ class FirmwareService(FirmwareJobService):
 
     # -- OCPP --------------------------------------------------------------------------------
 
-    @on("UpdateFirmware")
+    @on(Action.UPDATE_FIRMWARE)
     async def update_firmware(self, request: m.UpdateFirmwareRequest) -> m.UpdateFirmwareResponse:
         now = self.station.clock.now_ms()
         current = self._current
@@ -111,7 +112,7 @@ class FirmwareService(FirmwareJobService):
         )
         return m.UpdateFirmwareResponse()
 
-    @after("UpdateFirmware")
+    @after(Action.UPDATE_FIRMWARE)
     async def wake(self, request: m.UpdateFirmwareRequest) -> None:
         self._wake.set()
 

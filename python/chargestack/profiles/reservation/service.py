@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from chargestack.hardware import events as hw
 from chargestack.ocpp import messages as m
+from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import after, on
 from chargestack.profiles.reservation import rules
 from chargestack.station.clock import to_ms
@@ -67,7 +68,7 @@ class ReservationService:
         del event
         self._apply(refresh=False)
 
-    @after("ChangeAvailability")
+    @after(Action.CHANGE_AVAILABILITY)
     async def availability_changed(self, request: m.ChangeAvailabilityRequest) -> None:
         # A connector going (in)operative changes which ones a connector-0 reservation holds.
         del request
@@ -82,7 +83,7 @@ class ReservationService:
 
     # -- OCPP ------------------------------------------------------------------------------
 
-    @on("ReserveNow")
+    @on(Action.RESERVE_NOW)
     async def reserve_now(self, request: m.ReserveNowRequest) -> m.ReserveNowResponse:
         status = self._answer(request)
         if status == "Accepted":
@@ -138,7 +139,7 @@ class ReservationService:
             return "Rejected"
         return "Accepted"
 
-    @on("CancelReservation")
+    @on(Action.CANCEL_RESERVATION)
     async def cancel_reservation(
         self, request: m.CancelReservationRequest
     ) -> m.CancelReservationResponse:

@@ -20,6 +20,7 @@ from chargestack.files.locations import parse_location, safe_file_name
 from chargestack.files.logfiles import StationLogFiles
 from chargestack.files.upload_job import UploadJobService
 from chargestack.ocpp import messages as m
+from chargestack.ocpp.messages import Action
 from chargestack.ocpp.messages.base import format_rfc3339, parse_rfc3339
 from chargestack.ocpp.router import after, on
 from chargestack.redaction import redact
@@ -72,7 +73,7 @@ class LogUploadService(UploadJobService):
 
     # -- OCPP ------------------------------------------------------------------------------
 
-    @on("GetLog")
+    @on(Action.GET_LOG)
     async def get_log(self, request: m.GetLogRequest) -> m.GetLogResponse:
         try:
             parse_location(
@@ -106,7 +107,7 @@ class LogUploadService(UploadJobService):
         status = "AcceptedCanceled" if canceled else "Accepted"
         return m.GetLogResponse(status=m.LogStatus(status), filename=file_name)
 
-    @after("GetLog")
+    @after(Action.GET_LOG)
     async def begin(self, request: m.GetLogRequest) -> None:
         job = self._current
         if job is not None and not job.finished and job.state == "Scheduled":

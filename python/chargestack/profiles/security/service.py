@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from chargestack.exceptions import ChargestackError
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.connection_settings import ConnectionSettings
+from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import after, on
 from chargestack.profiles.security.certificate_store import CENTRAL_SYSTEM_ROOT, CertificateStore
 from chargestack.profiles.security.charge_point_certificate import ChargePointCertificate
@@ -99,13 +100,13 @@ class SecurityService:
 
     # -- configuration ---------------------------------------------------------------------
 
-    @after("ChangeConfiguration")
+    @after(Action.CHANGE_CONFIGURATION)
     async def configuration_changed(self, request: m.ChangeConfigurationRequest) -> None:
         await self.profile_switch.after_change()
 
     # -- certificates ----------------------------------------------------------------------
 
-    @on("InstallCertificate")
+    @on(Action.INSTALL_CERTIFICATE)
     async def install_certificate(
         self, request: m.InstallCertificateRequest
     ) -> m.InstallCertificateResponse:
@@ -119,13 +120,13 @@ class SecurityService:
             self.events.raise_event(SecurityEvent.INVALID_CENTRAL_SYSTEM_CERTIFICATE, reason)
         return m.InstallCertificateResponse(status=m.InstallCertificateStatus(status))
 
-    @after("InstallCertificate")
+    @after(Action.INSTALL_CERTIFICATE)
     async def certificate_installed(self, request: m.InstallCertificateRequest) -> None:
         if request.certificate_type.value == CENTRAL_SYSTEM_ROOT:
             # The next TLS connection trusts the new bundle.
             self.station.session.update_settings(self.station.connection_settings())
 
-    @on("DeleteCertificate")
+    @on(Action.DELETE_CERTIFICATE)
     async def delete_certificate(
         self, request: m.DeleteCertificateRequest
     ) -> m.DeleteCertificateResponse:
@@ -143,7 +144,7 @@ class SecurityService:
             self.station.session.update_settings(self.station.connection_settings())
         return m.DeleteCertificateResponse(status=m.DeleteCertificateStatus(status))
 
-    @on("GetInstalledCertificateIds")
+    @on(Action.GET_INSTALLED_CERTIFICATE_IDS)
     async def get_installed_certificate_ids(
         self, request: m.GetInstalledCertificateIdsRequest
     ) -> m.GetInstalledCertificateIdsResponse:
@@ -165,7 +166,7 @@ class SecurityService:
             ],
         )
 
-    @on("CertificateSigned")
+    @on(Action.CERTIFICATE_SIGNED)
     async def certificate_signed(
         self, request: m.CertificateSignedRequest
     ) -> m.CertificateSignedResponse:
@@ -177,7 +178,7 @@ class SecurityService:
             return m.CertificateSignedResponse(status=m.CertificateSignedStatus("Rejected"))
         return m.CertificateSignedResponse(status=m.CertificateSignedStatus("Accepted"))
 
-    @after("CertificateSigned")
+    @after(Action.CERTIFICATE_SIGNED)
     async def use_new_certificate(self, request: m.CertificateSignedRequest) -> None:
         if self.certificates.client_certificate() is None:
             return

@@ -26,6 +26,7 @@ from chargestack.files.installer import Installer
 from chargestack.files.locations import parse_location
 from chargestack.files.slots import Trial
 from chargestack.ocpp import messages as m
+from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import after, on
 from chargestack.profiles.security.certificate_store import MANUFACTURER_ROOT, CertificateStore
 from chargestack.profiles.security.events import SecurityEvent, SecurityEvents
@@ -115,7 +116,7 @@ class SignedFirmwareService(FirmwareJobService):
 
     # -- OCPP ------------------------------------------------------------------------------
 
-    @on("SignedUpdateFirmware")
+    @on(Action.SIGNED_UPDATE_FIRMWARE)
     async def signed_update_firmware(
         self, request: m.SignedUpdateFirmwareRequest
     ) -> m.SignedUpdateFirmwareResponse:
@@ -169,7 +170,7 @@ class SignedFirmwareService(FirmwareJobService):
         status = "AcceptedCanceled" if canceled else "Accepted"
         return m.SignedUpdateFirmwareResponse(status=m.SignedUpdateFirmwareStatus(status))
 
-    @after("SignedUpdateFirmware")
+    @after(Action.SIGNED_UPDATE_FIRMWARE)
     async def wake(self, request: m.SignedUpdateFirmwareRequest) -> None:
         self._wake.set()
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from chargestack import _core
 from chargestack.exceptions import PropertyConstraintViolationError, SmartChargingError
 from chargestack.ocpp import messages as m
+from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import on
 from chargestack.profiles.smart_charging.limit_applier import (
     LimitApplier,
@@ -77,7 +78,7 @@ class SmartChargingService:
 
     # -- SetChargingProfile ----------------------------------------------------------------
 
-    @on("SetChargingProfile")
+    @on(Action.SET_CHARGING_PROFILE)
     async def set_charging_profile(
         self, request: m.SetChargingProfileRequest
     ) -> m.SetChargingProfileResponse:
@@ -120,7 +121,7 @@ class SmartChargingService:
 
     # -- ClearChargingProfile --------------------------------------------------------------
 
-    @on("ClearChargingProfile")
+    @on(Action.CLEAR_CHARGING_PROFILE)
     async def clear_charging_profile(
         self, request: m.ClearChargingProfileRequest
     ) -> m.ClearChargingProfileResponse:
@@ -134,7 +135,7 @@ class SmartChargingService:
 
     # -- GetCompositeSchedule ----------------------------------------------------------------
 
-    @on("GetCompositeSchedule")
+    @on(Action.GET_COMPOSITE_SCHEDULE)
     async def get_composite_schedule(
         self, request: m.GetCompositeScheduleRequest
     ) -> m.GetCompositeScheduleResponse:
