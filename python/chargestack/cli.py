@@ -28,7 +28,6 @@ from chargestack.exceptions import ChargestackError, ConfigurationError
 from chargestack.redaction import install_redaction
 from chargestack.settings import StationSettings
 
-EXIT_OK = 0
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3

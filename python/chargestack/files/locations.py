@@ -86,11 +86,6 @@ def safe_file_name(name: str, fallback: str = "download") -> str:
     return cleaned
 
 
-def remote_file_name(location: RemoteLocation, fallback: str) -> str:
-    """The safe local name for what ``location`` points at."""
-    return safe_file_name(location.path, fallback) if not location.is_directory else fallback
-
-
 def inside(directory: Path, name: str) -> Path:
     """``directory / name``, refusing any result outside ``directory`` (defence in depth)."""
     base = directory.resolve()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from chargestack.hardware.events import EvParameters
 from chargestack.station.connector_status import ConnectorFacts
 
 
@@ -22,6 +21,3 @@ class Connector:
     fault: Fault | None = None
     # A device error that leaves the connector usable: reported, status unchanged.
     warning: Fault | None = None
-    ev: EvParameters | None = None
-    # ChangeAvailability that waits for the running transaction to end (Scheduled).
-    scheduled_operative: bool | None = None

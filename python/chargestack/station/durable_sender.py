@@ -42,7 +42,6 @@ class DurableSender:
         self.station = station
         self.handlers: dict[str, ResponseHandler] = {}
         self._kick = asyncio.Event()
-        self.delivered = 0
         # Queue seq -> the store commit that holds it (this run only: whatever was queued
         # before the station started is on disk already).
         self._commits: dict[int, int] = {}
@@ -137,7 +136,6 @@ class DurableSender:
                 log.exception("handling the answer to %s failed", item.action)
         self.station.store.outbox.delete(item.seq)
         self._forget_through(item.seq)
-        self.delivered += 1
 
     async def _failed(self, item: QueuedCall, exc: Exception) -> None:
         never_lost = item.action in NEVER_DROPPED

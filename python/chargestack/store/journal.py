@@ -146,12 +146,6 @@ class Journal:
         )
         return [str(r["value"]) for r in rows]
 
-    def open_count(self) -> int:
-        row = self._store.query_one(
-            "SELECT count(*) AS n FROM transactions WHERE state = 'running'"
-        )
-        return 0 if row is None else int(row["n"])
-
 
 def _entry(row: sqlite3.Row) -> JournalEntry:
     return JournalEntry(**{k: row[k] for k in row.keys()})  # noqa: SIM118

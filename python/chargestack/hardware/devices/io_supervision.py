@@ -61,11 +61,6 @@ class IoSupervisor:
                 await self._task
             self._task = None
 
-    @property
-    def interlocked(self) -> bool:
-        """An emergency stop or an open door holds every connector off."""
-        return bool(self._interlocks)
-
     async def _poll(self) -> None:
         while True:
             await asyncio.sleep(self._settings.poll_interval_ms / 1000)

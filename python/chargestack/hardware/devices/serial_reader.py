@@ -43,10 +43,6 @@ class SerialTagReader:
         self._held = HeldCardFilter(settings.debounce_s)
         self.failed = False
 
-    @property
-    def is_open(self) -> bool:
-        return self._stream is not None
-
     async def start(self, sink: HardwareEventSink) -> None:
         self._sink = sink
         try:

@@ -41,14 +41,12 @@ class AvailabilityService:
                 connector = self.station.connector(cid)
                 if connector.facts.in_transaction and state == "Inoperative":
                     store.schedule(cid, state)
-                    connector.scheduled_operative = False
                     scheduled = True
                 elif (
                     connector_id != 0 or state == "Operative" or not connector.facts.in_transaction
                 ):
                     store.set(cid, state)
                     connector.facts.operative = state == "Operative"
-                    connector.scheduled_operative = None
         if connector_id == 0 and scheduled:
             # The whole station goes Unavailable once the last transaction ends; until then
             # connector 0 keeps its present status.
@@ -64,7 +62,6 @@ class AvailabilityService:
         applied = store.apply_scheduled(connector_id)
         if applied is not None:
             self.station.connector(connector_id).facts.operative = applied == "Operative"
-            self.station.connector(connector_id).scheduled_operative = None
         station_pending = store.scheduled(0)
         if station_pending is not None and not any(
             c.facts.in_transaction for c in self.station.connectors.values()
