@@ -20,12 +20,16 @@ class EvParameters:
 
 @dataclass(frozen=True)
 class PluggedIn:
+    """The EV was connected; ``ev`` is what a simulated EV brings."""
+
     connector_id: int
     ev: EvParameters = EvParameters()
 
 
 @dataclass(frozen=True)
 class PluggedOut:
+    """The EV was disconnected."""
+
     connector_id: int
 
 
@@ -45,6 +49,8 @@ class EvSuspended:
 
 @dataclass(frozen=True)
 class EvResumed:
+    """The EV draws current again after an ``EvSuspended``."""
+
     connector_id: int
 
 
@@ -60,6 +66,8 @@ class FaultRaised:
 
 @dataclass(frozen=True)
 class FaultCleared:
+    """The fault of a ``FaultRaised`` on the same connector is gone."""
+
     connector_id: int
 
 
@@ -78,6 +86,8 @@ class DeviceWarning:
 
 @dataclass(frozen=True)
 class DeviceWarningCleared:
+    """The device of a ``DeviceWarning`` on the same connector works again."""
+
     connector_id: int
 
 

@@ -37,6 +37,8 @@ class MeterReading:
 
 
 class ConnectorHardware(Protocol):
+    """One connector's plug and cable lock."""
+
     @property
     def connector_id(self) -> int: ...
 
@@ -57,6 +59,8 @@ class ConnectorHardware(Protocol):
 
 
 class Meter(Protocol):
+    """The energy meters of every connector."""
+
     def read(self, connector_id: int) -> MeterReading:
         """The latest reading; never blocks (a device meter is polled on its own task)."""
         ...

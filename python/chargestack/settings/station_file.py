@@ -156,6 +156,9 @@ class TimerSettings(Strict):
 
 
 class StationSettings(Strict):
+    """A validated station file: the charge point's identity, its central system, its
+    connectors, grid, power stage, hardware, firmware installer and initial OCPP keys."""
+
     identity: Identity
     central_system: CentralSystemSettings
     connectors: Annotated[list[ConnectorSettings], Field(min_length=1)]
@@ -242,6 +245,8 @@ def _format_errors(error: ValidationError, source: str) -> str:
 
 
 def parse_station_settings(data: dict[str, Any], source: str = "station file") -> StationSettings:
+    """Validate a station file's data; ``ConfigurationError`` names every bad key, with
+    ``source`` (the file) in its first line."""
     try:
         return StationSettings.model_validate(data)
     except ValidationError as exc:

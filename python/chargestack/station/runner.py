@@ -24,6 +24,10 @@ log = logging.getLogger("chargestack.station.runner")
 
 
 class StationRunner:
+    """Runs a station as a controller would: a new ``Station`` after each Reset or power
+    cut (nothing survives in memory that the store does not hold), the local control API
+    across them (``settings.control_api``), until :meth:`shutdown`."""
+
     def __init__(
         self,
         settings: StationSettings,

@@ -47,6 +47,8 @@ log = logging.getLogger("chargestack.station")
 
 
 class StopKind(StrEnum):
+    """Why a station stopped (``await station.stopped()``)."""
+
     SHUTDOWN = "Shutdown"
     # A simulated loss of power: nothing gets to run (no StopTransaction, no drain); the
     # runner restarts the station as a controller would when power returns.
