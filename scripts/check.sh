@@ -29,6 +29,8 @@ step "mypy --strict (package)"
 mypy --strict python/chargestack
 step "stubtest (native module stub)"
 python -m mypy.stubtest chargestack._core
+step "lint-imports (the layers, pyproject.toml [tool.importlinter])"
+lint-imports
 step "pytest"
 pytest -q -p no:cacheprovider
 if [ "${CHARGESTACK_SKIP_AARCH64:-0}" != 1 ]; then
