@@ -25,13 +25,13 @@ from typing import Protocol
 
 import orjson
 
+from chargestack.durable_files import fsync_dir
 from chargestack.files.errors import InstallationError
 from chargestack.files.image import MANIFEST, Manifest, read_image, verify_tree
 from chargestack.files.slots import (
     SlotRecord,
     Trial,
     firmware_dir,
-    fsync_dir,
     read_record,
     write_record,
 )

@@ -8,12 +8,12 @@ slot, never a mixture. The Station reads :func:`active_firmware_version` at cons
 
 from __future__ import annotations
 
-import contextlib
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import orjson
+
+from chargestack.durable_files import replace_file
 
 SLOT_NAMES = ("A", "B")
 
@@ -81,23 +81,7 @@ def read_record(data_dir: Path) -> SlotRecord | None:
 def write_record(data_dir: Path, record: SlotRecord) -> None:
     path = _record_path(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("wb") as out:
-        out.write(orjson.dumps(asdict(record)))
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
-
-
-def fsync_dir(directory: Path) -> None:
-    # POSIX: a rename is durable once its directory is synced.
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    replace_file(path, orjson.dumps(asdict(record)))
 
 
 def active_firmware_version(data_dir: Path) -> str | None:

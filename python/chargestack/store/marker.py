@@ -25,13 +25,13 @@ store, so the finding is reported once.
 
 from __future__ import annotations
 
-import contextlib
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
+
+from chargestack.durable_files import replace_file
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,14 +64,10 @@ def read_marker(database: Path) -> MarkerState | None:
 
 def write_marker(database: Path, state: MarkerState) -> None:
     """Replace the marker atomically and durably (temporary file, fsync, rename, fsync dir)."""
-    path = marker_path(database)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as out:
-        out.write(orjson.dumps({"created": state.created, "running": state.running}))
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    replace_file(
+        marker_path(database),
+        orjson.dumps({"created": state.created, "running": state.running}),
+    )
 
 
 def now_text() -> str:
@@ -96,13 +92,3 @@ def finding(
             "held since its last checkpoint (transactions, configuration, registers) is lost"
         )
     return None
-
-
-def _fsync_dir(directory: Path) -> None:
-    # POSIX: a rename is durable once its directory is synced.
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
