@@ -132,10 +132,10 @@ async def one_station(cs: CentralSystem, run: int, idle_s: float) -> dict[str, f
 
 async def worker(count: int, loop_thread: str, url: str, data_dir: Path) -> None:
     """N stations in this process; prints 'baseline', 'started', 'sessions' as it goes."""
+    from chargestack.assembly.runner import StationRunner
     from chargestack.hardware import power_bridge
     from chargestack.hardware.events import EvParameters, PowerStageFault
     from chargestack.settings import parse_station_settings
-    from chargestack.station.runner import StationRunner
     from station_harness import station_config
 
     faults: Counter[str] = Counter()

@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from central_system import CentralSystem, Payload
+from chargestack.assembly import AssembledStation, ProfileBlocks, StationRunner
 from chargestack.hardware.events import EvParameters
 from chargestack.hardware.sim import SimHardware, simulator_of
 from chargestack.settings import StationSettings, parse_station_settings
 from chargestack.station.clock import Clock
-from chargestack.station.runner import StationRunner
-from chargestack.station.station import Station
 
 
 def station_config(
@@ -88,9 +87,14 @@ class RunningStation:
         return self.settings.identity.charge_point_id
 
     @property
-    def station(self) -> Station:
+    def station(self) -> AssembledStation:
         assert self.runner.station is not None
         return self.runner.station
+
+    @property
+    def blocks(self) -> ProfileBlocks:
+        """The running station's blocks, by name."""
+        return self.station.profiles
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self.runner.run())

@@ -8,15 +8,18 @@ Running a charge point:
 - ``load_station_file(path)`` reads and validates a station file (TOML) into
   ``StationSettings``; ``parse_station_settings(dict)`` does the same for data in memory.
   A bad file raises ``ConfigurationError`` naming every bad key.
-- ``StationRunner(settings)`` keeps a ``Station`` running as a charger's controller would:
-  it builds a new one after a Reset or a power cut and serves the local control API.
-- ``Station(settings)``: one charge point (``await start()``, ``await stopped()``,
-  ``await stop()``); ``StopKind`` says why it stopped.
+- ``StationRunner(settings)`` keeps a station running as a charger's controller would: it
+  builds a new one after a Reset or a power cut and serves the local control API.
+- ``AssembledStation(settings)``: one charge point with every block its station file's
+  feature profiles call for (``await start()``, ``await stopped()``, ``await stop()``);
+  ``StopKind`` says why it stopped, ``.profiles`` names its blocks (a DataTransfer handler
+  is registered on ``.profiles.core.data_transfer``). ``Station`` is its base: the
+  lifecycle, the connectors and the link, given its blocks by the composition root.
 
 A driver for a charger's own hardware implements ``Hardware`` from the device protocols
 (``PowerControl``, ``Meter``, ``ConnectorHardware``, ``TagReader``, ``DigitalIo``) and puts
-the hardware events below on its queue (docs/drivers.md); ``Station(settings,
-hardware_factory=...)`` takes it.
+the hardware events below on its queue (docs/drivers.md); ``AssembledStation(settings,
+hardware_factory=...)`` and ``StationRunner(settings, hardware_factory=...)`` take it.
 
 Every error chargestack raises is a ``ChargestackError``; the subclasses exported here are
 the ones worth catching apart.
@@ -67,9 +70,11 @@ from chargestack.hardware.interfaces import (
 )
 
 if TYPE_CHECKING:
+    from chargestack.assembly.assembled_station import AssembledStation
+    from chargestack.assembly.runner import StationRunner
     from chargestack.settings import StationSettings, load_station_file, parse_station_settings
-    from chargestack.station.runner import StationRunner
-    from chargestack.station.station import Station, StopKind
+    from chargestack.station.station import Station
+    from chargestack.station.stop_kind import StopKind
 
 try:
     __version__ = version("chargestack")
@@ -79,9 +84,10 @@ except PackageNotFoundError:  # running from a source tree without metadata
 # Imported on first use: ``import chargestack`` (the boot step, the control API client)
 # stays light; the station and its settings bring pydantic, websockets and the Rust core.
 _LAZY = {
+    "AssembledStation": "chargestack.assembly.assembled_station",
     "Station": "chargestack.station.station",
-    "StopKind": "chargestack.station.station",
-    "StationRunner": "chargestack.station.runner",
+    "StopKind": "chargestack.station.stop_kind",
+    "StationRunner": "chargestack.assembly.runner",
     "StationSettings": "chargestack.settings",
     "load_station_file": "chargestack.settings",
     "parse_station_settings": "chargestack.settings",
@@ -102,6 +108,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AssembledStation",
     "CallTimeoutError",
     "ChargestackError",
     "ConfigurationError",

@@ -443,8 +443,8 @@ def run(config_file: Path) -> None:
     """Run the charge point described by the station file until SIGTERM or SIGINT."""
     import asyncio
 
+    from chargestack.assembly.runner import StationRunner
     from chargestack.deploy.sd_notify import ServiceNotifier
-    from chargestack.station.runner import StationRunner
 
     settings = _station_file(config_file)
     if settings.firmware.installer == "venv":

@@ -108,7 +108,7 @@ async def test_heartbeat_interval_change_reschedules_now(
 
 async def test_data_transfer_both_directions(central_system: CentralSystem, tmp_path: Path) -> None:
     async with running_station(central_system, tmp_path) as rs:
-        service = rs.station.data_transfer  # type: ignore[attr-defined]
+        service = rs.blocks.core.data_transfer
 
         async def echo(message_id: str | None, data: str | None) -> tuple[str, str | None]:
             return "Accepted", (data or "").upper()

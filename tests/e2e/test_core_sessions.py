@@ -120,7 +120,7 @@ async def test_TC_023_4_authorize_invalid_local(
         await rs.status(1, "Preparing", since=mark)
         rs.present(INVALID)
         await cs.wait_for("Authorize", lambda p: p["idTag"] == INVALID, since=mark)
-        await rs.wait(lambda: rs.station.transactions.waiting is None)
+        await rs.wait(lambda: rs.blocks.core.authorization_wait.waiting is None)
         assert not cs.messages("StartTransaction")
 
 

@@ -129,10 +129,12 @@ async def test_TC_032_2_power_failure_stop_after_reboot(
     cs = central_system
     async with running_station(cs, tmp_path) as rs:
         tx_id = await start_local_session(rs)
-        station = rs.station
+        core = rs.blocks.core
+        tx = core.running.active_on(1)
+        assert tx is not None
         # Power cut: the journal already holds the transaction; nothing else gets to run.
-        station.transactions._record_register(station.transactions.active[1])  # type: ignore[attr-defined]
-        station.transactions.active.clear()  # type: ignore[attr-defined]
+        core.metering.record_register(tx)
+        core.running.remove(1)
     mark = cs.mark()
     async with running_station(cs, tmp_path) as rs:
         stop = await cs.wait_for("StopTransaction", since=mark)

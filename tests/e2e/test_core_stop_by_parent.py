@@ -29,7 +29,7 @@ async def answered_by_central_system(rs: RunningStation, connector_id: int = 1) 
     """Wait until the station has the StartTransaction.conf of the connector's transaction."""
 
     def known() -> bool:
-        tx = rs.station.transactions.active_on(connector_id)
+        tx = rs.blocks.core.running.active_on(connector_id)
         return tx is not None and tx.transaction_id is not None
 
     await rs.wait(known)
@@ -71,7 +71,7 @@ async def test_TC_069_after_an_offline_start(central_system: CentralSystem, tmp_
         await go_offline(rs)
         rs.plug_in(1)
         rs.present(VALID)  # unknown offline: started without any parent
-        await rs.wait(lambda: rs.station.transactions.active_on(1) is not None)
+        await rs.wait(lambda: rs.blocks.core.running.active_on(1) is not None)
         mark = cs.mark()
         await go_online(rs)
         await cs.wait_for("StartTransaction", since=mark)

@@ -172,11 +172,11 @@ async def test_crash_loop_under_a_supervisor_rolls_back(
 ) -> None:
     """restart = "exit": the test is the supervisor (systemd's Restart=on-failure)."""
     cs = central_system
-    runner = (Path(chargestack_package()) / "station/runner.py").read_text()
+    runner = (Path(chargestack_package()) / "assembly/runner.py").read_text()
     docstring = '        """Run until :meth:`shutdown`; a Reset restarts the station in place."""\n'
     assert docstring in runner
     crashing = runner.replace(docstring, docstring + "        raise RuntimeError('crash')\n")
-    image = images.get("99.0.3", patches={"station/runner.py": crashing})
+    image = images.get("99.0.3", patches={"assembly/runner.py": crashing})
     http.files["crash.tar.gz"] = image.read_bytes()
     sp = deploy_station(tmp_path, cs.url, {"restart": "exit", "max_trial_boots": 2})
     try:

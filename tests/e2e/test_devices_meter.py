@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from central_system import CentralSystem, Received
+from chargestack.assembly import AssembledStation
 from chargestack.hardware.devices.errors import DeviceOpenError
 from chargestack.settings import parse_station_settings
 from chargestack.settings.meter_models import BUILT_IN_MAPS
-from chargestack.station.station import Station
 from device_peers import MeterServer, NullModem, meter_table
 from station_harness import RunningStation, running_station, start_local_session, station_config
 
@@ -213,7 +213,7 @@ async def test_meter_that_cannot_be_reached_at_start_is_a_one_line_error(
     config = station_config(
         central_system.url, tmp_path, **devices(meter_table(2, "accuenergy-acudc240", **link))
     )
-    station = Station(parse_station_settings(config))
+    station = AssembledStation(parse_station_settings(config))
     with pytest.raises(DeviceOpenError) as raised:
         await station.start()
     station.store.close()

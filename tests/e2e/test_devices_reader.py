@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from central_system import CentralSystem
+from chargestack.assembly import AssembledStation
 from chargestack.hardware.devices.errors import DeviceOpenError
 from chargestack.settings import parse_station_settings
-from chargestack.station.station import Station
 from device_peers import SerialLine
 from station_harness import running_station, station_config
 
@@ -117,7 +117,7 @@ async def test_reader_that_cannot_be_opened_at_start_is_a_one_line_error(
     line.unplug()
     threads_before = power_loop_threads()
     config = station_config(central_system.url, tmp_path, **with_reader(line))
-    station = Station(parse_station_settings(config))
+    station = AssembledStation(parse_station_settings(config))
     with pytest.raises(DeviceOpenError) as raised:
         await station.start()
     station.store.close()

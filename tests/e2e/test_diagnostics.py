@@ -167,7 +167,7 @@ async def test_TC_045_2_upload_failed(central_system: CentralSystem, tmp_path: P
         # Normal operation continues.
         config = await rs.call("GetConfiguration", {"key": ["HeartbeatInterval"]})
         assert config["configurationKey"][0]["value"] == "300"
-        await rs.station.diagnostics.send_status_notification()
+        await rs.blocks.diagnostics.send_status_notification()
         await wait_dsn(rs, "Idle", mark)
 
 

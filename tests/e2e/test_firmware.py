@@ -187,7 +187,7 @@ async def test_TC_044_2_download_failed(central_system: CentralSystem, tmp_path:
         assert statuses(cs, mark) == ["Downloading", "DownloadFailed"]
         assert rs.station.firmware_version == "1.0.0"
         assert rs.station.status_of(1) == "Available"
-        await rs.station.firmware.send_status_notification()
+        await rs.blocks.firmware.send_status_notification()
         await wait_status(rs, "Idle", mark)
 
 
@@ -232,7 +232,7 @@ async def test_full_disk_fails_the_download_cleanly(
 ) -> None:
     cs = central_system
     async with running_station(cs, tmp_path / "cp") as rs:
-        rs.station.firmware.max_image_bytes = 512  # a quota smaller than the image
+        rs.blocks.firmware.max_image_bytes = 512  # a quota smaller than the image
         mark = cs.mark()
         await rs.call(
             "UpdateFirmware", update(http.url("files/fw-2.0.0.tar.gz"), retries=3, retryInterval=0)
@@ -275,7 +275,7 @@ async def test_new_slot_that_never_registers_rolls_back(
         return {"status": status, "currentTime": now_iso(), "interval": 1}
 
     async with running_station(cs, tmp_path / "cp") as rs:
-        rs.station.firmware.confirm_timeout_s = 1.0
+        rs.blocks.firmware.confirm_timeout_s = 1.0
         cs.responders["BootNotification"] = boot
         mark = cs.mark()
         await rs.call("UpdateFirmware", update(http.url("files/fw-2.0.0.tar.gz"), retries=0))

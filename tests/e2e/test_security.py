@@ -70,7 +70,7 @@ async def test_startup_and_reset_are_security_events(
         assert (await rs.call("Reset", {"type": "Soft"}))["status"] == "Accepted"
         await security_event(cs, "ResetOrReboot", since=mark)
         await security_event(cs, "StartupOfTheDevice", since=mark)
-        logged = [e.type for e in rs.station.security.events.log.entries()]
+        logged = [e.type for e in rs.blocks.security.service.events.log.entries()]
         assert logged == ["StartupOfTheDevice", "ResetOrReboot", "StartupOfTheDevice"]
 
 
@@ -83,7 +83,7 @@ async def test_security_events_are_queued_while_offline(
         # Its answer acknowledged (the row deleted) before the link goes down.
         await rs.wait(lambda: rs.station.store.outbox.depth() == 0)
         await rs.station.network_disconnect()
-        events = rs.station.security.events
+        events = rs.blocks.security.service.events
         events.raise_event(events_type("TamperDetectionActivated"), "cabinet door opened")
         events.raise_event(events_type("MemoryExhaustion"), "flash 95 %")
         assert rs.station.store.outbox.depth() == 2
@@ -120,7 +120,7 @@ async def test_security_log_cleared_event(central_system: CentralSystem, tmp_pat
     cs = central_system
     async with running_station(cs, tmp_path) as rs:
         await security_event(cs, "StartupOfTheDevice")
-        events = rs.station.security.events
+        events = rs.blocks.security.service.events
         assert events.clear_log() == 1
         await security_event(cs, "SecurityLogWasCleared")
         assert [e.type for e in events.log.entries()] == ["SecurityLogWasCleared"]
@@ -316,7 +316,7 @@ async def test_TC_083_upgrade_with_the_station_file_authorization_key(tmp_path: 
             assert security_profile(rs) == 1
             assert rs.station.session.settings.security_profile == 1
             assert cs.rejected_auth == 0
-            assert rs.station.security.profile_switch.fallbacks == 0
+            assert rs.blocks.security.service.profile_switch.fallbacks == 0
     finally:
         await cs.stop()
     assert not cs.errors_sent
@@ -348,7 +348,7 @@ async def test_TC_073_update_basic_auth_password(tmp_path: Path) -> None:
             await cs.wait_until(lambda: cs.connect_count[CP] == 2)
             await security_event(cs, "ReconfigurationOfSecurityParameters", since=mark)
             assert cs.rejected_auth == 0
-            assert rs.station.security.profile_switch.fallbacks == 0
+            assert rs.blocks.security.service.profile_switch.fallbacks == 0
             # Write-only: never read back.
             got = await rs.call("GetConfiguration", {"key": ["AuthorizationKey"]})
             assert "value" not in got["configurationKey"][0]
@@ -396,7 +396,7 @@ async def test_failed_upgrade_falls_back_to_the_previous_profile(tmp_path: Path)
             )
             assert installed["status"] == "Accepted"
             assert await change(rs, "SecurityProfile", "2") == "Accepted"
-            switch = rs.station.security.profile_switch
+            switch = rs.blocks.security.service.profile_switch
             await rs.wait(lambda: switch.fallbacks == 1)
             assert security_profile(rs) == 1
             await cs.wait_until(lambda: cs.connect_count[CP] == 2)
@@ -437,7 +437,7 @@ async def test_TC_086_invalid_central_system_certificate_is_a_security_event(
         async with running_station(
             tls.cs, tmp_path / "station", central_system=central, boot=False
         ) as rs:
-            log = rs.station.security.events.log
+            log = rs.blocks.security.service.events.log
             await rs.wait(
                 lambda: any(e.type == "InvalidCentralSystemCertificate" for e in log.entries())
             )
@@ -499,7 +499,7 @@ async def test_TC_074_update_charge_point_certificate(tmp_path: Path) -> None:
                 now.serial_number == x509.load_pem_x509_certificate(signed.encode()).serial_number
             )
             # The private key stays on the charge point, readable by it alone.
-            key_file = rs.station.security.certificates.client_key_path
+            key_file = rs.blocks.security.service.certificates.client_key_path
             assert key_file.stat().st_mode & 0o077 == 0
 
 
@@ -531,7 +531,7 @@ async def test_renewed_certificate_the_central_system_refuses_falls_back_to_the_
             await tls.cs.wait_connected(CP)
             back = tls.peer_certificate(CP)
             assert back is not None and back.serial_number == old.cert.serial_number
-            store = rs.station.security.certificates
+            store = rs.blocks.security.service.certificates
             assert store.client_certificate() is None  # the station file's identity again
             assert not store.previous_cert_path.exists()
 
@@ -561,7 +561,7 @@ async def test_TC_077_invalid_charge_point_certificate(tmp_path: Path) -> None:
             expired = sign_csr(csr_pem(csr), tls.ca, valid_days=-1)
             answer = await rs.call("CertificateSigned", {"certificateChain": expired})
             assert answer["status"] == "Rejected"
-            assert rs.station.security.certificates.client_certificate() is None
+            assert rs.blocks.security.service.certificates.client_certificate() is None
             assert tls.cs.connect_count[CP] == 1
 
 
@@ -608,7 +608,7 @@ async def test_TC_077_certificate_not_made_as_the_whitepaper_says_rejected(
             chain = sign_csr(csr_pem(csr), weak) + pem(weak.cert)
             answer = await rs.call("CertificateSigned", {"certificateChain": chain})
             assert answer["status"] == "Rejected"
-            assert rs.station.security.certificates.client_certificate() is None
+            assert rs.blocks.security.service.certificates.client_certificate() is None
             # The same request, signed as the whitepaper says, is taken.
             good = sign_csr(csr_pem(csr), tls.ca)
             answer = await rs.call("CertificateSigned", {"certificateChain": good})
@@ -666,7 +666,7 @@ async def test_TC_083_upgrade_2_to_3_and_TC_087_client_certificate(tmp_path: Pat
             key = presented.public_key()
             assert getattr(key, "key_size", 0) >= 224
             assert security_profile(rs) == 3
-            assert rs.station.security.profile_switch.fallbacks == 0
+            assert rs.blocks.security.service.profile_switch.fallbacks == 0
             # Profile 3 sends no Basic auth.
             assert rs.station.session.settings.basic_auth_header() is None
             assert mark <= tls.cs.mark()
@@ -924,7 +924,10 @@ async def test_signed_firmware_status_on_request_and_status_view(
     cs = central_system
     async with running_station(cs, tmp_path) as rs:
         mark = cs.mark()
-        assert await rs.station.security.trigger("FirmwareStatusNotification", None) == "Accepted"
+        answer = await rs.call(
+            "ExtendedTriggerMessage", {"requestedMessage": "FirmwareStatusNotification"}
+        )
+        assert answer == {"status": "Accepted"}
         idle = await cs.wait_for("SignedFirmwareStatusNotification", since=mark)
         assert idle.payload == {"status": "Idle"}
         security = rs.station.status()["security"]

@@ -27,9 +27,9 @@ async def test_a_watchdog_trip_is_logged_reported_and_stops_at_the_last_register
     power = {"loop_period_ms": 20, "watchdog_ms": WATCHDOG_MS}
     async with running_station(cs, tmp_path, power=power) as rs:
         tx_id = await start_local_session(rs)
-        registers = rs.station.transactions.registers  # type: ignore[attr-defined]
-        await rs.wait(lambda: registers.register_wh(1) > 1.0)
-        before_stall = registers.register_wh(1)
+        metering = rs.blocks.core.metering
+        await rs.wait(lambda: metering.register_wh(1) > 1.0)
+        before_stall = metering.register_wh(1)
         mark = cs.mark()
         with caplog.at_level(logging.ERROR):
             # The whole event loop stops: nothing feeds the watchdog.

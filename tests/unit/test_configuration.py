@@ -9,7 +9,6 @@ import pytest
 
 from chargestack.exceptions import ConfigurationError
 from chargestack.hardware.interfaces import MeterReading
-from chargestack.profiles.core.meter_sampling import SAMPLED_MEASURANDS, sampled_values, whole_wh
 from chargestack.settings import FEATURE_PROFILES
 from chargestack.station.config_keys import (
     ConfigKey,
@@ -19,6 +18,7 @@ from chargestack.station.config_keys import (
     standard_registry,
 )
 from chargestack.station.configuration import Configuration
+from chargestack.station.meter_sampling import SAMPLED_MEASURANDS, sampled_values, whole_wh
 from chargestack.store import Store
 
 VALID_KEY = "0123456789abcdef0123456789ABCDEF"  # 16 bytes in hex

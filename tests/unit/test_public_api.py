@@ -9,9 +9,10 @@ import sys
 import pytest
 
 import chargestack
+from chargestack.assembly import AssembledStation, StationRunner
 from chargestack.settings import load_station_file
-from chargestack.station.runner import StationRunner
 from chargestack.station.station import Station
+from chargestack.station.stop_kind import StopKind
 
 
 def test_every_export_resolves_and_is_documented() -> None:
@@ -29,6 +30,9 @@ def test_every_export_resolves_and_is_documented() -> None:
 
 def test_the_exports_are_the_objects_of_their_modules() -> None:
     assert chargestack.Station is Station
+    assert chargestack.AssembledStation is AssembledStation
+    assert issubclass(AssembledStation, Station)
+    assert chargestack.StopKind is StopKind
     assert chargestack.StationRunner is StationRunner
     assert chargestack.load_station_file is load_station_file
     assert set(dir(chargestack)) >= set(chargestack.__all__)

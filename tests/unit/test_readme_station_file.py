@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from chargestack.profiles.core.meter_sampling import SAMPLED_MEASURANDS
 from chargestack.settings import load_station_file
+from chargestack.station.meter_sampling import SAMPLED_MEASURANDS
 from chargestack.station.preflight import preflight
 
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -12,10 +12,10 @@ from typing import Any, cast
 
 import pytest
 
+from chargestack.assembly import AssembledStation
 from chargestack.ocpp.messages import REQUESTS, RESPONSES, Action
 from chargestack.ocpp.router import Router, after, on
 from chargestack.settings import FEATURE_PROFILES
-from chargestack.station.station import Station
 from sim_support import station_settings
 
 
@@ -80,7 +80,7 @@ async def test_every_registered_handler_takes_the_model_of_its_action(
         firmware={"installer": "simulated"},
         control_api={"enabled": False},
     )
-    station = Station(settings)
+    station = AssembledStation(settings)
     await station.start()
     try:
         router = station.router

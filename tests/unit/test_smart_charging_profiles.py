@@ -11,7 +11,7 @@ import pytest
 from chargestack import _core
 from chargestack.exceptions import SmartChargingError
 from chargestack.ocpp import messages as m
-from chargestack.profiles.core.transactions import ActiveTransaction
+from chargestack.profiles.core.running_transactions import ActiveTransaction
 from chargestack.profiles.smart_charging.limit_applier import (
     engine_transactions,
     station_ratings,

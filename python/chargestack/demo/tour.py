@@ -15,14 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from chargestack.assembly import AssembledStation, StationRunner
 from chargestack.demo.central_system import DemoCentralSystem, _Handler
 from chargestack.demo.file_server import FileServer
 from chargestack.demo.live_view import LiveView
 from chargestack.hardware.events import EvParameters
 from chargestack.hardware.power_bridge import RustPowerStage
 from chargestack.settings import parse_station_settings
-from chargestack.station.runner import StationRunner
-from chargestack.station.station import Station, StopKind
+from chargestack.station.stop_kind import StopKind
 
 NEW_FIRMWARE = "1.1.0"
 
@@ -62,7 +62,7 @@ class Tour:
         self.summary: list[str] = []
 
     @property
-    def station(self) -> Station:
+    def station(self) -> AssembledStation:
         assert self.runner.station is not None
         return self.runner.station
 
@@ -123,7 +123,7 @@ class Tour:
         self.sim.present_id_tag("DEMO-TAG-1")
         stop1 = await self.expect("StopTransaction")
         self.summary.append(f"RFID session: {stop1['meter_stop'] - start1['meter_start']} Wh")
-        tx2 = self.station.transactions.active_on(2)  # type: ignore[attr-defined]
+        tx2 = self.station.profiles.core.running.active_on(2)
         if tx2 is not None and tx2.transaction_id is not None:
             await self.cs.remote_stop(handler, tx2.transaction_id)
             await self.expect("StopTransaction")

@@ -152,8 +152,12 @@ class FirmwareJobService(FileJobService, ABC):
             await self.installer.abandon_trial(reason)
             self.site.restart_into_firmware()
 
-    def on_transaction_ended(self, connector_id: int) -> None:
-        """Called by the TransactionService: an installation may be waiting for this."""
+    # -- TransactionObserver: an installation waits for the last transaction to end ---------
+
+    def transaction_started(self, tx: object) -> None:
+        return None
+
+    def transaction_ended(self, connector_id: int) -> None:
         self._transaction_ended.set()
 
     # -- a new request -----------------------------------------------------------------------
@@ -257,7 +261,7 @@ class FirmwareJobService(FileJobService, ABC):
         self.site.take_out_of_service()
         while self.site.transactions_running():
             # Every end of a transaction (hardware event or remote stop) calls
-            # on_transaction_ended; nothing can end one between the check and the wait.
+            # transaction_ended; nothing can end one between the check and the wait.
             self._transaction_ended.clear()
             await self._transaction_ended.wait()
         # Installing ends in a restart: what the sessions journalled is on disk first.

@@ -47,7 +47,7 @@ FACTORY = "factory"
 WHEELS = "wheels/"
 #: What a slot must import to count as installed; prints the version it reports.
 _SELF_TEST = (
-    "import chargestack, chargestack._core, chargestack.cli, chargestack.station.runner; "
+    "import chargestack, chargestack._core, chargestack.cli, chargestack.assembly.runner; "
     "print(chargestack.__version__)"
 )
 

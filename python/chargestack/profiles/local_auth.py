@@ -1,50 +1,50 @@
 """Local Authorization List Management (OCPP 1.6 sections 3.5.3, 5.10 and 5.15).
 
 The central system installs a list of idTags with their IdTagInfo; authorization consults it
-before the cache (AuthorizationService.local_list). Updates are all-or-nothing: a request
+before the cache (the Core profile's ``IdTagSource``). Updates are all-or-nothing: a request
 that is refused or fails on its way changes neither the entries nor the version.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import Any
 
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import on
+from chargestack.station.block import Block
 from chargestack.station.clock import to_ms
+from chargestack.station.configuration import Configuration
+from chargestack.store import Store
 from chargestack.store.auth_cache import AuthEntry
 from chargestack.store.local_list import ListTooLong, LocalList
-
-if TYPE_CHECKING:
-    from chargestack.profiles.core.authorization import AuthorizationService
-    from chargestack.station.station import Station
 
 log = logging.getLogger("chargestack.local_auth")
 
 
-class LocalListService:
-    def __init__(self, station: Station) -> None:
-        self.station = station
+class LocalListService(Block):
+    """Implements the Core profile's ``IdTagSource``."""
+
+    def __init__(self, *, store: Store, config: Configuration) -> None:
+        self._store = store
+        self._config = config
         self._list: LocalList | None = None
-        authorization: AuthorizationService = station.authorization  # type: ignore[attr-defined]
-        authorization.local_list = self
 
     async def start(self) -> None:
-        self._list = LocalList(self.station.store)
+        self._list = LocalList(self._store)
 
-    # -- the AuthorizationService hook -----------------------------------------------------
+    # -- IdTagSource -----------------------------------------------------------------------
 
     def enabled(self) -> bool:
         """LocalAuthListEnabled (section 9.2)."""
-        return self.station.config.get_bool("LocalAuthListEnabled")
+        return self._config.get_bool("LocalAuthListEnabled")
 
     def lookup(self, id_tag: str) -> AuthEntry | None:
         """The list's entry for ``id_tag`` as installed (expiry is applied by the caller)."""
         return self._entries().get(id_tag)
 
-    def describe_station(self) -> dict[str, object]:
+    def describe_station(self) -> dict[str, Any]:
         entries = self._entries()
         return {"localListVersion": entries.version(), "localListSize": entries.size()}
 
@@ -77,7 +77,7 @@ class LocalListService:
     def _update(self, request: m.SendLocalListRequest) -> str:
         if not self.enabled():
             return "NotSupported"
-        config = self.station.config
+        config = self._config
         items = request.local_authorization_list or []
         # Errata 3.52: 0 and -1 are the "no list" and "disabled" answers of
         # GetLocalListVersion, never the version of a list; negatives make no sense either.

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from chargestack.exceptions import ConfigurationError
-from chargestack.profiles.core.meter_sampling import SAMPLED_MEASURANDS
 from chargestack.settings import FEATURE_PROFILES
+from chargestack.station.meter_sampling import SAMPLED_MEASURANDS
 
 ConfigValue = bool | int | str | tuple[str, ...]
 
@@ -304,7 +304,7 @@ def standard_keys() -> list[ConfigKey]:
 
     def data(name: str, default: str) -> ConfigKey:
         # OCPP 1.6 section 9.1: an unsupported measurand in these lists is Rejected; the
-        # supported ones are what the sampler reads (profiles/core/meter_sampling.py).
+        # supported ones are what the sampler reads (station/meter_sampling.py).
         return _csl(
             name,
             default,

@@ -7,14 +7,22 @@ which hands each call to the present station.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chargestack.exceptions import ChargestackError
 from chargestack.hardware.sim import SimHardware, simulator_of
 
 if TYPE_CHECKING:
-    from chargestack.station.runner import StationRunner
     from chargestack.station.station import Station
+
+
+class CurrentStation(Protocol):
+    """Whatever keeps a station running (the ``StationRunner``)."""
+
+    @property
+    def station(self) -> Station | None:
+        """The station running now; None before the first start."""
+        ...
 
 
 class StationNotRunningError(ChargestackError):
@@ -22,7 +30,7 @@ class StationNotRunningError(ChargestackError):
 
 
 class RunnerControlTarget:
-    def __init__(self, runner: StationRunner) -> None:
+    def __init__(self, runner: CurrentStation) -> None:
         self._runner = runner
 
     def _station(self) -> Station:
@@ -48,7 +56,7 @@ class RunnerControlTarget:
         await self._station().network_connect()
 
     async def power_cut(self) -> None:
-        from chargestack.station.station import StopKind
+        from chargestack.station.stop_kind import StopKind
 
         station = self._station()
         backed = station.settings.backup_power

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -20,14 +19,14 @@ from pydantic import BaseModel
 
 from chargestack.exceptions import CallTimeoutError, NotConnectedError, OcppError
 from chargestack.ocpp import messages as m
+from chargestack.station.block import Block
+from chargestack.station.ports import ResponseHandler
 from chargestack.store.outbox import QueuedCall
 
 if TYPE_CHECKING:
     from chargestack.station.station import Station
 
 log = logging.getLogger("chargestack.station.queue")
-
-ResponseHandler = Callable[[QueuedCall, BaseModel], Awaitable[None]]
 
 # Section 4.7 lets a charge point give up on other messages; these two never: the central
 # system must see every transaction started and stopped.
@@ -37,7 +36,9 @@ NEVER_DROPPED = frozenset({"StartTransaction", "StopTransaction"})
 MAX_QUEUED_METER_VALUES = 2000
 
 
-class DurableSender:
+class DurableSender(Block):
+    """Implements ``ports.DurableQueue``: the one sender of the store's queue."""
+
     def __init__(self, station: Station) -> None:
         self.station = station
         self.handlers: dict[str, ResponseHandler] = {}
@@ -78,9 +79,15 @@ class DurableSender:
     def depth(self) -> int:
         return self.station.store.outbox.depth()
 
+    async def start(self) -> None:
+        self.station.spawn(self.run(), "durable-sender")
+
     def on_registered(self, reconnect: bool) -> None:
         self.station.store.outbox.reset_attempts()
         self._kick.set()
+
+    def describe_station(self) -> dict[str, Any]:
+        return {"queueDepth": self.depth()}
 
     async def run(self) -> None:
         while True:

@@ -7,7 +7,7 @@ data directory is never created for a file that cannot run.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from chargestack.station.config_keys import standard_registry
 from chargestack.station.configuration import Configuration
@@ -28,10 +28,9 @@ class _EmptyStore:
 
 def preflight(settings: StationSettings) -> None:
     """Raise ConfigurationError naming the key if the station file cannot run."""
-    store: Any = _EmptyStore()
     Configuration(
         standard_registry(),
-        cast("Store", store),
+        cast("Store", _EmptyStore()),
         offered_profiles=set(settings.feature_profiles),
         number_of_connectors=len(settings.connectors),
         initial=dict(settings.configuration),

@@ -1,8 +1,10 @@
 """The Station: everything of one charge point, owned by one object.
 
-Start-up order: store, configuration, hardware, power stage, profiles, RPC session, control
+Start-up order: store, configuration, hardware, power stage, blocks, RPC session, control
 API; shutdown in reverse (ARCHITECTURE.md). Nothing lives in module globals, so several
-stations can run in one process.
+stations can run in one process. The Station owns the lifecycle of its blocks (the OCPP
+profiles' services), which the composition root (``chargestack.assembly``) builds once the
+store, configuration and hardware are up; it never imports a profile.
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Mapping
-from enum import StrEnum
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -29,6 +30,7 @@ from chargestack.ocpp.frame_limits import default_max_frame_bytes
 from chargestack.ocpp.router import Router
 from chargestack.ocpp.session import OcppSession, SessionTimers
 from chargestack.settings import StationSettings
+from chargestack.station.block import Block, BlockSet
 from chargestack.station.clock import Clock
 from chargestack.station.config_keys import standard_registry
 from chargestack.station.configuration import Configuration
@@ -41,27 +43,16 @@ from chargestack.station.connector_status import (
 from chargestack.station.preflight import preflight
 from chargestack.station.registration import Registration
 from chargestack.station.status_reporter import Report, StatusReporter
+from chargestack.station.stop_kind import StopKind
 from chargestack.store import Store
 
 log = logging.getLogger("chargestack.station")
 
+__all__ = ["Assemble", "Station", "StopKind"]
 
-class StopKind(StrEnum):
-    """Why a station stopped (``await station.stopped()``)."""
-
-    SHUTDOWN = "Shutdown"
-    # A simulated loss of power: nothing gets to run (no StopTransaction, no drain); the
-    # runner restarts the station as a controller would when power returns.
-    POWER_CUT = "PowerCut"
-    # The same loss on a charger whose controller has backup power (station file
-    # backup_power): transactions stop with reason PowerLoss and the queue drains before it
-    # goes down (OCTT TC_032_1); the runner restarts it when power returns.
-    MAINS_LOST = "MainsLost"
-    SOFT_RESET = "Soft"
-    HARD_RESET = "Hard"
-    # New firmware was installed, or its trial abandoned: start the software the boot record
-    # names (the runner ends and the process restarts, unless the installer is simulated).
-    FIRMWARE = "Firmware"
+#: The composition root: builds every block of a started station (store, configuration,
+#: hardware, registration and status reporter are up; the session is not yet).
+Assemble = Callable[["Station"], BlockSet]
 
 
 class Station:
@@ -71,6 +62,7 @@ class Station:
         self,
         settings: StationSettings,
         *,
+        assemble: Assemble,
         hardware_factory: Callable[[StationSettings], Hardware] | None = None,
         plugged_at_start: Mapping[int, Any] | None = None,
         clock: Clock | None = None,
@@ -82,6 +74,7 @@ class Station:
         self.station_facts = ConnectorFacts()
         self.station_fault: Fault | None = None
         self.station_warning: Fault | None = None
+        self._assemble = assemble
         self._hardware_factory = hardware_factory
         # EVs left connected through a restart of the controller (runner): the simulator
         # finds them plugged in when it comes up.
@@ -90,14 +83,16 @@ class Station:
         self._stopped = asyncio.Event()
         self.stop_kind: StopKind | None = None
         self.firmware_version = reported_firmware_version(settings)
-        # Set up in start(); typed here so services can rely on them afterwards.
+        # Set up in start(); typed here so blocks can rely on them afterwards.
         self.store: Store
         self.config: Configuration
         self.hardware: Hardware
         self.session: OcppSession
         self.registration: Registration
         self.status_reporter: StatusReporter
-        self.services: list[Any] = []
+        self._block_set: BlockSet | None = None
+        #: Every block, in start order (they stop in reverse).
+        self.blocks: Sequence[Block] = ()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -123,7 +118,8 @@ class Station:
         await self.hardware.start()
         self.registration = Registration(self)
         self.status_reporter = StatusReporter(self)
-        self._install_profiles()
+        self._block_set = self._assemble(self)
+        self.blocks = tuple(self._block_set.in_start_order())
         self.session = OcppSession(
             self.connection_settings(),
             self.router,
@@ -138,10 +134,8 @@ class Station:
             "HeartbeatInterval", lambda _v: self.registration.heartbeat_interval_changed()
         )
         self.config.on_change("WebSocketPingInterval", self._ping_interval_changed)
-        for service in self.services:
-            start = getattr(service, "start", None)
-            if start is not None:
-                await start()
+        for block in self.blocks:
+            await block.start()
         self.refresh_all()
         self._spawn(self.session.run(), "session")
         self._spawn(self.status_reporter.run(), "status-reporter")
@@ -163,11 +157,6 @@ class Station:
 
             return DevicesHardware(self.settings, now=self.clock.now)
         return SimHardware(self.settings)
-
-    def _install_profiles(self) -> None:
-        from chargestack.profiles import install_profiles
-
-        self.services = install_profiles(self)
 
     def _session_timers(self) -> SessionTimers:
         t = self.settings.timers
@@ -216,10 +205,10 @@ class Station:
             client_key=cs.client_key,
             server_hostname=cs.server_hostname,
         )
-        # The security extension adds installed root certificates and a renewed client
-        # certificate (profiles/security).
-        security = getattr(self, "security", None)
-        return security.connection_settings(settings) if security is not None else settings
+        # The blocks amend it: the security extension adds installed root certificates and a
+        # renewed client certificate (profiles/security).
+        blocks = self._block_set
+        return blocks.connection_settings(settings) if blocks is not None else settings
 
     def authorization_key_in_use(self) -> str:
         """The Basic-auth password of profiles 1 and 2: the AuthorizationKey set over OCPP,
@@ -228,31 +217,27 @@ class Station:
         return key or self.settings.central_system.authorization_key or ""
 
     async def stop(self, kind: StopKind = StopKind.SHUTDOWN) -> None:
-        """Graceful stop: services first (transactions end), then the link, then the store."""
+        """Graceful stop: blocks first (transactions end), then the link, then the store."""
         if self.stop_kind is not None:
             await self._stopped.wait()
             return
         self.stop_kind = kind
         cut = kind is StopKind.POWER_CUT
-        for service in reversed(self.services):
-            before = getattr(service, "before_stop", None)
-            if before is not None and not cut:
-                try:
-                    await before(kind)
-                except Exception:
-                    log.exception("%s failed while stopping", type(service).__name__)
         if not cut:
+            for block in reversed(self.blocks):
+                try:
+                    await block.before_stop(kind)
+                except Exception:
+                    log.exception("%s failed while stopping", type(block).__name__)
             await self._drain()
         await self.status_reporter.stop()
         await self.session.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for service in reversed(self.services):
-            stop = getattr(service, "stop", None)
-            if stop is not None:
-                with contextlib.suppress(Exception):
-                    await stop()
+        for block in reversed(self.blocks):
+            with contextlib.suppress(Exception):
+                await block.stop()
         await self.hardware.stop()
         # Everything committed reaches the disk before the station is gone (Reset, firmware
         # switch, shutdown), written off the event loop.
@@ -316,10 +301,8 @@ class Station:
         else:
             self.status_reporter.kick()
         self.registration.heartbeat_interval_changed()
-        for service in self.services:
-            hook = getattr(service, "on_registered", None)
-            if hook is not None:
-                hook(reconnect)
+        for block in self.blocks:
+            block.on_registered(reconnect)
 
     async def send(self, request: BaseModel, *, timeout: float | None = None) -> BaseModel:
         """A CP-initiated CALL that is not durable: only when registered and connected, or
@@ -427,10 +410,8 @@ class Station:
             else:
                 self.connectors[event.connector_id].fault = None
                 self.connectors[event.connector_id].facts.faulted = False
-        for service in self.services:
-            handler = getattr(service, "on_hardware_event", None)
-            if handler is not None:
-                await handler(event)
+        for block in self.blocks:
+            await block.on_hardware_event(event)
         self.refresh_all()
 
     # -- the control API's view ------------------------------------------------------------
@@ -443,10 +424,8 @@ class Station:
                 "status": self.status_of(cid),
                 "errorCode": connector.fault.error_code if connector.fault else "NoError",
             }
-            for service in self.services:
-                describe = getattr(service, "describe_connector", None)
-                if describe is not None:
-                    entry.update(describe(cid))
+            for block in self.blocks:
+                entry.update(block.describe_connector(cid))
             connectors.append(entry)
         result: dict[str, Any] = {
             "chargePointId": self.settings.identity.charge_point_id,
@@ -459,8 +438,6 @@ class Station:
             "connectors": connectors,
             "store": self.store.describe(),
         }
-        for service in self.services:
-            describe_station = getattr(service, "describe_station", None)
-            if describe_station is not None:
-                result.update(describe_station())
+        for block in self.blocks:
+            result.update(block.describe_station())
         return result

@@ -1,36 +1,14 @@
-"""The Core profile: configuration, availability, reset, unlock, data transfer, sessions."""
+"""The Core profile, as blocks the composition root (``chargestack.assembly``) wires together.
 
-from __future__ import annotations
+- ``configuration``, ``availability``, ``reset``, ``unlock``, ``data_transfer``: one
+  message each (or two), one block each.
+- ``authorization``: Authorize and the local rules (list, cache, offline).
+- Transactions, in three blocks that share ``running_transactions``:
+  ``authorization_wait`` (tag and plug pairing, remote start and stop, ConnectionTimeOut),
+  ``transaction_lifecycle`` (durable start and stop for every reason, the answers, recovery
+  after a power loss) and ``metering`` (periodic, clock-aligned and triggered MeterValues,
+  stop-transaction data, energy registers; ``aligned_meter_values`` keeps the grid).
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from chargestack.station.station import Station
-
-
-def core_services(station: Station) -> list[Any]:
-    from chargestack.profiles.core.aligned_meter_values import AlignedMeterValues
-    from chargestack.profiles.core.authorization import AuthorizationService
-    from chargestack.profiles.core.availability import AvailabilityService
-    from chargestack.profiles.core.configuration import ConfigurationService
-    from chargestack.profiles.core.data_transfer import DataTransferService
-    from chargestack.profiles.core.meter_registers import EnergyRegisters
-    from chargestack.profiles.core.reset import ResetService
-    from chargestack.profiles.core.transactions import TransactionService
-    from chargestack.profiles.core.unlock import UnlockService
-    from chargestack.station.durable_sender import DurableSender
-
-    sender = DurableSender(station)
-    authorization = AuthorizationService(station)
-    transactions = TransactionService(station, sender, authorization, EnergyRegisters(station))
-    return [
-        ConfigurationService(station),
-        AvailabilityService(station),
-        ResetService(station),
-        UnlockService(station),
-        DataTransferService(station),
-        authorization,
-        sender,
-        transactions,
-        AlignedMeterValues(station, transactions),
-    ]
+Optional profiles plug into Core through ``chargestack.station.extension_points``; Core
+imports none of them.
+"""

@@ -1,28 +1,19 @@
-"""Clock-aligned meter values (OCPP 1.6 section 3.16.2, TC_071).
+"""Clock-aligned meter values (OCPP 1.6 section 3.16.2, TC_071): the grid they fall on.
 
 Samples fall on multiples of ClockAlignedDataInterval counted from midnight UTC, context
-Sample.Clock, measurands of MeterValuesAlignedData. During a transaction the value carries
-its transactionId and goes through the durable queue; outside one it is sent directly.
-StopTxnAlignedData values are kept for the transaction's StopTransaction.
+Sample.Clock; what each sample holds and where it goes is ``Metering.send_aligned``. This is
+the one loop of the metering that waits for a wall-clock instant.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from datetime import datetime
-from typing import TYPE_CHECKING
 
-from chargestack.exceptions import ChargestackError
-from chargestack.ocpp import messages as m
-from chargestack.profiles.core.meter_sampling import meter_value, sampled_values
-from chargestack.station.clock import from_ms
-
-if TYPE_CHECKING:
-    from chargestack.profiles.core.transactions import TransactionService
-    from chargestack.station.station import Station
-
-log = logging.getLogger("chargestack.meter.aligned")
+from chargestack.profiles.core.metering import Metering
+from chargestack.station.block import Block
+from chargestack.station.clock import Clock, from_ms
+from chargestack.station.configuration import Configuration
+from chargestack.station.ports import Spawn
 
 
 def next_aligned_ms(now_ms: int, interval_s: int) -> int:
@@ -34,59 +25,31 @@ def next_aligned_ms(now_ms: int, interval_s: int) -> int:
     return midnight + (since // step + 1) * step
 
 
-class AlignedMeterValues:
-    def __init__(self, station: Station, transactions: TransactionService) -> None:
-        self.station = station
-        self.transactions = transactions
+class AlignedMeterValues(Block):
+    def __init__(
+        self, *, config: Configuration, clock: Clock, spawn: Spawn, metering: Metering
+    ) -> None:
+        self._config = config
+        self._clock = clock
+        self._spawn = spawn
+        self._metering = metering
         self._changed = asyncio.Event()
 
     async def start(self) -> None:
-        self.station.config.on_change("ClockAlignedDataInterval", lambda _v: self._changed.set())
-        self.station.spawn(self._loop(), "aligned-meter-values")
+        self._config.on_change("ClockAlignedDataInterval", lambda _v: self._changed.set())
+        self._spawn(self._loop(), "aligned-meter-values")
 
     async def _loop(self) -> None:
         while True:
-            interval = self.station.config.get_int("ClockAlignedDataInterval")
+            interval = self._config.get_int("ClockAlignedDataInterval")
             self._changed.clear()
             if interval <= 0:
                 await self._changed.wait()
                 continue
             # A change of interval wakes the loop, which starts over from the next slot of
             # the new grid after now: no catch-up (issue 12 item 8).
-            due = next_aligned_ms(self.station.clock.now_ms(), interval)
-            delay = (due - self.station.clock.now_ms()) / 1000
-            if await self.station.clock.sleep(delay, self._changed):
+            due = next_aligned_ms(self._clock.now_ms(), interval)
+            delay = (due - self._clock.now_ms()) / 1000
+            if await self._clock.sleep(delay, self._changed):
                 continue
-            await self._sample_all(from_ms(due))
-
-    async def _sample_all(self, at: datetime) -> None:
-        measurands = list(self.station.config.get_csl("MeterValuesAlignedData"))
-        stop_measurands = list(self.station.config.get_csl("StopTxnAlignedData"))
-        for cid in self.station.connectors:
-            tx = self.transactions.active_on(cid)
-            if tx is not None:
-                # One reading for the MeterValues and the StopTxnAlignedData kept with it.
-                register = self.transactions.registers.register_wh(cid)
-                if measurands:
-                    self.transactions.send_transaction_sample(
-                        tx, "Sample.Clock", measurands, at, register_wh=register
-                    )
-                if stop_measurands:
-                    kept = self.transactions._sample(
-                        tx, "Sample.Clock", stop_measurands, at, register_wh=register
-                    )
-                    if kept is not None:
-                        self.station.store.journal.add_meter_value(tx.ref, kept)
-                continue
-            if not measurands:
-                continue
-            reading = self.station.hardware.meter.read(cid)
-            register = self.transactions.registers.register_wh(cid)
-            values = sampled_values(reading, register, measurands, "Sample.Clock")
-            if not values:
-                continue
-            request = m.MeterValuesRequest(connector_id=cid, meter_value=[meter_value(at, values)])
-            try:
-                await self.station.send(request)
-            except ChargestackError as exc:
-                log.info("aligned MeterValues for connector %d not sent: %s", cid, exc)
+            await self._metering.send_aligned(from_ms(due))

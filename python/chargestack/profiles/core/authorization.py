@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
 
 from chargestack.exceptions import ChargestackError
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import on
-from chargestack.station.clock import to_ms
-from chargestack.store.auth_cache import AuthEntry
-
-if TYPE_CHECKING:
-    from chargestack.station.station import Station
+from chargestack.station.block import Block
+from chargestack.station.clock import Clock, to_ms
+from chargestack.station.configuration import Configuration
+from chargestack.station.extension_points import IdTagSource, NoLocalList
+from chargestack.station.ports import LinkState, Send
+from chargestack.store.auth_cache import AuthCache, AuthEntry
 
 log = logging.getLogger("chargestack.authorization")
 
@@ -33,40 +33,47 @@ class AuthResult:
     source: str  # "list", "cache", "central", "offline"
 
 
-class LocalListLookup(Protocol):
-    """What the Local Authorization List profile offers to authorization."""
+class AuthorizationService(Block):
+    """Authorize.req and the local rules; ``local_list`` is the Local Auth List profile's
+    list when the station offers it."""
 
-    def lookup(self, id_tag: str) -> AuthEntry | None: ...
-
-    def enabled(self) -> bool: ...
-
-
-class AuthorizationService:
-    def __init__(self, station: Station) -> None:
-        self.station = station
-        self.local_list: LocalListLookup | None = None
-        station.authorization = self  # type: ignore[attr-defined]
+    def __init__(
+        self,
+        *,
+        config: Configuration,
+        cache: AuthCache,
+        clock: Clock,
+        link: LinkState,
+        send: Send,
+        local_list: IdTagSource | None = None,
+    ) -> None:
+        self._config = config
+        self._cache = cache
+        self._clock = clock
+        self._link = link
+        self._send = send
+        self._local_list: IdTagSource = local_list if local_list is not None else NoLocalList()
 
     def _cfg_bool(self, key: str, default: bool = False) -> bool:
-        config = self.station.config
+        config = self._config
         return config.get_bool(key) if config.has(key) else default
 
     def local_entry(self, id_tag: str) -> tuple[AuthEntry | None, str]:
         """The list entry (preferred) or the cache entry, with expiry applied."""
-        now = self.station.clock.now_ms()
-        if self.local_list is not None and self.local_list.enabled():
-            entry = self.local_list.lookup(id_tag)
+        now = self._clock.now_ms()
+        if self._local_list.enabled():
+            entry = self._local_list.lookup(id_tag)
             if entry is not None:
                 return _expired(entry, now), "list"
         if self._cfg_bool("AuthorizationCacheEnabled"):
-            entry = self.station.store.auth_cache.get(id_tag, now)
+            entry = self._cache.get(id_tag, now)
             if entry is not None:
                 return _expired(entry, now), "cache"
         return None, ""
 
     async def authorize(self, id_tag: str) -> AuthResult:
         entry, source = self.local_entry(id_tag)
-        online = self.station.registration.accepted
+        online = self._link.accepted
         if online:
             if (
                 self._cfg_bool("LocalPreAuthorize")
@@ -75,7 +82,7 @@ class AuthorizationService:
             ):
                 return AuthResult(True, "Accepted", entry.parent_id_tag, source)
             try:
-                response = await self.station.send(m.AuthorizeRequest(id_tag=id_tag))
+                response = await self._send(m.AuthorizeRequest(id_tag=id_tag))
             except ChargestackError as exc:
                 log.info("Authorize not answered (%s); applying offline rules", exc)
             else:
@@ -99,17 +106,13 @@ class AuthorizationService:
         """Update the cache from any IdTagInfo (Authorize, Start- and StopTransaction)."""
         if not self._cfg_bool("AuthorizationCacheEnabled"):
             return
-        if (
-            self.local_list is not None
-            and self.local_list.enabled()
-            and self.local_list.lookup(id_tag)
-        ):
+        if self._local_list.enabled() and self._local_list.lookup(id_tag):
             # Section 3.5.3: identifiers on the local list are not kept in the cache too.
             return
         expiry = to_ms(info.expiry_date) if info.expiry_date is not None else None
-        self.station.store.auth_cache.put(
+        self._cache.put(
             AuthEntry(id_tag, info.status.value, expiry, info.parent_id_tag),
-            self.station.clock.now_ms(),
+            self._clock.now_ms(),
         )
 
     async def parent_of(self, id_tag: str) -> str | None:
@@ -123,9 +126,9 @@ class AuthorizationService:
     @on(Action.CLEAR_CACHE)
     async def clear_cache(self, request: m.ClearCacheRequest) -> m.ClearCacheResponse:
         # Errata 3.23: a charge point without a cache answers Rejected.
-        if not self.station.config.has("AuthorizationCacheEnabled"):
+        if not self._config.has("AuthorizationCacheEnabled"):
             return m.ClearCacheResponse(status=m.ClearCacheStatus("Rejected"))
-        self.station.store.auth_cache.clear()
+        self._cache.clear()
         return m.ClearCacheResponse(status=m.ClearCacheStatus("Accepted"))
 
 

@@ -6,21 +6,26 @@ transaction ends (TC_014); connector 0 changes the whole charge point (TC_034).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import on
-
-if TYPE_CHECKING:
-    from chargestack.station.station import Station
+from chargestack.station.block import Block
+from chargestack.station.extension_points import TransactionInfo
+from chargestack.station.ports import ConnectorBoard
+from chargestack.store import Store
 
 State = Literal["Operative", "Inoperative"]
 
 
-class AvailabilityService:
-    def __init__(self, station: Station) -> None:
-        self.station = station
+class AvailabilityService(Block):
+    """ChangeAvailability; a TransactionObserver, for the changes Scheduled until a
+    transaction ends."""
+
+    def __init__(self, board: ConnectorBoard, store: Store) -> None:
+        self._board = board
+        self._store = store
 
     @on(Action.CHANGE_AVAILABILITY)
     async def change_availability(
@@ -28,17 +33,18 @@ class AvailabilityService:
     ) -> m.ChangeAvailabilityResponse:
         connector_id = request.connector_id
         state: State = "Operative" if request.type.value == "Operative" else "Inoperative"
-        if connector_id != 0 and connector_id not in self.station.connectors:
+        board = self._board
+        if connector_id != 0 and connector_id not in board.connectors:
             return m.ChangeAvailabilityResponse(status=m.AvailabilityStatus("Rejected"))
-        targets = list(self.station.connectors) if connector_id == 0 else [connector_id]
+        targets = list(board.connectors) if connector_id == 0 else [connector_id]
         scheduled = False
-        store = self.station.store.availability
-        with self.station.store.transaction():
+        store = self._store.availability
+        with self._store.transaction():
             if connector_id == 0:
                 store.set(0, state)
-                self.station.station_facts.operative = state == "Operative"
+                board.station_facts.operative = state == "Operative"
             for cid in targets:
-                connector = self.station.connector(cid)
+                connector = board.connector(cid)
                 if connector.facts.in_transaction and state == "Inoperative":
                     store.schedule(cid, state)
                     scheduled = True
@@ -50,22 +56,28 @@ class AvailabilityService:
         if connector_id == 0 and scheduled:
             # The whole station goes Unavailable once the last transaction ends; until then
             # connector 0 keeps its present status.
-            self.station.station_facts.operative = True
+            board.station_facts.operative = True
             store.schedule(0, state)
-        self.station.refresh_all()
+        board.refresh_all()
         status = "Scheduled" if scheduled else "Accepted"
         return m.ChangeAvailabilityResponse(status=m.AvailabilityStatus(status))
 
-    def on_transaction_ended(self, connector_id: int) -> None:
+    # -- TransactionObserver ---------------------------------------------------------------
+
+    def transaction_started(self, tx: TransactionInfo) -> None:
+        return None
+
+    def transaction_ended(self, connector_id: int) -> None:
         """Apply a Scheduled change once the transaction on ``connector_id`` is over."""
-        store = self.station.store.availability
+        board = self._board
+        store = self._store.availability
         applied = store.apply_scheduled(connector_id)
         if applied is not None:
-            self.station.connector(connector_id).facts.operative = applied == "Operative"
+            board.connector(connector_id).facts.operative = applied == "Operative"
         station_pending = store.scheduled(0)
         if station_pending is not None and not any(
-            c.facts.in_transaction for c in self.station.connectors.values()
+            c.facts.in_transaction for c in board.connectors.values()
         ):
             store.apply_scheduled(0)
-            self.station.station_facts.operative = station_pending == "Operative"
-        self.station.refresh_all()
+            board.station_facts.operative = station_pending == "Operative"
+        board.refresh_all()

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import on
+from chargestack.station.block import Block
+from chargestack.station.configuration import Configuration
 
-if TYPE_CHECKING:
-    from chargestack.station.station import Station
 
-
-class ConfigurationService:
-    def __init__(self, station: Station) -> None:
-        self.station = station
+class ConfigurationService(Block):
+    def __init__(self, config: Configuration) -> None:
+        self._config = config
 
     @on(Action.GET_CONFIGURATION)
     async def get_configuration(
         self, request: m.GetConfigurationRequest
     ) -> m.GetConfigurationResponse:
-        entries, unknown = self.station.config.describe(list(request.key) if request.key else None)
+        entries, unknown = self._config.describe(list(request.key) if request.key else None)
         return m.GetConfigurationResponse(
             configuration_key=[
                 m.KeyValue(key=e["key"], readonly=e["readonly"], value=e.get("value"))
@@ -34,5 +31,5 @@ class ConfigurationService:
     async def change_configuration(
         self, request: m.ChangeConfigurationRequest
     ) -> m.ChangeConfigurationResponse:
-        result = self.station.config.set_from_ocpp(request.key, request.value)
+        result = self._config.set_from_ocpp(request.key, request.value)
         return m.ChangeConfigurationResponse(status=m.ConfigurationStatus(result))

@@ -8,24 +8,21 @@ UnknownMessageId.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import on
-
-if TYPE_CHECKING:
-    from chargestack.station.station import Station
+from chargestack.station.block import Block
+from chargestack.station.ports import Send
 
 VendorHandler = Callable[[str | None, str | None], Awaitable[tuple[str, str | None]]]
 """(messageId, data) -> (status, data)."""
 
 
-class DataTransferService:
-    def __init__(self, station: Station) -> None:
-        self.station = station
+class DataTransferService(Block):
+    def __init__(self, send: Send) -> None:
+        self._send = send
         self.handlers: dict[tuple[str, str | None], VendorHandler] = {}
-        station.data_transfer = self  # type: ignore[attr-defined]
 
     def register(self, vendor_id: str, message_id: str | None, handler: VendorHandler) -> None:
         self.handlers[(vendor_id, message_id)] = handler
@@ -47,7 +44,7 @@ class DataTransferService:
         self, vendor_id: str, message_id: str | None, data: str | None
     ) -> m.DataTransferResponse:
         """A CP-initiated DataTransfer to the central system."""
-        response = await self.station.send(
+        response = await self._send(
             m.DataTransferRequest(vendor_id=vendor_id, message_id=message_id, data=data)
         )
         assert isinstance(response, m.DataTransferResponse)

@@ -9,25 +9,27 @@ loss (errata 3.9/3.78).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
 
-if TYPE_CHECKING:
-    from chargestack.station.station import Station
+from chargestack.hardware.interfaces import Meter
+from chargestack.store.journal import MeterRegisters
 
 
 class EnergyRegisters:
-    def __init__(self, station: Station) -> None:
-        self.station = station
+    def __init__(self, stored: MeterRegisters, meter: Meter, connector_ids: Iterable[int]) -> None:
+        self._stored = stored
+        self._meter = meter
+        self._connector_ids = tuple(connector_ids)
         self._base: dict[int, float] = {}
         self._hw_at_start: dict[int, float] = {}
 
     def start(self) -> None:
-        for cid in self.station.connectors:
-            self._base[cid] = self.station.store.meter_registers.get(cid)
-            self._hw_at_start[cid] = self.station.hardware.meter.read(cid).energy_wh
+        for cid in self._connector_ids:
+            self._base[cid] = self._stored.get(cid)
+            self._hw_at_start[cid] = self._meter.read(cid).energy_wh
 
     def register_wh(self, connector_id: int) -> float:
-        meter = self.station.hardware.meter
+        meter = self._meter
         if meter.keeps_register(connector_id):
             return meter.read(connector_id).energy_wh
         counted = meter.read(connector_id).energy_wh - self._hw_at_start[connector_id]
@@ -37,5 +39,5 @@ class EnergyRegisters:
         """Store the register (``value`` when the caller has just read it) and return it."""
         if value is None:
             value = self.register_wh(connector_id)
-        self.station.store.meter_registers.set(connector_id, value)
+        self._stored.set(connector_id, value)
         return value

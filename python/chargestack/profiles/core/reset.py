@@ -8,19 +8,20 @@ every transaction stopped even when the controller is rebooted right after.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import after, on
+from chargestack.station.block import Block
+from chargestack.station.stop_kind import StopKind
 
-if TYPE_CHECKING:
-    from chargestack.station.station import Station
 
-
-class ResetService:
-    def __init__(self, station: Station) -> None:
-        self.station = station
+class ResetService(Block):
+    def __init__(self, request_stop: Callable[[StopKind], None], *, delay_s: float) -> None:
+        self._request_stop = request_stop
+        # The answer goes out before the station stops (settings.timers.reset_delay_s).
+        self._delay_s = delay_s
 
     @on(Action.RESET)
     async def reset(self, request: m.ResetRequest) -> m.ResetResponse:
@@ -28,8 +29,6 @@ class ResetService:
 
     @after(Action.RESET)
     async def restart(self, request: m.ResetRequest) -> None:
-        from chargestack.station.station import StopKind
-
-        await asyncio.sleep(self.station.settings.timers.reset_delay_s)
+        await asyncio.sleep(self._delay_s)
         kind = StopKind.HARD_RESET if request.type.value == "Hard" else StopKind.SOFT_RESET
-        self.station.request_stop(kind)
+        self._request_stop(kind)

@@ -6,31 +6,37 @@ transaction on the connector is stopped first with reason UnlockCommand.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
+from chargestack.hardware.interfaces import Hardware
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import on
+from chargestack.profiles.core.transaction_lifecycle import TransactionLifecycle
+from chargestack.station.block import Block
 
-if TYPE_CHECKING:
-    from chargestack.station.station import Station
 
-
-class UnlockService:
-    def __init__(self, station: Station) -> None:
-        self.station = station
+class UnlockService(Block):
+    def __init__(
+        self,
+        *,
+        fixed_cable: Mapping[int, bool],
+        hardware: Hardware,
+        lifecycle: TransactionLifecycle,
+    ) -> None:
+        self._fixed_cable = dict(fixed_cable)  # every connector of the station
+        self._hardware = hardware
+        self._lifecycle = lifecycle
 
     @on(Action.UNLOCK_CONNECTOR)
     async def unlock_connector(
         self, request: m.UnlockConnectorRequest
     ) -> m.UnlockConnectorResponse:
         cid = request.connector_id
-        if cid not in self.station.connectors or self.station.settings.connector(cid).fixed_cable:
+        if self._fixed_cable.get(cid, True):
             return m.UnlockConnectorResponse(status=m.UnlockStatus("NotSupported"))
-        transactions = getattr(self.station, "transactions", None)
-        if transactions is not None and transactions.active_on(cid) is not None:
-            await transactions.stop_on_connector(cid, "UnlockCommand")
-        unlocked = await self.station.hardware.connector(cid).unlock()
+        await self._lifecycle.stop_on_connector(cid, "UnlockCommand")
+        unlocked = await self._hardware.connector(cid).unlock()
         return m.UnlockConnectorResponse(
             status=m.UnlockStatus("Unlocked" if unlocked else "UnlockFailed")
         )

@@ -19,6 +19,7 @@ from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
 from chargestack.ocpp.messages.base import format_rfc3339, parse_rfc3339
 from chargestack.ocpp.router import after, on
+from chargestack.station.block import Block
 from chargestack.station.file_job_host import archive_sources, file_job_context
 
 if TYPE_CHECKING:
@@ -30,8 +31,9 @@ if TYPE_CHECKING:
 KIND = "diagnostics"
 
 
-class DiagnosticsService(UploadJobService):
-    """``station.diagnostics``: the GetDiagnostics handler and its upload job."""
+class DiagnosticsService(UploadJobService, Block):
+    """The GetDiagnostics handler and its upload job; ``log_files`` are the station's own
+    logs (GetLog uploads them too)."""
 
     logger = "chargestack.diagnostics"
     label = "diagnostics"
@@ -51,7 +53,6 @@ class DiagnosticsService(UploadJobService):
             station.settings.data_dir, station.settings.identity.charge_point_id
         )
         self.station = station
-        station.diagnostics = self  # type: ignore[attr-defined]
 
     async def start(self) -> None:
         self.log_files.open()

@@ -26,6 +26,7 @@ from chargestack.files.locations import parse_location
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import after, on
+from chargestack.station.block import Block
 from chargestack.station.clock import to_ms
 from chargestack.station.file_job_host import StationInstallSite, file_job_context
 from chargestack.store.jobs import Job
@@ -51,8 +52,9 @@ FINAL = frozenset({"Installed", "DownloadFailed", "InstallationFailed", "Superse
 _REPLACEABLE = frozenset({"Scheduled", "Downloading", "Downloaded"})
 
 
-class FirmwareService(FirmwareJobService):
-    """``station.firmware``: the UpdateFirmware handler and its job runner."""
+class FirmwareService(FirmwareJobService, Block):
+    """The UpdateFirmware handler and its job runner (a ``TransactionObserver``: installing
+    waits for the transactions to end)."""
 
     def __init__(self, station: Station, installer: Installer | None = None) -> None:
         super().__init__(
@@ -68,7 +70,6 @@ class FirmwareService(FirmwareJobService):
         self.progress: tuple[int, int | None] = (0, None)
         self._boot = BootReport(BootOutcome.NORMAL)
         self.station = station
-        station.firmware = self  # type: ignore[attr-defined]
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Reservations: ReserveNow and CancelReservation, expiry, and the hooks of the sessions.
+"""Reservations: ReserveNow and CancelReservation, expiry, and the Core profile's StartGate.
 
 Every reservation is written to the store before it is answered Accepted and removed when it
 is used, cancelled or expires, so a restart (even kill -9) resumes exactly the reservations
@@ -11,22 +11,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chargestack.hardware import events as hw
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import after, on
 from chargestack.profiles.reservation import rules
-from chargestack.station.clock import to_ms
+from chargestack.station.block import Block
+from chargestack.station.clock import Clock, to_ms
+from chargestack.station.configuration import Configuration
 from chargestack.station.connector_status import ConnectorFacts
+from chargestack.station.extension_points import IdTagGroups
+from chargestack.station.ports import ConnectorBoard, Spawn
+from chargestack.store import Store
 from chargestack.store.reservations import Reservation, Reservations
 from chargestack.waiting import wait_event
-
-if TYPE_CHECKING:
-    from chargestack.profiles.core.authorization import AuthorizationService
-    from chargestack.profiles.core.transactions import TransactionService
-    from chargestack.station.station import Station
 
 log = logging.getLogger("chargestack.reservation")
 
@@ -35,32 +35,44 @@ log = logging.getLogger("chargestack.reservation")
 _LEARNED_PARENTS_MAX = 64
 
 
-class ReservationService:
-    def __init__(self, station: Station) -> None:
-        self.station = station
+class ReservationService(Block):
+    """Implements the Core profile's ``StartGate``: the sessions ask it before any start."""
+
+    def __init__(
+        self,
+        *,
+        board: ConnectorBoard,
+        store: Store,
+        config: Configuration,
+        clock: Clock,
+        spawn: Spawn,
+        tags: IdTagGroups,
+    ) -> None:
+        self._board = board
+        self._store = store
+        self._config = config
+        self._clock = clock
+        self._spawn = spawn
+        self._tags = tags
         self._table: Reservations | None = None
         self._by_id: dict[int, Reservation] = {}
         self._changed = asyncio.Event()
         self._learned: OrderedDict[str, str | None] = OrderedDict()
-        self.authorization: AuthorizationService = station.authorization  # type: ignore[attr-defined]
-        # The sessions consult this service before any start (TransactionService hook).
-        transactions: TransactionService = station.transactions  # type: ignore[attr-defined]
-        transactions.reservations = self
 
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._table = Reservations(self.station.store)
-        now = self.station.clock.now_ms()
+        self._table = Reservations(self._store)
+        now = self._clock.now_ms()
         for reservation in self._table.all():
-            gone = reservation.connector_id not in (0, *self.station.connectors)
+            gone = reservation.connector_id not in (0, *self._board.connectors)
             if reservation.expiry_ms <= now or gone:
                 log.info("reservation %d ended while stopped", reservation.reservation_id)
                 self._table.delete(reservation.reservation_id)
                 continue
             self._by_id[reservation.reservation_id] = reservation
         self._apply()
-        self.station.spawn(self._expire(), "reservation-expiry")
+        self._spawn(self._expire(), "reservation-expiry")
 
     async def on_hardware_event(self, event: hw.HardwareEvent) -> None:
         # A plug, fault or unplug changes which connectors are free for a connector-0
@@ -119,23 +131,23 @@ class ReservationService:
         3. the request itself: an expiryDate already past is Rejected;
         4. Accepted (a known reservationId is replaced).
         """
-        station = self.station
+        board = self._board
         cid = request.connector_id
         if cid == 0:
-            if not station.config.get_bool("ReserveConnectorZeroSupported"):
+            if not self._config.get_bool("ReserveConnectorZeroSupported"):
                 return "Rejected"
-        elif cid not in station.connectors:
+        elif cid not in board.connectors:
             return "Rejected"
         # Section 5.13: a known reservationId is replaced, so it does not compete with itself.
         others = [r for r in self._by_id.values() if r.reservation_id != request.reservation_id]
         facts = self._facts()
         if cid == 0:
-            state = rules.station_answer(facts, station.station_facts, others)
+            state = rules.station_answer(facts, board.station_facts, others)
         else:
-            state = rules.connector_answer(cid, facts, station.station_facts, others)
+            state = rules.connector_answer(cid, facts, board.station_facts, others)
         if state != "Accepted":
             return state
-        if to_ms(request.expiry_date) <= station.clock.now_ms():
+        if to_ms(request.expiry_date) <= self._clock.now_ms():
             return "Rejected"
         return "Accepted"
 
@@ -149,7 +161,7 @@ class ReservationService:
         self._end(reservation, "cancelled")
         return m.CancelReservationResponse(status=m.CancelReservationStatus("Accepted"))
 
-    # -- the TransactionService hooks ------------------------------------------------------
+    # -- StartGate -------------------------------------------------------------------------
 
     def allows(self, connector_id: int, id_tag: str, parent_id_tag: str | None) -> bool:
         """True when ``id_tag`` may start on ``connector_id``: not reserved, reserved for
@@ -160,7 +172,7 @@ class ReservationService:
             id_tag,
             parent,
             self._facts(),
-            self.station.station_facts,
+            self._board.station_facts,
             list(self._by_id.values()),
         )
 
@@ -188,7 +200,7 @@ class ReservationService:
             return None
         parent = self._known_parent(id_tag)
         if parent is None and id_tag not in self._learned:
-            parent = await self.authorization.parent_of(id_tag)
+            parent = await self._tags.parent_of(id_tag)
             self._learned[id_tag] = parent
             while len(self._learned) > _LEARNED_PARENTS_MAX:
                 self._learned.popitem(last=False)
@@ -201,10 +213,10 @@ class ReservationService:
         return self._table
 
     def _facts(self) -> dict[int, ConnectorFacts]:
-        return {cid: c.facts for cid, c in self.station.connectors.items()}
+        return {cid: c.facts for cid, c in self._board.connectors.items()}
 
     def _known_parent(self, id_tag: str) -> str | None:
-        entry, _ = self.authorization.local_entry(id_tag)
+        entry, _ = self._tags.local_entry(id_tag)
         if entry is not None and entry.parent_id_tag is not None:
             return str(entry.parent_id_tag)
         return self._learned.get(id_tag)
@@ -218,20 +230,20 @@ class ReservationService:
 
     def _apply(self, *, refresh: bool = True) -> None:
         shown = rules.reserved_connectors(
-            self._facts(), self.station.station_facts, list(self._by_id.values())
+            self._facts(), self._board.station_facts, list(self._by_id.values())
         )
-        for cid, connector in self.station.connectors.items():
+        for cid, connector in self._board.connectors.items():
             reserved = cid in shown
             if connector.facts.reserved != reserved:
                 connector.facts.reserved = reserved
                 if refresh:
-                    self.station.refresh(cid)
+                    self._board.refresh(cid)
 
     async def _expire(self) -> None:
         """End each reservation at its expiryDate (TC_047), woken early by any change."""
         while True:
             self._changed.clear()
-            now = self.station.clock.now_ms()
+            now = self._clock.now_ms()
             for reservation in [r for r in self._by_id.values() if r.expiry_ms <= now]:
                 self._end(reservation, "expired")
             self._changed.clear()

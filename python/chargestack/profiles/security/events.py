@@ -21,6 +21,7 @@ from chargestack.ocpp import messages as m
 from chargestack.store.security import SecurityLog
 
 if TYPE_CHECKING:
+    from chargestack.station.ports import DurableQueue
     from chargestack.station.station import Station
 
 log = logging.getLogger("chargestack.security.events")
@@ -73,8 +74,9 @@ CRITICAL = frozenset(
 class SecurityEvents:
     """Raise, log and deliver security events of one station."""
 
-    def __init__(self, station: Station) -> None:
+    def __init__(self, station: Station, queue: DurableQueue) -> None:
         self.station = station
+        self._queue = queue
         self.log = SecurityLog(station.store)
         # Connection failures repeat on every retry: each kind is raised once until the
         # next successful registration, so an unreachable central system cannot flood the queue.
@@ -89,7 +91,7 @@ class SecurityEvents:
         request = m.SecurityEventNotificationRequest(
             type=event.value, timestamp=now, tech_info=info
         )
-        self.station.transactions.sender.enqueue(request)  # type: ignore[attr-defined]
+        self._queue.enqueue(request)
 
     def clear_log(self) -> int:
         """Empty the security log; the clearing itself is the first entry of the new log."""

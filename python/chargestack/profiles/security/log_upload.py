@@ -24,6 +24,7 @@ from chargestack.ocpp.messages import Action
 from chargestack.ocpp.messages.base import format_rfc3339, parse_rfc3339
 from chargestack.ocpp.router import after, on
 from chargestack.redaction import redact
+from chargestack.station.block import Block
 from chargestack.station.clock import from_ms, to_ms
 from chargestack.station.file_job_host import archive_sources, file_job_context
 
@@ -39,22 +40,30 @@ log = logging.getLogger("chargestack.security.logs")
 KIND = "log"
 
 
-class LogUploadService(UploadJobService):
+class LogUploadService(UploadJobService, Block):
     logger = "chargestack.security.logs"
     label = "log"
     outbox_name = "logs-outbox"
     failed_status = "UploadFailure"
 
-    def __init__(self, station: Station, security_log: SecurityLog) -> None:
+    def __init__(
+        self,
+        station: Station,
+        security_log: SecurityLog,
+        station_log_files: StationLogFiles | None,
+    ) -> None:
+        """``station_log_files``: the station's logs when GetDiagnostics keeps them (the
+        FirmwareManagement profile); without it this service keeps them itself."""
         super().__init__(
             file_job_context(station), archive_sources(station), KIND, self._notification
         )
         self.station = station
         self.security_log = security_log
+        self._shared_log_files = station_log_files
         self._own_log_files: StationLogFiles | None = None
 
     async def start(self) -> None:
-        if getattr(self.station, "diagnostics", None) is None:
+        if self._shared_log_files is None:
             # Without the FirmwareManagement profile nobody writes the station's log files.
             self._own_log_files = StationLogFiles(
                 self.station.settings.data_dir, self.station.settings.identity.charge_point_id
@@ -67,9 +76,7 @@ class LogUploadService(UploadJobService):
             self._own_log_files.close()
 
     def _log_files(self) -> StationLogFiles | None:
-        diagnostics = getattr(self.station, "diagnostics", None)
-        files: StationLogFiles | None = getattr(diagnostics, "log_files", self._own_log_files)
-        return files
+        return self._shared_log_files or self._own_log_files
 
     # -- OCPP ------------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """The security whitepaper's messages (Ed.3): certificates, security events, profile switch.
 
-Always installed: the whitepaper is no feature profile. ``station.security`` is this service;
-the RemoteTrigger profile asks it for the security messages of ExtendedTriggerMessage.
+Always installed: the whitepaper is no feature profile. Its certificate signing request is
+what an ExtendedTriggerMessage(SignChargePointCertificate) sends; its trust bundle and
+renewed client certificate amend the station's connection settings.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from chargestack.exceptions import ChargestackError
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.connection_settings import ConnectionSettings
 from chargestack.ocpp.messages import Action
@@ -19,17 +19,20 @@ from chargestack.profiles.security.charge_point_certificate import ChargePointCe
 from chargestack.profiles.security.events import SecurityEvent, SecurityEvents
 from chargestack.profiles.security.profile_switch import ProfileSwitch
 from chargestack.profiles.security.x509_checks import CertificateError, HashData
+from chargestack.station.block import Block
+from chargestack.station.stop_kind import StopKind
 
 if TYPE_CHECKING:
+    from chargestack.station.ports import DurableQueue
     from chargestack.station.station import Station
 
 log = logging.getLogger("chargestack.security")
 
 
-class SecurityService:
-    def __init__(self, station: Station) -> None:
+class SecurityService(Block):
+    def __init__(self, station: Station, queue: DurableQueue) -> None:
         self.station = station
-        self.events = SecurityEvents(station)
+        self.events = SecurityEvents(station, queue)
         self.certificates = CertificateStore(station)
         self.client_certificate = ChargePointCertificate(station, self.certificates)
         floor = station.settings.central_system.security_profile
@@ -38,11 +41,6 @@ class SecurityService:
             station.config.set_internal("SecurityProfile", floor)
         self.profile_switch = ProfileSwitch(station, self.certificates, self.events)
         self.profile_switch.install()
-        # Set by the log upload service when GetLog is available (LogStatusNotification).
-        self.logs: Any = None
-        # Set to the SignedUpdateFirmware service (ExtendedTriggerMessage FirmwareStatus).
-        self.signed_firmware: Any = None
-        station.security = self  # type: ignore[attr-defined]
 
     # -- station hooks ---------------------------------------------------------------------
 
@@ -59,8 +57,8 @@ class SecurityService:
             self.events.raise_event(SecurityEvent.STORE_LOST, lost)
         self.station.spawn(self.profile_switch.resume(), "security-profile-trial")
 
-    async def before_stop(self, kind: str) -> None:
-        if kind in ("Soft", "Hard", "Firmware"):
+    async def before_stop(self, kind: StopKind) -> None:
+        if kind in (StopKind.SOFT_RESET, StopKind.HARD_RESET, StopKind.FIRMWARE):
             # Queued durably before the restart; the station drains the queue while it can.
             self.events.raise_event(SecurityEvent.RESET_OR_REBOOT, f"{kind} reset")
 
@@ -200,28 +198,3 @@ class SecurityService:
         self.certificates.undo_renewal()
         self.station.session.update_settings(self.station.connection_settings())
         self.station.session.reconnect_now()
-
-    # -- ExtendedTriggerMessage ------------------------------------------------------------
-
-    async def trigger(self, requested_message: str, connector_id: int | None) -> str:
-        """Send the security message an accepted ExtendedTriggerMessage asked for."""
-        try:
-            if requested_message == "SignChargePointCertificate":
-                await self.client_certificate.request_signing()
-                return "Accepted"
-            if requested_message == "FirmwareStatusNotification" and self.signed_firmware:
-                # ExtendedTriggerMessage asks for the signed-firmware workflow's status.
-                await self.signed_firmware.send_status_notification()
-                return "Accepted"
-            if requested_message == "LogStatusNotification":
-                if self.logs is not None:
-                    await self.logs.send_status_notification()
-                else:
-                    await self.station.send(
-                        m.LogStatusNotificationRequest(status=m.UploadLogStatus("Idle"))
-                    )
-                return "Accepted"
-        except ChargestackError as exc:
-            log.info("triggered %s not sent: %s", requested_message, exc)
-            return "Accepted"
-        return "NotImplemented"

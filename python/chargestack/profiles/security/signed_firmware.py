@@ -36,6 +36,7 @@ from chargestack.profiles.security.firmware_signature import (
     signature_valid,
 )
 from chargestack.profiles.security.x509_checks import CertificateError, parse_pem_chain
+from chargestack.station.block import Block
 from chargestack.station.clock import to_ms
 from chargestack.station.file_job_host import StationInstallSite, file_job_context
 from chargestack.store.jobs import Job
@@ -61,14 +62,22 @@ STATUS_OF = {
 _REPLACEABLE = frozenset({"Scheduled", "Downloading", "Downloaded", "SignatureVerified"})
 
 
-class SignedFirmwareService(FirmwareJobService):
+class SignedFirmwareService(FirmwareJobService, Block):
     logger = "chargestack.security.firmware"
     label = "signed firmware"
     image_prefix = "signed"
 
     def __init__(
-        self, station: Station, certificates: CertificateStore, events: SecurityEvents
+        self,
+        station: Station,
+        certificates: CertificateStore,
+        events: SecurityEvents,
+        *,
+        installer: Installer | None,
+        reads_boot_record: bool,
     ) -> None:
+        """``installer``: the one UpdateFirmware uses (the two kinds of job share the A/B
+        slots); ``reads_boot_record``: no UpdateFirmware service reads it at this start."""
         super().__init__(
             file_job_context(station),
             StationInstallSite(station),
@@ -79,19 +88,17 @@ class SignedFirmwareService(FirmwareJobService):
         self.station = station
         self.certificates = certificates
         self.events = events
+        self._shared_installer = installer
+        self._reads_boot_record = reads_boot_record
         self._trial: Trial | None = None
 
     def _make_installer(self) -> Installer:
-        # One installer for both kinds of job: they share the A/B slots.
-        firmware = getattr(self.station, "firmware", None)
-        shared: Installer | None = getattr(firmware, "installer", None)
-        return shared or super()._make_installer()
+        return self._shared_installer or super()._make_installer()
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        if getattr(self.station, "firmware", None) is None:
-            # Without FirmwareManagement nobody else reads the boot record at this start.
+        if self._reads_boot_record:
             await self.installer.on_boot()
             self.station.firmware_version = (
                 self.installer.active_version() or self.station.firmware_version

@@ -20,9 +20,11 @@ from chargestack.exceptions import SmartChargingError
 
 if TYPE_CHECKING:
     from chargestack._core import ProfileSet, _Setpoint, _StationRatings, _Transactions
-    from chargestack.profiles.core.transactions import ActiveTransaction, TransactionService
+    from chargestack.hardware.interfaces import PowerControl
     from chargestack.settings import StationSettings
-    from chargestack.station.station import Station
+    from chargestack.station.clock import Clock
+    from chargestack.station.extension_points import TransactionInfo
+    from chargestack.station.ports import ConnectorBoard
 
 log = logging.getLogger("chargestack.smart_charging")
 
@@ -46,7 +48,7 @@ def station_ratings(settings: StationSettings) -> _StationRatings:
     }
 
 
-def engine_transactions(active: Mapping[int, ActiveTransaction]) -> _Transactions:
+def engine_transactions(active: Mapping[int, TransactionInfo]) -> _Transactions:
     """connector -> (transactionId, None until StartTransaction.conf told it; start ms)."""
     return {cid: (tx.transaction_id, tx.start_ms) for cid, tx in active.items()}
 
@@ -55,11 +57,20 @@ class LimitApplier:
     """Pushes every connector's setpoint to the power stage, arms the next re-evaluation."""
 
     def __init__(
-        self, station: Station, profiles: ProfileSet, transactions: TransactionService
+        self,
+        *,
+        board: ConnectorBoard,
+        power: PowerControl,
+        clock: Clock,
+        profiles: ProfileSet,
+        running: Mapping[int, TransactionInfo],
     ) -> None:
-        self.station = station
+        self._board = board
+        self._power = power
+        self._clock = clock
         self._profiles = profiles
-        self._transactions = transactions
+        # The transactions running now, as the smart charging service hears of them.
+        self._running = running
         self.applied: dict[int, float | None] = {}
         self._suspended: set[int] = set()
         self._timer: asyncio.TimerHandle | None = None
@@ -69,11 +80,9 @@ class LimitApplier:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        now_ms = self.station.clock.now_ms()
+        now_ms = self._clock.now_ms()
         try:
-            answer = self._profiles.setpoints(
-                now_ms, engine_transactions(self._transactions.active)
-            )
+            answer = self._profiles.setpoints(now_ms, engine_transactions(self._running))
         except SmartChargingError:
             # Installed profiles were checked at installation; an engine refusal here is a
             # bug, and the previous setpoints (never above a limit that was in force) stay.
@@ -92,28 +101,28 @@ class LimitApplier:
             self._timer = None
 
     def transaction_ended(self, connector_id: int) -> None:
-        # The transaction service clears evse_suspended itself when a transaction closes.
+        # The transaction lifecycle clears evse_suspended itself when a transaction closes.
         self._suspended.discard(connector_id)
 
     def _push(self, setpoint: _Setpoint) -> None:
         cid, limit_w = setpoint["connector_id"], setpoint["limit_w"]
         if cid not in self.applied or self.applied[cid] != limit_w:
-            self.station.hardware.power.set_limit(cid, limit_w)
+            self._power.set_limit(cid, limit_w)
             self.applied[cid] = limit_w
             log.info("connector %d limit %s W (DC)", cid, "none" if limit_w is None else limit_w)
         self._suspend(cid, not setpoint["offers_energy"])
 
     def _suspend(self, cid: int, zero: bool) -> None:
         """Errata 3.55/3.64: a limit of 0 means the EVSE offers no energy (SuspendedEVSE)."""
-        facts = self.station.connectors[cid].facts
+        facts = self._board.connector(cid).facts
         if zero and facts.in_transaction and cid not in self._suspended:
             self._suspended.add(cid)
             facts.evse_suspended = True
-            self.station.refresh(cid)
+            self._board.refresh(cid)
         elif not zero and cid in self._suspended:
             self._suspended.discard(cid)
-            tx = self._transactions.active_on(cid)
+            tx = self._running.get(cid)
             # MaxEnergyOnInvalidId (errata 3.5) may be holding the energy off as well.
             if tx is None or not tx.deauthorized:
                 facts.evse_suspended = False
-                self.station.refresh(cid)
+                self._board.refresh(cid)

@@ -3,7 +3,9 @@
 Profiles are parsed and checked once, into the station's ``ProfileSet`` (rust/smart-charging),
 written to the store before they take effect (errata 3.37: they persist), and every change
 (a profile set or cleared, a transaction starting or ending) re-applies the limits at once
-through the :class:`LimitApplier`.
+through the :class:`LimitApplier`. The service hears of transactions as a
+``TransactionObserver`` and takes a RemoteStartTransaction's profile as the Core profile's
+``LimitSource``.
 """
 
 from __future__ import annotations
@@ -17,19 +19,19 @@ from chargestack.exceptions import PropertyConstraintViolationError, SmartChargi
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import on
-from chargestack.profiles.smart_charging.limit_applier import (
-    LimitApplier,
-    engine_transactions,
-    station_ratings,
-)
+from chargestack.profiles.smart_charging.limit_applier import LimitApplier, engine_transactions
 from chargestack.profiles.smart_charging.profile_rules import clear_criteria, profile_limits
-from chargestack.station.clock import from_ms
+from chargestack.station.block import Block
+from chargestack.station.clock import Clock, from_ms
+from chargestack.station.configuration import Configuration
+from chargestack.station.extension_points import TransactionInfo
+from chargestack.station.ports import ConnectorBoard
+from chargestack.store import Store
 from chargestack.store.charging_profiles import ChargingProfiles
 
 if TYPE_CHECKING:
-    from chargestack._core import _CompositeSchedule, _ProfileLimits, _Unit
-    from chargestack.profiles.core.transactions import ActiveTransaction, TransactionService
-    from chargestack.station.station import Station
+    from chargestack._core import _CompositeSchedule, _ProfileLimits, _StationRatings, _Unit
+    from chargestack.hardware.interfaces import PowerControl
 
 log = logging.getLogger("chargestack.smart_charging")
 
@@ -37,22 +39,33 @@ log = logging.getLogger("chargestack.smart_charging")
 _MAX_WINDOW_S = 366 * 86_400
 
 
-class SmartChargingService:
-    def __init__(self, station: Station) -> None:
-        self.station = station
-        self.transactions: TransactionService = station.transactions  # type: ignore[attr-defined]
-        self.profiles = _core.ProfileSet(station_ratings(station.settings))
-        self._pending_remote: dict[int, m.ChargingProfile] = {}
-        self.applier = LimitApplier(station, self.profiles, self.transactions)
-        # The hooks of RemoteStartTransaction and of the transactions (transactions.py).
-        station.smart_charging = self  # type: ignore[attr-defined]
+class SmartChargingService(Block):
+    """Implements ``TransactionObserver`` and ``LimitSource`` (station/extension_points)."""
 
-    @property
-    def _store(self) -> ChargingProfiles:
-        return ChargingProfiles(self.station.store)
+    def __init__(
+        self,
+        *,
+        ratings: _StationRatings,
+        board: ConnectorBoard,
+        power: PowerControl,
+        store: Store,
+        config: Configuration,
+        clock: Clock,
+    ) -> None:
+        self._board = board
+        self._config = config
+        self._clock = clock
+        self._store = ChargingProfiles(store)
+        self.profiles = _core.ProfileSet(ratings)
+        self._pending_remote: dict[int, m.ChargingProfile] = {}
+        # The transactions running now (live: their transactionId arrives later).
+        self._running: dict[int, TransactionInfo] = {}
+        self.applier = LimitApplier(
+            board=board, power=power, clock=clock, profiles=self.profiles, running=self._running
+        )
 
     def _limits(self) -> _ProfileLimits:
-        return profile_limits(self.station.config, len(self.station.connectors))
+        return profile_limits(self._config, len(self._board.connectors))
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -83,7 +96,7 @@ class SmartChargingService:
         self, request: m.SetChargingProfileRequest
     ) -> m.SetChargingProfileResponse:
         cid = request.connector_id
-        if not 0 <= cid <= len(self.station.connectors):
+        if not 0 <= cid <= len(self._board.connectors):
             # Errata 3.39: an invalid connectorId is a CALLERROR, not a Rejected.
             raise PropertyConstraintViolationError(f"connectorId {cid} does not exist")
         wire = request.cs_charging_profiles
@@ -105,7 +118,7 @@ class SmartChargingService:
         """A TxProfile needs a running transaction with a matching id (errata 3.41)."""
         if profile.purpose != "TxProfile":
             return None
-        tx = self.transactions.active_on(profile.connector_id)
+        tx = self._running.get(profile.connector_id)
         if tx is None:
             return "a TxProfile needs a transaction running on its connector"
         wanted = profile.transaction_id
@@ -115,7 +128,7 @@ class SmartChargingService:
         return None
 
     def _install(self, profile: _core.ChargingProfile, replaced: list[int]) -> None:
-        self._store.install(profile, replaced, self.station.clock.now_ms())
+        self._store.install(profile, replaced, self._clock.now_ms())
         self.profiles.install(profile)
         self.applier.apply()
 
@@ -145,9 +158,9 @@ class SmartChargingService:
         # From a mid-second start every change would share a second with its neighbour (the
         # lower limit winning it), and a remainder under a second after the last profile
         # ends would vanish instead of showing the station's own limit (TC_056).
-        now_ms = self.station.clock.now_ms() // 1000 * 1000
+        now_ms = self._clock.now_ms() // 1000 * 1000
         cid = request.connector_id
-        if not 0 <= cid <= len(self.station.connectors) or request.duration < 1:
+        if not 0 <= cid <= len(self._board.connectors) or request.duration < 1:
             return m.GetCompositeScheduleResponse(status=m.GetCompositeScheduleStatus("Rejected"))
         unit = self._composite_unit(request.charging_rate_unit)
         try:
@@ -155,7 +168,7 @@ class SmartChargingService:
                 cid,
                 now_ms,
                 min(request.duration, _MAX_WINDOW_S),
-                engine_transactions(self.transactions.active),
+                engine_transactions(self._running),
                 unit,
             )
         except SmartChargingError:
@@ -175,7 +188,7 @@ class SmartChargingService:
         allowed = self._limits()["allowed_units"]
         return allowed[0] if allowed else "W"
 
-    # -- hooks called by the transaction service ---------------------------------------------
+    # -- LimitSource ---------------------------------------------------------------------------
 
     def accepts_remote_start_profile(self, profile: m.ChargingProfile) -> bool:
         """Errata 3.41: a RemoteStartTransaction profile is a TxProfile without transactionId."""
@@ -198,7 +211,11 @@ class SmartChargingService:
         else:
             self._pending_remote[connector_id] = profile
 
-    def transaction_started(self, connector_id: int, tx: ActiveTransaction) -> None:
+    # -- TransactionObserver -------------------------------------------------------------------
+
+    def transaction_started(self, tx: TransactionInfo) -> None:
+        connector_id = tx.connector_id
+        self._running[connector_id] = tx
         pending = self._pending_remote.pop(connector_id, None)
         if pending is None:
             self.applier.apply()
@@ -215,6 +232,7 @@ class SmartChargingService:
         self._install(profile, self.profiles.replaced_by(profile))
 
     def transaction_ended(self, connector_id: int) -> None:
+        self._running.pop(connector_id, None)
         self._store.delete_tx_profiles(connector_id)
         self.profiles.remove(self.profiles.tx_profiles_on(connector_id))
         self.applier.transaction_ended(connector_id)

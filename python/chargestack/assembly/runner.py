@@ -1,7 +1,8 @@
 """Keeps a station running: restarts it after a Reset, stops it on a signal.
 
-A Reset ends the Station object; the runner builds a new one from the same settings, as a
-controller reboot would, so nothing survives in memory that the store does not hold.
+A Reset ends the Station object; the runner builds a new one from the same settings (through
+the composition root), as a controller reboot would, so nothing survives in memory that the
+store does not hold.
 """
 
 from __future__ import annotations
@@ -10,17 +11,21 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from chargestack.assembly.assembled_station import AssembledStation
 from chargestack.hardware.interfaces import Hardware
 from chargestack.hardware.sim import simulator_of
 from chargestack.ocpp.session import SessionState
 from chargestack.settings import StationSettings
 from chargestack.station import stack_dump
 from chargestack.station.clock import Clock
-from chargestack.station.station import Station, StopKind
+from chargestack.station.stop_kind import StopKind
 
-log = logging.getLogger("chargestack.station.runner")
+if TYPE_CHECKING:
+    from chargestack.control.server import ControlApi
+
+log = logging.getLogger("chargestack.runner")
 
 
 class StationRunner:
@@ -33,7 +38,7 @@ class StationRunner:
         settings: StationSettings,
         *,
         hardware_factory: Callable[[StationSettings], Hardware] | None = None,
-        on_started: Callable[[Station], None] | None = None,
+        on_started: Callable[[AssembledStation], None] | None = None,
         clock: Clock | None = None,
     ) -> None:
         self.settings = settings
@@ -41,11 +46,11 @@ class StationRunner:
         self.clock = clock
         self.hardware_factory = hardware_factory
         self.on_started = on_started
-        self.station: Station | None = None
+        self.station: AssembledStation | None = None
         self.restarts = 0
         # True when the runner ended because the process must restart into other software.
         self.process_restart = False
-        self.control_api: Any = None
+        self.control_api: ControlApi | None = None
         self._start_error: BaseException | None = None
         self._shutdown = asyncio.Event()
         self._started = asyncio.Event()
@@ -74,7 +79,7 @@ class StationRunner:
     async def _run_stations(self) -> None:
         still_plugged: dict[int, Any] = {}
         while not self._shutdown.is_set():
-            station = Station(
+            station = AssembledStation(
                 self.settings,
                 hardware_factory=self.hardware_factory,
                 plugged_at_start=still_plugged,
@@ -111,7 +116,7 @@ class StationRunner:
             self.restarts += 1
             log.info("restarting after %s reset", kind)
 
-    async def wait_started(self) -> Station:
+    async def wait_started(self) -> AssembledStation:
         await self._started.wait()
         if self._start_error is not None:
             raise self._start_error

@@ -1,0 +1,292 @@
+"""Who asks for a transaction: a tag at the reader, a plug, or the central system.
+
+A tag and a plug make a transaction whichever comes first; the first one waits for the other
+up to ConnectionTimeOut (TC_004_2, TC_011_2). One reader serves every connector, so a tag
+presented before any plug is for whichever connector is plugged next. A tag also stops: the
+transaction's own tag without an Authorize (TC_068), a tag of the same group after one
+(TC_069). RemoteStartTransaction and RemoteStopTransaction are answered here; the start and
+stop themselves are the lifecycle's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from chargestack.hardware import events as hw
+from chargestack.ocpp import messages as m
+from chargestack.ocpp.messages import Action
+from chargestack.ocpp.router import after, on
+from chargestack.profiles.core.authorization import AuthorizationService
+from chargestack.profiles.core.running_transactions import RunningTransactions
+from chargestack.profiles.core.transaction_lifecycle import TransactionLifecycle
+from chargestack.station.block import Block
+from chargestack.station.clock import Clock
+from chargestack.station.configuration import Configuration
+from chargestack.station.extension_points import LimitSource, StartGate
+from chargestack.station.ports import ConnectorBoard, LinkState, Spawn
+
+log = logging.getLogger("chargestack.transactions")
+
+
+@dataclass
+class Authorization:
+    """A tag (or a remote start) waiting for a plug: one reader serves every connector."""
+
+    id_tag: str
+    parent_id_tag: str | None
+    connector_id: int | None  # None: the reader's tag, for whichever connector is plugged
+    timeout: asyncio.Task[None] | None = None
+
+
+class AuthorizationWait(Block):
+    def __init__(
+        self,
+        *,
+        board: ConnectorBoard,
+        config: Configuration,
+        clock: Clock,
+        spawn: Spawn,
+        link: LinkState,
+        authorization: AuthorizationService,
+        lifecycle: TransactionLifecycle,
+        running: RunningTransactions,
+        gate: StartGate,
+        limits: LimitSource,
+    ) -> None:
+        self._board = board
+        self._config = config
+        self._clock = clock
+        self._spawn = spawn
+        self._link = link
+        self._auth = authorization
+        self._lifecycle = lifecycle
+        self._running = running
+        self._gate = gate
+        self._limits = limits
+        #: The reader's tag, authorized and waiting for a plug.
+        self.waiting: Authorization | None = None
+        #: Accepted remote starts waiting for their connector's plug.
+        self.remote_waiting: dict[int, Authorization] = {}
+
+    # -- hardware events -------------------------------------------------------------------
+
+    async def on_hardware_event(self, event: hw.HardwareEvent) -> None:
+        if isinstance(event, hw.PluggedIn):
+            await self._plugged_in(event.connector_id)
+        elif isinstance(event, hw.IdTagPresented):
+            await self._tag_presented(event.id_tag)
+
+    def _usable(self, connector_id: int) -> bool:
+        c = self._board.connector(connector_id)
+        station = self._board.station_facts
+        return (
+            c.facts.operative
+            and station.operative
+            and not c.facts.faulted
+            and not station.faulted
+            and connector_id not in self._running
+        )
+
+    async def _plugged_in(self, cid: int) -> None:
+        self._board.connector(cid).facts.plugged = True
+        if not self._usable(cid):
+            return
+        remote = self.remote_waiting.pop(cid, None)
+        if remote is not None:
+            _cancel(remote)
+            await self._lifecycle.start_transaction(cid, remote.id_tag, remote.parent_id_tag)
+        elif self.waiting is not None and self._gate.allows(
+            cid, self.waiting.id_tag, self.waiting.parent_id_tag
+        ):
+            auth, self.waiting = self.waiting, None
+            _cancel(auth)
+            self._clear_reader_preparing()
+            await self._lifecycle.start_transaction(cid, auth.id_tag, auth.parent_id_tag)
+
+    async def _tag_presented(self, id_tag: str) -> None:
+        stop = self._lifecycle.stop_on_connector
+        # Section 4.1: the transaction's own tag stops it without an Authorize (TC_068).
+        for tx in self._running:
+            if _same_tag(tx.id_tag, id_tag):
+                await stop(tx.connector_id, "Local", stop_id_tag=id_tag)
+                return
+        if self.waiting is not None and _same_tag(self.waiting.id_tag, id_tag):
+            # A second swipe of the same tag cancels the waiting authorization (TC_061).
+            _cancel(self.waiting)
+            self.waiting = None
+            self._clear_reader_preparing()
+            return
+        grouped = any(tx.parent_id_tag is not None for tx in self._running)
+        if not grouped and not self._free():
+            # TC_068: no transaction has a group this tag could share and no connector is
+            # free, so there is nothing to authorize it for (no Authorize.req).
+            log.info("tag %s presented: no free connector, no group to stop", id_tag)
+            return
+        # One authorization serves both uses: stopping a transaction of the same group
+        # (TC_069) and starting on a free connector.
+        result = await self._auth.authorize(id_tag)
+        if not result.accepted:
+            log.info("tag %s not authorized (%s)", id_tag, result.status)
+            return
+        for tx in self._running:
+            if _same_tag(tx.parent_id_tag, result.parent_id_tag):
+                await stop(tx.connector_id, "Local", stop_id_tag=id_tag)
+                return
+        free = self._free()
+        if not free:
+            log.info("tag %s authorized: not of any running transaction's group", id_tag)
+            return
+        plugged = [
+            cid
+            for cid in free
+            if self._board.connector(cid).facts.plugged
+            and not self._board.connector(cid).facts.finishing
+            and cid not in self.remote_waiting
+            and self._gate.allows(cid, id_tag, result.parent_id_tag)
+        ]
+        if plugged:
+            await self._lifecycle.start_transaction(plugged[0], id_tag, result.parent_id_tag)
+            return
+        if self.waiting is not None:
+            _cancel(self.waiting)
+        self.waiting = Authorization(id_tag, result.parent_id_tag, None)
+        self.waiting.timeout = self._connection_timeout(self._reader_timed_out, "reader")
+        for cid in free:
+            if self._gate.allows(cid, id_tag, result.parent_id_tag):
+                self._board.connector(cid).facts.preparing = True
+
+    def _free(self) -> list[int]:
+        return [cid for cid in self._board.connectors if self._usable(cid)]
+
+    async def _remote_gate_allows(self, cid: int, id_tag: str) -> bool:
+        # TC_053_2: a tag with the reservation's parentIdTag may use it; a remote start brings
+        # no parent, so the gate looks it up (or asks) first.
+        parent = await self._gate.parent_for(cid, id_tag)
+        return self._gate.allows(cid, id_tag, parent)
+
+    def _connection_timeout(self, expired: Callable[[], None], name: str) -> asyncio.Task[None]:
+        """ConnectionTimeOut (section 9.1) from now, on the station clock."""
+        seconds = max(0, self._config.get_int("ConnectionTimeOut"))
+
+        async def wait() -> None:
+            await self._clock.sleep(seconds)
+            expired()
+
+        return self._spawn(wait(), f"connection-timeout-{name}")
+
+    def _reader_timed_out(self) -> None:
+        # TC_004_2: no plug-in followed the authorization; the connectors are Available again.
+        self.waiting = None
+        self._clear_reader_preparing()
+        self._board.refresh_all()
+
+    def _clear_reader_preparing(self) -> None:
+        for cid, connector in self._board.connectors.items():
+            if cid not in self.remote_waiting and cid not in self._running:
+                connector.facts.preparing = False
+
+    # -- RemoteStartTransaction (section 5.11) ---------------------------------------------
+
+    @on(Action.REMOTE_START_TRANSACTION)
+    async def remote_start(
+        self, request: m.RemoteStartTransactionRequest
+    ) -> m.RemoteStartTransactionResponse:
+        cid = self._pick_connector(request.connector_id, request.id_tag)
+        accepted = (
+            cid is not None
+            and self._link.accepted
+            and cid not in self.remote_waiting
+            and await self._remote_gate_allows(cid, request.id_tag)
+        )
+        if (
+            accepted
+            and request.charging_profile is not None
+            and not self._limits.accepts_remote_start_profile(request.charging_profile)
+        ):
+            accepted = False
+        status = "Accepted" if accepted else "Rejected"
+        return m.RemoteStartTransactionResponse(status=m.RemoteStartStopStatus(status))
+
+    def _pick_connector(self, requested: int | None, id_tag: str | None = None) -> int | None:
+        if requested is not None:
+            # TC_027: connector 0 is not a connector a transaction can run on.
+            if requested == 0 or requested not in self._board.connectors:
+                return None
+            return requested if self._usable(requested) else None
+        usable = [
+            cid
+            for cid in self._board.connectors
+            if self._usable(cid)
+            and cid not in self.remote_waiting
+            # Without a connectorId, a connector reserved for somebody else is not a choice.
+            and (id_tag is None or self._gate.allows(cid, id_tag, None))
+        ]
+        plugged = [cid for cid in usable if self._board.connector(cid).facts.plugged]
+        candidates = plugged or usable
+        return candidates[0] if candidates else None
+
+    @after(Action.REMOTE_START_TRANSACTION)
+    async def remote_start_follow_up(self, request: m.RemoteStartTransactionRequest) -> None:
+        cid = self._pick_connector(request.connector_id, request.id_tag)
+        if cid is None or cid in self.remote_waiting or not self._link.accepted:
+            return
+        if not await self._remote_gate_allows(cid, request.id_tag):
+            return  # answered Rejected: the connector is reserved for another tag
+        profile = request.charging_profile
+        if profile is not None and not self._limits.accepts_remote_start_profile(profile):
+            return  # answered Rejected (errata 3.41): no transaction (TC_060)
+        parent: str | None = None
+        if self._config.get_bool("AuthorizeRemoteTxRequests"):
+            result = await self._auth.authorize(request.id_tag)
+            if not result.accepted:
+                return  # TC_023_5: no transaction for an invalid tag
+            parent = result.parent_id_tag
+        if profile is not None:
+            self._limits.pending_remote_profile(cid, profile)
+        connector = self._board.connector(cid)
+        if connector.facts.plugged:
+            await self._lifecycle.start_transaction(cid, request.id_tag, parent)
+            return
+        auth = Authorization(request.id_tag, parent, cid)
+        auth.timeout = self._connection_timeout(
+            lambda: self._remote_timed_out(cid), f"remote-{cid}"
+        )
+        self.remote_waiting[cid] = auth
+        connector.facts.preparing = True
+        self._board.refresh(cid)
+
+    def _remote_timed_out(self, cid: int) -> None:
+        # TC_011_2: remote start without a plug-in ends after ConnectionTimeOut.
+        self.remote_waiting.pop(cid, None)
+        self._board.connector(cid).facts.preparing = False
+        self._limits.pending_remote_profile(cid, None)
+        self._board.refresh(cid)
+
+    # -- RemoteStopTransaction (section 5.12) ----------------------------------------------
+
+    @on(Action.REMOTE_STOP_TRANSACTION)
+    async def remote_stop(
+        self, request: m.RemoteStopTransactionRequest
+    ) -> m.RemoteStopTransactionResponse:
+        tx = self._running.by_transaction_id(request.transaction_id)
+        status = "Accepted" if tx is not None else "Rejected"
+        return m.RemoteStopTransactionResponse(status=m.RemoteStartStopStatus(status))
+
+    @after(Action.REMOTE_STOP_TRANSACTION)
+    async def remote_stop_follow_up(self, request: m.RemoteStopTransactionRequest) -> None:
+        tx = self._running.by_transaction_id(request.transaction_id)
+        if tx is not None:
+            await self._lifecycle.stop_on_connector(tx.connector_id, "Remote")
+
+
+def _same_tag(a: str | None, b: str | None) -> bool:
+    """IdTokens are CiString20Type in OCPP 1.6: compared without regard to case."""
+    return a is not None and b is not None and a.casefold() == b.casefold()
+
+
+def _cancel(auth: Authorization) -> None:
+    if auth.timeout is not None:
+        auth.timeout.cancel()

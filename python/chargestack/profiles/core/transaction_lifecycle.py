@@ -1,0 +1,344 @@
+"""The durable transaction lifecycle: start, stop for every reason, answers, recovery.
+
+Every transaction is written to the journal before its StartTransaction is queued, and every
+transaction message goes through the durable queue, so a station killed at any moment
+closes each interrupted transaction exactly once on restart (reason PowerLoss, the last
+register it recorded) and the central system sees every start and stop.
+
+Who asks for a transaction is the authorization wait's business (tag, plug, remote start);
+what the meter says is metering's. A stop has three steps kept apart: the power goes off,
+the stop is recorded durably (journal and queue in one store transaction), then the
+connector and the observers are told; only the middle step writes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel
+
+from chargestack.hardware import events as hw
+from chargestack.hardware.interfaces import Hardware
+from chargestack.ocpp import messages as m
+from chargestack.profiles.core.authorization import AuthorizationService
+from chargestack.profiles.core.metering import Metering
+from chargestack.profiles.core.running_transactions import ActiveTransaction, RunningTransactions
+from chargestack.station.block import Block
+from chargestack.station.clock import Clock, from_ms
+from chargestack.station.configuration import Configuration
+from chargestack.station.connector import Fault
+from chargestack.station.extension_points import StartGate, TransactionObserver
+from chargestack.station.ports import ConnectorBoard, DurableQueue, Spawn
+from chargestack.station.stop_kind import StopKind
+from chargestack.store import Store
+from chargestack.store.outbox import QueuedCall
+
+log = logging.getLogger("chargestack.transactions")
+
+#: The stop reason of the transactions a graceful stop ends. A shutdown (SIGTERM) ends none:
+#: the journal keeps them open and the next start closes them with the register recorded.
+STOP_REASONS: dict[StopKind, str] = {
+    StopKind.SOFT_RESET: "SoftReset",
+    StopKind.HARD_RESET: "HardReset",
+    StopKind.MAINS_LOST: "PowerLoss",
+    StopKind.FIRMWARE: "Reboot",  # restarting into other firmware
+}
+
+#: How often MaxEnergyOnInvalidId is checked for a deauthorized transaction, in seconds.
+INVALID_ID_CHECK_INTERVAL_S = 1.0
+
+
+class TransactionLifecycle(Block):
+    """Starts and stops transactions; the only writer of ``RunningTransactions``."""
+
+    def __init__(
+        self,
+        *,
+        board: ConnectorBoard,
+        fixed_cable: Mapping[int, bool],
+        hardware: Hardware,
+        store: Store,
+        config: Configuration,
+        clock: Clock,
+        queue: DurableQueue,
+        spawn: Spawn,
+        running: RunningTransactions,
+        metering: Metering,
+        authorization: AuthorizationService,
+        gate: StartGate,
+        observers: Sequence[TransactionObserver],
+    ) -> None:
+        self._board = board
+        self._fixed_cable = dict(fixed_cable)
+        self._hardware = hardware
+        self._store = store
+        self._config = config
+        self._clock = clock
+        self._queue = queue
+        self._spawn = spawn
+        self.running = running
+        self._metering = metering
+        self._authorization = authorization
+        self._gate = gate
+        self._observers = tuple(observers)
+        queue.on_response("StartTransaction", self._start_answered)
+        queue.on_response("StopTransaction", self._stop_answered)
+
+    # -- start-up: recover what a power loss interrupted -----------------------------------
+
+    async def start(self) -> None:
+        for entry in self._store.journal.running():
+            # The station went down mid-transaction (kill -9, power cut): close it exactly
+            # once, with the last register it recorded.
+            log.warning("closing transaction ref %d interrupted by power loss", entry.ref)
+            tx = ActiveTransaction(
+                entry.ref,
+                entry.connector_id,
+                entry.id_tag,
+                entry.parent_id_tag,
+                entry.start_ms,
+                entry.meter_start_wh,
+                entry.reservation_id,
+                entry.transaction_id,
+            )
+            self._record_stop(tx, "PowerLoss", None, entry.last_meter_wh, entry.last_meter_ms)
+
+    async def before_stop(self, kind: StopKind) -> None:
+        reason = STOP_REASONS.get(kind)
+        for tx in self.running:
+            if reason is not None:
+                await self.stop_on_connector(tx.connector_id, reason)
+            else:
+                self._metering.record_register(tx)
+
+    def describe_connector(self, connector_id: int) -> dict[str, Any]:
+        tx = self.running.active_on(connector_id)
+        return {
+            "transactionId": tx.transaction_id if tx else None,
+            "idTag": tx.id_tag if tx else None,
+        }
+
+    # -- hardware events -------------------------------------------------------------------
+
+    async def on_hardware_event(self, event: hw.HardwareEvent) -> None:
+        if isinstance(event, hw.PluggedOut):
+            await self._plugged_out(event.connector_id)
+        elif isinstance(event, hw.EvFull | hw.EvSuspended):
+            # A full battery takes no more energy while it is offered: SuspendedEV too.
+            self._board.connector(event.connector_id).facts.ev_suspended = True
+        elif isinstance(event, hw.EvResumed):
+            self._board.connector(event.connector_id).facts.ev_suspended = False
+        elif isinstance(event, hw.PowerStageFault):
+            if event.connector_id in self.running:
+                await self.stop_on_connector(event.connector_id, "Other")
+        elif isinstance(event, hw.FaultRaised):
+            whole_station = event.connector_id == 0
+            targets = self.running.connector_ids() if whole_station else [event.connector_id]
+            for cid in targets:
+                if cid in self.running:
+                    await self.stop_on_connector(cid, "EmergencyStop" if whole_station else "Other")
+
+    async def _plugged_out(self, cid: int) -> None:
+        connector = self._board.connector(cid)
+        connector.facts.plugged = False
+        connector.facts.finishing = False
+        if connector.fault is not None and connector.fault.error_code == "ConnectorLockFailure":
+            connector.fault = None
+            connector.facts.faulted = False
+        if cid not in self.running:
+            return
+        config = self._config
+        stop = (
+            config.get_bool("StopTransactionOnEVSideDisconnect")
+            if config.has("StopTransactionOnEVSideDisconnect")
+            else True
+        )
+        if stop:
+            await self.stop_on_connector(cid, "EVDisconnected")
+        else:
+            # TC_005_3: the transaction continues, no energy flows until the EV is back.
+            connector.facts.ev_suspended = True
+            self._hardware.power.enable(cid, False)
+
+    # -- start -----------------------------------------------------------------------------
+
+    async def start_transaction(self, cid: int, id_tag: str, parent: str | None) -> None:
+        """Start a transaction on ``cid`` for an authorized ``id_tag`` (the plug is in)."""
+        board = self._board
+        connector = board.connector(cid)
+        facts = connector.facts
+        if facts.reserved and not facts.preparing:
+            # Section 4.9: a reserved connector that its tag claims is Preparing before it is
+            # Charging (there is no Reserved -> Charging), even with the cable already in or
+            # a reservation restored after a power loss (TC_046_2, TC_053_2).
+            facts.preparing = True
+            board.refresh(cid)
+        if not self._fixed_cable[cid] and not await self._hardware.connector(cid).lock():
+            # TC_024: a socket whose cable cannot be locked (half inserted) starts nothing and
+            # reports ConnectorLockFailure until the cable is taken out.
+            connector.fault = Fault("ConnectorLockFailure", "cable could not be locked")
+            facts.faulted = True
+            facts.preparing = False
+            board.refresh(cid)
+            return
+        reservation_id = self._gate.consume(cid, id_tag, parent)
+        now_ms = self._clock.now_ms()
+        meter_start = self._metering.persist_register(cid)
+        with self._store.transaction():
+            ref = self._store.journal.open(cid, id_tag, parent, reservation_id, now_ms, meter_start)
+            tx = ActiveTransaction(ref, cid, id_tag, parent, now_ms, meter_start, reservation_id)
+            # One reading: the Transaction.Begin register is meterStart (issue 12 item 9).
+            self._metering.keep_for_stop(
+                tx,
+                "Transaction.Begin",
+                self._metering.stop_txn_sampled(),
+                register_wh=meter_start,
+            )
+            self._queue.enqueue(
+                m.StartTransactionRequest(
+                    connector_id=cid,
+                    id_tag=id_tag,
+                    meter_start=meter_start,
+                    timestamp=from_ms(now_ms),
+                    reservation_id=reservation_id,
+                ),
+                tx_ref=ref,
+            )
+        self.running.add(tx)
+        facts.in_transaction = True
+        facts.preparing = False
+        facts.evse_suspended = False
+        facts.ev_suspended = False
+        for observer in self._observers:
+            observer.transaction_started(tx)
+        self._hardware.power.enable(cid, True)
+        board.refresh(cid)
+        log.info("transaction ref %d started on connector %d for %s", ref, cid, id_tag)
+
+    # -- stop ------------------------------------------------------------------------------
+
+    async def stop_on_connector(
+        self, cid: int, reason: str, *, stop_id_tag: str | None = None
+    ) -> None:
+        """Stop the transaction on ``cid`` (if one runs) with ``reason`` (section 7.34)."""
+        tx = self.running.active_on(cid)
+        if tx is None:
+            return
+        self._hardware.power.enable(cid, False)
+        meter_stop = self._metering.persist_register(cid)
+        self._record_stop(
+            tx, reason, stop_id_tag, meter_stop, self._clock.now_ms(), end_register=meter_stop
+        )
+        self._ended(tx, reason)
+
+    def _record_stop(
+        self,
+        tx: ActiveTransaction,
+        reason: str,
+        stop_id_tag: str | None,
+        meter_stop: int,
+        at_ms: int,
+        *,
+        end_register: int | None = None,
+    ) -> None:
+        """Journal the stop and queue its StopTransaction, in one store transaction.
+
+        ``end_register``: the Transaction.End value is sampled now (a live stop); a stop
+        after a power loss has no reading of that instant."""
+        with self._store.transaction():
+            if end_register is not None:
+                self._metering.keep_for_stop(
+                    tx,
+                    "Transaction.End",
+                    self._metering.stop_txn_sampled(),
+                    register_wh=end_register,
+                )
+            data = self._metering.transaction_data(tx.ref)
+            self._store.journal.close(tx.ref, at_ms, meter_stop, reason, stop_id_tag)
+            self._queue.enqueue(
+                m.StopTransactionRequest(
+                    transaction_id=0,
+                    meter_stop=meter_stop,
+                    timestamp=from_ms(at_ms),
+                    id_tag=stop_id_tag,
+                    reason=m.Reason(reason),
+                    transaction_data=data or None,
+                ),
+                tx_ref=tx.ref,
+            )
+
+    def _ended(self, tx: ActiveTransaction, reason: str) -> None:
+        cid = tx.connector_id
+        self.running.remove(cid)
+        facts = self._board.connector(cid).facts
+        facts.in_transaction = False
+        facts.ev_suspended = False
+        facts.evse_suspended = False
+        facts.finishing = facts.plugged
+        # Metering stops sampling; smart charging, a Scheduled availability change and a
+        # firmware installation waiting for idle hear of it.
+        for observer in self._observers:
+            observer.transaction_ended(cid)
+        self._board.refresh(cid)
+        log.info("transaction ref %d on connector %d stopped: %s", tx.ref, cid, reason)
+
+    # -- the central system's answers ------------------------------------------------------
+
+    async def _start_answered(self, item: QueuedCall, response: BaseModel) -> None:
+        assert isinstance(response, m.StartTransactionResponse)
+        assert item.tx_ref is not None
+        info = response.id_tag_info
+        journal = self._store.journal
+        journal.set_transaction_id(
+            item.tx_ref, response.transaction_id, info.status.value, info.parent_id_tag
+        )
+        entry = journal.get(item.tx_ref)
+        if entry is not None:
+            self._authorization.remember(entry.id_tag, info)
+        tx = self.running.by_ref(item.tx_ref)
+        if tx is None:
+            return
+        tx.transaction_id = response.transaction_id
+        if info.parent_id_tag is not None:
+            # The central system's latest word on the tag's group (issue 12 item 2): a remote
+            # or offline start, or one after an unusable Authorize answer, learns it only here.
+            tx.parent_id_tag = info.parent_id_tag
+        if info.status.value == "Accepted":
+            return
+        # Errata 3.5/3.17: the central system does not accept the tag after all.
+        if self._config.get_bool("StopTransactionOnInvalidId"):
+            await self.stop_on_connector(tx.connector_id, "DeAuthorized")
+        else:
+            tx.deauthorized = True
+            self._enforce_invalid_id_energy(tx)
+            self._spawn(self._hold_invalid_id_energy(tx), f"invalid-id-{tx.connector_id}")
+
+    async def _stop_answered(self, item: QueuedCall, response: BaseModel) -> None:
+        assert isinstance(response, m.StopTransactionResponse)
+        journal = self._store.journal
+        entry = journal.get(item.tx_ref) if item.tx_ref is not None else None
+        if response.id_tag_info is not None and entry is not None:
+            self._authorization.remember(entry.stop_id_tag or entry.id_tag, response.id_tag_info)
+
+    # -- MaxEnergyOnInvalidId --------------------------------------------------------------
+
+    async def _hold_invalid_id_energy(self, tx: ActiveTransaction) -> None:
+        """Check the allowance every second while the deauthorized transaction runs."""
+        while True:
+            await self._clock.sleep(INVALID_ID_CHECK_INTERVAL_S)
+            if self.running.active_on(tx.connector_id) is not tx:
+                return
+            self._enforce_invalid_id_energy(tx)
+
+    def _enforce_invalid_id_energy(self, tx: ActiveTransaction) -> None:
+        config = self._config
+        allowance = (
+            config.get_int("MaxEnergyOnInvalidId") if config.has("MaxEnergyOnInvalidId") else 0
+        )
+        used = self._metering.register_wh(tx.connector_id) - tx.meter_start_wh
+        if used >= allowance:
+            self._board.connector(tx.connector_id).facts.evse_suspended = True
+            self._hardware.power.enable(tx.connector_id, False)
+            self._board.refresh(tx.connector_id)
