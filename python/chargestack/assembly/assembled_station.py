@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from chargestack.assembly.blocks import ProfileBlocks
 from chargestack.assembly.root import assemble
+from chargestack.hardware.events import EvParameters
 from chargestack.hardware.interfaces import Hardware
 from chargestack.settings import StationSettings
 from chargestack.station.clock import Clock
@@ -21,7 +21,7 @@ class AssembledStation(Station):
         settings: StationSettings,
         *,
         hardware_factory: Callable[[StationSettings], Hardware] | None = None,
-        plugged_at_start: Mapping[int, Any] | None = None,
+        plugged_at_start: Mapping[int, EvParameters] | None = None,
         clock: Clock | None = None,
     ) -> None:
         self._profiles: ProfileBlocks | None = None

@@ -11,9 +11,10 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chargestack.assembly.assembled_station import AssembledStation
+from chargestack.hardware.events import EvParameters
 from chargestack.hardware.interfaces import Hardware
 from chargestack.hardware.sim import simulator_of
 from chargestack.ocpp.session import SessionState
@@ -77,7 +78,7 @@ class StationRunner:
                 await self.control_api.stop()
 
     async def _run_stations(self) -> None:
-        still_plugged: dict[int, Any] = {}
+        still_plugged: dict[int, EvParameters] = {}
         while not self._shutdown.is_set():
             station = AssembledStation(
                 self.settings,

@@ -64,7 +64,7 @@ class Station:
         *,
         assemble: Assemble,
         hardware_factory: Callable[[StationSettings], Hardware] | None = None,
-        plugged_at_start: Mapping[int, Any] | None = None,
+        plugged_at_start: Mapping[int, hw.EvParameters] | None = None,
         clock: Clock | None = None,
     ) -> None:
         self.settings = settings
