@@ -23,7 +23,7 @@ says what a charger without that profile does.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -175,6 +175,3 @@ class TriggerableMessages:
 
     def sender(self, action: str) -> SendStatus | None:
         return self._senders.get(action)
-
-    def actions(self) -> Iterable[str]:
-        return tuple(self._senders)

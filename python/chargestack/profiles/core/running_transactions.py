@@ -52,9 +52,6 @@ class RunningTransactions:
     def __iter__(self) -> Iterator[ActiveTransaction]:
         return iter(list(self._by_connector.values()))
 
-    def __len__(self) -> int:
-        return len(self._by_connector)
-
     def connector_ids(self) -> list[int]:
         return list(self._by_connector)
 
