@@ -19,6 +19,7 @@ import pytest
 
 from chargestack.exceptions import StoreError
 from chargestack.store import Store
+from small_filesystem import small_filesystem
 
 
 def _dump(conn: sqlite3.Connection) -> list[str]:
@@ -140,3 +141,34 @@ async def test_the_writer_checkpoints_periodically_and_idles_between(tmp_path: P
         # Nothing written: no checkpoint, and the thread slept (a spinning one burns ~50 ticks).
         assert store.describe()["checkpoints"] == checkpoints
         assert _cpu_ticks(writer.native_id) - ticks <= 5
+
+
+async def test_writable_and_watch_writes_follow_a_disk_that_runs_full(tmp_path: Path) -> None:
+    """Issue 17 item 1: the store says when it cannot journal, once each way."""
+    with small_filesystem(tmp_path / "fs", size_mib=4) as disk:
+        store = Store.open(disk.path / "station.db")
+        try:
+            changes: list[str | None] = []
+            store.watch_writes(changes.append)
+            store.meta.set("before", "1")
+            assert await store.writable()
+            disk.fill()
+            store.meta.set("during", "x" * 20_000)  # needs pages the disk no longer has
+            assert not await store.writable()
+            assert store.write_failure == "database or disk is full"
+            store.meta.set("more", "1")
+            assert not await store.writable()  # known at once while it fails
+            disk.free()
+            await store.durable()
+            assert await store.writable()
+            assert store.write_failure is None
+            # Announced on the event loop, each before the wait it ended returned.
+            assert changes == ["database or disk is full", None]
+        finally:
+            store.close()
+        raw = sqlite3.connect(disk.path / "station.db")
+        try:
+            keys = {row[0] for row in raw.execute("SELECT key FROM meta")}
+        finally:
+            raw.close()
+    assert {"before", "during", "more"} <= keys

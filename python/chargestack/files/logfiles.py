@@ -5,11 +5,18 @@ station adds one handler to the ``chargestack`` logger that keeps only the recor
 in that station's context (a context variable set when the station starts; every task the
 station spawns afterwards inherits it) and removes the handler when it stops. The logger
 levels are left as the operator configured them; opening installs the secret redaction.
+
+The file lives in the data directory, which can run full (issue 17 item 1): a record that
+cannot be written is dropped, never raised into the code that logs, and the station's other
+log outputs say so once when writing starts failing and once, with the count of records
+dropped, when it succeeds again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sys
 import time
 from contextvars import ContextVar
 from logging.handlers import RotatingFileHandler
@@ -34,6 +41,53 @@ class _StationFilter(logging.Filter):
         return current_station.get() == self.station_id
 
 
+log = logging.getLogger("chargestack.logfiles")
+
+
+class _DiskSafeHandler(RotatingFileHandler):
+    """A rotating log file that drops what it cannot write (full disk) and says so once."""
+
+    def __init__(self, filename: Path, *, max_bytes: int, backups: int) -> None:
+        super().__init__(filename, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+        self._failure: str | None = None
+        self._dropped = 0
+        self._written = True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._written = True
+        super().emit(record)  # a failure comes back through handleError
+        if self._written and self._failure is not None:
+            dropped, self._dropped, self._failure = self._dropped, 0, None
+            log.warning(
+                "the log file %s is written again; %d records were dropped",
+                self.baseFilename,
+                dropped,
+            )
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        # A record that failed may have been cut mid-line: the first one written after it
+        # starts on a line of its own.
+        return "\n" + text if self._failure is not None else text
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self._written = False
+        self._dropped += 1
+        # What the stream still buffers is dropped with it; the next record reopens the file.
+        stream, self.stream = self.stream, None
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+        if self._failure is None:
+            self._failure = str(sys.exc_info()[1])
+            # Reaches the other outputs; this handler drops it as it drops the rest.
+            log.error(
+                "cannot write the log file %s (%s); records are dropped until it can",
+                self.baseFilename,
+                self._failure,
+            )
+
+
 def logs_dir(data_dir: Path) -> Path:
     return data_dir / "logs"
 
@@ -48,7 +102,7 @@ class StationLogFiles:
         self.station_id = station_id
         self.max_bytes = max_bytes
         self.backups = backups
-        self._handler: RotatingFileHandler | None = None
+        self._handler: _DiskSafeHandler | None = None
         self._logger = logging.getLogger("chargestack")
 
     def open(self) -> None:
@@ -60,9 +114,7 @@ class StationLogFiles:
             if isinstance(existing, RotatingFileHandler) and Path(existing.baseFilename) == target:
                 return  # already written by another handler (e.g. the integrator's own)
         self.directory.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(
-            target, maxBytes=self.max_bytes, backupCount=self.backups, encoding="utf-8"
-        )
+        handler = _DiskSafeHandler(target, max_bytes=self.max_bytes, backups=self.backups)
         formatter = logging.Formatter(_FORMAT, _DATE_FORMAT)
         formatter.converter = time.gmtime  # UTC, so startTime/stopTime compare directly
         handler.setFormatter(formatter)

@@ -40,6 +40,9 @@ class ConnectorFacts:
     reserved: bool = False
     operative: bool = True
     faulted: bool = False
+    # Connector 0 only: the store cannot journal (issue 17 item 1), so no transaction may
+    # start; running ones go on. Not an availability: nothing of it is stored.
+    store_unwritable: bool = False
 
 
 def derive_status(facts: ConnectorFacts, station: ConnectorFacts | None = None) -> Status:
@@ -52,7 +55,7 @@ def derive_status(facts: ConnectorFacts, station: ConnectorFacts | None = None) 
         if facts.ev_suspended:
             return Status.SUSPENDED_EV
         return Status.CHARGING
-    station_operative = station is None or station.operative
+    station_operative = station is None or (station.operative and not station.store_unwritable)
     if not facts.operative or not station_operative:
         return Status.UNAVAILABLE
     if facts.finishing:
@@ -70,6 +73,6 @@ def derive_station_status(station: ConnectorFacts) -> Status:
     """Connector 0 reports only Available, Unavailable or Faulted (OCPP 1.6 section 4.9)."""
     if station.faulted:
         return Status.FAULTED
-    if not station.operative:
+    if not station.operative or station.store_unwritable:
         return Status.UNAVAILABLE
     return Status.AVAILABLE

@@ -50,6 +50,9 @@ log = logging.getLogger("chargestack.station")
 
 __all__ = ["Assemble", "Station", "StopKind"]
 
+#: connector 0's vendorErrorCode while the store cannot journal.
+STORAGE_ERROR = "StorageWriteFailed"
+
 #: The composition root: builds every block of a started station (store, configuration,
 #: hardware, registration and status reporter are up; the session is not yet).
 Assemble = Callable[["Station"], BlockSet]
@@ -74,6 +77,8 @@ class Station:
         self.station_facts = ConnectorFacts()
         self.station_fault: Fault | None = None
         self.station_warning: Fault | None = None
+        # Why the store cannot journal, while it cannot (connector 0's error then).
+        self.storage_fault: Fault | None = None
         self._assemble = assemble
         self._hardware_factory = hardware_factory
         # EVs left connected through a restart of the controller (runner): the simulator
@@ -102,6 +107,7 @@ class Station:
         s.data_dir.mkdir(parents=True, exist_ok=True)
         # Integrity check, migrations and loading the working copy read the disk: a thread.
         self.store = await asyncio.to_thread(Store.open, s.data_dir / "station.db")
+        self.store.watch_writes(self._store_writes_changed)
         self.config = Configuration(
             standard_registry(),
             self.store,
@@ -328,11 +334,23 @@ class Station:
     def connector(self, connector_id: int) -> Connector:
         return self.connectors[connector_id]
 
+    def _store_writes_changed(self, failure: str | None) -> None:
+        """Issue 17 item 1: while the store cannot journal, no transaction starts (the
+        connectors without one are Unavailable) and connector 0 says why."""
+        self.station_facts.store_unwritable = failure is not None
+        self.storage_fault = (
+            None
+            if failure is None
+            # StatusNotification's info holds 50 characters.
+            else Fault("InternalError", f"storage write failed: {failure}"[:50], STORAGE_ERROR)
+        )
+        self.refresh_all()
+
     def refresh(self, connector_id: int) -> None:
         """Re-derive a connector's status from its facts and report a change."""
         now = self.clock.now()
         if connector_id == 0:
-            fault = self.station_fault or self.station_warning
+            fault = self.station_fault or self.storage_fault or self.station_warning
             status = derive_station_status(self.station_facts)
         else:
             connector = self.connectors[connector_id]

@@ -11,7 +11,9 @@ Every fsync, commit and checkpoint runs here, never on the event loop, so slow f
 the durability of what was written, not the loop that feeds the power stage's watchdog.
 
 A batch that cannot be applied (disk full, I/O error) stays at the head of the queue and is
-retried with a capped backoff; the failure and the recovery are logged once each.
+retried with a capped backoff; the failure and the recovery are logged once each and told to
+the state listeners (the store passes them on to the event loop), and whoever waits to know
+whether the store can write (:meth:`DiskWriter.when_settled`) hears it at the first failure.
 """
 
 from __future__ import annotations
@@ -68,6 +70,10 @@ class DiskWriter:
         self._queue: deque[Batch] = deque()
         self._durable = 0
         self._callbacks: list[tuple[int, Callable[[], None]]] = []
+        self._settle_waiters: list[tuple[int, Callable[[bool], None]]] = []
+        #: Called on this thread with the failure when writes start failing, None when they
+        #: succeed again: once per change, never per attempt.
+        self.state_listeners: list[Callable[[str | None], None]] = []
         self._checkpoint_wanted = False
         self._dirty_since_checkpoint = False
         self._stopping = False
@@ -117,6 +123,18 @@ class DiskWriter:
                 return False
             self._callbacks.append((seq, callback))
             return True
+
+    def when_settled(self, seq: int, callback: Callable[[bool], None]) -> bool | None:
+        """Whether the file can take what was committed: ``callback(True)`` (on this thread)
+        once batch ``seq`` is on disk, ``callback(False)`` at the first failed write before
+        that. Returns the answer instead, calling nothing, when it is known now."""
+        with self._cond:
+            if self._durable >= seq:
+                return True
+            if self._failing is not None:
+                return False
+            self._settle_waiters.append((seq, callback))
+            return None
 
     def stop(self, timeout_s: float) -> int:
         """Apply what is queued, checkpoint, close the file; the batches left unwritten."""
@@ -201,12 +219,17 @@ class DiskWriter:
             self._durable = batches[-1].seq
             ready = [cb for seq, cb in self._callbacks if seq <= self._durable]
             self._callbacks = [(s, cb) for s, cb in self._callbacks if s > self._durable]
+            settled = [cb for seq, cb in self._settle_waiters if seq <= self._durable]
+            self._settle_waiters = [(s, cb) for s, cb in self._settle_waiters if s > self._durable]
             recovered, self._failing = self._failing, None
             self._dirty_since_checkpoint = True
         if recovered is not None:
             log.warning("%s: store writes succeed again", self._path)
+            self._tell(None)
         for callback in ready:
             callback()
+        for settle in settled:
+            settle(True)
         return True
 
     def _replay(self, statement: Statement) -> None:
@@ -226,17 +249,30 @@ class DiskWriter:
             )
 
     def _failed(self, exc: sqlite3.Error) -> None:
-        reason = f"{type(exc).__name__}: {exc}"
+        reason = str(exc)
         with self._cond:
             first, self._failing = self._failing is None, reason
             queued = len(self._queue)
+            settled = [cb for _, cb in self._settle_waiters]
+            self._settle_waiters = []
         if first:
             log.error(
-                "%s: cannot write the store (%s); %d commits wait and are retried",
+                "%s: cannot write the store (%s: %s); %d commits wait and are retried",
                 self._path,
+                type(exc).__name__,
                 reason,
                 queued,
             )
+            self._tell(reason)
+        for settle in settled:
+            settle(False)
+
+    def _tell(self, failure: str | None) -> None:
+        for listener in list(self.state_listeners):
+            try:
+                listener(failure)
+            except Exception:
+                log.exception("%s: a store state listener failed", self._path)
 
     def _checkpoint(self) -> None:
         try:

@@ -28,6 +28,20 @@ writes everything queued before the station goes down. Energy delivery is not he
 disk: at worst the first second of a session whose start never reached the disk goes
 unbilled, and then the central system never heard of that session either.
 
+**When the store cannot journal** (issue 17 item 1: the flash is full, or fails). A commit
+to the working copy is memory and succeeds; what fails is the writer thread's replay onto the
+file. So the store *cannot journal* from the first replay that fails until one succeeds: the
+commits wait in order in memory (retried with a capped backoff) and nothing waiting in
+:meth:`durable` is released, so a transaction message is still never sent before it is on
+disk. Everything keeps working in memory meanwhile (a running session samples, a stop
+completes), and when space returns the waiting commits reach the file in order and their
+messages are sent, each once. The station hears the change both ways through
+:meth:`watch_writes` (it refuses new transactions and reports the storage on connector 0),
+and a transaction about to start asks :meth:`writable`: every commit so far on disk, or
+the first failure, whichever comes first (a full disk shows itself only when written). A
+commit the working copy itself refuses (a bug, or memory exhausted) raises ``StoreError``
+to its caller, as any failed statement does.
+
 The file's integrity and lineage are checked when it is opened (``store_file.py``,
 ``marker.py``); opening never repairs or resets anything.
 """
@@ -38,7 +52,7 @@ import asyncio
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -273,6 +287,39 @@ class Store:
     def durable_through(self) -> int:
         """The number of the last commit that is on disk."""
         return self._writer.durable
+
+    @property
+    def write_failure(self) -> str | None:
+        """Why the file cannot take the commits, while it cannot; None while it can."""
+        return self._writer.failing
+
+    def watch_writes(self, listener: Callable[[str | None], None]) -> None:
+        """Call ``listener`` on this event loop with the failure when the store starts
+        failing to write, and with None when it writes again (once per change)."""
+        loop = asyncio.get_running_loop()
+
+        def from_writer(failure: str | None) -> None:
+            loop.call_soon_threadsafe(listener, failure)
+
+        self._writer.state_listeners.append(from_writer)
+
+    async def writable(self) -> bool:
+        """True once every commit so far is on disk; False as soon as a write fails (at
+        once while the store cannot journal)."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[bool] = loop.create_future()
+
+        def resolve(ok: bool) -> None:
+            if not answer.done():
+                answer.set_result(ok)
+
+        def from_writer(ok: bool) -> None:
+            loop.call_soon_threadsafe(resolve, ok)
+
+        known = self._writer.when_settled(self._written, from_writer)
+        if known is not None:
+            return known
+        return await answer
 
     def describe(self) -> dict[str, Any]:
         """The store's part of ``/status``: how far the disk lags, checkpoints, failures."""

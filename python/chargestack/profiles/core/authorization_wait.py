@@ -85,6 +85,7 @@ class AuthorizationWait(Block):
         return (
             c.facts.operative
             and station.operative
+            and not station.store_unwritable
             and not c.facts.faulted
             and not station.faulted
             and connector_id not in self._running

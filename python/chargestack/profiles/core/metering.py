@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from chargestack.exceptions import ChargestackError
+from chargestack.exceptions import ChargestackError, StoreError
 from chargestack.hardware.interfaces import Meter
 from chargestack.ocpp import messages as m
 from chargestack.profiles.core.meter_registers import EnergyRegisters
@@ -34,6 +34,7 @@ from chargestack.station.configuration import Configuration
 from chargestack.station.extension_points import TransactionInfo
 from chargestack.station.meter_sampling import meter_value, sampled_values, whole_wh
 from chargestack.station.ports import DurableQueue, Send, Spawn
+from chargestack.station.repeated_failure import RepeatedFailure
 from chargestack.station.stop_kind import StopKind
 from chargestack.store import Store
 
@@ -126,6 +127,7 @@ class Metering(Block):
 
     async def _keep_registers(self) -> None:
         """Record the registers each second while energy flows (the power-loss reading)."""
+        failure = RepeatedFailure(log, "recording the meter registers")
         while True:
             await asyncio.sleep(REGISTER_RECORD_INTERVAL_S)
             active = list(self._running)
@@ -136,8 +138,10 @@ class Metering(Block):
                 with self._store.transaction():
                     for tx in active:
                         self.record_register(tx)
-            except Exception:
-                log.exception("recording the meter registers failed")
+            except StoreError as exc:
+                failure.failed(exc)
+                continue
+            failure.succeeded()
 
     # -- values kept for StopTransaction ---------------------------------------------------
 
@@ -289,6 +293,7 @@ class Metering(Block):
         """
         clock = self._clock
         due: float | None = None
+        failure = RepeatedFailure(log, f"sampling connector {tx.connector_id}")
         while True:
             changed.clear()
             interval = self._config.get_int("MeterValueSampleInterval")
@@ -303,14 +308,23 @@ class Metering(Block):
                 continue
             if self._running.active_on(tx.connector_id) is not tx:
                 return
-            # One reading for the MeterValues and the StopTxnSampledData kept at this instant.
-            register = self.register_wh(tx.connector_id)
-            self.send_transaction_sample(
-                tx,
-                "Sample.Periodic",
-                list(self._config.get_csl("MeterValuesSampledData")),
-                register_wh=register,
-            )
-            stop_measurands = self.stop_txn_sampled()
-            if stop_measurands:
-                self.keep_for_stop(tx, "Sample.Periodic", stop_measurands, register_wh=register)
+            try:
+                self._sample_periodic(tx)
+            except StoreError as exc:
+                # The sample is lost, the sampling goes on (issue 17 item 1).
+                failure.failed(exc)
+                continue
+            failure.succeeded()
+
+    def _sample_periodic(self, tx: ActiveTransaction) -> None:
+        # One reading for the MeterValues and the StopTxnSampledData kept at this instant.
+        register = self.register_wh(tx.connector_id)
+        self.send_transaction_sample(
+            tx,
+            "Sample.Periodic",
+            list(self._config.get_csl("MeterValuesSampledData")),
+            register_wh=register,
+        )
+        stop_measurands = self.stop_txn_sampled()
+        if stop_measurands:
+            self.keep_for_stop(tx, "Sample.Periodic", stop_measurands, register_wh=register)

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from chargestack.exceptions import StoreError
 from chargestack.hardware import events as hw
 from chargestack.hardware.interfaces import Hardware
 from chargestack.ocpp import messages as m
@@ -169,6 +170,15 @@ class TransactionLifecycle(Block):
         board = self._board
         connector = board.connector(cid)
         facts = connector.facts
+        # Issue 17 item 1: no transaction the store cannot journal. A full disk shows only
+        # when written to, so what was just written (the tag's cache entry) must land first.
+        if not await self._store.writable():
+            log.warning("connector %d: no transaction for %s: the store cannot write", cid, id_tag)
+            facts.preparing = False
+            board.refresh(cid)
+            return
+        if cid in self.running or not facts.plugged:
+            return  # started or unplugged while the disk was written
         if facts.reserved and not facts.preparing:
             # Section 4.9: a reserved connector that its tag claims is Preparing before it is
             # Charging (there is no Reserved -> Charging), even with the cable already in or
@@ -227,11 +237,18 @@ class TransactionLifecycle(Block):
         if tx is None:
             return
         self._hardware.power.enable(cid, False)
-        meter_stop = self._metering.persist_register(cid)
-        self._record_stop(
-            tx, reason, stop_id_tag, meter_stop, self._clock.now_ms(), end_register=meter_stop
-        )
-        self._ended(tx, reason)
+        try:
+            meter_stop = self._metering.persist_register(cid)
+            self._record_stop(
+                tx, reason, stop_id_tag, meter_stop, self._clock.now_ms(), end_register=meter_stop
+            )
+        except StoreError as exc:
+            # The working copy refused the commit (store.py: a bug or no memory left, never a
+            # full disk). The power is off: the connector must say so whatever the journal
+            # holds, and the next start closes the journalled transaction (PowerLoss).
+            log.error("transaction ref %d: its stop could not be journalled: %s", tx.ref, exc)
+        finally:
+            self._ended(tx, reason)
 
     def _record_stop(
         self,

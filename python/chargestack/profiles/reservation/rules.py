@@ -75,7 +75,7 @@ def station_answer(
     one connector must be free."""
     if station.faulted:
         return "Faulted"
-    if not station.operative:
+    if not station.operative or station.store_unwritable:
         return "Unavailable"
     zero = sum(1 for r in others if r.connector_id == 0)
     if len(free_connectors(facts, station, others)) > zero:
