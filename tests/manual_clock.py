@@ -2,9 +2,13 @@
 
 The station's interval loops (heartbeat, sampled and clock-aligned meter values, websocket
 ping) wait through ``Clock.sleep``; here that wait ends when :meth:`ManualClock.advance`
-moves the time past its deadline, or when the loop's wake event is set. Everything else in
-the station (the websocket, the store, the power loop) keeps real time. Each waiting task is
-listed with its deadline under its task name, so a test can see when a loop is next due.
+moves the time past its deadline, or when the loop's wake event is set. Timers at an
+instant of the clock (``Clock.call_at_ms``, ``Clock.sleep_until_ms``: a schedule's next
+change, clock-aligned samples, reservation expiry) fire when :meth:`ManualClock.advance`
+brings the clock to their instant, or, as on the real clock, at an adjustment. Everything
+else in the station (the websocket, the store, the power loop) keeps real time. Each
+waiting task is listed with its deadline under its task name, so a test can see when a loop
+is next due.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from chargestack.station.clock import Clock
+from chargestack.station.clock import Clock, Wake, WallTimer
 
 
 class ManualClock(Clock):
@@ -23,6 +27,8 @@ class ManualClock(Clock):
         self._moved = asyncio.Event()
         # Task name -> monotonic instant it waits for.
         self.waiting: dict[str, float] = {}
+        # Task name -> instant of this clock (ms) it waits for.
+        self.waiting_until_ms: dict[str, int] = {}
 
     def system_s(self) -> float:
         return self._start_s + self._elapsed
@@ -54,18 +60,46 @@ class ManualClock(Clock):
             if self.waiting.get(name) == deadline:
                 del self.waiting[name]
 
+    async def sleep_until_ms(self, at_ms: int, wake: asyncio.Event | None = None) -> Wake:
+        task = asyncio.current_task()
+        assert task is not None
+        name = task.get_name()
+        self.waiting_until_ms[name] = at_ms
+        try:
+            return await super().sleep_until_ms(at_ms, wake)
+        finally:
+            if self.waiting_until_ms.get(name) == at_ms:
+                del self.waiting_until_ms[name]
+
+    def _arm(self, timer: WallTimer) -> None:
+        # No loop timer: the clock reaches an instant only when advance() moves it there.
+        if timer.at_ms is not None and timer.at_ms <= self.now_ms():
+            timer.handle = asyncio.get_running_loop().call_soon(self._fire, timer)
+        else:
+            timer.handle = None
+
     def advance(self, seconds: float) -> None:
         """Move the time on; every wait whose deadline passed ends."""
         self._elapsed += seconds
         moved, self._moved = self._moved, asyncio.Event()
         moved.set()
+        for timer in list(self._timers):
+            if timer.handle is None:
+                self._arm(timer)
 
     def due(self, task_suffix: str) -> float | None:
         """Seconds from now until the waiting task named ``...task_suffix`` is due."""
         for name, deadline in self.waiting.items():
             if name.endswith(task_suffix):
                 return deadline - self._elapsed
+        for name, at_ms in self.waiting_until_ms.items():
+            if name.endswith(task_suffix):
+                return (at_ms - self.now_ms()) / 1000
         return None
+
+    def timers_at_ms(self) -> list[int]:
+        """The instants every armed timer of this clock waits for, earliest first."""
+        return sorted(timer.at_ms for timer in self._timers if timer.at_ms is not None)
 
     def iso_now(self) -> str:
         """The clock's time as a central system would write it."""

@@ -4,6 +4,7 @@ for StopTransaction, clock-aligned and triggered samples, registers across a res
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -271,3 +272,32 @@ async def test_the_register_survives_a_restart_of_a_meter_that_restarts_at_zero(
         assert request.meter_start == 1500
     finally:
         await second.close()
+
+
+async def test_a_clock_adjusted_back_never_sends_a_clock_aligned_slot_twice(
+    tmp_path: Path,
+) -> None:
+    """Issue 17 item 4: after an adjustment the next slot of the adjusted clock is taken,
+    but never one already sent."""
+    bench = await core_bench(
+        tmp_path,
+        configuration={"ClockAlignedDataInterval": 60, "MeterValuesAlignedData": ENERGY},
+    )
+    aligned = AlignedMeterValues(
+        config=bench.config, clock=bench.clock, spawn=bench.tasks.spawn, metering=bench.metering
+    )
+    await bench.start()
+    await aligned.start()
+    try:
+        await bench.advance(55)  # 12:01:00
+        bench.clock.adjust_to(bench.clock.now() - timedelta(seconds=50))  # 12:00:10
+        await bench.settle()
+        assert bench.clock.due("aligned-meter-values") == 110  # 12:02:00, not 12:01:00 again
+        bench.clock.adjust_to(bench.clock.now() + timedelta(seconds=100))  # 12:01:50
+        await bench.settle()
+        assert bench.clock.due("aligned-meter-values") == 10  # still 12:02:00
+        await bench.advance(10)
+        stamps = {r.meter_value[0].timestamp for r in bench.central.of(m.MeterValuesRequest)}
+        assert stamps == {START.replace(minute=1, second=0), START.replace(minute=2, second=0)}
+    finally:
+        await bench.close()

@@ -282,9 +282,3 @@ class FirmwareJobService(FileJobService, ABC):
         if status != job.status and status != "Idle":
             self.notifier.push(job.id, status)
         return updated
-
-
-async def sleep_until(now_ms: int, at_ms: int) -> None:
-    """Sleep until the clock reads ``at_ms`` (no sleep when it is past)."""
-    if at_ms > now_ms:
-        await asyncio.sleep((at_ms - now_ms) / 1000)

@@ -20,7 +20,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from chargestack.files.errors import TransferError
-from chargestack.files.install_flow import FirmwareJobService, sleep_until
+from chargestack.files.install_flow import FirmwareJobService
 from chargestack.files.installer import BootOutcome, BootReport, Installer
 from chargestack.files.locations import parse_location
 from chargestack.ocpp import messages as m
@@ -155,7 +155,7 @@ class FirmwareService(FirmwareJobService, Block):
 
     async def _run(self, job: Job) -> None:
         if job.state == "Scheduled":
-            await sleep_until(self.station.clock.now_ms(), job.not_before_ms)
+            await self.station.clock.reach_ms(job.not_before_ms)
             job = self._set(job, "Downloading")
         if job.state == "Downloading":
             job = await self._download(

@@ -26,7 +26,6 @@ from chargestack.station.extension_points import IdTagGroups
 from chargestack.station.ports import ConnectorBoard, Spawn
 from chargestack.store import Store
 from chargestack.store.reservations import Reservation, Reservations
-from chargestack.waiting import wait_event
 
 log = logging.getLogger("chargestack.reservation")
 
@@ -250,5 +249,6 @@ class ReservationService(Block):
             if not self._by_id:
                 await self._changed.wait()
                 continue
+            # An instant of the station clock: an adjustment re-arms the wait (issue 17).
             next_ms = min(r.expiry_ms for r in self._by_id.values())
-            await wait_event(self._changed, max(0.0, (next_ms - now) / 1000))
+            await self._clock.sleep_until_ms(next_ms, self._changed)

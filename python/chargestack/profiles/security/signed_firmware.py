@@ -21,7 +21,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from chargestack.files.errors import TransferError
-from chargestack.files.install_flow import FirmwareJobService, sleep_until
+from chargestack.files.install_flow import FirmwareJobService
 from chargestack.files.installer import Installer
 from chargestack.files.locations import parse_location
 from chargestack.files.slots import Trial
@@ -203,7 +203,7 @@ class SignedFirmwareService(FirmwareJobService, Block):
 
     async def _run(self, job: Job) -> None:
         if job.state == "Scheduled":
-            await sleep_until(self.station.clock.now_ms(), job.not_before_ms)
+            await self.station.clock.reach_ms(job.not_before_ms)
             job = self._set(job, "Downloading")
         if job.state == "Downloading":
             job = await self._download(job, self.max_image_bytes)
@@ -212,7 +212,7 @@ class SignedFirmwareService(FirmwareJobService, Block):
         if job.state == "SignatureVerified":
             install_at = job.detail.get("installAtMs")
             if isinstance(install_at, int):
-                await sleep_until(self.station.clock.now_ms(), install_at)
+                await self.station.clock.reach_ms(install_at)
             await self._install(job, self.confirm_timeout_s)
 
     async def _verify(self, job: Job) -> Job:

@@ -6,12 +6,13 @@ connector on the grid side, the ChargePointMaxProfile and the grid connection sh
 between the connectors with a transaction, and the conversion to the DC output the stage
 regulates (phases, nominal voltage, efficiency: the crate's ``electrical.rs``). This module
 only hands the answer to the power stage and arms one timer for the next change
-(ARCHITECTURE.md, "a change of limit is pushed, not polled").
+(ARCHITECTURE.md, "a change of limit is pushed, not polled"). The change is an instant of
+the station clock, so the timer is the clock's: an adjustment of the clock re-arms it
+(issue 17 item 4), and one that jumps past it applies the new limit at once.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -22,15 +23,11 @@ if TYPE_CHECKING:
     from chargestack._core import ProfileSet, _Setpoint, _StationRatings, _Transactions
     from chargestack.hardware.interfaces import PowerControl
     from chargestack.settings import StationSettings
-    from chargestack.station.clock import Clock
+    from chargestack.station.clock import Clock, WallTimer
     from chargestack.station.extension_points import TransactionInfo
     from chargestack.station.ports import ConnectorBoard
 
 log = logging.getLogger("chargestack.smart_charging")
-
-# The timer fires on the event loop's monotonic clock, the engine counts in wall-clock ms:
-# a millisecond of margin keeps a wake-up from landing just before the change it is for.
-_MARGIN_S = 0.001
 
 
 def station_ratings(settings: StationSettings) -> _StationRatings:
@@ -48,9 +45,16 @@ def station_ratings(settings: StationSettings) -> _StationRatings:
     }
 
 
-def engine_transactions(active: Mapping[int, TransactionInfo]) -> _Transactions:
-    """connector -> (transactionId, None until StartTransaction.conf told it; start ms)."""
-    return {cid: (tx.transaction_id, tx.start_ms) for cid, tx in active.items()}
+def engine_transactions(
+    active: Mapping[int, TransactionInfo], moved_ms: Mapping[int, int] | None = None
+) -> _Transactions:
+    """connector -> (transactionId, None until StartTransaction.conf told it; start ms).
+
+    ``moved_ms``: how far the station clock was adjusted since each transaction started;
+    its start on the adjusted clock is that much later (a Relative TxProfile counts the
+    time the transaction really ran)."""
+    moved = moved_ms or {}
+    return {cid: (tx.transaction_id, tx.start_ms + moved.get(cid, 0)) for cid, tx in active.items()}
 
 
 class LimitApplier:
@@ -73,7 +77,9 @@ class LimitApplier:
         self._running = running
         self.applied: dict[int, float | None] = {}
         self._suspended: set[int] = set()
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: WallTimer | None = None
+        # The clock's offset when each running transaction was first seen here.
+        self._offset_at_start: dict[int, float] = {}
 
     def apply(self) -> None:
         """Re-evaluate now; call after any change of profiles or transactions."""
@@ -81,8 +87,13 @@ class LimitApplier:
             self._timer.cancel()
             self._timer = None
         now_ms = self._clock.now_ms()
+        offset = self._clock.offset_s
+        moved_ms = {
+            cid: round((offset - self._offset_at_start.setdefault(cid, offset)) * 1000)
+            for cid in self._running
+        }
         try:
-            answer = self._profiles.setpoints(now_ms, engine_transactions(self._running))
+            answer = self._profiles.setpoints(now_ms, engine_transactions(self._running, moved_ms))
         except SmartChargingError:
             # Installed profiles were checked at installation; an engine refusal here is a
             # bug, and the previous setpoints (never above a limit that was in force) stay.
@@ -90,10 +101,8 @@ class LimitApplier:
             return
         for setpoint in answer["connectors"]:
             self._push(setpoint)
-        next_ms = answer["next_change_ms"]
-        if next_ms is not None:
-            delay = max(0.0, (next_ms - now_ms) / 1000) + _MARGIN_S
-            self._timer = asyncio.get_running_loop().call_later(delay, self.apply)
+        # Armed even without a next change: an adjustment of the clock may bring one back.
+        self._timer = self._clock.call_at_ms(answer["next_change_ms"], self.apply)
 
     def stop(self) -> None:
         if self._timer is not None:
@@ -103,6 +112,7 @@ class LimitApplier:
     def transaction_ended(self, connector_id: int) -> None:
         # The transaction lifecycle clears evse_suspended itself when a transaction closes.
         self._suspended.discard(connector_id)
+        self._offset_at_start.pop(connector_id, None)
 
     def _push(self, setpoint: _Setpoint) -> None:
         cid, limit_w = setpoint["connector_id"], setpoint["limit_w"]
