@@ -74,6 +74,20 @@ def aligned_stamps(cs: CentralSystem) -> list[str]:
     ]
 
 
+def manual_time(cs: CentralSystem) -> tuple[ManualClock, dict[str, str]]:
+    """A station clock at 5 s past a whole hour that the central system boots it with, and
+    the Heartbeat answer the test sets (:func:`adjust_by`)."""
+    clock = ManualClock(datetime.now(UTC).replace(minute=0, second=5, microsecond=0))
+    heartbeat: dict[str, str] = {}
+    cs.responders["BootNotification"] = lambda _p: {
+        "status": "Accepted",
+        "currentTime": clock.iso_now(),
+        "interval": 3600,
+    }
+    cs.responders["Heartbeat"] = lambda _p: dict(heartbeat)
+    return clock, heartbeat
+
+
 async def adjust_by(rs: RunningStation, answer: dict[str, str], moment: datetime) -> None:
     """The central system's next Heartbeat answer says ``moment``; the station asks for it."""
     answer["currentTime"] = iso(moment)
@@ -97,15 +111,8 @@ async def test_pending_instants_follow_an_adjustment_of_the_clock(
 ) -> None:
     cs = central_system
     caplog.set_level(logging.INFO, logger="chargestack.clock")
-    start = datetime.now(UTC).replace(minute=0, second=5, microsecond=0)
-    clock = ManualClock(start)
-    heartbeat: dict[str, str] = {}
-    cs.responders["BootNotification"] = lambda _p: {
-        "status": "Accepted",
-        "currentTime": clock.iso_now(),
-        "interval": 3600,
-    }
-    cs.responders["Heartbeat"] = lambda _p: dict(heartbeat)
+    clock, heartbeat = manual_time(cs)
+    start = clock.now()
     change_at = start + timedelta(seconds=CHANGE_AFTER_S)
     expiry_at = start + timedelta(seconds=EXPIRY_AFTER_S)
     config = {"ClockAlignedDataInterval": ALIGNED_S, "HeartbeatInterval": 3600}
@@ -206,15 +213,8 @@ async def test_a_firmware_retrieve_date_follows_an_adjustment_back(
     server = HttpFileServer()
     await server.start()
     server.files["fw-2.0.0.tar.gz"] = build_image("2.0.0", {"app.bin": b"new"})
-    start = datetime.now(UTC).replace(minute=0, second=5, microsecond=0)
-    clock = ManualClock(start)
-    heartbeat: dict[str, str] = {}
-    cs.responders["BootNotification"] = lambda _p: {
-        "status": "Accepted",
-        "currentTime": clock.iso_now(),
-        "interval": 3600,
-    }
-    cs.responders["Heartbeat"] = lambda _p: dict(heartbeat)
+    clock, heartbeat = manual_time(cs)
+    start = clock.now()
     retrieve_at = start + timedelta(seconds=100)
     try:
         async with running_station(cs, tmp_path, clock=clock) as rs:
@@ -247,15 +247,8 @@ async def test_a_relative_tx_profile_counts_the_time_the_transaction_really_ran(
     central_system: CentralSystem, tmp_path: Path, jump_s: int
 ) -> None:
     cs = central_system
-    start = datetime.now(UTC).replace(minute=0, second=5, microsecond=0)
-    clock = ManualClock(start)
-    heartbeat: dict[str, str] = {}
-    cs.responders["BootNotification"] = lambda _p: {
-        "status": "Accepted",
-        "currentTime": clock.iso_now(),
-        "interval": 3600,
-    }
-    cs.responders["Heartbeat"] = lambda _p: dict(heartbeat)
+    clock, heartbeat = manual_time(cs)
+    start = clock.now()
     async with running_station(cs, tmp_path, clock=clock) as rs:
         tx_id = await start_local_session(rs)
         relative = {

@@ -7,8 +7,8 @@ between the connectors with a transaction, and the conversion to the DC output t
 regulates (phases, nominal voltage, efficiency: the crate's ``electrical.rs``). This module
 only hands the answer to the power stage and arms one timer for the next change
 (ARCHITECTURE.md, "a change of limit is pushed, not polled"). The change is an instant of
-the station clock, so the timer is the clock's: an adjustment of the clock re-arms it
-(issue 17 item 4), and one that jumps past it applies the new limit at once.
+the station clock, so the timer is the clock's: an adjustment of the clock, either way, ends
+it at once and the setpoints are worked out anew for the adjusted time (issue 17 item 4).
 """
 
 from __future__ import annotations
