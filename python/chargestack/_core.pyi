@@ -209,7 +209,12 @@ class _StageConfig(TypedDict):
     ramp_a_per_s: NotRequired[float]  # 25
     watchdog_ms: NotRequired[int]  # 1000
     silent_bus_ticks: NotRequired[int]  # 10
-    simulated: NotRequired[bool]  # True; False is refused (no switchgear driver yet)
+    simulated: NotRequired[bool]  # True; False: the hardware stage on `interface`
+    interface: NotRequired[str]  # hardware stage: "can0" (SocketCAN) or "virtual" (the bench)
+    addresses: NotRequired[list[int]]  # the modules' bus addresses (default 0, 1, 2, ...)
+    controller_address: NotRequired[int]  # 0xF0
+    ev_request_timeout_ms: NotRequired[int]  # 1000: an EV request older than this is gone
+    contactor_timeout_ms: NotRequired[int]  # 500: contactor feedback may lag this long
     safe_current_a: NotRequired[float]  # 5
     stop_timeout_ms: NotRequired[int]  # 1000
     setpoint_refresh_ms: NotRequired[int]  # 1000
@@ -274,6 +279,13 @@ class _LoopStats(TypedDict):
     work_max_us: int
     realtime: bool
 
+class _BenchEv(TypedDict):
+    connector: int
+    request_a: float
+    target_v: float
+    soc: float
+    full: bool
+
 class _Snapshot(TypedDict):
     ts_ms: int
     ticks: int
@@ -282,6 +294,7 @@ class _Snapshot(TypedDict):
     bus: _BusStats
     stage_fault: Literal["BusSilent", "Watchdog"] | None
     loop: _LoopStats
+    bench_evs: list[_BenchEv]  # the virtual bench's batteries; empty elsewhere
 
 class _FaultEvent(TypedDict):
     kind: Literal["fault"]
@@ -292,9 +305,28 @@ class _FaultEvent(TypedDict):
 
 class _ConnectorEvent(TypedDict):
     kind: Literal[
-        "fault_cleared", "charging", "ev_full", "ev_suspended", "ev_resumed", "connector_off"
+        "fault_cleared",
+        "charging",
+        "ev_full",
+        "ev_suspended",
+        "ev_resumed",
+        "connector_off",
+        "ev_request_lost",
+        "ev_request_restored",
     ]
     connector: int
+    ts_ms: int
+
+class _ContactorEvent(TypedDict):
+    kind: Literal["contactor"]  # hardware stage: close (or open) it, report its feedback
+    connector: int
+    closed: bool
+    ts_ms: int
+
+class _ModuleRouteEvent(TypedDict):
+    kind: Literal["module_route"]  # hardware stage: switch the module to a connector (or none)
+    module: int
+    connector: int | None
     ts_ms: int
 
 class _LimitAppliedEvent(TypedDict):
@@ -325,6 +357,8 @@ class _StoppedEvent(TypedDict):
 _StageEvent = (
     _FaultEvent
     | _ConnectorEvent
+    | _ContactorEvent
+    | _ModuleRouteEvent
     | _LimitAppliedEvent
     | _ModuleFaultEvent
     | _ModuleRecoveredEvent
@@ -345,9 +379,15 @@ class PowerLoop:
 
 @final
 class PowerStage:
-    """A simulated DC power stage: virtual CAN bus, Infypower modules, EVs, control loop."""
+    """A DC power stage: the control loop over Infypower modules, either the simulated
+    cabinet (virtual bus, modules, EVs) or the hardware stage (modules on a SocketCAN
+    interface, or on the virtual bench, with the EV's request and the switchgear through the
+    supervisor). An interface that cannot be opened raises CanInterfaceError."""
 
     def __new__(cls, config: _StageConfig) -> PowerStage: ...
+    def kind(self) -> Literal["simulated", "bench", "hardware"]:
+        """Which commands the stage takes: the EV link and contactor feedback drive "bench"
+        and "hardware"; simulated EVs and module faults exist in "simulated" and "bench"."""
     def start(self, power_loop: PowerLoop | None = None) -> None:
         """Runs the control loop on ``power_loop``, or on a thread of its own (SCHED_FIFO
         where permitted) when None."""
@@ -369,6 +409,24 @@ class PowerStage:
     def ev_resume(self, connector: int) -> None: ...
     def enable(self, connector: int, on: bool) -> None:
         """Close the contactor and deliver power (True) or ramp to zero and open (False)."""
+
+    def ev_present(self, connector: int) -> None:
+        """Hardware stage: an EV is plugged in (the EV link says so)."""
+
+    def ev_gone(self, connector: int) -> None:
+        """Hardware stage: the EV left; its request is forgotten, power needs a new enable."""
+
+    def ev_request(
+        self, connector: int, voltage_v: float, current_a: float, soc: float | None = None
+    ) -> None:
+        """Hardware stage: the EV's target voltage and current request; renew it within
+        ev_request_timeout_ms or it counts as gone (ramp down, contactor open)."""
+
+    def ev_stop(self, connector: int) -> None:
+        """Hardware stage: the EV ended its charge (an ev_full event); it may ask again."""
+
+    def contactor_feedback(self, connector: int, closed: bool) -> None:
+        """Hardware stage: what the contactor's auxiliary contact reports."""
 
     def feed_watchdog(self) -> None: ...
     def inject_module_fault(self, n: int, kind: str) -> None:

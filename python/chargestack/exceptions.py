@@ -132,3 +132,8 @@ class SmartChargingError(ChargestackError):
 
 class PowerStageError(ChargestackError):
     """The power stage refused a command or failed (raised from Rust)."""
+
+
+class CanInterfaceError(PowerStageError):
+    """The CAN interface of a hardware power stage cannot be opened (absent, down, or no CAN
+    support in the kernel); the message is one line naming the interface (raised from Rust)."""

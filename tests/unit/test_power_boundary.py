@@ -91,7 +91,8 @@ def test_absent_configuration_takes_the_defaults_of_rust_power() -> None:
         ({"modules": {"count": "six"}}, "modules: {count, max_power_w?, ...}"),
         ({"matrix": [[3]]}, "matrix[0]: unknown connector 3"),
         ({"loop_period_ms": 0}, "loop_period_ms"),
-        ({"simulated": False}, "only the simulated cabinet"),
+        ({"simulated": False}, "interface: a hardware stage needs its CAN interface"),
+        ({"simulated": False, "interface": "virtual", "addresses": [70]}, "addresses[0]"),
     ],
 )
 def test_a_bad_configuration_names_what_is_wrong(config: dict[str, Any], message: str) -> None:

@@ -1,18 +1,21 @@
-//! `chargestack._core.PowerStage`: the DC power stage (rust/power) as seen from Python.
+//! `chargestack._core.PowerStage`: the DC power stage (rust/power) as seen from Python: the
+//! simulated cabinet, or the hardware stage on a SocketCAN interface or the virtual bench.
 //!
 //! The loop runs on its own Rust thread and never touches Python; these methods only convert
-//! data, enqueue commands and read the latest telemetry. The two that wait (`stop`, which
-//! joins the thread, and `next_event`) release the GIL. Configuration, snapshot, loop
-//! statistics and events are the `power` crate's own serde types, converted by `typed`.
+//! data, enqueue commands and read the latest telemetry. Those that wait (`stop`, which joins
+//! the thread, `next_event`, and building a hardware stage, which opens its interface)
+//! release the GIL. Configuration, snapshot, loop statistics and events are the `power`
+//! crate's own serde types, converted by `typed`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use power::control::{Cabinet, StageKind};
 use power::sim::ModuleFault;
 use power::{LoopHost, PowerError, StageCommand, StageSpec};
 use pyo3::prelude::*;
 
-use crate::errors::PowerStageError;
+use crate::errors::{CanInterfaceError, PowerStageError};
 use crate::typed;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -23,7 +26,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 
 /// The one place a `power` error becomes a Python exception.
 fn to_py(err: PowerError) -> PyErr {
-    PowerStageError::new_err(err.to_string())
+    match err {
+        PowerError::BusOpen { .. } => CanInterfaceError::new_err(err.to_string()),
+        other => PowerStageError::new_err(other.to_string()),
+    }
 }
 
 /// A control-loop thread that several stages can share (a fleet of simulated chargers).
@@ -56,17 +62,25 @@ pub struct PowerStage {
 #[pymethods]
 impl PowerStage {
     #[new]
-    fn new(config: &Bound<'_, PyAny>) -> PyResult<Self> {
+    fn new(py: Python<'_>, config: &Bound<'_, PyAny>) -> PyResult<Self> {
         let spec: StageSpec = typed::from_py(config, |e| to_py(PowerError::Config(e)))?;
-        let (cfg, simulated) = spec.build().map_err(to_py)?;
-        if !simulated {
-            // Real modules need a switchgear and EV-link driver, which this build does not have.
-            return Err(to_py(PowerError::Unsupported(
-                "only the simulated cabinet is available (simulated=True)".into(),
-            )));
+        let (cfg, cabinet) = spec.build().map_err(to_py)?;
+        let inner = match cabinet {
+            Cabinet::Simulated => power::PowerStage::new_simulated(cfg),
+            Cabinet::Hardware(interface) => {
+                py.detach(|| power::PowerStage::new_hardware(cfg, &interface))
+            }
         }
-        let inner = power::PowerStage::new_simulated(cfg).map_err(to_py)?;
+        .map_err(to_py)?;
         Ok(Self { inner })
+    }
+
+    fn kind(&self) -> &'static str {
+        match self.inner.kind() {
+            StageKind::Simulated => "simulated",
+            StageKind::Bench => "bench",
+            StageKind::Hardware => "hardware",
+        }
     }
 
     #[pyo3(signature = (power_loop=None))]
@@ -124,6 +138,38 @@ impl PowerStage {
 
     fn enable(&self, connector: u32, on: bool) -> PyResult<()> {
         self.cmd(StageCommand::Enable(connector, on))
+    }
+
+    fn ev_present(&self, connector: u32) -> PyResult<()> {
+        self.cmd(StageCommand::EvPresent(connector))
+    }
+
+    fn ev_gone(&self, connector: u32) -> PyResult<()> {
+        self.cmd(StageCommand::EvGone(connector))
+    }
+
+    #[pyo3(signature = (connector, voltage_v, current_a, soc=None))]
+    fn ev_request(
+        &self,
+        connector: u32,
+        voltage_v: f64,
+        current_a: f64,
+        soc: Option<f64>,
+    ) -> PyResult<()> {
+        self.cmd(StageCommand::EvRequest {
+            connector,
+            voltage_v,
+            current_a,
+            soc,
+        })
+    }
+
+    fn ev_stop(&self, connector: u32) -> PyResult<()> {
+        self.cmd(StageCommand::EvStop(connector))
+    }
+
+    fn contactor_feedback(&self, connector: u32, closed: bool) -> PyResult<()> {
+        self.cmd(StageCommand::ContactorFeedback { connector, closed })
     }
 
     fn feed_watchdog(&self) {

@@ -6,6 +6,14 @@ pub enum PowerError {
     /// A CAN frame could not be built (id wider than 29 bits, more than 8 data bytes).
     #[error("invalid CAN frame: {0}")]
     InvalidFrame(String),
+    /// A CAN interface that cannot be opened (absent, down, no CAN support in the kernel).
+    #[error("cannot open CAN interface {interface:?}: {reason}")]
+    BusOpen {
+        /// The interface name.
+        interface: String,
+        /// What the operating system said.
+        reason: String,
+    },
     /// The operating system refused a CAN socket operation.
     #[error("CAN bus I/O error: {0}")]
     Io(#[from] std::io::Error),

@@ -5,6 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::{config, connector};
+use power::control::{BusInterface, StageKind};
 use power::{LoopHost, PowerStage, StageCommand, StageEvent};
 
 fn wait_for(
@@ -142,4 +143,71 @@ fn stages_sharing_a_host_run_and_stop_independently() {
         stage.stop().unwrap();
     }
     assert_eq!(host.hosted(), 0);
+}
+
+#[test]
+fn the_hardware_stage_on_the_bench_runs_on_the_loop_thread() {
+    let mut cfg = config(2, vec![connector(1, 200.0, 150_000.0)]);
+    cfg.period = Duration::from_millis(10);
+    cfg.watchdog = Duration::from_secs(5);
+    cfg.ramp_a_per_s = 1000.0;
+    cfg.realtime_priority = None;
+    let stage = PowerStage::new_hardware(cfg, &BusInterface::Virtual).unwrap();
+    assert_eq!(stage.kind(), StageKind::Bench);
+    let request = StageCommand::EvRequest {
+        connector: 1,
+        voltage_v: 410.0,
+        current_a: 40.0,
+        soc: None,
+    };
+    assert!(
+        stage.command(request.clone()).is_err(),
+        "a request before the EV is present"
+    );
+    assert!(
+        stage.command(StageCommand::EvPresent(7)).is_err(),
+        "no connector 7"
+    );
+    stage.command(StageCommand::EvPresent(1)).unwrap();
+    stage.command(StageCommand::Enable(1, true)).unwrap();
+    stage.start().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    // The supervisor's part: renew the request, carry out the contactor commands.
+    while stage.snapshot().connectors[0].current_a < 35.0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            stage.snapshot()
+        );
+        stage.feed_watchdog();
+        stage.command(request.clone()).unwrap();
+        if let Some(StageEvent::Contactor {
+            connector, closed, ..
+        }) = stage.next_event(Duration::from_millis(20))
+        {
+            stage
+                .command(StageCommand::ContactorFeedback { connector, closed })
+                .unwrap();
+        }
+    }
+    stage.stop().unwrap();
+    let mut opened = false;
+    while let Some(ev) = stage.try_event() {
+        opened |= matches!(ev, StageEvent::Contactor { closed: false, .. });
+    }
+    assert!(opened, "stopping the loop asks for the contactor to open");
+}
+
+#[test]
+fn a_missing_can_interface_is_one_line_naming_it() {
+    let cfg = config(2, vec![connector(1, 200.0, 150_000.0)]);
+    let err = PowerStage::new_hardware(cfg, &BusInterface::SocketCan("can0".into()))
+        .err()
+        .expect("this machine has no CAN interface");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("cannot open CAN interface \"can0\": "),
+        "{text}"
+    );
+    assert!(!text.contains('\n'));
 }

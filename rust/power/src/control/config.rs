@@ -82,6 +82,17 @@ pub struct StageConfig {
     pub realtime_priority: Option<u8>,
     /// Smallest current a module accepts (Infypower rejects 0 A, reference 2.3).
     pub module_min_a: f64,
+    /// Bus address of each module (module n is `addresses[n]`): set by the modules' DIP
+    /// switches, 0x00-0x3E (reference 2.1).
+    pub addresses: Vec<u8>,
+    /// The controller's own address, 0xF0-0xF8 (several controllers may share a bus).
+    pub controller_address: u8,
+    /// An EV request (hardware stage) not renewed within this time counts as gone: the
+    /// connector ramps down and its contactor opens (loss of EV data, reference 6.4).
+    pub ev_request_timeout: Duration,
+    /// Longest a contactor's feedback may disagree with its command before the connector is
+    /// stopped with `PowerSwitchFailure`.
+    pub contactor_timeout: Duration,
 }
 
 impl StageConfig {
@@ -89,6 +100,7 @@ impl StageConfig {
     /// on every connector.
     pub fn new(modules: Vec<ModuleRating>, connectors: Vec<ConnectorRating>) -> Self {
         let matrix = vec![vec![true; connectors.len()]; modules.len()];
+        let addresses = (0..modules.len()).map(|i| i as u8).collect();
         Self {
             modules,
             connectors,
@@ -107,6 +119,10 @@ impl StageConfig {
             bitrate: crate::can::DEFAULT_BITRATE,
             module_min_a: 1.0,
             realtime_priority: Some(40),
+            addresses,
+            controller_address: crate::driver::infy_id::CONTROLLER,
+            ev_request_timeout: Duration::from_secs(1),
+            contactor_timeout: Duration::from_millis(500),
         }
     }
 
@@ -174,6 +190,39 @@ impl StageConfig {
         if self.silent_bus_ticks == 0 {
             return bad("silent_bus_ticks: 0".into());
         }
+        self.validate_addresses()?;
+        if self.ev_request_timeout < self.period {
+            return bad("ev_request_timeout_ms: shorter than the loop period".into());
+        }
+        if self.contactor_timeout < self.period {
+            return bad("contactor_timeout_ms: shorter than the loop period".into());
+        }
+        Ok(())
+    }
+
+    fn validate_addresses(&self) -> Result<()> {
+        let bad = |m: String| Err(PowerError::Config(m));
+        if self.addresses.len() != self.modules.len() {
+            return bad(format!(
+                "addresses: {} for {} modules",
+                self.addresses.len(),
+                self.modules.len()
+            ));
+        }
+        for (i, a) in self.addresses.iter().enumerate() {
+            if *a >= crate::driver::infy_id::BROADCAST {
+                return bad(format!("addresses[{i}]: {a:#04x} (0x00 to 0x3E)"));
+            }
+            if self.addresses[..i].contains(a) {
+                return bad(format!("addresses[{i}]: {a:#04x} given twice"));
+            }
+        }
+        if !(0xF0..=0xF8).contains(&self.controller_address) {
+            return bad(format!(
+                "controller_address: {:#04x} (0xF0 to 0xF8)",
+                self.controller_address
+            ));
+        }
         Ok(())
     }
 }
@@ -208,6 +257,20 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("duplicate"));
+        let mut bad = cfg.clone();
+        bad.addresses[5] = 2;
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("addresses[5]: 0x02 given twice"));
+        let mut bad = cfg.clone();
+        bad.addresses[0] = 0x3F;
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("addresses[0]"));
         let mut bad = cfg;
         bad.modules[3].i_max = f64::NAN;
         assert!(bad

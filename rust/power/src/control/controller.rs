@@ -80,7 +80,7 @@ impl Controller {
             .modules
             .iter()
             .enumerate()
-            .map(|(i, r)| ModState::new(i as u8, *r, now + cfg.module_poll * i as u32 / n))
+            .map(|(i, r)| ModState::new(cfg.addresses[i], *r, now + cfg.module_poll * i as u32 / n))
             .collect();
         let conns = cfg.connectors.iter().map(|r| ConnState::new(*r)).collect();
         watchdog.feed(now);
@@ -199,6 +199,7 @@ impl Controller {
         self.ingest(now)?;
         self.check_modules(now)?;
         self.check_safety(now);
+        self.check_contactors(now);
         self.follow_evs(now);
         self.regulate(now, dt)?;
         self.poll(now)?;
@@ -254,11 +255,7 @@ impl Controller {
                     if c.fault.take().is_some() {
                         c.enabled = false;
                         if c.state == ConnectorState::Faulted {
-                            c.state = if c.ev.is_some() {
-                                ConnectorState::Ready
-                            } else {
-                                ConnectorState::Idle
-                            };
+                            c.state = c.resting_state();
                         }
                         let connector = c.rating.id;
                         self.events.push(StageEvent::FaultCleared {
@@ -297,10 +294,32 @@ impl Controller {
         });
     }
 
+    /// Everything off and every contactor open; used when the loop ends.
+    pub fn shutdown(&mut self) {
+        // Best effort: the bus may be the reason we are shutting down.
+        let _ = self.send(&ModuleRequest::OnOff {
+            target: Target::All,
+            on: false,
+        });
+        for idx in 0..self.conns.len() {
+            self.plant.set_contactor(idx, false);
+            let c = &mut self.conns[idx];
+            c.contactor = false;
+            c.mismatch_since = None;
+            c.enabled = false;
+            c.target_a = 0.0;
+            c.stop_started = None;
+            if c.state != ConnectorState::Faulted {
+                c.state = c.resting_state();
+            }
+        }
+    }
+
     fn follow_evs(&mut self, now: Duration) {
         let ts_ms = self.ts(now);
         for idx in 0..self.conns.len() {
             let ev = self.plant.ev_request(idx);
+            let present = self.plant.ev_present(idx);
             let c = &mut self.conns[idx];
             let id = c.rating.id;
             c.ev = ev;
@@ -308,7 +327,12 @@ impl Controller {
                 (ConnectorState::Idle, Some(_)) => c.state = ConnectorState::Ready,
                 (ConnectorState::Ready, None) => c.state = ConnectorState::Idle,
                 (ConnectorState::Charging, None) => {
-                    c.enabled = false;
+                    // An EV that left ends the delivery; one that is still plugged in but
+                    // asks for nothing valid (a stale or stopped request) gets power again
+                    // when it asks again, without a new enable.
+                    if !present {
+                        c.enabled = false;
+                    }
                     c.state = ConnectorState::Stopping;
                     c.stop_started = Some(now);
                 }
@@ -316,9 +340,10 @@ impl Controller {
                     c.state = ConnectorState::Stopping;
                     c.stop_started = Some(now);
                 }
-                (ConnectorState::Ready, Some(_)) if c.enabled && c.fault.is_none() => {
+                (ConnectorState::Ready, Some(_)) if c.enabled && !c.is_faulted() => {
                     c.state = ConnectorState::Charging;
                     c.contactor = true;
+                    c.mismatch_since = None;
                     (c.suspended, c.full_reported, c.target_a) = (false, false, 0.0);
                     self.plant.set_contactor(idx, true);
                     self.events.push(StageEvent::Charging {

@@ -92,6 +92,41 @@ pub enum StageEvent {
         /// When.
         ts_ms: i64,
     },
+    /// Hardware stage: the supervisor must close (or open) a connector's DC contactor and
+    /// report its feedback back (`StageCommand::ContactorFeedback`).
+    Contactor {
+        /// OCPP connector id.
+        connector: u32,
+        /// `true`: close.
+        closed: bool,
+        /// When.
+        ts_ms: i64,
+    },
+    /// Hardware stage: the supervisor must switch a module's output to a connector (or to
+    /// none) through the switch matrix; the module is off when this is asked.
+    ModuleRoute {
+        /// Module index.
+        module: usize,
+        /// OCPP connector id, `None`: disconnected.
+        connector: Option<u32>,
+        /// When.
+        ts_ms: i64,
+    },
+    /// Hardware stage: the EV's request was not renewed in time; its connector ramps down
+    /// and its contactor opens until a fresh request arrives.
+    EvRequestLost {
+        /// OCPP connector id.
+        connector: u32,
+        /// When.
+        ts_ms: i64,
+    },
+    /// Hardware stage: a fresh request after an `EvRequestLost`.
+    EvRequestRestored {
+        /// OCPP connector id.
+        connector: u32,
+        /// When.
+        ts_ms: i64,
+    },
     /// The loop thread ended.
     Stopped {
         /// Why.
@@ -115,6 +150,10 @@ impl StageEvent {
             Self::ModuleFault { .. } => "module_fault",
             Self::ModuleRecovered { .. } => "module_recovered",
             Self::ConnectorOff { .. } => "connector_off",
+            Self::Contactor { .. } => "contactor",
+            Self::ModuleRoute { .. } => "module_route",
+            Self::EvRequestLost { .. } => "ev_request_lost",
+            Self::EvRequestRestored { .. } => "ev_request_restored",
             Self::Stopped { .. } => "stopped",
         }
     }
@@ -149,6 +188,24 @@ mod tests {
             },
             StageEvent::Stopped {
                 reason: "stop".into(),
+                ts_ms: 5,
+            },
+            StageEvent::Contactor {
+                connector: 1,
+                closed: true,
+                ts_ms: 5,
+            },
+            StageEvent::ModuleRoute {
+                module: 2,
+                connector: None,
+                ts_ms: 5,
+            },
+            StageEvent::EvRequestLost {
+                connector: 1,
+                ts_ms: 5,
+            },
+            StageEvent::EvRequestRestored {
+                connector: 1,
                 ts_ms: 5,
             },
         ];

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 
+use super::command::{LoopStage, StageCommand};
 use super::events::StageEvent;
-use super::stage::{SimulatedStage, StageCommand};
 use super::stats::LoopTimer;
 use super::telemetry::Snapshot;
 use crate::clock::{Clock, RealClock};
@@ -40,13 +40,13 @@ pub(crate) struct SlotOutputs {
 enum HostMsg {
     Add(SlotId, Box<Slot>),
     Cmd(SlotId, StageCommand),
-    Remove(SlotId, Sender<SimulatedStage>),
+    Remove(SlotId, Sender<Box<dyn LoopStage>>),
     Shutdown,
 }
 
 /// One stage on the host thread.
 struct Slot {
-    stage: SimulatedStage,
+    stage: Box<dyn LoopStage>,
     out: SlotOutputs,
     deadline: Instant,
     reason: String,
@@ -151,7 +151,7 @@ impl LoopHost {
         self.tx.send(msg).map_err(|_| PowerError::Closed)
     }
 
-    pub(crate) fn add(&self, stage: SimulatedStage, out: SlotOutputs) -> Result<SlotId> {
+    pub(crate) fn add(&self, stage: Box<dyn LoopStage>, out: SlotOutputs) -> Result<SlotId> {
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
         let slot = Slot {
             stage,
@@ -170,7 +170,7 @@ impl LoopHost {
     }
 
     /// Ends the stage's loop (if a failed tick has not already) and hands the stage back.
-    pub(crate) fn remove(&self, id: SlotId) -> Result<SimulatedStage> {
+    pub(crate) fn remove(&self, id: SlotId) -> Result<Box<dyn LoopStage>> {
         let (reply_tx, reply_rx) = crossbeam_channel::bounded(1);
         self.send(HostMsg::Remove(id, reply_tx))?;
         let stage = reply_rx

@@ -73,13 +73,8 @@ impl Controller {
                 c.contactor = false;
                 c.stop_started = None;
                 c.target_a = 0.0;
-                c.state = if c.fault.is_some() {
-                    ConnectorState::Faulted
-                } else if c.ev.is_some() {
-                    ConnectorState::Ready
-                } else {
-                    ConnectorState::Idle
-                };
+                c.mismatch_since = None;
+                c.state = c.resting_state();
                 let connector = c.rating.id;
                 self.events
                     .push(crate::control::StageEvent::ConnectorOff { connector, ts_ms });

@@ -132,8 +132,11 @@ impl Controller {
                 })
                 .map(|i| self.modules[i].phantom_a)
                 .sum();
+            // No current through a contactor that has not reported closed (a contactor is
+            // never closed or opened under load).
+            let closed = self.plant.contactor_feedback(idx);
             let (target, why) = match (c.state, c.ev) {
-                (ConnectorState::Charging, Some(ev)) => target_current(&LimitInputs {
+                (ConnectorState::Charging, Some(ev)) if closed => target_current(&LimitInputs {
                     ev_request_a: ev.current_a,
                     connector_i_max: c.rating.i_max,
                     connector_p_max: c.rating.p_max,

@@ -1,6 +1,7 @@
-//! A simulated power stage whose control loop runs on a [`LoopHost`] thread: a host of its
-//! own (the charger), or one shared with other stages (a fleet simulator). The loop never
-//! touches Python, so the GIL cannot delay it.
+//! A power stage whose control loop runs on a [`LoopHost`] thread: a host of its own (the
+//! charger), or one shared with other stages (a fleet simulator). The stage is the simulated
+//! cabinet or the hardware stage (real modules on SocketCAN, or the virtual bench). The loop
+//! never touches Python, so the GIL cannot delay it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -8,10 +9,12 @@ use std::time::Duration;
 
 use crossbeam_channel::{bounded, Receiver, Sender};
 
+use super::command::{LoopStage, StageCommand, StageKind};
 use super::controller::Watchdog;
 use super::events::StageEvent;
 use super::host::{lock, LoopHost, SlotId, SlotOutputs};
-use super::stage::{SimulatedStage, StageCommand};
+use super::spec::BusInterface;
+use super::stage::SimulatedStage;
 use super::stats::{LoopStats, LoopTimer};
 use super::telemetry::Snapshot;
 use super::StageConfig;
@@ -29,12 +32,13 @@ struct Running {
 
 struct Inner {
     /// The stage while no loop runs it (commands apply to it directly).
-    stage: Option<SimulatedStage>,
+    stage: Option<Box<dyn LoopStage>>,
     running: Option<Running>,
 }
 
-/// A simulated power stage running in real time on a loop thread.
+/// A power stage running in real time on a loop thread.
 pub struct PowerStage {
+    kind: StageKind,
     realtime_priority: Option<u8>,
     connector_ids: Vec<u32>,
     modules: usize,
@@ -52,28 +56,62 @@ impl PowerStage {
     /// A stage over the simulated cabinet, not yet running.
     pub fn new_simulated(cfg: StageConfig) -> Result<Self> {
         let clock = Arc::new(RealClock::new());
-        let period = cfg.period;
-        let realtime_priority = cfg.realtime_priority;
-        let connector_ids = cfg.connectors.iter().map(|c| c.id).collect();
-        let modules = cfg.modules.len();
-        let stage = SimulatedStage::new(cfg, clock.clone())?;
-        let (events_tx, events_rx) = bounded(EVENT_BACKLOG);
-        Ok(Self {
-            realtime_priority,
-            connector_ids,
-            modules,
-            watchdog: stage.watchdog(),
+        let stage = SimulatedStage::new(cfg.clone(), clock.clone())?;
+        let watchdog = stage.watchdog();
+        Ok(Self::around(
+            Box::new(stage),
+            StageKind::Simulated,
+            watchdog,
+            &cfg,
             clock,
-            period,
+        ))
+    }
+
+    /// A hardware stage on `interface` (opened now), not yet running.
+    ///
+    /// # Errors
+    /// [`PowerError::BusOpen`] when the interface cannot be opened.
+    pub fn new_hardware(cfg: StageConfig, interface: &BusInterface) -> Result<Self> {
+        let clock = Arc::new(RealClock::new());
+        let stage = crate::hardware::HardwareStage::open(cfg.clone(), interface, clock.clone())?;
+        let watchdog = stage.watchdog();
+        let kind = match interface {
+            BusInterface::Virtual => StageKind::Bench,
+            BusInterface::SocketCan(_) => StageKind::Hardware,
+        };
+        Ok(Self::around(Box::new(stage), kind, watchdog, &cfg, clock))
+    }
+
+    fn around(
+        stage: Box<dyn LoopStage>,
+        kind: StageKind,
+        watchdog: Arc<Watchdog>,
+        cfg: &StageConfig,
+        clock: Arc<RealClock>,
+    ) -> Self {
+        let (events_tx, events_rx) = bounded(EVENT_BACKLOG);
+        Self {
+            kind,
+            realtime_priority: cfg.realtime_priority,
+            connector_ids: cfg.connectors.iter().map(|c| c.id).collect(),
+            modules: cfg.modules.len(),
+            watchdog,
+            clock,
+            period: cfg.period,
             events_tx,
             events_rx,
             snapshot: Arc::new(Mutex::new(stage.snapshot())),
-            stats: Arc::new(Mutex::new(LoopTimer::new(period))),
+            stats: Arc::new(Mutex::new(LoopTimer::new(cfg.period))),
             inner: Mutex::new(Inner {
                 stage: Some(stage),
                 running: None,
             }),
-        })
+        }
+    }
+
+    /// Which commands this stage takes.
+    pub fn kind(&self) -> StageKind {
+        self.kind
     }
 
     /// Whether a loop runs the stage.
@@ -128,51 +166,14 @@ impl PowerStage {
 
     /// Refuses what the loop would refuse, so the caller gets the error rather than the loop.
     fn check(&self, cmd: &StageCommand) -> Result<()> {
-        let connector = match cmd {
-            StageCommand::SetLimit {
-                connector,
-                limit_w,
-                limit_a,
-                ..
-            } => {
-                for v in [limit_w, limit_a].into_iter().flatten() {
-                    if !(v.is_finite() && *v >= 0.0) {
-                        return Err(PowerError::Config(format!(
-                            "limit {v} is not a non-negative number"
-                        )));
-                    }
-                }
-                Some(*connector)
+        self.kind.accepts(cmd)?;
+        cmd.check_values()?;
+        if let StageCommand::InjectFault(n, _) | StageCommand::ClearFault(n) = cmd {
+            if *n >= self.modules {
+                return Err(PowerError::UnknownModule(*n));
             }
-            StageCommand::EvPlugIn {
-                connector,
-                battery_wh,
-                soc,
-                max_current_a,
-            } => {
-                let ok = battery_wh.is_finite()
-                    && *battery_wh > 0.0
-                    && (0.0..=100.0).contains(soc)
-                    && max_current_a.is_finite()
-                    && *max_current_a >= 0.0;
-                if !ok {
-                    return Err(PowerError::Config(format!("EV parameters battery_wh={battery_wh} soc={soc} max_current_a={max_current_a}")));
-                }
-                Some(*connector)
-            }
-            StageCommand::EvPlugOut(c)
-            | StageCommand::EvPause(c)
-            | StageCommand::EvResume(c)
-            | StageCommand::Enable(c, _) => Some(*c),
-            StageCommand::InjectFault(n, _) | StageCommand::ClearFault(n) => {
-                if *n >= self.modules {
-                    return Err(PowerError::UnknownModule(*n));
-                }
-                None
-            }
-            StageCommand::FailBus(_) => None,
-        };
-        match connector {
+        }
+        match cmd.connector() {
             Some(c) if !self.connector_ids.contains(&c) => {
                 Err(PowerError::UnknownConnector(c as usize))
             }

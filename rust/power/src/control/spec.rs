@@ -99,6 +99,27 @@ pub struct ConnectorSpec {
     pub max_voltage_v: Option<f64>,
 }
 
+/// Where a stage's modules are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cabinet {
+    /// The simulated cabinet: modules, switchgear and EVs modelled inside the stage.
+    Simulated,
+    /// Modules on a CAN bus; EV requests and switchgear through the supervisor.
+    Hardware(BusInterface),
+}
+
+/// The bus of a hardware stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BusInterface {
+    /// A SocketCAN interface (`can0`).
+    SocketCan(String),
+    /// The bench: an in-process bus with the Infypower module simulator on it.
+    Virtual,
+}
+
+/// The `interface` value that selects the bench bus.
+pub const VIRTUAL_INTERFACE: &str = "virtual";
+
 /// Default voltage range of a connector whose description gives none.
 const CONNECTOR_V_MIN: f64 = 150.0;
 const CONNECTOR_V_MAX: f64 = 1000.0;
@@ -122,8 +143,20 @@ pub struct StageSpec {
     pub watchdog_ms: Option<u64>,
     /// Ticks without a reply before the bus counts as silent.
     pub silent_bus_ticks: Option<u32>,
-    /// True: the simulated cabinet (the only one this build has).
+    /// True (the default): the simulated cabinet, its modules and EVs. False: real modules
+    /// on `interface`, the EV's request and the switchgear through the supervisor.
     pub simulated: Option<bool>,
+    /// The CAN interface of real modules (`"can0"`), or `"virtual"`: an in-process bus with
+    /// the Infypower module simulator on it (a bench running the hardware stage's code).
+    pub interface: Option<String>,
+    /// The modules' bus addresses, one per module; absent: 0, 1, 2, ...
+    pub addresses: Option<Vec<u8>>,
+    /// The controller's address on the bus (0xF0-0xF8).
+    pub controller_address: Option<u8>,
+    /// An EV request not renewed within this time counts as gone, ms.
+    pub ev_request_timeout_ms: Option<u64>,
+    /// Longest a contactor's feedback may disagree with its command, ms.
+    pub contactor_timeout_ms: Option<u64>,
     /// Current below which contactors may open, A.
     pub safe_current_a: Option<f64>,
     /// Longest wait for the current to fall before contactors open anyway, ms.
@@ -145,11 +178,11 @@ pub struct StageSpec {
 }
 
 impl StageSpec {
-    /// The validated configuration, and whether the cabinet is simulated.
+    /// The validated configuration, and where its modules are.
     ///
     /// # Errors
     /// [`PowerError::Config`] naming the field that is out of range or inconsistent.
-    pub fn build(&self) -> Result<(StageConfig, bool)> {
+    pub fn build(&self) -> Result<(StageConfig, Cabinet)> {
         let connectors = self
             .connectors
             .iter()
@@ -179,6 +212,12 @@ impl StageSpec {
         cfg.safe_current_a = self.safe_current_a.unwrap_or(cfg.safe_current_a);
         cfg.silent_bus_ticks = self.silent_bus_ticks.unwrap_or(cfg.silent_bus_ticks);
         cfg.bitrate = self.bitrate.unwrap_or(cfg.bitrate);
+        cfg.ev_request_timeout = ms(self.ev_request_timeout_ms, cfg.ev_request_timeout);
+        cfg.contactor_timeout = ms(self.contactor_timeout_ms, cfg.contactor_timeout);
+        if let Some(a) = &self.addresses {
+            cfg.addresses.clone_from(a);
+        }
+        cfg.controller_address = self.controller_address.unwrap_or(cfg.controller_address);
         if let Some(p) = self.realtime_priority {
             if p > 99 {
                 return Err(PowerError::Config(format!(
@@ -188,7 +227,29 @@ impl StageSpec {
             cfg.realtime_priority = (p > 0).then_some(p);
         }
         cfg.validate()?;
-        Ok((cfg, self.simulated.unwrap_or(true)))
+        Ok((cfg, self.cabinet()?))
+    }
+
+    fn cabinet(&self) -> Result<Cabinet> {
+        match (self.simulated.unwrap_or(true), self.interface.as_deref()) {
+            (true, None) => Ok(Cabinet::Simulated),
+            (true, Some(_)) => Err(PowerError::Config(
+                "interface: applies only to a hardware stage (simulated = false)".into(),
+            )),
+            (false, None) => Err(PowerError::Config(
+                "interface: a hardware stage needs its CAN interface (or \"virtual\")".into(),
+            )),
+            (false, Some(VIRTUAL_INTERFACE)) => Ok(Cabinet::Hardware(BusInterface::Virtual)),
+            (false, Some(name)) => {
+                // Linux interface names are at most 15 bytes (IFNAMSIZ 16 with the NUL).
+                if name.is_empty() || name.len() > 15 || name.contains(['/', ' ', '\0']) {
+                    return Err(PowerError::Config(format!(
+                        "interface: {name:?} is not a network interface name"
+                    )));
+                }
+                Ok(Cabinet::Hardware(BusInterface::SocketCan(name.to_owned())))
+            }
+        }
     }
 }
 
@@ -226,12 +287,12 @@ mod tests {
 
     #[test]
     fn absent_values_take_the_crate_defaults() {
-        let (cfg, simulated) = spec(
+        let (cfg, cabinet) = spec(
             r#"{"modules": {"count": 2}, "connectors": [{"max_current_a": 200, "max_power_w": 1e5}]}"#,
         )
         .build()
         .unwrap();
-        assert!(simulated);
+        assert_eq!(cabinet, Cabinet::Simulated);
         assert_eq!(cfg.modules, vec![ModuleRating::reg_30kw(); 2]);
         let c = cfg.connectors[0];
         assert_eq!((c.id, c.v_min, c.v_max), (1, 150.0, 1000.0));
@@ -273,5 +334,37 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(err.to_string().contains("realtime_priority"), "{err}");
+    }
+
+    #[test]
+    fn a_hardware_stage_names_its_interface_and_addresses() {
+        let base =
+            r#""modules": {"count": 2}, "connectors": [{"max_current_a": 1, "max_power_w": 1}]"#;
+        let build = |extra: &str| spec(&format!("{{{base}, {extra}}}")).build();
+        let (cfg, cabinet) = build(r#""simulated": false, "interface": "can0", "addresses": [4, 9], "controller_address": 241, "ev_request_timeout_ms": 300"#).unwrap();
+        assert_eq!(
+            cabinet,
+            Cabinet::Hardware(BusInterface::SocketCan("can0".into()))
+        );
+        assert_eq!(cfg.addresses, vec![4, 9]);
+        assert_eq!(cfg.controller_address, 0xF1);
+        assert_eq!(cfg.ev_request_timeout, Duration::from_millis(300));
+        let (_, cabinet) = build(r#""simulated": false, "interface": "virtual""#).unwrap();
+        assert_eq!(cabinet, Cabinet::Hardware(BusInterface::Virtual));
+        for (extra, named) in [
+            (r#""simulated": false"#, "interface: a hardware stage needs"),
+            (r#""interface": "can0""#, "interface: applies only"),
+            (
+                r#""simulated": false, "interface": "../x/y""#,
+                "not a network interface",
+            ),
+            (
+                r#""simulated": false, "interface": "can0", "addresses": [1]"#,
+                "addresses: 1 for 2 modules",
+            ),
+        ] {
+            let err = build(extra).unwrap_err().to_string();
+            assert!(err.contains(named), "{extra}: {err}");
+        }
     }
 }

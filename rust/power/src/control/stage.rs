@@ -2,58 +2,17 @@
 //! controller. Tests drive it with a manual clock; [`super::PowerStage`] runs it on a thread.
 
 use std::sync::Arc;
-use std::time::Duration;
 
+use super::command::{LoopStage, StageCommand, StageKind};
 use super::controller::{Controller, Watchdog};
 use super::events::StageEvent;
 use super::telemetry::Snapshot;
 use super::StageConfig;
 use crate::can::VirtualBus;
 use crate::clock::Clock;
-use crate::driver::{InfyDriver, ModuleRequest, Target};
+use crate::driver::InfyDriver;
 use crate::error::{PowerError, Result};
-use crate::sim::{EvModel, ModuleFault, Plant, SimCabinet, SimPlant};
-
-/// What the supervisor can ask of a stage; connectors by OCPP id, modules by index.
-#[derive(Debug, Clone, PartialEq)]
-pub enum StageCommand {
-    /// New smart-charging limit (`issued`: clock reading of the request).
-    SetLimit {
-        /// OCPP connector id.
-        connector: u32,
-        /// W.
-        limit_w: Option<f64>,
-        /// A.
-        limit_a: Option<f64>,
-        /// Clock reading when the supervisor asked.
-        issued: Duration,
-    },
-    /// Connect a simulated EV.
-    EvPlugIn {
-        /// OCPP connector id.
-        connector: u32,
-        /// Battery capacity, Wh.
-        battery_wh: f64,
-        /// SoC, percent.
-        soc: f64,
-        /// Largest current the EV asks for, A.
-        max_current_a: f64,
-    },
-    /// Disconnect the EV.
-    EvPlugOut(u32),
-    /// The EV stops asking for current.
-    EvPause(u32),
-    /// The EV asks again.
-    EvResume(u32),
-    /// Allow or withdraw power delivery.
-    Enable(u32, bool),
-    /// Inject a module fault.
-    InjectFault(usize, ModuleFault),
-    /// Clear a module fault.
-    ClearFault(usize),
-    /// Make the bus lose every frame (or work again).
-    FailBus(bool),
-}
+use crate::sim::{EvModel, SimCabinet, SimPlant};
 
 /// Bus, cabinet and controller of one simulated charger.
 pub struct SimulatedStage {
@@ -71,12 +30,13 @@ impl SimulatedStage {
         cfg.validate()?;
         let bus = VirtualBus::new(Arc::clone(&clock), cfg.bitrate);
         let plant = SimPlant::new(cfg.modules.len(), cfg.connectors.len());
-        let cabinet = SimCabinet::new(bus.node(), plant.clone(), &cfg.modules);
+        let cabinet = SimCabinet::new(bus.node(), plant.clone(), &cfg.modules, &cfg.addresses);
         let watchdog = Arc::new(Watchdog::default());
+        let driver = InfyDriver::new(cfg.controller_address)?;
         let controller = Controller::new(
             cfg,
             Box::new(bus.node()),
-            Box::new(InfyDriver::default()),
+            Box::new(driver),
             Box::new(plant.clone()),
             Arc::clone(&clock),
             Arc::clone(&watchdog),
@@ -129,6 +89,8 @@ impl SimulatedStage {
 
     /// Carries out a command; limits take effect at once (without waiting for the tick).
     pub fn apply(&mut self, cmd: StageCommand) -> Result<()> {
+        StageKind::Simulated.accepts(&cmd)?;
+        cmd.check_values()?;
         match cmd {
             StageCommand::SetLimit {
                 connector,
@@ -147,15 +109,6 @@ impl SimulatedStage {
                 max_current_a,
             } => {
                 let idx = self.index(connector)?;
-                if !(battery_wh.is_finite()
-                    && battery_wh > 0.0
-                    && soc.is_finite()
-                    && (0.0..=100.0).contains(&soc)
-                    && max_current_a.is_finite()
-                    && max_current_a >= 0.0)
-                {
-                    return Err(PowerError::Config(format!("EV parameters battery_wh={battery_wh} soc={soc} max_current_a={max_current_a}")));
-                }
                 self.plant.lock().evs[idx] = Some(EvModel::new(battery_wh, soc, max_current_a));
             }
             StageCommand::EvPlugOut(connector) => {
@@ -178,6 +131,15 @@ impl SimulatedStage {
             StageCommand::InjectFault(n, fault) => self.cabinet.inject(n, fault)?,
             StageCommand::ClearFault(n) => self.cabinet.clear(n)?,
             StageCommand::FailBus(on) => self.bus.set_failed(on),
+            StageCommand::EvPresent(_)
+            | StageCommand::EvGone(_)
+            | StageCommand::EvRequest { .. }
+            | StageCommand::EvStop(_)
+            | StageCommand::ContactorFeedback { .. } => {
+                return Err(PowerError::Unsupported(
+                    "EV-link commands drive a hardware stage".into(),
+                ))
+            }
         }
         Ok(())
     }
@@ -199,25 +161,27 @@ impl SimulatedStage {
 
     /// Everything off and every contactor open; used when the loop ends.
     pub fn shutdown(&mut self) {
-        // Best effort: the bus may be the reason we are shutting down.
-        let _ = self.controller.send(&ModuleRequest::OnOff {
-            target: Target::All,
-            on: false,
-        });
-        for idx in 0..self.controller.conns.len() {
-            self.plant.set_contactor(idx, false);
-            let c = &mut self.controller.conns[idx];
-            c.contactor = false;
-            c.enabled = false;
-            c.target_a = 0.0;
-            c.stop_started = None;
-            if c.state != super::ConnectorState::Faulted {
-                c.state = if c.ev.is_some() {
-                    super::ConnectorState::Ready
-                } else {
-                    super::ConnectorState::Idle
-                };
-            }
-        }
+        self.controller.shutdown();
+    }
+}
+
+impl LoopStage for SimulatedStage {
+    fn tick(&mut self) -> Result<()> {
+        SimulatedStage::tick(self)
+    }
+    fn apply(&mut self, cmd: StageCommand) -> Result<()> {
+        SimulatedStage::apply(self, cmd)
+    }
+    fn snapshot(&self) -> Snapshot {
+        SimulatedStage::snapshot(self)
+    }
+    fn take_events(&mut self) -> Vec<StageEvent> {
+        SimulatedStage::take_events(self)
+    }
+    fn shutdown(&mut self) {
+        SimulatedStage::shutdown(self);
+    }
+    fn feed_watchdog(&self) {
+        SimulatedStage::feed_watchdog(self);
     }
 }

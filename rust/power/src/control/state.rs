@@ -131,6 +131,10 @@ pub(crate) struct ConnState {
     pub next_group_poll: Duration,
     pub suspended: bool,
     pub full_reported: bool,
+    /// The contactor's feedback disagreed with its command for too long.
+    pub switch_fault: Option<String>,
+    /// Since when feedback and command disagree.
+    pub mismatch_since: Option<Duration>,
 }
 
 impl ConnState {
@@ -157,6 +161,25 @@ impl ConnState {
             next_group_poll: Duration::ZERO,
             suspended: false,
             full_reported: false,
+            switch_fault: None,
+            mismatch_since: None,
+        }
+    }
+
+    /// Whether any fault (the stage's or the contactor's) keeps the connector from charging.
+    pub fn is_faulted(&self) -> bool {
+        self.fault.is_some() || self.switch_fault.is_some()
+    }
+
+    /// The state of a connector that delivers nothing: faulted, or waiting with or without
+    /// an EV.
+    pub fn resting_state(&self) -> ConnectorState {
+        if self.is_faulted() {
+            ConnectorState::Faulted
+        } else if self.ev.is_some() {
+            ConnectorState::Ready
+        } else {
+            ConnectorState::Idle
         }
     }
 

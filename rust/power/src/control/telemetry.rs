@@ -100,6 +100,22 @@ pub struct BusStats {
     pub latency_max_ms: f64,
 }
 
+/// A battery on the bench's DC output (hardware stage on the virtual bus only): what the
+/// simulated EV would ask for, which the simulator's EV link relays as its request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BenchEvSnapshot {
+    /// OCPP connector id.
+    pub connector: u32,
+    /// Current the EV asks for, A.
+    pub request_a: f64,
+    /// Target voltage, V.
+    pub target_v: f64,
+    /// State of charge, percent.
+    pub soc: f64,
+    /// The charge is complete.
+    pub full: bool,
+}
+
 /// Everything at one instant.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Snapshot {
@@ -118,6 +134,8 @@ pub struct Snapshot {
     /// Loop timing (filled by the thread runner).
     #[serde(rename = "loop")]
     pub loop_stats: LoopStats,
+    /// The bench's batteries (empty unless the stage runs on the virtual bench).
+    pub bench_evs: Vec<BenchEvSnapshot>,
 }
 
 impl Controller {
@@ -166,6 +184,10 @@ impl Controller {
                             error_code: (*code).to_owned(),
                             info: info.clone(),
                         })
+                        .chain(c.switch_fault.iter().map(|info| ConnectorFault {
+                            error_code: super::POWER_SWITCH_FAILURE.to_owned(),
+                            info: info.clone(),
+                        }))
                         .collect(),
                     active_limit: c.active.name(),
                     limit_w: c.limit_w,
@@ -197,6 +219,7 @@ impl Controller {
                 super::controller::StageFault::Watchdog => "Watchdog",
             }),
             loop_stats: LoopStats::default(),
+            bench_evs: Vec::new(),
         }
     }
 }

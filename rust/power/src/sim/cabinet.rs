@@ -23,12 +23,17 @@ pub struct SimCabinet {
 }
 
 impl SimCabinet {
-    /// Modules with addresses 0..n in group 0, all off.
-    pub fn new(node: VirtualNode, plant: SimPlant, ratings: &[ModuleRating]) -> Self {
+    /// Modules at the given bus addresses (one per rating) in group 0, all off.
+    pub fn new(
+        node: VirtualNode,
+        plant: SimPlant,
+        ratings: &[ModuleRating],
+        addresses: &[u8],
+    ) -> Self {
         let modules = ratings
             .iter()
-            .enumerate()
-            .map(|(i, r)| SimModule::new(i as u8, *r))
+            .zip(addresses)
+            .map(|(r, a)| SimModule::new(*a, *r))
             .collect();
         Self {
             node,

@@ -44,6 +44,12 @@ impl EvModel {
         self.v_empty + (self.v_full - self.v_empty) * self.soc / 100.0
     }
 
+    /// The voltage it asks the charger to regulate to: a little above full-pack voltage, so
+    /// the current limit, not the voltage, decides the charge (constant-current phase).
+    pub fn target_v(&self) -> f64 {
+        self.v_full + 10.0
+    }
+
     /// Terminal voltage while `amps` flow in.
     pub fn terminal_v(&self, amps: f64) -> f64 {
         self.open_circuit_v() + amps.max(0.0) * self.r_internal

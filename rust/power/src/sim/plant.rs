@@ -25,8 +25,14 @@ pub trait Plant: Send {
     fn set_route(&mut self, module: usize, connector: Option<usize>);
     /// Closes or opens a connector's DC contactor.
     fn set_contactor(&mut self, connector: usize, closed: bool);
-    /// The EV's request on `connector`, `None` when no EV is connected.
+    /// What the contactor's auxiliary contact reports: `true` closed. Current is delivered
+    /// only through a contactor reported closed.
+    fn contactor_feedback(&self, connector: usize) -> bool;
+    /// The EV's valid request on `connector`, `None` when no EV is connected or it asks for
+    /// nothing that may be acted on (a stale request counts as none).
     fn ev_request(&self, connector: usize) -> Option<EvRequest>;
+    /// Whether an EV is connected, valid request or not (a silent EV is still plugged in).
+    fn ev_present(&self, connector: usize) -> bool;
 }
 
 /// Shared state of the simulated switchgear and EVs.
@@ -80,12 +86,25 @@ impl Plant for SimPlant {
         }
     }
 
+    fn contactor_feedback(&self, connector: usize) -> bool {
+        // The simulated contactor does what it is told, at once.
+        self.lock()
+            .contactors
+            .get(connector)
+            .copied()
+            .unwrap_or(false)
+    }
+
+    fn ev_present(&self, connector: usize) -> bool {
+        self.lock().evs.get(connector).is_some_and(Option::is_some)
+    }
+
     fn ev_request(&self, connector: usize) -> Option<EvRequest> {
         let st = self.lock();
         let ev = st.evs.get(connector)?.as_ref()?;
         Some(EvRequest {
             current_a: ev.request_a(),
-            target_v: ev.v_full + 10.0,
+            target_v: ev.target_v(),
             soc: Some(ev.soc),
             full: ev.is_full(),
         })
