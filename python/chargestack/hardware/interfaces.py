@@ -2,9 +2,9 @@
 
 A driver (``hardware.sim`` or a real board's) implements :class:`Hardware`. The station
 never reaches below these interfaces, so the same OCPP logic runs on a simulator, on a test
-bench and in a charger. The device protocols below (:class:`TagReader`, :class:`DigitalIo`)
-are what ``hardware.devices`` composes a ``Hardware`` from; docs/drivers.md tells how to
-write another driver.
+bench and in a charger. The device protocols below (:class:`TagReader`, :class:`DigitalIo`,
+:class:`EvLink`) are what ``hardware.devices`` composes a ``Hardware`` from; docs/drivers.md
+tells how to write another driver.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from chargestack.hardware.ev_link import EvLinkSink, EvseStatusSource
 from chargestack.hardware.events import HardwareEvent
 
 
@@ -157,6 +158,36 @@ class DigitalIo(Protocol):
         """Drive the cable lock actuator; the ``cable_locked`` input reports the result."""
         ...
 
+    def set_contactor(self, connector_id: int, closed: bool) -> None:
+        """Drive a connector's DC contactor (the hardware power stage asks); the
+        ``contactor_closed`` input reports the result."""
+        ...
+
+    def set_module_route(self, module: int, connector_id: int | None) -> None:
+        """Switch a rectifier module's output to a connector, or to none, through the
+        switch matrix; the stage asks only while the module is off."""
+        ...
+
     async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class EvLink(Protocol):
+    """The source of the EV's request for a hardware power stage: in a charger the EV-side
+    stack (ISO 15118 / DIN 70121 / CHAdeMO, a separate process), on a bench the simulator's
+    EVs. Its events (``hardware.ev_link``) reach the stage through ``sink``."""
+
+    @property
+    def announces_plugs(self) -> bool:
+        """True when the link is also where plug-in and unplug are known (the station's
+        ``PluggedIn``/``PluggedOut`` come from it); False when something else reports them
+        (the simulator's manual actions)."""
+        ...
+
+    async def start(self, sink: EvLinkSink, evse_status: EvseStatusSource) -> None:
+        """Start listening; raises ``DeviceOpenError`` with one line when it cannot.
+        ``evse_status(connector_id)`` is what the link answers the EV with."""
+        ...
 
     async def stop(self) -> None: ...

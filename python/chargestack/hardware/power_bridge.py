@@ -49,7 +49,7 @@ def stage_config(settings: StationSettings) -> _StageConfig:
     connector_ids = [c.id for c in settings.connectors]
     # An empty matrix in the station file means every module can serve every connector.
     matrix = modules.matrix or [list(connector_ids) for _ in range(modules.count)]
-    return {
+    config: _StageConfig = {
         "modules": {
             "count": modules.count,
             "max_power_w": modules.max_power_w,
@@ -72,8 +72,26 @@ def stage_config(settings: StationSettings) -> _StageConfig:
         "ramp_a_per_s": power.ramp_a_per_s,
         "watchdog_ms": power.watchdog_ms,
         "silent_bus_ticks": power.silent_bus_ticks,
-        "simulated": True,
     }
+    _set_cabinet(config, settings)
+    return config
+
+
+def _set_cabinet(config: _StageConfig, settings: StationSettings) -> None:
+    """The simulated cabinet, or the hardware stage of ``[devices.power] kind = "socketcan"``."""
+    devices = settings.device_settings()
+    device = devices.power
+    if device.kind != "socketcan":
+        config["simulated"] = True
+        return
+    assert device.interface is not None and devices.io is not None
+    config["simulated"] = False
+    config["interface"] = device.interface
+    config["controller_address"] = device.controller_address
+    config["ev_request_timeout_ms"] = device.ev_request_timeout_ms
+    config["contactor_timeout_ms"] = devices.io.contactor_feedback_timeout_ms
+    if device.addresses is not None:
+        config["addresses"] = list(device.addresses)
 
 
 class RustPowerStage:
@@ -134,18 +152,26 @@ class RustPowerStage:
 
     def supervise(self) -> None:
         self._stage.feed_watchdog()
-        assert self._loop is not None
         for _ in range(_EVENTS_PER_TICK):
             raw = self._stage.next_event(0)
             if raw is None:
                 return
-            event = event_from_stage(raw)
-            if event is None:
-                log.info("power stage event not forwarded to the station: %s", raw)
-                continue
-            # A callback of its own, so a failing sink is reported by the loop and does not
-            # cut short this stage's drain or the other stages' feeding.
-            self._loop.call_soon(self._deliver, event)
+            self.on_stage_event(raw)
+
+    def on_stage_event(self, raw: _StageEvent) -> None:
+        """What the station is told of an event of the loop; a hardware stage also acts on
+        the switchgear events here."""
+        event = event_from_stage(raw)
+        if event is None:
+            log.info("power stage event not forwarded to the station: %s", raw)
+            return
+        self.tell_station(event)
+
+    def tell_station(self, event: HardwareEvent) -> None:
+        assert self._loop is not None
+        # A callback of its own, so a failing sink is reported by the loop and does not cut
+        # short this stage's drain or the other stages' feeding.
+        self._loop.call_soon(self._deliver, event)
 
     def _deliver(self, event: HardwareEvent) -> None:
         if self._sink is not None:

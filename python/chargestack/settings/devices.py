@@ -1,12 +1,13 @@
 """The station file's ``[devices]`` tables: which device drives each part of the charger.
 
 One table per device kind (``[devices.power]``, ``[[devices.meter]]`` one per connector,
-``[devices.reader]``, ``[devices.io]``). Every key is validated and described: the
+``[devices.reader]``, ``[devices.io]``, ``[devices.ev_link]``). Every key is validated and described: the
 descriptions are what ``chargestack config check --explain`` prints.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -20,29 +21,98 @@ class PowerDeviceSettings(Strict):
     kind: Annotated[
         Literal["simulated", "socketcan"],
         Field(
-            description='"simulated": the Rust stage with simulated modules and EVs (a bench); '
-            '"socketcan": rectifier modules on a SocketCAN interface'
+            description='"simulated": the Rust stage with simulated modules and EVs; '
+            '"socketcan": the hardware stage, rectifier modules on a CAN interface, the EV\'s '
+            "request from [devices.ev_link], the contactors through [devices.io]"
         ),
     ] = "simulated"
     interface: Annotated[
         str | None,
-        Field(min_length=1, max_length=15, description='SocketCAN interface, e.g. "can0"'),
+        Field(
+            min_length=1,
+            max_length=15,
+            pattern=r"^[A-Za-z0-9_.:-]+$",
+            description='SocketCAN interface, e.g. "can0" (up, bit rate set); "virtual": the '
+            "bench, an in-process bus with the Infypower module simulator on it",
+        ),
     ] = None
     protocol: Annotated[
         Literal["infypower"], Field(description="the modules' CAN protocol (Infypower REG)")
     ] = "infypower"
+    addresses: Annotated[
+        list[Annotated[int, Field(ge=0, le=0x3E)]] | None,
+        Field(
+            description="the modules' bus addresses (DIP switches, 0-62), one per module of "
+            "[power.modules] in its order (default 0, 1, 2, ...)"
+        ),
+    ] = None
+    controller_address: Annotated[
+        int,
+        Field(ge=0xF0, le=0xF8, description="this controller's address on the bus (240-248)"),
+    ] = 0xF0
+    ev_request_timeout_ms: Annotated[
+        int,
+        Field(
+            ge=20,
+            le=10_000,
+            description="an EV request not renewed within this time counts as gone: the "
+            "connector ramps down and its contactor opens (ms)",
+        ),
+    ] = 1000
 
     @model_validator(mode="after")
-    def _socketcan_available(self) -> PowerDeviceSettings:
+    def _consistent(self) -> PowerDeviceSettings:
         if self.kind == "socketcan":
-            # The Rust stage refuses real modules until an EV-link driver (the EV's voltage and
-            # current request, ISO 15118 / DIN 70121) exists: claiming it would mislead.
-            raise ValueError(
-                '"socketcan" is not available in this build: the power stage has no EV-link '
-                'driver yet (see docs/drivers.md); use "simulated"'
-            )
-        if self.interface is not None:
-            raise ValueError('interface applies only to kind "socketcan"')
+            if self.interface is None:
+                raise ValueError('kind "socketcan" needs interface (e.g. "can0", or "virtual")')
+            if self.addresses is not None and len(set(self.addresses)) != len(self.addresses):
+                raise ValueError(f"addresses: an address is given twice in {self.addresses}")
+        elif self.interface is not None or self.addresses is not None:
+            raise ValueError('interface and addresses apply only to kind "socketcan"')
+        return self
+
+    def on_bench(self) -> bool:
+        """The hardware stage on the virtual bus with the module simulator."""
+        return self.kind == "socketcan" and self.interface == "virtual"
+
+
+class EvLinkDeviceSettings(Strict):
+    kind: Annotated[
+        Literal["socket", "simulated"],
+        Field(
+            description='"socket": an external HLC stack (ISO 15118 / DIN 70121 / CHAdeMO) '
+            'sends the EV\'s request as JSON lines on a unix socket; "simulated": the '
+            "simulator's EVs (with interface \"virtual\": their batteries are the bench's load)"
+        ),
+    ]
+    path: Annotated[
+        Path | None, Field(description='the unix socket the HLC stack connects to ("socket")')
+    ] = None
+    socket_mode: Annotated[
+        int,
+        Field(
+            ge=0o600,
+            le=0o666,
+            description="file mode of the socket: who may feed EV requests (default 0o660: "
+            "the owner and its group, e.g. the HLC stack's)",
+        ),
+    ] = 0o660
+    request_interval_ms: Annotated[
+        int,
+        Field(
+            ge=10,
+            le=5000,
+            description="how often a simulated EV renews its request (ms; ISO 15118 "
+            "CurrentDemandReq comes every 50-250 ms)",
+        ),
+    ] = 100
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EvLinkDeviceSettings:
+        if self.kind == "socket" and self.path is None:
+            raise ValueError('kind "socket" needs path')
+        if self.kind == "simulated" and self.path is not None:
+            raise ValueError('path applies only to kind "socket"')
         return self
 
 
@@ -211,7 +281,11 @@ class DevicesSettings(Strict):
     ] = None
     io: Annotated[
         IoDeviceSettings | None,
-        Field(description="digital I/O: e-stop, door, contactor feedback, cable locks"),
+        Field(description="digital I/O: e-stop, door, contactors and their feedback, cable locks"),
+    ] = None
+    ev_link: Annotated[
+        EvLinkDeviceSettings | None,
+        Field(description='the source of the EV\'s request, for power kind "socketcan"'),
     ] = None
 
     @model_validator(mode="after")
@@ -220,4 +294,25 @@ class DevicesSettings(Strict):
         doubles = sorted({c for c in seen if seen.count(c) > 1})
         if doubles:
             raise ValueError(f"more than one meter on connector(s) {doubles}")
+        return self
+
+    @model_validator(mode="after")
+    def _hardware_stage_parts(self) -> DevicesSettings:
+        if self.power.kind != "socketcan":
+            if self.ev_link is not None:
+                raise ValueError('ev_link: an EV link drives only power kind "socketcan"')
+            return self
+        # The hardware stage neither closes a contactor nor knows what an EV asks for by
+        # itself: the station's I/O and the EV link are its other half.
+        if self.io is None:
+            raise ValueError(
+                'power: kind "socketcan" needs [devices.io] (the contactors and their feedback)'
+            )
+        if self.ev_link is None:
+            raise ValueError('power: kind "socketcan" needs [devices.ev_link] (the EV\'s request)')
+        if self.ev_link.kind == "simulated" and not self.power.on_bench():
+            raise ValueError(
+                'ev_link: kind "simulated" needs power interface "virtual" (the simulated EVs\' '
+                "batteries are the bench's load)"
+            )
         return self

@@ -109,6 +109,10 @@ class GridSettings(Strict):
     efficiency: Annotated[float, Field(gt=0.5, le=1.0)] = 0.95
 
 
+# Infypower REG: up to 60 modules on one bus (reference, section 2.1).
+_MODULES_PER_BUS = 60
+
+
 class ModuleSettings(Strict):
     count: Annotated[int, Field(ge=1, le=64)] = 6
     max_power_w: Annotated[float, Field(gt=0)] = 30_000.0
@@ -118,6 +122,12 @@ class ModuleSettings(Strict):
     # Switch matrix: for each module (by index), the connectors it can be switched to.
     # Empty means every module can serve every connector.
     matrix: list[list[int]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _voltage_range(self) -> ModuleSettings:
+        if self.min_voltage_v >= self.max_voltage_v:
+            raise ValueError("min_voltage_v must be below max_voltage_v")
+        return self
 
 
 class PowerSettings(Strict):
@@ -208,6 +218,18 @@ class StationSettings(Strict):
                     f"devices.meter: connector {meter.connector} is not one of the "
                     f"connectors {sorted(ids)}"
                 )
+        power = self.device_settings().power
+        modules = self.power.modules
+        if power.addresses is not None and len(power.addresses) != modules.count:
+            raise ValueError(
+                f"devices.power.addresses: {len(power.addresses)} addresses for "
+                f"power.modules.count = {modules.count} modules"
+            )
+        if power.kind == "socketcan" and modules.count > _MODULES_PER_BUS:
+            raise ValueError(
+                f"power.modules.count: {modules.count} modules on one CAN bus (at most "
+                f"{_MODULES_PER_BUS}: Infypower addresses 0x00-0x3E)"
+            )
         return self
 
     def device_settings(self) -> DevicesSettings:
@@ -272,4 +294,8 @@ def load_station_file(path: Path) -> StationSettings:
     api = data.get("control_api")
     if isinstance(api, dict) and isinstance(api.get("unix_socket"), str):
         api["unix_socket"] = str((base / api["unix_socket"]).resolve())
+    devices = data.get("devices")
+    link = devices.get("ev_link") if isinstance(devices, dict) else None
+    if isinstance(link, dict) and isinstance(link.get("path"), str):
+        link["path"] = str((base / link["path"]).resolve())
     return parse_station_settings(data, str(path))

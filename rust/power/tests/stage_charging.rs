@@ -235,3 +235,18 @@ fn a_short_period_ramp_does_not_flood_the_bus() {
     assert!(worst < 0.30, "bus load {worst}");
     assert!(s.connectors[0].current_a > 250.0, "{:?}", s.connectors[0]);
 }
+
+#[test]
+fn a_paused_ev_reads_no_current_and_gains_no_energy_once_its_modules_are_released() {
+    let mut rig = Rig::new(config(4, vec![connector(1, 200.0, 150_000.0)]));
+    rig.plug_and_enable(1, 75_000.0, 20.0, 100.0);
+    rig.run(8.0);
+    rig.cmd(power::StageCommand::EvPause(1));
+    let s = rig.run(2.0);
+    let c = &s.connectors[0];
+    assert!(c.modules.is_empty(), "{c:?}");
+    assert_eq!(c.current_a, 0.0, "{c:?}");
+    let energy = c.energy_wh;
+    let s = rig.run(5.0);
+    assert_eq!(s.connectors[0].energy_wh, energy, "no energy counted while paused");
+}

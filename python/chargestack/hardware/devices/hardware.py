@@ -1,12 +1,14 @@
 """``DevicesHardware``: a charger composed from the station file's ``[devices]`` tables.
 
 A set of devices, each a real driver or the simulator's part where the station file leaves
-it simulated. The power stage is the Rust stage (today with the simulated cabinet and EVs,
-so a bench runs a real meter and reader on simulated power); each connector's energy meter
-is a Modbus meter or the stage's measurement; the RFID reader is a serial reader or the
-control API's tags; the digital I/O is the simulator's. The simulator (``SimHardware``)
-inside keeps the EVs, their plugs and every manual action of the OCTT steps, so the control
-API and the test plan work on a bench too (``simulator``).
+it simulated. The power stage is the Rust stage: with the simulated cabinet and EVs (a bench
+runs a real meter and reader on simulated power), or the hardware stage on a SocketCAN
+interface or the virtual bench (``CanPowerStage``), whose EV requests come from the EV link
+and whose contactors the digital I/O drives; each connector's energy meter is a Modbus meter
+or the stage's measurement; the RFID reader is a serial reader or the control API's tags;
+the digital I/O is the simulator's. The simulator (``SimHardware``) inside keeps the EVs,
+their plugs and every manual action of the OCTT steps, so the control API and the test plan
+work on a bench too (``simulator``).
 
 Start-up opens every device in turn and fails with one line naming the device that cannot
 be opened (``DeviceOpenError``); what was opened before is closed again.
@@ -21,6 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from chargestack.hardware.devices.cable_lock import IoCableLockConnector
+from chargestack.hardware.devices.can_power_stage import CanPowerStage
 from chargestack.hardware.devices.devices_meter import DevicesMeter
 from chargestack.hardware.devices.fault_board import FaultBoard
 from chargestack.hardware.devices.io_supervision import IoSupervisor
@@ -50,6 +53,12 @@ class DevicesHardware:
     ) -> None:
         devices = settings.device_settings()
         self._events: asyncio.Queue[HardwareEvent] = asyncio.Queue()
+        self.io: SimIo | None = None
+        hardware_stage = devices.power.kind == "socketcan"
+        if hardware_stage and power is None:
+            # The hardware stage's contactors are the I/O's outputs, their feedback its inputs.
+            self.io = SimIo(range(1, len(settings.connectors) + 1))
+            power = CanPowerStage(settings, self.io)
         self.simulator = SimHardware(settings, power, events=self._events)
         self.connector_ids = self.simulator.connector_ids
         self.faults = FaultBoard(self._emit)
@@ -73,10 +82,10 @@ class DevicesHardware:
         self._connectors: dict[int, ConnectorHardware] = {
             cid: self.simulator.connector(cid) for cid in self.connector_ids
         }
-        self.io: SimIo | None = None
         self.io_supervisor: IoSupervisor | None = None
         if devices.io is not None:
-            self.io = SimIo(self.power.snapshot, self.connector_ids)
+            if self.io is None:
+                self.io = SimIo(self.connector_ids, self.power.snapshot)
             self.io_supervisor = IoSupervisor(
                 self.io,
                 self.power,
@@ -84,6 +93,8 @@ class DevicesHardware:
                 self.connector_ids,
                 devices.io,
                 self._contactor_commanded,
+                # A hardware stage compares its contactors' feedback with its commands itself.
+                check_contactors=not hardware_stage,
             )
             for c in settings.connectors:
                 if not c.fixed_cable:
@@ -117,11 +128,13 @@ class DevicesHardware:
             undo.callback(self._close_links)
             for meter in self.meters.values():
                 await meter.open()
-            await self.simulator.start()
-            undo.push_async_callback(self.simulator.stop)
-            if self.io is not None and self.io_supervisor is not None:
+            # The I/O outlives the power stage: the stage's last act opens the contactors.
+            if self.io is not None:
                 await self.io.start()
                 undo.push_async_callback(self.io.stop)
+            await self.simulator.start()
+            undo.push_async_callback(self.simulator.stop)
+            if self.io_supervisor is not None:
                 self.io_supervisor.start()
                 undo.push_async_callback(self.io_supervisor.stop)
             if self.reader is not None:
@@ -138,9 +151,9 @@ class DevicesHardware:
             await self.reader.stop()
         if self.io_supervisor is not None:
             await self.io_supervisor.stop()
+        await self.simulator.stop()
         if self.io is not None:
             await self.io.stop()
-        await self.simulator.stop()
         self._close_links()
 
     def _emit(self, event: HardwareEvent) -> None:

@@ -7,7 +7,9 @@
 - Door (cabinet) open: the same, vendorErrorCode ``DoorOpen``: an interlock, not a warning.
 - Contactor feedback that does not follow the stage's command within
   ``contactor_feedback_timeout_ms``: power off on that connector and ``PowerSwitchFailure``
-  (its transaction stops, reason Other); cleared once the feedback follows again.
+  (its transaction stops, reason Other); cleared once the feedback follows again. Beside a
+  hardware power stage the stage itself compares feedback and command (it is told the
+  feedback and will not deliver current through an open contactor), so this check is off.
 
 The inputs are checked on every edge and every ``poll_interval_ms`` (a contactor fault is a
 lasting disagreement, not an edge).
@@ -37,6 +39,8 @@ class IoSupervisor:
         connector_ids: range,
         settings: IoDeviceSettings,
         contactor_commanded: Callable[[int], bool],
+        *,
+        check_contactors: bool = True,
     ) -> None:
         self._io = io
         self._power = power
@@ -44,6 +48,7 @@ class IoSupervisor:
         self._connector_ids = connector_ids
         self._settings = settings
         self._commanded = contactor_commanded
+        self._check_contactors = check_contactors and settings.contactor_feedback
         self._interlocks: set[str] = set()
         self._mismatch_since: dict[int, float] = {}
         self._switch_failed: set[int] = set()
@@ -70,7 +75,7 @@ class IoSupervisor:
         inputs = self._io.inputs()
         self._interlock(EMERGENCY_STOP, inputs.emergency_stop, "emergency stop pressed")
         self._interlock(DOOR, inputs.door_open, "cabinet door open")
-        if self._settings.contactor_feedback:
+        if self._check_contactors:
             self._contactors(inputs)
 
     def _interlock(self, source: str, active: bool, info: str) -> None:

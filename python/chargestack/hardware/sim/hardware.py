@@ -114,18 +114,20 @@ class SimHardware:
         _check_ev(ev)
         if connector.is_plugged():
             raise ConnectorStateError(f"connector {connector_id} is already plugged in")
+        # The power stage first: a stage whose EVs are not the simulator's refuses, and
+        # nothing has changed then.
+        self.power.ev_plug_in(connector_id, ev)
         connector.set_plugged(True)
         self._evs[connector_id] = ev
-        self.power.ev_plug_in(connector_id, ev)
         self._emit(PluggedIn(connector_id, ev))
 
     def plug_out(self, connector_id: int) -> None:
         connector = self.connector(connector_id)
         if not connector.is_plugged():
             raise ConnectorStateError(f"connector {connector_id} is not plugged in")
+        self.power.ev_plug_out(connector_id)
         connector.set_plugged(False)
         self._evs.pop(connector_id, None)
-        self.power.ev_plug_out(connector_id)
         self._emit(PluggedOut(connector_id))
 
     def present_id_tag(self, id_tag: str) -> None:
@@ -139,16 +141,16 @@ class SimHardware:
             raise ConnectorStateError(f"no EV on connector {connector_id}")
         if connector.is_ev_paused():
             raise ConnectorStateError(f"the EV on connector {connector_id} is already paused")
-        connector.set_ev_paused(True)
         self.power.ev_pause(connector_id)
+        connector.set_ev_paused(True)
         self._emit(EvSuspended(connector_id))
 
     def ev_resume(self, connector_id: int) -> None:
         connector = self.connector(connector_id)
         if not connector.is_ev_paused():
             raise ConnectorStateError(f"the EV on connector {connector_id} is not paused")
-        connector.set_ev_paused(False)
         self.power.ev_resume(connector_id)
+        connector.set_ev_paused(False)
         self._emit(EvResumed(connector_id))
 
     def raise_fault(

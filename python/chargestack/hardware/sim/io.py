@@ -1,9 +1,11 @@
 """The simulator's digital I/O: an emergency-stop button, a door switch, contactor
 auxiliary contacts and cable locks, with the faults a test bench needs.
 
-Implements ``DigitalIo``. A contactor's feedback follows what the power stage commands
-(its snapshot) unless the test sticks it; a cable lock follows its actuator unless jammed.
-Every manual action announces the change at once, like an input edge on a real board.
+Implements ``DigitalIo``. A contactor's feedback follows its command unless the test sticks
+it: the command is the simulated stage's (read from its snapshot: the simulated cabinet
+switches its own contactors), or, beside a hardware stage, the ``set_contactor`` output the
+stage asks for. A cable lock follows its actuator unless jammed. Every manual action and
+every output announces the change at once, like an input edge on a real board.
 """
 
 from __future__ import annotations
@@ -19,9 +21,15 @@ if TYPE_CHECKING:
 
 
 class SimIo:
-    def __init__(self, snapshot: Callable[[], _Snapshot], connector_ids: range) -> None:
+    def __init__(
+        self, connector_ids: range, snapshot: Callable[[], _Snapshot] | None = None
+    ) -> None:
+        """``snapshot``: the simulated stage's, whose contactors the feedback follows; None:
+        the feedback follows the ``set_contactor`` outputs."""
         self._snapshot = snapshot
         self._connector_ids = connector_ids
+        self._contactor_output: dict[int, bool] = dict.fromkeys(connector_ids, False)
+        self._routes: dict[int, int | None] = {}
         self._listeners: list[Callable[[], None]] = []
         self._emergency_stop = False
         self._door_open = False
@@ -33,7 +41,11 @@ class SimIo:
     # -- DigitalIo ----------------------------------------------------------------------
 
     def inputs(self) -> IoInputs:
-        commanded = {c["id"]: c["contactor"] for c in self._snapshot()["connectors"]}
+        commanded = (
+            {c["id"]: c["contactor"] for c in self._snapshot()["connectors"]}
+            if self._snapshot is not None
+            else self._contactor_output
+        )
         return IoInputs(
             emergency_stop=self._emergency_stop,
             door_open=self._door_open,
@@ -52,6 +64,20 @@ class SimIo:
         if connector_id not in self._lock_jammed:
             self._locked[connector_id] = locked
             self._changed()
+
+    def set_contactor(self, connector_id: int, closed: bool) -> None:
+        self._check(connector_id)
+        self._contactor_output[connector_id] = closed
+        self._changed()
+
+    def set_module_route(self, module: int, connector_id: int | None) -> None:
+        if connector_id is not None:
+            self._check(connector_id)
+        self._routes[module] = connector_id
+
+    def module_routes(self) -> dict[int, int | None]:
+        """The switch matrix as the outputs set it: module -> connector (None: open)."""
+        return dict(self._routes)
 
     async def start(self) -> None:
         return None

@@ -203,7 +203,12 @@ impl Controller {
         self.follow_evs(now);
         self.regulate(now, dt)?;
         self.poll(now)?;
-        for c in &mut self.conns {
+        for (idx, c) in self.conns.iter_mut().enumerate() {
+            if !self.modules.iter().any(|m| m.owner == Some(idx)) {
+                // No module is switched to it: nothing flows, whatever the last group read
+                // (taken while the modules were still ramping down) said.
+                c.meas_a = 0.0;
+            }
             if c.contactor {
                 c.energy_wh += c.meas_v * c.meas_a * dt.as_secs_f64() / 3600.0;
             }
