@@ -12,6 +12,7 @@ from chargestack.cli import main
 from chargestack.settings import load_station_file
 from chargestack.settings.devices import (
     DevicesSettings,
+    EvLinkDeviceSettings,
     IoDeviceSettings,
     MeterDeviceSettings,
     PowerDeviceSettings,
@@ -19,7 +20,7 @@ from chargestack.settings.devices import (
 )
 from chargestack.settings.register_map import MeterRegisterMap, RegisterSpec
 from chargestack.station.preflight import preflight
-from driver_guide import example_station_file
+from driver_guide import example_station_file, hardware_station_file
 
 DEVICE_MODELS: list[type[BaseModel]] = [
     DevicesSettings,
@@ -29,6 +30,7 @@ DEVICE_MODELS: list[type[BaseModel]] = [
     RegisterSpec,
     ReaderDeviceSettings,
     IoDeviceSettings,
+    EvLinkDeviceSettings,
 ]
 
 
@@ -86,3 +88,22 @@ def test_config_check_explains_every_device_key(tmp_path: Path) -> None:
     assert expected <= set(explained), sorted(expected - set(explained))
     assert explained["devices.meter[0].poll_interval_s"] == "how often the meter is read (s)"
     assert 'devices.meter[1].serial_port = "/dev/ttyUSB0"' in result.stdout
+
+
+def test_the_guides_hardware_stage_file_is_valid_and_explained(tmp_path: Path) -> None:
+    station_file = tmp_path / "station.toml"
+    station_file.write_text(hardware_station_file())
+    settings = load_station_file(station_file)
+    preflight(settings)
+    devices = settings.device_settings()
+    assert (devices.power.kind, devices.power.interface) == ("socketcan", "can0")
+    assert devices.power.addresses == [16, 17, 18, 19, 20, 21]
+    assert devices.ev_link is not None and devices.ev_link.kind == "socket"
+    result = CliRunner().invoke(main, ["config", "check", str(station_file), "--explain"])
+    assert result.exit_code == 0, result.output
+    explained = dict(explanation(line) for line in result.stdout.splitlines()[1:])
+    expected = {"devices.ev_link"} | {
+        f"devices.ev_link.{k}" for k in EvLinkDeviceSettings.model_fields
+    }
+    assert expected <= set(explained), sorted(expected - set(explained))
+    assert 'devices.power.interface = "can0"' in result.stdout

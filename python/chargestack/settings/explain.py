@@ -7,6 +7,7 @@ all carry a description (a test holds every one to that).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -36,4 +37,6 @@ def _toml_like(value: Any) -> str:
         return "(not set)"
     if isinstance(value, list):
         return "[]" if not value else json.dumps(value)
+    if isinstance(value, Path):
+        return json.dumps(str(value))
     return json.dumps(value)
