@@ -248,5 +248,8 @@ fn a_paused_ev_reads_no_current_and_gains_no_energy_once_its_modules_are_release
     assert_eq!(c.current_a, 0.0, "{c:?}");
     let energy = c.energy_wh;
     let s = rig.run(5.0);
-    assert_eq!(s.connectors[0].energy_wh, energy, "no energy counted while paused");
+    assert_eq!(
+        s.connectors[0].energy_wh, energy,
+        "no energy counted while paused"
+    );
 }
