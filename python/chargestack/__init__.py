@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from chargestack.exceptions import (
     CallTimeoutError,
+    CanInterfaceError,
     ChargestackError,
     ConfigurationError,
     NotConnectedError,
@@ -40,6 +41,14 @@ from chargestack.exceptions import (
     PowerStageError,
     SmartChargingError,
     StoreError,
+)
+from chargestack.hardware.ev_link import (
+    EvConnected,
+    EvDisconnected,
+    EvLinkSink,
+    EvRequest,
+    EvseStatus,
+    EvStopped,
 )
 from chargestack.hardware.events import (
     DeviceWarning,
@@ -60,6 +69,7 @@ from chargestack.hardware.events import (
 from chargestack.hardware.interfaces import (
     ConnectorHardware,
     DigitalIo,
+    EvLink,
     Hardware,
     HardwareEventSink,
     IoInputs,
@@ -110,16 +120,24 @@ def __dir__() -> list[str]:
 __all__ = [
     "AssembledStation",
     "CallTimeoutError",
+    "CanInterfaceError",
     "ChargestackError",
     "ConfigurationError",
     "ConnectorHardware",
     "DeviceWarning",
     "DeviceWarningCleared",
     "DigitalIo",
+    "EvConnected",
+    "EvDisconnected",
     "EvFull",
+    "EvLink",
+    "EvLinkSink",
     "EvParameters",
+    "EvRequest",
     "EvResumed",
+    "EvStopped",
     "EvSuspended",
+    "EvseStatus",
     "FaultCleared",
     "FaultRaised",
     "Hardware",

@@ -176,6 +176,40 @@ async def test_the_simulators_evs_drive_the_hardware_stage_on_the_bench(
         await stage_until(rs, lambda: not rs.sim.io.inputs().contactor_closed[1])
 
 
+async def test_an_emergency_stop_cuts_the_hardware_stage_and_opens_its_contactors(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path, **on_bench({"kind": "simulated"})) as rs:
+        tx1 = await start_local_session(rs, 1, "VALIDTAG1")
+        tx2 = await start_local_session(rs, 2, "VALIDTAG2")
+        await stage_until(
+            rs, lambda: connector(rs, 1)["current_a"] > 20 and connector(rs, 2)["current_a"] > 20
+        )
+        mark = cs.mark()
+        rs.sim.io.press_emergency_stop()
+        # On the input's edge: both connectors withdrawn, ramped to zero, contactors opened
+        # by the I/O on the stage's command and reported open back to it.
+        await stage_until(
+            rs,
+            lambda: all(
+                connector(rs, cid)["setpoint_a"] == 0.0
+                and not rs.sim.io.inputs().contactor_closed[cid]
+                and not connector(rs, cid)["contactor"]
+                for cid in (1, 2)
+            ),
+        )
+        stops = {}
+        for tx in (tx1, tx2):
+            stop = await cs.wait_for(
+                "StopTransaction", lambda p, tx=tx: p["transactionId"] == tx, since=mark
+            )
+            stops[tx] = stop.payload["reason"]
+        assert stops == {tx1: "EmergencyStop", tx2: "EmergencyStop"}
+        station = await rs.status(0, "Faulted", since=mark)
+        assert station["vendorErrorCode"] == "EmergencyStop"
+
+
 async def test_the_simulator_cannot_plug_an_ev_the_ev_link_owns(
     central_system: CentralSystem, tmp_path: Path
 ) -> None:

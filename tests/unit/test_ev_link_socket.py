@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from chargestack.exceptions import PowerStageError
 from chargestack.hardware.devices.errors import DeviceOpenError
 from chargestack.hardware.devices.ev_link_socket import MAX_LINE, UnixSocketEvLink
 from chargestack.hardware.ev_link import (
@@ -140,3 +141,23 @@ async def test_a_stale_socket_is_replaced_and_anything_else_is_a_one_line_error(
         await link_at(nowhere).start(lambda event: None, lambda cid: STATUS)
     assert str(raised.value).startswith(f"devices.ev_link: cannot listen on {nowhere}: ")
     assert "\n" not in str(raised.value)
+
+
+async def test_what_the_power_stage_refuses_is_answered_and_not_recorded(tmp_path: Path) -> None:
+    def refusing_stage(event: EvLinkEvent) -> None:
+        raise PowerStageError("the power stage is not running")
+
+    link = link_at(tmp_path / "ev.sock")
+    await link.start(refusing_stage, lambda cid: STATUS)
+    client = await HlcClient.connect(tmp_path / "ev.sock")
+    try:
+        answer = await client.send(type="plugged_in", connector=1)
+        assert answer == {
+            "type": "error",
+            "message": "the power stage refused it: the power stage is not running",
+        }
+        later = await client.send(type="request", connector=1, voltage_v=400.0, current_a=1.0)
+        assert later["message"].startswith("connector 1 has no EV plugged in")
+    finally:
+        await client.close()
+        await link.stop()

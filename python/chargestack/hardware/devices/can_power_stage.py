@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from chargestack.exceptions import CanInterfaceError
+from chargestack.exceptions import CanInterfaceError, PowerStageError
 from chargestack.hardware.devices.errors import DeviceOpenError
 from chargestack.hardware.devices.ev_link_socket import UnixSocketEvLink
 from chargestack.hardware.ev_link import (
@@ -108,9 +108,13 @@ class CanPowerStage(RustPowerStage):
     async def stop(self) -> None:
         await self._link.stop()
         await super().stop()
-        # The loop's last act was to open every contactor: carry that out too.
+        # The loop's last act was to open every contactor: carry that out too (the station
+        # is going away; the rest of what the loop said is only logged).
         while (raw := self._stage.next_event(0)) is not None:
-            self.on_stage_event(raw)
+            if raw["kind"] in ("contactor", "module_route"):
+                self.on_stage_event(raw)
+            else:
+                log.info("power stage event after stop: %s", raw)
 
     # -- the stage's events -------------------------------------------------------------
 
@@ -152,9 +156,15 @@ class CanPowerStage(RustPowerStage):
         for cid in self._connector_ids:
             # Without auxiliary contacts wired, the command is all there is to report.
             closed = inputs.get(cid, self._commanded[cid])
-            if self._reported.get(cid) != closed:
-                self._reported[cid] = closed
+            if self._reported.get(cid) == closed:
+                continue
+            try:
                 self._stage.contactor_feedback(cid, closed)
+            except PowerStageError as exc:
+                # Its loop has ended (it opened everything on its way out): nothing to tell.
+                log.warning("contactor feedback of connector %d not delivered: %s", cid, exc)
+                return
+            self._reported[cid] = closed
 
     # -- the EV link's events -----------------------------------------------------------
 

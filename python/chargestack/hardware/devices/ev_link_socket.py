@@ -17,6 +17,7 @@ import os
 import stat
 from pathlib import Path
 
+from chargestack.exceptions import ChargestackError
 from chargestack.hardware.devices.errors import DeviceOpenError
 from chargestack.hardware.devices.ev_link_messages import (
     EvLinkMessage,
@@ -139,6 +140,10 @@ class UnixSocketEvLink:
         except MessageError as exc:
             log.info("EV link: refused %r: %s", line[:200], exc)
             return error_line(str(exc))
+        except ChargestackError as exc:
+            # The power stage refused (its loop has ended, say): the sender must know.
+            log.warning("EV link: the power stage refused %r: %s", line[:200], exc)
+            return error_line(f"the power stage refused it: {exc}")
 
     def _act(self, message: EvLinkMessage) -> bytes:
         cid = message.connector
@@ -149,11 +154,12 @@ class UnixSocketEvLink:
             )
         assert self._sink is not None and self._status is not None
         plugged = cid in self._plugged
+        # The sink first: what the stage refuses leaves the link's state as it was.
         if isinstance(message, PluggedIn):
             if plugged:
                 raise MessageError(f"connector {cid} is already plugged in")
-            self._plugged.add(cid)
             self._sink(EvConnected(cid))
+            self._plugged.add(cid)
             return ok_line(cid)
         if isinstance(message, Status):
             return status_line(cid, self._status(cid))
@@ -166,8 +172,8 @@ class UnixSocketEvLink:
             self._sink(EvStopped(cid))
             return ok_line(cid)
         assert isinstance(message, Unplugged)
-        self._plugged.discard(cid)
         self._sink(EvDisconnected(cid))
+        self._plugged.discard(cid)
         return ok_line(cid)
 
 

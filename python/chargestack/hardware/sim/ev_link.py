@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import TYPE_CHECKING, Protocol
 
 from chargestack.hardware.ev_link import (
@@ -26,6 +27,8 @@ from chargestack.hardware.events import EvParameters
 
 if TYPE_CHECKING:
     from chargestack._core import _Snapshot
+
+log = logging.getLogger(__name__)
 
 # A simulated EV that brings no parameters: a mid-size battery at a typical arrival SoC.
 DEFAULT_BATTERY_WH = 75_000.0
@@ -108,7 +111,12 @@ class SimulatedEvLink:
 
     async def _relay(self) -> None:
         while True:
-            self.relay_once()
+            try:
+                self.relay_once()
+            except Exception:
+                # A refused request must not end the relaying of the others: the stage
+                # would count every EV gone a moment later.
+                log.exception("simulated EV link: relaying a request failed")
             await asyncio.sleep(self._interval_s)
 
     def relay_once(self) -> None:
