@@ -16,7 +16,7 @@ import pytest
 
 import chargestack
 from chargestack import _core
-from chargestack.exceptions import PowerStageError
+from chargestack.exceptions import CanInterfaceError, PowerStageError
 from chargestack.hardware.power_bridge import stage_config
 from sim_support import station_settings
 
@@ -104,3 +104,40 @@ def test_a_bad_configuration_names_what_is_wrong(config: dict[str, Any], message
     with pytest.raises(PowerStageError) as info:
         _core.PowerStage(base)
     assert message in str(info.value)
+
+
+def test_the_hardware_stages_switchgear_events_have_exactly_the_stub_fields() -> None:
+    bench: Any = {
+        "modules": {"count": 2},
+        "connectors": [{"max_current_a": 100.0, "max_power_w": 50_000.0}],
+        "simulated": False,
+        "interface": "virtual",
+        "loop_period_ms": 10,
+        "realtime_priority": 0,
+    }
+    stage = _core.PowerStage(bench)
+    assert stage.kind() == "bench"
+    stage.ev_present(1)
+    stage.enable(1, True)
+    stage.start()
+    seen: dict[str, dict[str, Any]] = {}
+    try:
+        deadline = time.monotonic() + 10
+        while {"contactor", "module_route"} - set(seen):
+            assert time.monotonic() < deadline, seen
+            stage.feed_watchdog()
+            stage.ev_request(1, 410.0, 20.0)
+            event = stage.next_event(20)
+            if event is not None:
+                seen[event["kind"]] = dict(event)
+                if event["kind"] == "contactor":
+                    stage.contactor_feedback(1, event["closed"])
+    finally:
+        stage.stop()
+    assert set(seen["contactor"]) == declared("_ContactorEvent")
+    assert set(seen["module_route"]) == declared("_ModuleRouteEvent")
+    with pytest.raises(CanInterfaceError, match='^cannot open CAN interface "can0": '):
+        _core.PowerStage({**bench, "interface": "can0"})
+    simulated = _core.PowerStage({**bench, "simulated": True, "interface": None})
+    with pytest.raises(PowerStageError, match="the simulated cabinet has its own EVs"):
+        simulated.ev_request(1, 410.0, 20.0)
