@@ -136,7 +136,7 @@ def test_the_hardware_stages_switchgear_events_have_exactly_the_stub_fields() ->
         stage.stop()
     assert set(seen["contactor"]) == declared("_ContactorEvent")
     assert set(seen["module_route"]) == declared("_ModuleRouteEvent")
-    with pytest.raises(CanInterfaceError, match='^cannot open CAN interface "can0": '):
+    with pytest.raises(CanInterfaceError, match=r'^cannot open CAN interface "can0": '):
         _core.PowerStage({**bench, "interface": "can0"})
     simulated = _core.PowerStage({**bench, "simulated": True, "interface": None})
     with pytest.raises(PowerStageError, match="the simulated cabinet has its own EVs"):
