@@ -85,6 +85,16 @@ async def test_a_session_on_the_hardware_stage_with_the_ev_request_over_the_ev_l
             assert 1 in rs.sim.io.module_routes().values()
             assert connector(rs, 1)["current_a"] < 81.0
 
+            # The EV ends its charge (PowerDelivery stop), then asks again.
+            mark = cs.mark()
+            hlc.stop_renewing()
+            assert await hlc.send(type="stop", connector=1) == {"type": "ok", "connector": 1}
+            await rs.status(1, "SuspendedEV", since=mark)
+            await stage_until(rs, lambda: not rs.sim.io.inputs().contactor_closed[1])
+            hlc.renew(1, voltage_v=420.0, current_a=80.0, every_s=RENEW_S)
+            await rs.status(1, "Charging", since=mark)
+            await stage_until(rs, lambda: hlc.last_status.get("current_a", 0.0) > 75.0)
+
             await stage_until(rs, lambda: rs.sim.meter.read(1).energy_wh >= 2.0)
             mark = cs.mark()
             rs.present("VALIDTAG1")

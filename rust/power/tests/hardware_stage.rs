@@ -258,6 +258,7 @@ fn the_evs_stop_ends_delivery_and_a_new_request_resumes_it() {
     rig.request = Some((400.0, 50.0));
     rig.run(2.0);
     assert!((rig.true_current() - 50.0).abs() < 2.0);
+    assert!(rig.seen(|e| matches!(e, StageEvent::EvResumed { connector: 1, .. })));
     rig.request = None;
     rig.cmd(StageCommand::EvGone(1));
     let s = rig.run(1.0);

@@ -7,7 +7,13 @@ commands; it implements ``SimPowerStage``.
 
 from __future__ import annotations
 
-from chargestack.hardware.events import EvParameters, EvResumed, EvSuspended, HardwareEvent
+from chargestack.hardware.events import (
+    EvFull,
+    EvParameters,
+    EvResumed,
+    EvSuspended,
+    HardwareEvent,
+)
 from chargestack.hardware.interfaces import HardwareEventSink
 from chargestack.hardware.power_bridge import RustPowerStage
 from chargestack.hardware.sim.power_port import ModuleFault
@@ -41,7 +47,10 @@ class ManualPauseEchoes:
         self._forwarded.discard(connector_id)
 
     def is_echo(self, event: HardwareEvent) -> bool:
-        if isinstance(event, EvSuspended):
+        if isinstance(event, EvFull):
+            # An EV that ended its charge and asks again (a hardware stage's EV link) resumes.
+            self._forwarded.add(event.connector_id)
+        elif isinstance(event, EvSuspended):
             if event.connector_id in self._manually_paused:
                 return True
             self._forwarded.add(event.connector_id)

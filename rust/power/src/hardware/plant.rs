@@ -93,8 +93,9 @@ impl SupervisedPlant {
         })
     }
 
-    /// A request from the EV on connector index `idx`; it must be present.
-    pub fn set_request(&self, idx: usize, request: EvRequest) -> Result<()> {
+    /// A request from the EV on connector index `idx`; it must be present. `true` when it
+    /// ends a stop (the EV asks again after it had ended its charge).
+    pub fn set_request(&self, idx: usize, request: EvRequest) -> Result<bool> {
         let now = self.clock.now();
         let id = self.connector_ids.get(idx).copied().unwrap_or_default();
         self.link(idx, |c| {
@@ -103,8 +104,9 @@ impl SupervisedPlant {
                     "no EV present on connector {id}"
                 )));
             }
+            let resumed = c.stopped;
             (c.request, c.received, c.stopped) = (Some(request), now, false);
-            Ok(())
+            Ok(resumed)
         })?
     }
 
@@ -215,7 +217,7 @@ mod tests {
         let plant = SupervisedPlant::new(vec![1], 1, Duration::from_millis(500), clock.clone());
         assert!(plant.set_request(0, request()).is_err(), "no EV present");
         plant.set_present(0, true).unwrap();
-        plant.set_request(0, request()).unwrap();
+        assert!(!plant.set_request(0, request()).unwrap());
         assert_eq!(plant.ev_request(0), Some(request()));
         clock.advance(Duration::from_millis(501));
         assert_eq!(plant.request_state(0), RequestState::Stale);
@@ -226,6 +228,10 @@ mod tests {
         assert!(plant.stop(0).unwrap());
         assert!(!plant.stop(0).unwrap(), "stopped once");
         assert_eq!(plant.ev_request(0), None);
+        assert!(
+            plant.set_request(0, request()).unwrap(),
+            "asks again after its stop"
+        );
         plant.set_present(0, false).unwrap();
         assert_eq!(plant.request_state(0), RequestState::None);
     }

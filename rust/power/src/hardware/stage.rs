@@ -231,7 +231,10 @@ impl HardwareStage {
                     soc,
                     full: false,
                 };
-                self.plant.set_request(idx, request)?;
+                if self.plant.set_request(idx, request)? {
+                    let ts_ms = self.clock.unix_ms_at(now);
+                    self.events.push(StageEvent::EvResumed { connector, ts_ms });
+                }
             }
             StageCommand::EvStop(connector) => {
                 let idx = self.index(connector)?;
