@@ -188,3 +188,42 @@ async def booted_station_process(
         yield sp
     finally:
         await sp.close()
+
+
+def minimal_devices_file(path: Path, device_tables: list[str]) -> Path:
+    """A ``hardware = "devices"`` station file with one connector, no control API and an
+    unreachable central system, plus ``device_tables`` (TOML lines)."""
+    header = [
+        'data_dir = "data"',
+        'hardware = "devices"',
+        "[identity]",
+        'charge_point_id = "CP"',
+        'vendor = "Chargestack"',
+        'model = "DC-190"',
+        "[central_system]",
+        'url = "ws://127.0.0.1:9/ocpp"',
+        "[[connectors]]",
+        "id = 1",
+        "[control_api]",
+        "enabled = false",
+    ]
+    path.write_text("\n".join([*header, *device_tables]) + "\n")
+    return path
+
+
+async def run_to_exit(station_file: Path, timeout: float = 60) -> tuple[int, str]:
+    """``chargestack run`` on a station file that is expected not to start: its exit code
+    and what it wrote to stderr."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "chargestack.cli",
+        "run",
+        "--config",
+        str(station_file),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout)
+    assert process.returncode is not None
+    return process.returncode, stderr.decode()

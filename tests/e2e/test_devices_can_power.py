@@ -6,7 +6,8 @@ contactors through the digital I/O, whole OCPP sessions against the real central
 from __future__ import annotations
 
 import asyncio
-import sys
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from chargestack.hardware.devices.errors import DeviceOpenError
 from chargestack.settings import parse_station_settings
 from ev_link_client import HlcClient
 from station_harness import RunningStation, running_station, start_local_session, station_config
+from station_process import minimal_devices_file, run_to_exit
 
 # Renewed every 50 ms, the request goes stale after 400 ms of silence.
 RENEW_S = 0.05
@@ -54,102 +56,104 @@ async def stage_until(rs: RunningStation, predicate: Any, timeout: float = 10.0)
             await asyncio.sleep(0.01)
 
 
-async def test_a_session_on_the_hardware_stage_with_the_ev_request_over_the_ev_link(
-    central_system: CentralSystem, tmp_path: Path
-) -> None:
-    cs = central_system
+@contextlib.asynccontextmanager
+async def station_and_hlc(
+    cs: CentralSystem, tmp_path: Path
+) -> AsyncIterator[tuple[RunningStation, HlcClient]]:
+    """A bench station whose EV link is a socket, and the test's EV-side stack on it."""
     socket = tmp_path / "ev-link.sock"
     async with running_station(
         cs, tmp_path, **on_bench({"kind": "socket", "path": str(socket)})
     ) as rs:
         hlc = await HlcClient.connect(socket)
         try:
-            mark = cs.mark()
-            assert await hlc.send(type="plugged_in", connector=1) == {"type": "ok", "connector": 1}
-            await rs.status(1, "Preparing", since=mark)
-            before = await hlc.send(type="status", connector=1)
-            assert (before["enabled"], before["contactor_closed"]) == (False, False)
-
-            hlc.renew(1, voltage_v=420.0, current_a=80.0, every_s=RENEW_S)
-            rs.present("VALIDTAG1")
-            start = await cs.wait_for("StartTransaction", since=mark)
-            tx = await cs.wait_for_transaction_id(start)
-            await rs.status(1, "Charging", since=mark)
-            # The stage asked the I/O to close the contactor and got its feedback back; the
-            # modules on the bench deliver what the EV asks, at the addresses of the file.
-            await stage_until(rs, lambda: hlc.last_status.get("current_a", 0.0) > 75.0)
-            assert hlc.last_status["contactor_closed"] is True
-            assert hlc.last_status["max_current_a"] == pytest.approx(80.0)
-            assert rs.sim.io.inputs().contactor_closed[1] is True
-            assert set(rs.sim.io.module_routes().values()) <= {1, None}
-            assert 1 in rs.sim.io.module_routes().values()
-            assert connector(rs, 1)["current_a"] < 81.0
-
-            # The EV ends its charge (PowerDelivery stop), then asks again.
-            mark = cs.mark()
-            hlc.stop_renewing()
-            assert await hlc.send(type="stop", connector=1) == {"type": "ok", "connector": 1}
-            await rs.status(1, "SuspendedEV", since=mark)
-            await stage_until(rs, lambda: not rs.sim.io.inputs().contactor_closed[1])
-            hlc.renew(1, voltage_v=420.0, current_a=80.0, every_s=RENEW_S)
-            await rs.status(1, "Charging", since=mark)
-            await stage_until(rs, lambda: hlc.last_status.get("current_a", 0.0) > 75.0)
-
-            await stage_until(rs, lambda: rs.sim.meter.read(1).energy_wh >= 2.0)
-            mark = cs.mark()
-            rs.present("VALIDTAG1")
-            stop = await cs.wait_for("StopTransaction", since=mark)
-            assert (stop.payload["transactionId"], stop.payload["reason"]) == (tx, "Local")
-            assert stop.payload["meterStop"] - start.payload["meterStart"] >= 2
-            await rs.status(1, "Finishing", since=mark)
-            # Power withdrawn: ramped down, then the contactor opened through the I/O.
-            await stage_until(rs, lambda: not rs.sim.io.inputs().contactor_closed[1])
-            assert hlc.last_status["enabled"] is False
-
-            hlc.stop_renewing()
-            assert await hlc.send(type="stop", connector=1) == {"type": "ok", "connector": 1}
-            assert await hlc.send(type="unplugged", connector=1) == {"type": "ok", "connector": 1}
-            await rs.status(1, "Available", since=mark)
+            yield rs, hlc
         finally:
             await hlc.close()
+
+
+async def test_a_session_on_the_hardware_stage_with_the_ev_request_over_the_ev_link(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with station_and_hlc(cs, tmp_path) as (rs, hlc):
+        mark = cs.mark()
+        assert await hlc.send(type="plugged_in", connector=1) == {"type": "ok", "connector": 1}
+        await rs.status(1, "Preparing", since=mark)
+        before = await hlc.send(type="status", connector=1)
+        assert (before["enabled"], before["contactor_closed"]) == (False, False)
+
+        hlc.renew(1, voltage_v=420.0, current_a=80.0, every_s=RENEW_S)
+        rs.present("VALIDTAG1")
+        start = await cs.wait_for("StartTransaction", since=mark)
+        tx = await cs.wait_for_transaction_id(start)
+        await rs.status(1, "Charging", since=mark)
+        # The stage asked the I/O to close the contactor and got its feedback back; the
+        # modules on the bench deliver what the EV asks, at the addresses of the file.
+        await stage_until(rs, lambda: hlc.last_status.get("current_a", 0.0) > 75.0)
+        assert hlc.last_status["contactor_closed"] is True
+        assert hlc.last_status["max_current_a"] == pytest.approx(80.0)
+        assert rs.sim.io.inputs().contactor_closed[1] is True
+        assert set(rs.sim.io.module_routes().values()) <= {1, None}
+        assert 1 in rs.sim.io.module_routes().values()
+        assert connector(rs, 1)["current_a"] < 81.0
+
+        # The EV ends its charge (PowerDelivery stop), then asks again.
+        mark = cs.mark()
+        hlc.stop_renewing()
+        assert await hlc.send(type="stop", connector=1) == {"type": "ok", "connector": 1}
+        await rs.status(1, "SuspendedEV", since=mark)
+        await stage_until(rs, lambda: not rs.sim.io.inputs().contactor_closed[1])
+        hlc.renew(1, voltage_v=420.0, current_a=80.0, every_s=RENEW_S)
+        await rs.status(1, "Charging", since=mark)
+        await stage_until(rs, lambda: hlc.last_status.get("current_a", 0.0) > 75.0)
+
+        await stage_until(rs, lambda: rs.sim.meter.read(1).energy_wh >= 2.0)
+        mark = cs.mark()
+        rs.present("VALIDTAG1")
+        stop = await cs.wait_for("StopTransaction", since=mark)
+        assert (stop.payload["transactionId"], stop.payload["reason"]) == (tx, "Local")
+        assert stop.payload["meterStop"] - start.payload["meterStart"] >= 2
+        await rs.status(1, "Finishing", since=mark)
+        # Power withdrawn: ramped down, then the contactor opened through the I/O.
+        await stage_until(rs, lambda: not rs.sim.io.inputs().contactor_closed[1])
+        assert hlc.last_status["enabled"] is False
+
+        hlc.stop_renewing()
+        assert await hlc.send(type="stop", connector=1) == {"type": "ok", "connector": 1}
+        assert await hlc.send(type="unplugged", connector=1) == {"type": "ok", "connector": 1}
+        await rs.status(1, "Available", since=mark)
 
 
 async def test_an_ev_request_that_is_not_renewed_stops_the_power_until_it_is(
     central_system: CentralSystem, tmp_path: Path
 ) -> None:
     cs = central_system
-    socket = tmp_path / "ev-link.sock"
-    async with running_station(
-        cs, tmp_path, **on_bench({"kind": "socket", "path": str(socket)})
-    ) as rs:
-        hlc = await HlcClient.connect(socket)
-        try:
-            mark = cs.mark()
-            await hlc.send(type="plugged_in", connector=2)
-            hlc.renew(2, voltage_v=420.0, current_a=60.0, every_s=RENEW_S)
-            await rs.status(2, "Preparing", since=mark)
-            rs.present("VALIDTAG2")
-            await rs.status(2, "Charging", since=mark)
-            await stage_until(rs, lambda: connector(rs, 2)["current_a"] > 55.0)
+    async with station_and_hlc(cs, tmp_path) as (rs, hlc):
+        mark = cs.mark()
+        await hlc.send(type="plugged_in", connector=2)
+        hlc.renew(2, voltage_v=420.0, current_a=60.0, every_s=RENEW_S)
+        await rs.status(2, "Preparing", since=mark)
+        rs.present("VALIDTAG2")
+        await rs.status(2, "Charging", since=mark)
+        await stage_until(rs, lambda: connector(rs, 2)["current_a"] > 55.0)
 
-            mark = cs.mark()
-            hlc.stop_renewing()  # the EV-side stack hangs
-            lost = await rs.status(2, "SuspendedEV", since=mark)
-            assert (lost["errorCode"], lost["vendorErrorCode"]) == (
-                "EVCommunicationError",
-                "EvRequestLost",
-            )
-            assert connector(rs, 2)["setpoint_a"] == 0.0
-            await stage_until(rs, lambda: not rs.sim.io.inputs().contactor_closed[2])
-            assert not cs.messages("StopTransaction"), "the transaction goes on"
+        mark = cs.mark()
+        hlc.stop_renewing()  # the EV-side stack hangs
+        lost = await rs.status(2, "SuspendedEV", since=mark)
+        assert (lost["errorCode"], lost["vendorErrorCode"]) == (
+            "EVCommunicationError",
+            "EvRequestLost",
+        )
+        assert connector(rs, 2)["setpoint_a"] == 0.0
+        await stage_until(rs, lambda: not rs.sim.io.inputs().contactor_closed[2])
+        assert not cs.messages("StopTransaction"), "the transaction goes on"
 
-            mark = cs.mark()
-            hlc.renew(2, voltage_v=420.0, current_a=60.0, every_s=RENEW_S)
-            back = await rs.status(2, "Charging", since=mark)
-            assert back["errorCode"] == "NoError"
-            await stage_until(rs, lambda: connector(rs, 2)["current_a"] > 55.0)
-        finally:
-            await hlc.close()
+        mark = cs.mark()
+        hlc.renew(2, voltage_v=420.0, current_a=60.0, every_s=RENEW_S)
+        back = await rs.status(2, "Charging", since=mark)
+        assert back["errorCode"] == "NoError"
+        await stage_until(rs, lambda: connector(rs, 2)["current_a"] > 55.0)
 
 
 async def test_the_simulators_evs_drive_the_hardware_stage_on_the_bench(
@@ -251,46 +255,20 @@ async def test_a_can_interface_that_cannot_be_opened_is_a_one_line_error(
 
 
 async def test_chargestack_run_reports_a_missing_can0_in_one_line(tmp_path: Path) -> None:
-    station_file = tmp_path / "station.toml"
-    station_file.write_text(
-        "\n".join(
-            [
-                'data_dir = "data"',
-                'hardware = "devices"',
-                "[identity]",
-                'charge_point_id = "CP"',
-                'vendor = "Chargestack"',
-                'model = "DC-190"',
-                "[central_system]",
-                'url = "ws://127.0.0.1:9/ocpp"',
-                "[[connectors]]",
-                "id = 1",
-                "[control_api]",
-                "enabled = false",
-                "[devices.power]",
-                'kind = "socketcan"',
-                'interface = "can0"',
-                "[devices.io]",
-                "[devices.ev_link]",
-                'kind = "socket"',
-                'path = "ev-link.sock"',
-            ]
-        )
-        + "\n"
+    station_file = minimal_devices_file(
+        tmp_path / "station.toml",
+        [
+            "[devices.power]",
+            'kind = "socketcan"',
+            'interface = "can0"',
+            "[devices.io]",
+            "[devices.ev_link]",
+            'kind = "socket"',
+            'path = "ev-link.sock"',
+        ],
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "chargestack.cli",
-        "run",
-        "--config",
-        str(station_file),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, stderr = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 1
-    text = stderr.decode()
+    returncode, text = await run_to_exit(station_file)
+    assert returncode == 1
     assert "Traceback" not in text
     assert text.splitlines()[-1].startswith(
         'chargestack: devices.power: cannot open CAN interface "can0": '

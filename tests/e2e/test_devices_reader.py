@@ -4,8 +4,6 @@ connector 0 until it is back."""
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ from chargestack.hardware.devices.errors import DeviceOpenError
 from chargestack.settings import parse_station_settings
 from device_peers import SerialLine
 from station_harness import running_station, station_config
+from station_process import minimal_devices_file, run_to_exit
 
 
 def with_reader(line: SerialLine, **reader: Any) -> dict[str, Any]:
@@ -129,41 +128,11 @@ async def test_reader_that_cannot_be_opened_at_start_is_a_one_line_error(
 
 
 async def test_chargestack_run_reports_a_missing_device_in_one_line(tmp_path: Path) -> None:
-    station_file = tmp_path / "station.toml"
-    station_file.write_text(
-        "\n".join(
-            [
-                'data_dir = "data"',
-                'hardware = "devices"',
-                "[identity]",
-                'charge_point_id = "CP"',
-                'vendor = "Chargestack"',
-                'model = "DC-190"',
-                "[central_system]",
-                'url = "ws://127.0.0.1:9/ocpp"',
-                "[[connectors]]",
-                "id = 1",
-                "[control_api]",
-                "enabled = false",
-                "[devices.reader]",
-                f'port = "{tmp_path / "no-reader"}"',
-            ]
-        )
-        + "\n"
+    station_file = minimal_devices_file(
+        tmp_path / "station.toml", ["[devices.reader]", f'port = "{tmp_path / "no-reader"}"']
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "chargestack.cli",
-        "run",
-        "--config",
-        str(station_file),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, stderr = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 1
-    text = stderr.decode()
+    returncode, text = await run_to_exit(station_file)
+    assert returncode == 1
     assert "Traceback" not in text
     assert text.splitlines()[-1].startswith(
         f"chargestack: devices.reader: cannot open {tmp_path / 'no-reader'}:"

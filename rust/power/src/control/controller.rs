@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::command::StageCommand;
 use super::events::StageEvent;
 use super::state::{ConnState, ConnectorState, ModState};
 use super::StageConfig;
@@ -188,6 +189,35 @@ impl Controller {
             .ok_or(PowerError::UnknownConnector(idx))?
             .enabled = on;
         Ok(())
+    }
+
+    /// Carries out what every stage does alike (limits, enable; a new limit takes effect at
+    /// once, without waiting for the tick) and gives back any other command, for the
+    /// stage's own parts.
+    pub(crate) fn apply_setpoints(
+        &mut self,
+        cmd: StageCommand,
+        now: Duration,
+    ) -> Result<Option<StageCommand>> {
+        match cmd {
+            StageCommand::SetLimit {
+                connector,
+                limit_w,
+                limit_a,
+                issued,
+            } => {
+                let idx = self.cfg.connector_index(connector)?;
+                self.set_limit(idx, limit_w, limit_a, issued)?;
+                self.apply_now(now)?;
+                Ok(None)
+            }
+            StageCommand::Enable(connector, on) => {
+                let idx = self.cfg.connector_index(connector)?;
+                self.enable(idx, on)?;
+                Ok(None)
+            }
+            other => Ok(Some(other)),
+        }
     }
 
     /// One full control period at clock reading `now`.

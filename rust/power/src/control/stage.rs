@@ -91,17 +91,12 @@ impl SimulatedStage {
     pub fn apply(&mut self, cmd: StageCommand) -> Result<()> {
         StageKind::Simulated.accepts(&cmd)?;
         cmd.check_values()?;
+        let Some(cmd) = self.controller.apply_setpoints(cmd, self.clock.now())? else {
+            return Ok(());
+        };
         match cmd {
-            StageCommand::SetLimit {
-                connector,
-                limit_w,
-                limit_a,
-                issued,
-            } => {
-                let idx = self.index(connector)?;
-                self.controller.set_limit(idx, limit_w, limit_a, issued)?;
-                self.controller.apply_now(self.clock.now())?;
-            }
+            // Carried out by the controller above.
+            StageCommand::SetLimit { .. } | StageCommand::Enable(..) => {}
             StageCommand::EvPlugIn {
                 connector,
                 battery_wh,
@@ -123,10 +118,6 @@ impl SimulatedStage {
                     PowerError::Unsupported(format!("no EV on connector {connector}"))
                 })?;
                 ev.paused = pause;
-            }
-            StageCommand::Enable(connector, on) => {
-                let idx = self.index(connector)?;
-                self.controller.enable(idx, on)?;
             }
             StageCommand::InjectFault(n, fault) => self.cabinet.inject(n, fault)?,
             StageCommand::ClearFault(n) => self.cabinet.clear(n)?,

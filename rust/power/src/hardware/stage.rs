@@ -189,21 +189,12 @@ impl HardwareStage {
         self.kind.accepts(&cmd)?;
         cmd.check_values()?;
         let now = self.clock.now();
+        let Some(cmd) = self.controller.apply_setpoints(cmd, now)? else {
+            return Ok(());
+        };
         match cmd {
-            StageCommand::SetLimit {
-                connector,
-                limit_w,
-                limit_a,
-                issued,
-            } => {
-                let idx = self.index(connector)?;
-                self.controller.set_limit(idx, limit_w, limit_a, issued)?;
-                self.controller.apply_now(now)?;
-            }
-            StageCommand::Enable(connector, on) => {
-                let idx = self.index(connector)?;
-                self.controller.enable(idx, on)?;
-            }
+            // Carried out by the controller above.
+            StageCommand::SetLimit { .. } | StageCommand::Enable(..) => {}
             StageCommand::EvPresent(connector) => {
                 let idx = self.index(connector)?;
                 self.plant.set_present(idx, true)?;
