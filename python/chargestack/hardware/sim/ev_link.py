@@ -24,15 +24,12 @@ from chargestack.hardware.ev_link import (
     EvStopped,
 )
 from chargestack.hardware.events import EvParameters
+from chargestack.hardware.sim.rust_stage import DEFAULT_BATTERY_WH, DEFAULT_SOC
 
 if TYPE_CHECKING:
     from chargestack._core import _Snapshot
 
 log = logging.getLogger(__name__)
-
-# A simulated EV that brings no parameters: a mid-size battery at a typical arrival SoC.
-DEFAULT_BATTERY_WH = 75_000.0
-DEFAULT_SOC = 20.0
 
 
 class BenchBatteries(Protocol):
