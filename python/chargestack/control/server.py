@@ -10,9 +10,6 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
-import os
-import socket
-import stat
 from pathlib import Path
 
 from aiohttp import web
@@ -22,6 +19,7 @@ from chargestack.control.responses import errors_as_json
 from chargestack.control.routes import TARGET, routes
 from chargestack.control.target import ControlTarget
 from chargestack.exceptions import ConfigurationError
+from chargestack.unix_socket import SocketPathTaken, bind_unix_socket
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +88,12 @@ class ControlApi:
         await runner.setup()
         try:
             if self._unix_socket is not None:
-                sock = _bind_unix_socket(self._unix_socket, self._unix_socket_mode)
+                try:
+                    sock = bind_unix_socket(self._unix_socket, self._unix_socket_mode)
+                except SocketPathTaken as exc:
+                    raise ConfigurationError(
+                        f"control_api.unix_socket: cannot listen on {exc.filename}: {exc.strerror}"
+                    ) from None
                 await web.SockSite(runner, sock).start()
             else:
                 await web.TCPSite(runner, self._host, self._requested_port).start()
@@ -110,44 +113,3 @@ class ControlApi:
             if self._unix_socket is not None:
                 with contextlib.suppress(FileNotFoundError):
                     self._unix_socket.unlink()
-
-
-def _bind_unix_socket(path: Path, mode: int) -> socket.socket:
-    """A listening socket at ``path``, never accessible beyond ``mode``, not even briefly."""
-    _remove_stale_socket(path)
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        # bind() creates the file with the umask applied: mask everything ``mode`` denies.
-        previous = os.umask(0o777 & ~mode)
-        try:
-            sock.bind(str(path))
-        finally:
-            os.umask(previous)
-        os.chmod(path, mode)
-        sock.listen(128)
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-def _remove_stale_socket(path: Path) -> None:
-    try:
-        mode = path.lstat().st_mode
-    except FileNotFoundError:
-        return
-    if not stat.S_ISSOCK(mode):
-        raise ConfigurationError(
-            f"control_api.unix_socket: {path} exists and is not a socket; not replacing it"
-        )
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        probe.connect(str(path))
-    except OSError:
-        path.unlink()  # left by a station that did not stop cleanly: nobody listens
-        return
-    finally:
-        probe.close()
-    raise ConfigurationError(
-        f"control_api.unix_socket: {path} is in use by another process (one station per socket)"
-    )

@@ -13,6 +13,8 @@ from rich.live import Live
 from rich.panel import Panel
 from rich.table import Table
 
+from chargestack.waiting import cancel_and_wait
+
 StatusSource = Callable[[], dict[str, Any] | None]
 
 
@@ -75,10 +77,7 @@ class LiveView:
         self._task = asyncio.get_running_loop().create_task(self._refresh())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         if self._live is not None:
             with contextlib.suppress(Exception):
                 self._live.update(self.render())

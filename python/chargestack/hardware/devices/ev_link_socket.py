@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import stat
 from pathlib import Path
 
 from chargestack.exceptions import ChargestackError
@@ -41,6 +39,7 @@ from chargestack.hardware.ev_link import (
     EvStopped,
 )
 from chargestack.settings.devices import EvLinkDeviceSettings
+from chargestack.unix_socket import bind_unix_socket
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +73,10 @@ class UnixSocketEvLink:
     async def start(self, sink: EvLinkSink, evse_status: EvseStatusSource) -> None:
         self._sink, self._status = sink, evse_status
         try:
-            await asyncio.to_thread(_remove_stale_socket, self._path)
+            sock = await asyncio.to_thread(bind_unix_socket, self._path, self._mode)
             self._server = await asyncio.start_unix_server(
-                self._connected, path=self._path, limit=MAX_LINE
+                self._connected, sock=sock, limit=MAX_LINE
             )
-            await asyncio.to_thread(os.chmod, self._path, self._mode)
         except OSError as exc:
             await self.stop()
             reason = exc.strerror or str(exc)
@@ -175,14 +173,3 @@ class UnixSocketEvLink:
         self._sink(EvDisconnected(cid))
         self._plugged.discard(cid)
         return ok_line(cid)
-
-
-def _remove_stale_socket(path: Path) -> None:
-    """A socket file left by a station that died is in the way; any other file is not ours."""
-    try:
-        mode = path.lstat().st_mode
-    except FileNotFoundError:
-        return
-    if not stat.S_ISSOCK(mode):
-        raise FileExistsError(17, "a file that is not a socket is in the way", str(path))
-    path.unlink()

@@ -18,12 +18,12 @@ lasting disagreement, not an edge).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 
 from chargestack.hardware.devices.fault_board import FaultBoard
 from chargestack.hardware.interfaces import DigitalIo, IoInputs, PowerControl
 from chargestack.settings.devices import IoDeviceSettings
+from chargestack.waiting import cancel_and_wait
 
 EMERGENCY_STOP = "emergency_stop"
 DOOR = "door"
@@ -60,11 +60,8 @@ class IoSupervisor:
         self._task = asyncio.get_running_loop().create_task(self._poll(), name="io-supervision")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _poll(self) -> None:
         while True:

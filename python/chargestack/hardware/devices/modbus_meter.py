@@ -10,7 +10,6 @@ Other, with that last good register as meterStop), and it clears with the next g
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from chargestack.hardware.devices.register_decoding import (
 )
 from chargestack.settings.devices import MeterDeviceSettings
 from chargestack.settings.register_map import RegisterKind
+from chargestack.waiting import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -93,11 +93,8 @@ class ModbusMeter:
         )
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _poll_forever(self) -> None:
         loop = asyncio.get_running_loop()

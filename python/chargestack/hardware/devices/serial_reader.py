@@ -10,7 +10,6 @@ looked for every ``reopen_interval_s``; when it answers again the warning clears
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 import serial
@@ -22,6 +21,7 @@ from chargestack.hardware.devices.uid_framing import UidFormatError, UidFraming
 from chargestack.hardware.events import DeviceWarning, DeviceWarningCleared, IdTagPresented
 from chargestack.hardware.interfaces import HardwareEventSink
 from chargestack.settings.devices import ReaderDeviceSettings
+from chargestack.waiting import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +52,8 @@ class SerialTagReader:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="rfid-reader")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         self._close()
 
     async def _open(self) -> None:

@@ -11,7 +11,6 @@ announce plugs.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING, Protocol
 
@@ -25,6 +24,7 @@ from chargestack.hardware.ev_link import (
 )
 from chargestack.hardware.events import EvParameters
 from chargestack.hardware.sim.rust_stage import DEFAULT_BATTERY_WH, DEFAULT_SOC
+from chargestack.waiting import cancel_and_wait
 
 if TYPE_CHECKING:
     from chargestack._core import _Snapshot
@@ -72,11 +72,8 @@ class SimulatedEvLink:
         self._task = asyncio.get_running_loop().create_task(self._relay(), name="sim-ev-link")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     # -- the simulator's manual actions ---------------------------------------------------
 
