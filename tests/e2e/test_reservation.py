@@ -50,11 +50,42 @@ async def start_reserved_session(rs: RunningStation, connector_id: int, tag: str
     mark = rs.cs.mark()
     rs.plug_in(connector_id)
     rs.present(tag)
+    return await charging(rs, connector_id, mark)
+
+
+async def reserved(
+    rs: RunningStation,
+    connector_id: int,
+    reservation_id: int,
+    tag: str = VALID,
+    *,
+    parent: str | None = None,
+) -> int:
+    """Reserve (Accepted) and wait until the connector reports Reserved; the mark before."""
+    mark = rs.cs.mark()
+    assert await reserve(rs, connector_id, reservation_id, tag, parent=parent) == "Accepted"
+    await rs.status(connector_id, "Reserved", since=mark)
+    return mark
+
+
+async def remote_start(rs: RunningStation, connector_id: int, tag: str) -> str:
+    answer = await rs.call("RemoteStartTransaction", {"connectorId": connector_id, "idTag": tag})
+    return str(answer["status"])
+
+
+async def charging(rs: RunningStation, connector_id: int, since: int) -> Payload:
+    """The StartTransaction of ``connector_id`` since the mark, once it reports Charging."""
     start = await rs.cs.wait_for(
-        "StartTransaction", lambda p: p["connectorId"] == connector_id, since=mark
+        "StartTransaction", lambda p: p["connectorId"] == connector_id, since=since
     )
-    await rs.status(connector_id, "Charging", since=mark)
+    await rs.status(connector_id, "Charging", since=since)
     return start.payload
+
+
+async def faulted(rs: RunningStation, connector_id: int, error_code: str, info: str) -> None:
+    mark = rs.cs.mark()
+    rs.sim.raise_fault(connector_id, error_code, info)
+    await rs.status(connector_id, "Faulted", since=mark)
 
 
 async def make_unavailable(rs: RunningStation, connector_id: int) -> None:
@@ -72,19 +103,15 @@ async def test_TC_046_1_reservation_local_start(
     cs = central_system
     async with running_station(cs, tmp_path) as rs:
         await make_unavailable(rs, 2)
-        mark = cs.mark()
-        assert await reserve(rs, 1, 11) == "Accepted"
-        await rs.status(1, "Reserved", since=mark)
+        mark = await reserved(rs, 1, 11)
         # Another tag is authorized but must not take the reserved connector.
         rs.plug_in(1)
         rs.present(VALID2)
         await cs.wait_for("Authorize", lambda p: p["idTag"] == VALID2, since=mark)
         assert rs.station.status_of(1) == "Reserved"
         rs.present(VALID)
-        start = await cs.wait_for("StartTransaction", since=mark)
-        assert start.payload["idTag"] == VALID
-        assert start.payload["reservationId"] == 11
-        await rs.status(1, "Charging", since=mark)
+        start = await charging(rs, 1, mark)
+        assert (start["idTag"], start["reservationId"]) == (VALID, 11)
         assert not [s for s in cs.messages("StartTransaction") if s.payload["idTag"] == VALID2]
 
 
@@ -94,18 +121,12 @@ async def test_TC_046_2_reservation_remote_start(
     cs = central_system
     async with running_station(cs, tmp_path) as rs:
         await make_unavailable(rs, 2)
-        mark = cs.mark()
-        assert await reserve(rs, 1, 12) == "Accepted"
-        await rs.status(1, "Reserved", since=mark)
+        mark = await reserved(rs, 1, 12)
         rs.plug_in(1)
-        other = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID2})
-        assert other["status"] == "Rejected"
-        answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID})
-        assert answer["status"] == "Accepted"
-        start = await cs.wait_for("StartTransaction", since=mark)
-        assert start.payload["idTag"] == VALID
-        assert start.payload["reservationId"] == 12
-        await rs.status(1, "Charging", since=mark)
+        assert await remote_start(rs, 1, VALID2) == "Rejected"
+        assert await remote_start(rs, 1, VALID) == "Accepted"
+        start = await charging(rs, 1, mark)
+        assert (start["idTag"], start["reservationId"]) == (VALID, 12)
 
 
 def statuses(rs: RunningStation, connector_id: int, since: int) -> list[str]:
@@ -114,6 +135,11 @@ def statuses(rs: RunningStation, connector_id: int, since: int) -> list[str]:
         for r in rs.cs.received[since:]
         if r.action == "StatusNotification" and r.payload["connectorId"] == connector_id
     ]
+
+
+async def went_through_preparing(rs: RunningStation, since: int) -> None:
+    await rs.status(1, "Charging", since=since)
+    assert statuses(rs, 1, since) == ["Reserved", "Preparing", "Charging"]
 
 
 async def plugged_while_reserved(rs: RunningStation, connector_id: int) -> None:
@@ -129,13 +155,10 @@ async def test_TC_046_2_reserved_then_preparing_then_charging(
     # no Reserved -> Charging, even when the cable was in before the remote start.
     cs = central_system
     async with running_station(cs, tmp_path) as rs:
-        mark = cs.mark()
-        assert await reserve(rs, 1, 49) == "Accepted"
+        mark = await reserved(rs, 1, 49)
         await plugged_while_reserved(rs, 1)
-        answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID})
-        assert answer["status"] == "Accepted"
-        await rs.status(1, "Charging", since=mark)
-        assert statuses(rs, 1, mark) == ["Reserved", "Preparing", "Charging"]
+        assert await remote_start(rs, 1, VALID) == "Accepted"
+        await went_through_preparing(rs, mark)
 
 
 async def test_TC_046_1_reserved_then_preparing_then_charging_on_a_swipe(
@@ -143,12 +166,10 @@ async def test_TC_046_1_reserved_then_preparing_then_charging_on_a_swipe(
 ) -> None:
     cs = central_system
     async with running_station(cs, tmp_path) as rs:
-        mark = cs.mark()
-        assert await reserve(rs, 1, 50) == "Accepted"
+        mark = await reserved(rs, 1, 50)
         await plugged_while_reserved(rs, 1)
         rs.present(VALID)
-        await rs.status(1, "Charging", since=mark)
-        assert statuses(rs, 1, mark) == ["Reserved", "Preparing", "Charging"]
+        await went_through_preparing(rs, mark)
 
 
 async def test_TC_053_2_reserved_then_preparing_then_charging_for_the_parent(
@@ -157,13 +178,10 @@ async def test_TC_053_2_reserved_then_preparing_then_charging_for_the_parent(
     cs = central_system
     cs.defaults.id_tags[VALID2] = {"status": "Accepted", "parentIdTag": PARENT}
     async with running_station(cs, tmp_path) as rs:
-        mark = cs.mark()
-        assert await reserve(rs, 1, 51, VALID, parent=PARENT) == "Accepted"
+        mark = await reserved(rs, 1, 51, VALID, parent=PARENT)
         await plugged_while_reserved(rs, 1)
-        answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID2})
-        assert answer["status"] == "Accepted"
-        await rs.status(1, "Charging", since=mark)
-        assert statuses(rs, 1, mark) == ["Reserved", "Preparing", "Charging"]
+        assert await remote_start(rs, 1, VALID2) == "Accepted"
+        await went_through_preparing(rs, mark)
 
 
 async def test_reservation_restored_after_a_power_loss_goes_through_preparing(
@@ -171,18 +189,15 @@ async def test_reservation_restored_after_a_power_loss_goes_through_preparing(
 ) -> None:
     cs = central_system
     async with running_station(cs, tmp_path) as rs:
-        mark = cs.mark()
-        assert await reserve(rs, 1, 52) == "Accepted"
+        mark = await reserved(rs, 1, 52)
         await plugged_while_reserved(rs, 1)
         await RunnerControlTarget(rs.runner).power_cut()
         boot = await cs.wait_for("BootNotification", since=mark)
         after_boot = cs.received.index(boot)
         await rs.status(1, "Reserved", since=after_boot)
         assert rs.station.connector(1).facts.plugged  # the EV stayed through the power loss
-        answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID})
-        assert answer["status"] == "Accepted"
-        await rs.status(1, "Charging", since=after_boot)
-        assert statuses(rs, 1, after_boot) == ["Reserved", "Preparing", "Charging"]
+        assert await remote_start(rs, 1, VALID) == "Accepted"
+        await went_through_preparing(rs, after_boot)
 
 
 async def test_TC_047_reservation_expires(central_system: CentralSystem, tmp_path: Path) -> None:
@@ -204,9 +219,7 @@ async def test_TC_048_1_reserve_faulted_connector(
 ) -> None:
     cs = central_system
     async with running_station(cs, tmp_path) as rs:
-        mark = cs.mark()
-        rs.sim.raise_fault(1, "GroundFailure", "test fault")
-        await rs.status(1, "Faulted", since=mark)
+        await faulted(rs, 1, "GroundFailure", "test fault")
         assert await reserve(rs, 1, 14) == "Faulted"
 
 
@@ -217,9 +230,7 @@ async def test_TC_048_1_faulted_connector_answers_faulted_before_the_expiry_chec
     # request; the connector's state is checked before the request's own conditions.
     cs = central_system
     async with running_station(cs, tmp_path) as rs:
-        mark = cs.mark()
-        rs.sim.raise_fault(1, "GroundFailure", "test fault")
-        await rs.status(1, "Faulted", since=mark)
+        await faulted(rs, 1, "GroundFailure", "test fault")
         assert await reserve(rs, 1, 43, seconds=-60) == "Faulted"
 
 
@@ -302,10 +313,8 @@ async def test_TC_049_reservation_of_charge_point(
         rs.present(VALID)
         await rs.status(1, "Preparing", since=mark)
         rs.plug_in(1)
-        start = await cs.wait_for("StartTransaction", since=mark)
-        assert start.payload["connectorId"] == 1
-        assert start.payload["reservationId"] == 20
-        await rs.status(1, "Charging", since=mark)
+        start = await charging(rs, 1, mark)
+        assert start["reservationId"] == 20
 
 
 async def test_reserve_connector_zero_not_supported(
@@ -323,9 +332,7 @@ async def test_TC_050_1_reserve_charge_point_faulted(
     cs = central_system
     config = {"ReserveConnectorZeroSupported": True}
     async with running_station(cs, tmp_path, configuration=config) as rs:
-        mark = cs.mark()
-        rs.sim.raise_fault(0, "OtherError", "cabinet fault")
-        await rs.status(0, "Faulted", since=mark)
+        await faulted(rs, 0, "OtherError", "cabinet fault")
         assert await reserve(rs, 0, 24) == "Faulted"
 
 
@@ -335,9 +342,7 @@ async def test_TC_050_1_faulted_charge_point_answers_faulted_before_the_expiry_c
     cs = central_system
     config = {"ReserveConnectorZeroSupported": True}
     async with running_station(cs, tmp_path, configuration=config) as rs:
-        mark = cs.mark()
-        rs.sim.raise_fault(0, "OtherError", "cabinet fault")
-        await rs.status(0, "Faulted", since=mark)
+        await faulted(rs, 0, "OtherError", "cabinet fault")
         assert await reserve(rs, 0, 48, seconds=-60) == "Faulted"
 
 
@@ -367,9 +372,7 @@ async def test_TC_050_3_reserve_charge_point_unavailable(
 async def test_TC_051_cancel_reservation(central_system: CentralSystem, tmp_path: Path) -> None:
     cs = central_system
     async with running_station(cs, tmp_path) as rs:
-        mark = cs.mark()
-        assert await reserve(rs, 1, 27) == "Accepted"
-        await rs.status(1, "Reserved", since=mark)
+        mark = await reserved(rs, 1, 27)
         answer = await rs.call("CancelReservation", {"reservationId": 27})
         assert answer["status"] == "Accepted"
         await rs.status(1, "Available", since=mark)
@@ -384,9 +387,7 @@ async def test_TC_052_cancel_unknown_reservation(
 ) -> None:
     cs = central_system
     async with running_station(cs, tmp_path) as rs:
-        mark = cs.mark()
-        assert await reserve(rs, 1, 28) == "Accepted"
-        await rs.status(1, "Reserved", since=mark)
+        await reserved(rs, 1, 28)
         answer = await rs.call("CancelReservation", {"reservationId": 29})
         assert answer["status"] == "Rejected"
         # The reservation is still there: the reserved tag's transaction uses it.
@@ -400,16 +401,11 @@ async def test_TC_053_1_reserved_connector_parent_id_local(
     cs = central_system
     cs.defaults.id_tags[VALID2] = {"status": "Accepted", "parentIdTag": PARENT}
     async with running_station(cs, tmp_path) as rs:
-        mark = cs.mark()
-        assert await reserve(rs, 1, 30, VALID, parent=PARENT) == "Accepted"
-        await rs.status(1, "Reserved", since=mark)
+        mark = await reserved(rs, 1, 30, VALID, parent=PARENT)
         rs.plug_in(1)
         rs.present(VALID2)
-        start = await cs.wait_for("StartTransaction", since=mark)
-        assert start.payload["idTag"] == VALID2
-        assert start.payload["connectorId"] == 1
-        assert start.payload["reservationId"] == 30
-        await rs.status(1, "Charging", since=mark)
+        start = await charging(rs, 1, mark)
+        assert (start["idTag"], start["reservationId"]) == (VALID2, 30)
 
 
 async def test_TC_053_2_reserved_connector_parent_id_remote(
@@ -419,18 +415,12 @@ async def test_TC_053_2_reserved_connector_parent_id_remote(
     cs.defaults.id_tags[VALID2] = {"status": "Accepted", "parentIdTag": PARENT}
     cs.defaults.id_tags[VALID3] = {"status": "Accepted", "parentIdTag": "OTHER-PARENT"}
     async with running_station(cs, tmp_path) as rs:
-        mark = cs.mark()
-        assert await reserve(rs, 1, 31, VALID, parent=PARENT) == "Accepted"
-        await rs.status(1, "Reserved", since=mark)
+        mark = await reserved(rs, 1, 31, VALID, parent=PARENT)
         rs.plug_in(1)
-        stranger = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID3})
-        assert stranger["status"] == "Rejected"
-        answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID2})
-        assert answer["status"] == "Accepted"
-        start = await cs.wait_for("StartTransaction", since=mark)
-        assert start.payload["idTag"] == VALID2
-        assert start.payload["reservationId"] == 31
-        await rs.status(1, "Charging", since=mark)
+        assert await remote_start(rs, 1, VALID3) == "Rejected"
+        assert await remote_start(rs, 1, VALID2) == "Accepted"
+        start = await charging(rs, 1, mark)
+        assert (start["idTag"], start["reservationId"]) == (VALID2, 31)
 
 
 async def test_reserve_now_with_known_id_replaces_it(
@@ -438,9 +428,7 @@ async def test_reserve_now_with_known_id_replaces_it(
 ) -> None:
     cs = central_system
     async with running_station(cs, tmp_path) as rs:
-        mark = cs.mark()
-        assert await reserve(rs, 1, 32) == "Accepted"
-        await rs.status(1, "Reserved", since=mark)
+        await reserved(rs, 1, 32)
         mark = cs.mark()
         assert await reserve(rs, 2, 32, VALID2) == "Accepted"
         await rs.status(1, "Available", since=mark)
@@ -465,8 +453,7 @@ async def test_connector_zero_reservation_keeps_one_connector_free(
         assert "reservationId" not in start.payload
         # Connector 2 is now the last free one: it is kept for the reserved tag.
         await rs.status(2, "Reserved", since=mark)
-        rejected = await rs.call("RemoteStartTransaction", {"connectorId": 2, "idTag": VALID3})
-        assert rejected["status"] == "Rejected"
+        assert await remote_start(rs, 2, VALID3) == "Rejected"
         start = await start_reserved_session(rs, 2, VALID)
         assert start["reservationId"] == 33
 
@@ -501,8 +488,7 @@ async def test_reservation_survives_restart(central_system: CentralSystem, tmp_p
         # Reported at boot as still Reserved; the short one ends at its expiry, stopped or not.
         await rs.status(1, "Reserved", since=mark)
         await rs.status(2, "Available", since=mark)
-        answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID2})
-        assert answer["status"] == "Rejected"
+        assert await remote_start(rs, 1, VALID2) == "Rejected"
         start = await start_reserved_session(rs, 1, VALID)
         assert start["reservationId"] == 34
 
