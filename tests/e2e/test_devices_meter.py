@@ -5,6 +5,8 @@ PowerMeterFailure that stops the transaction with the last good register."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from device_peers import MeterServer, NullModem, meter_table
 from station_harness import RunningStation, running_station, start_local_session, station_config
 
 SAMPLED = "Energy.Active.Import.Register,Voltage,Current.Import,Power.Active.Import"
+ACUDC = "accuenergy-acudc240"
 METER_CONFIGURATION = {"MeterValueSampleInterval": 1, "MeterValuesSampledData": SAMPLED}
 
 
@@ -31,6 +34,27 @@ def sampled(mv: Received) -> dict[str, str]:
     return {v["measurand"]: v["value"] for v in values}
 
 
+@contextlib.asynccontextmanager
+async def station_on_a_tcp_meter(
+    cs: CentralSystem, tmp_path: Path, model: str, unit_id: int = 1, **registers: float
+) -> AsyncIterator[tuple[RunningStation, MeterServer]]:
+    """A station whose connector 1 meter is a pymodbus server on 127.0.0.1 with ``registers``."""
+    server = MeterServer(BUILT_IN_MAPS[model], unit_id=unit_id)
+    await server.set(**registers)
+    port = await server.start_tcp()
+    link = {"transport": "tcp", "host": "127.0.0.1", "port": port, "unit_id": unit_id}
+    try:
+        async with running_station(
+            cs,
+            tmp_path,
+            configuration=METER_CONFIGURATION,
+            **devices(meter_table(1, model, **link)),
+        ) as rs:
+            yield rs, server
+    finally:
+        await server.stop()
+
+
 async def meter_sees(rs: RunningStation, connector_id: int, energy_wh: float) -> None:
     meter = rs.sim.meters[connector_id]
     await rs.wait(lambda: not meter.failed and meter.latest.energy_wh == energy_wh)
@@ -41,43 +65,34 @@ async def test_session_registers_are_the_meters_over_tcp(
     central_system: CentralSystem, tmp_path: Path, model: str
 ) -> None:
     cs = central_system
-    server = MeterServer(BUILT_IN_MAPS[model], unit_id=3)
-    await server.set(energy_import=1_234_560.0, voltage=801.5, current=187.5, power=150_280.0)
-    port = await server.start_tcp()
-    link = {"transport": "tcp", "host": "127.0.0.1", "port": port, "unit_id": 3}
-    try:
-        async with running_station(
-            cs,
-            tmp_path,
-            configuration=METER_CONFIGURATION,
-            **devices(meter_table(1, model, **link)),
-        ) as rs:
-            await start_local_session(rs)
-            start = cs.messages("StartTransaction")[-1]
-            assert start.payload["meterStart"] == 1_234_560
-            await server.set(energy_import=1_234_570.0)
-            mark = cs.mark()
-            mv = await cs.wait_for(
-                "MeterValues",
-                lambda p: sampled_payload(p)["Energy.Active.Import.Register"] == "1234570",
-                since=mark,
-            )
-            values = sampled(mv)
-            # Voltage, current and power come from the meter, not from the power stage.
-            assert float(values["Voltage"]) == 801.5
-            assert float(values["Current.Import"]) == 187.5
-            assert float(values["Power.Active.Import"]) == 150_280.0
-            await server.set(energy_import=1_234_580.0)
-            await meter_sees(rs, 1, 1_234_580.0)
-            mark = cs.mark()
-            rs.present("VALIDTAG1")
-            stop = await cs.wait_for("StopTransaction", since=mark)
-            assert stop.payload["meterStop"] == 1_234_580
-            for mv in cs.messages("MeterValues"):
-                register = int(sampled(mv)["Energy.Active.Import.Register"])
-                assert register in (1_234_560, 1_234_570, 1_234_580)
-    finally:
-        await server.stop()
+    readings = {"energy_import": 1_234_560.0, "voltage": 801.5, "current": 187.5}
+    async with station_on_a_tcp_meter(
+        cs, tmp_path, model, unit_id=3, power=150_280.0, **readings
+    ) as (rs, server):
+        await start_local_session(rs)
+        start = cs.messages("StartTransaction")[-1]
+        assert start.payload["meterStart"] == 1_234_560
+        await server.set(energy_import=1_234_570.0)
+        mark = cs.mark()
+        mv = await cs.wait_for(
+            "MeterValues",
+            lambda p: sampled_payload(p)["Energy.Active.Import.Register"] == "1234570",
+            since=mark,
+        )
+        values = sampled(mv)
+        # Voltage, current and power come from the meter, not from the power stage.
+        assert float(values["Voltage"]) == 801.5
+        assert float(values["Current.Import"]) == 187.5
+        assert float(values["Power.Active.Import"]) == 150_280.0
+        await server.set(energy_import=1_234_580.0)
+        await meter_sees(rs, 1, 1_234_580.0)
+        mark = cs.mark()
+        rs.present("VALIDTAG1")
+        stop = await cs.wait_for("StopTransaction", since=mark)
+        assert stop.payload["meterStop"] == 1_234_580
+        for mv in cs.messages("MeterValues"):
+            register = int(sampled(mv)["Energy.Active.Import.Register"])
+            assert register in (1_234_560, 1_234_570, 1_234_580)
 
 
 def sampled_payload(payload: dict[str, Any]) -> dict[str, str]:
@@ -123,84 +138,59 @@ async def test_silent_meter_stops_the_transaction_with_the_last_good_register(
     central_system: CentralSystem, tmp_path: Path
 ) -> None:
     cs = central_system
-    model = "accuenergy-acudc240"
-    server = MeterServer(BUILT_IN_MAPS[model])
-    await server.set(energy_import=10_000.0, voltage=500.0, current=100.0, power=50_000.0)
-    port = await server.start_tcp()
-    link = {"transport": "tcp", "host": "127.0.0.1", "port": port}
-    try:
-        async with running_station(
-            cs,
-            tmp_path,
-            configuration=METER_CONFIGURATION,
-            **devices(meter_table(1, model, **link)),
-        ) as rs:
-            tx_id = await start_local_session(rs)
-            await server.set(energy_import=10_010.0)
-            await meter_sees(rs, 1, 10_010.0)
-            mark = cs.mark()
-            await server.stop()
-            faulted = await rs.status(1, "Faulted", since=mark)
-            assert faulted["errorCode"] == "PowerMeterFailure"
-            assert faulted["vendorErrorCode"] == "MeterNoAnswer"
-            stop = await cs.wait_for("StopTransaction", since=mark)
-            assert stop.payload["transactionId"] == tx_id
-            assert stop.payload["reason"] == "Other"
-            assert stop.payload["meterStop"] == 10_010
-            # The stop data carry the last good reading, stamped when it was taken.
-            end = stop.payload["transactionData"][-1]
-            end_values = {v["measurand"]: v for v in end["sampledValue"]}
-            assert end_values["Energy.Active.Import.Register"]["value"] == "10010"
-            assert end["timestamp"] < stop.payload["timestamp"]
-            await rs.wait(lambda: not rs.sim.power.snapshot()["connectors"][0]["enabled"])
-
-            # The meter answers again (the register moved on while it was away).
-            mark = cs.mark()
-            await server.set(energy_import=10_020.0)
-            await server.start_tcp(port)
-            recovered = await rs.status(1, "Finishing", since=mark)
-            assert recovered["errorCode"] == "NoError"
-    finally:
+    readings = {"energy_import": 10_000.0, "voltage": 500.0, "current": 100.0, "power": 50_000.0}
+    async with station_on_a_tcp_meter(cs, tmp_path, ACUDC, **readings) as (rs, server):
+        tx_id = await start_local_session(rs)
+        await server.set(energy_import=10_010.0)
+        await meter_sees(rs, 1, 10_010.0)
+        mark = cs.mark()
         await server.stop()
+        faulted = await rs.status(1, "Faulted", since=mark)
+        assert faulted["errorCode"] == "PowerMeterFailure"
+        assert faulted["vendorErrorCode"] == "MeterNoAnswer"
+        stop = await cs.wait_for("StopTransaction", since=mark)
+        assert stop.payload["transactionId"] == tx_id
+        assert stop.payload["reason"] == "Other"
+        assert stop.payload["meterStop"] == 10_010
+        # The stop data carry the last good reading, stamped when it was taken.
+        end = stop.payload["transactionData"][-1]
+        end_values = {v["measurand"]: v for v in end["sampledValue"]}
+        assert end_values["Energy.Active.Import.Register"]["value"] == "10010"
+        assert end["timestamp"] < stop.payload["timestamp"]
+        await rs.wait(lambda: not rs.sim.power.snapshot()["connectors"][0]["enabled"])
+
+        # The meter answers again (the register moved on while it was away).
+        mark = cs.mark()
+        await server.set(energy_import=10_020.0)
+        await server.start_tcp(server.port)
+        recovered = await rs.status(1, "Finishing", since=mark)
+        assert recovered["errorCode"] == "NoError"
 
 
 async def test_register_going_backwards_is_refused(
     central_system: CentralSystem, tmp_path: Path
 ) -> None:
     cs = central_system
-    model = "accuenergy-acudc240"
-    server = MeterServer(BUILT_IN_MAPS[model])
-    await server.set(energy_import=7_770.0)
-    port = await server.start_tcp()
-    link = {"transport": "tcp", "host": "127.0.0.1", "port": port}
-    try:
-        async with running_station(
-            cs,
-            tmp_path,
-            configuration=METER_CONFIGURATION,
-            **devices(meter_table(1, model, **link)),
-        ) as rs:
-            await start_local_session(rs)
-            mark = cs.mark()
-            await server.set(energy_import=7_000.0)
-            faulted = await rs.status(1, "Faulted", since=mark)
-            assert faulted["errorCode"] == "PowerMeterFailure"
-            assert faulted["vendorErrorCode"] == "MeterImplausible"
-            assert "went back 770 Wh" in faulted["info"]
-            stop = await cs.wait_for("StopTransaction", since=mark)
-            assert stop.payload["meterStop"] == 7_770
-            assert rs.sim.meter.read(1).energy_wh == 7_770.0
-            # A jump no charger could deliver in the time is refused as well.
-            await server.set(energy_import=9_000_000.0)
-            await asyncio.sleep(0)
-            await rs.wait(lambda: "jumped" in (rs.sim.meters[1].failed_because or ""))
-            assert rs.sim.meter.read(1).energy_wh == 7_770.0
-            mark = cs.mark()
-            await server.set(energy_import=7_780.0)
-            recovered = await rs.status(1, "Finishing", since=mark)
-            assert recovered["errorCode"] == "NoError"
-    finally:
-        await server.stop()
+    async with station_on_a_tcp_meter(cs, tmp_path, ACUDC, energy_import=7_770.0) as (rs, server):
+        await start_local_session(rs)
+        mark = cs.mark()
+        await server.set(energy_import=7_000.0)
+        faulted = await rs.status(1, "Faulted", since=mark)
+        assert faulted["errorCode"] == "PowerMeterFailure"
+        assert faulted["vendorErrorCode"] == "MeterImplausible"
+        assert "went back 770 Wh" in faulted["info"]
+        stop = await cs.wait_for("StopTransaction", since=mark)
+        assert stop.payload["meterStop"] == 7_770
+        assert rs.sim.meter.read(1).energy_wh == 7_770.0
+        # A jump no charger could deliver in the time is refused as well.
+        await server.set(energy_import=9_000_000.0)
+        await asyncio.sleep(0)
+        await rs.wait(lambda: "jumped" in (rs.sim.meters[1].failed_because or ""))
+        assert rs.sim.meter.read(1).energy_wh == 7_770.0
+        mark = cs.mark()
+        await server.set(energy_import=7_780.0)
+        recovered = await rs.status(1, "Finishing", since=mark)
+        assert recovered["errorCode"] == "NoError"
 
 
 async def test_meter_that_cannot_be_reached_at_start_is_a_one_line_error(
