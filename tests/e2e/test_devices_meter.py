@@ -30,7 +30,11 @@ def devices(*meters: dict[str, Any]) -> dict[str, Any]:
 
 
 def sampled(mv: Received) -> dict[str, str]:
-    values = mv.payload["meterValue"][0]["sampledValue"]
+    return sampled_payload(mv.payload)
+
+
+def sampled_payload(payload: dict[str, Any]) -> dict[str, str]:
+    values = payload["meterValue"][0]["sampledValue"]
     return {v["measurand"]: v["value"] for v in values}
 
 
@@ -93,11 +97,6 @@ async def test_session_registers_are_the_meters_over_tcp(
         for mv in cs.messages("MeterValues"):
             register = int(sampled(mv)["Energy.Active.Import.Register"])
             assert register in (1_234_560, 1_234_570, 1_234_580)
-
-
-def sampled_payload(payload: dict[str, Any]) -> dict[str, str]:
-    values = payload["meterValue"][0]["sampledValue"]
-    return {v["measurand"]: v["value"] for v in values}
 
 
 async def test_session_over_rtu_on_a_serial_line(
