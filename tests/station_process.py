@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -211,19 +212,34 @@ def minimal_devices_file(path: Path, device_tables: list[str]) -> Path:
     return path
 
 
-async def run_to_exit(station_file: Path, timeout: float = 60) -> tuple[int, str]:
-    """``chargestack run`` on a station file that is expected not to start: its exit code
-    and what it wrote to stderr."""
+@dataclass(frozen=True)
+class CliRun:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+async def run_cli(*args: str, timeout: float = 60) -> CliRun:
+    """``chargestack ARGS`` in a child process, to its exit."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "chargestack.cli",
-        "run",
-        "--config",
-        str(station_file),
+        *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    _, stderr = await asyncio.wait_for(process.communicate(), timeout)
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout)
     assert process.returncode is not None
-    return process.returncode, stderr.decode()
+    return CliRun(process.returncode, stdout.decode(), stderr.decode())
+
+
+async def run_to_exit(station_file: Path, timeout: float = 60) -> tuple[int, str]:
+    """``chargestack run`` on a station file that is expected not to start: its exit code
+    and what it wrote to stderr."""
+    done = await run_cli("run", "--config", str(station_file), timeout=timeout)
+    return done.code, done.stderr

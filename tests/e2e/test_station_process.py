@@ -5,26 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import sys
 from pathlib import Path
 
 from central_system import CentralSystem
-from station_process import booted_station_process, write_station_file
+from station_process import booted_station_process, run_cli, write_station_file
 
 CP = "CRASH-CP"
-
-
-async def _run_cli(*args: str) -> tuple[int, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "chargestack.cli",
-        *args,
-        stderr=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    return proc.returncode or 0, (out + err).decode()
 
 
 async def test_bad_station_file_names_the_key_and_writes_nothing(tmp_path: Path) -> None:
@@ -35,10 +21,10 @@ async def test_bad_station_file_names_the_key_and_writes_nothing(tmp_path: Path)
         "[[connectors]]\nid = 2", "[[connectors]]\nid = 2\nmax_current_a = -5"
     )
     station_file.write_text(text)
-    code, output = await _run_cli("run", "--config", str(station_file))
-    assert code == 2
-    assert "connectors.1.max_current_a" in output
-    assert "-5" in output
+    done = await run_cli("run", "--config", str(station_file))
+    assert done.code == 2
+    assert "connectors.1.max_current_a" in done.output
+    assert "-5" in done.output
     assert not data_dir.exists()
 
 
@@ -47,22 +33,22 @@ async def test_bad_configuration_value_names_the_key(tmp_path: Path) -> None:
     write_station_file(
         station_file, "ws://127.0.0.1:9/ocpp", tmp_path / "data", {"HeartbeatInterval": "often"}
     )
-    code, output = await _run_cli("config", "check", str(station_file))
-    assert code == 2
-    assert "HeartbeatInterval" in output
-    code, output = await _run_cli("run", "--config", str(station_file))
-    assert code == 2
-    assert "HeartbeatInterval" in output
-    assert "often" in output
+    done = await run_cli("config", "check", str(station_file))
+    assert done.code == 2
+    assert "HeartbeatInterval" in done.output
+    done = await run_cli("run", "--config", str(station_file))
+    assert done.code == 2
+    assert "HeartbeatInterval" in done.output
+    assert "often" in done.output
     assert not (tmp_path / "data").exists()
 
 
 async def test_not_toml(tmp_path: Path) -> None:
     station_file = tmp_path / "station.toml"
     station_file.write_text("this is = = not toml")
-    code, output = await _run_cli("run", "--config", str(station_file))
-    assert code == 2
-    assert "not valid TOML" in output
+    done = await run_cli("run", "--config", str(station_file))
+    assert done.code == 2
+    assert "not valid TOML" in done.output
 
 
 async def test_sigkill_keeps_configuration_availability_and_registration(
@@ -124,13 +110,13 @@ async def test_sigusr1_dumps_threads_and_tasks_and_keeps_running(
 async def test_db_inspect(central_system: CentralSystem, tmp_path: Path) -> None:
     cs = central_system
     async with booted_station_process(cs, tmp_path) as sp:
-        code, output = await _run_cli("db", "inspect", "--config", str(sp.station_file))
-        assert code == 1
-        assert "chargestack status" in output  # the running station holds the file
+        done = await run_cli("db", "inspect", "--config", str(sp.station_file))
+        assert done.code == 1
+        assert "chargestack status" in done.output  # the running station holds the file
         assert await sp.terminate() == 0
-    code, output = await _run_cli("db", "inspect", "--config", str(sp.station_file))
-    assert code == 0, output
-    report = json.loads(output)
+    done = await run_cli("db", "inspect", "--config", str(sp.station_file))
+    assert done.code == 0, done.output
+    report = json.loads(done.stdout)
     assert report["queueDepth"] == 0
     assert report["openTransactions"] == []
 

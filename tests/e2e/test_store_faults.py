@@ -10,28 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import sys
 from pathlib import Path
 
 from central_system import CentralSystem
 from station_harness import running_station
-from station_process import StationProcess, write_station_file
+from station_process import StationProcess, run_cli, write_station_file
 
 CP = "CRASH-CP"
 TAG = "WALTAG1"
-
-
-async def _run_cli(*args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "chargestack.cli",
-        *args,
-        stderr=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    return proc.returncode or 0, out.decode(), err.decode()
 
 
 async def _registered(sp: StationProcess) -> None:
@@ -129,15 +115,13 @@ async def test_a_corrupt_store_gives_the_same_one_line_message_to_run_and_db_ins
     write_station_file(station_file, "ws://127.0.0.1:9/ocpp", data, {})
     data.mkdir()
     (data / "station.db").write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 64)
-    run_code, _, run_err = await _run_cli("run", "--config", str(station_file))
-    inspect_code, inspect_out, inspect_err = await _run_cli(
-        "db", "inspect", "--config", str(station_file)
-    )
-    assert run_code == inspect_code == 1
-    assert inspect_out == ""
-    assert "Traceback" not in inspect_err
-    message = inspect_err.strip()
+    run = await run_cli("run", "--config", str(station_file))
+    inspect = await run_cli("db", "inspect", "--config", str(station_file))
+    assert run.code == inspect.code == 1
+    assert inspect.stdout == ""
+    assert "Traceback" not in inspect.stderr
+    message = inspect.stderr.strip()
     assert len(message.splitlines()) == 1
     assert message.startswith("chargestack: ")
     assert "corrupt" in message
-    assert message in run_err.splitlines()
+    assert message in run.stderr.splitlines()
