@@ -140,6 +140,19 @@ class AuthorizationWait(Block):
         if not free:
             log.info("tag %s authorized: not of any running transaction's group", id_tag)
             return
+        parent = result.parent_id_tag
+        again = [
+            cid
+            for cid in free
+            if self._board.connector(cid).facts.finishing
+            and cid not in self.remote_waiting
+            and self._lifecycle.restarts_there(cid, id_tag, parent)
+            and self._gate.allows(cid, id_tag, parent)
+        ]
+        if again:
+            # Section 4.9 F2: the driver presents the tag again at the cable still in.
+            await self._lifecycle.start_transaction(again[0], id_tag, parent)
+            return
         plugged = [
             cid
             for cid in free
@@ -225,8 +238,11 @@ class AuthorizationWait(Block):
             # Without a connectorId, a connector reserved for somebody else is not a choice.
             and (id_tag is None or self._gate.allows(cid, id_tag, None))
         ]
-        plugged = [cid for cid in usable if self._board.connector(cid).facts.plugged]
-        candidates = plugged or usable
+        # A cable left in after a session (Finishing) is its driver's (errata 3.20): chosen
+        # only when named; a plugged EV that waits (Preparing) goes first.
+        facts = {cid: self._board.connector(cid).facts for cid in usable}
+        waiting = [cid for cid in usable if facts[cid].plugged and not facts[cid].finishing]
+        candidates = waiting or [cid for cid in usable if not facts[cid].finishing]
         return candidates[0] if candidates else None
 
     @after(Action.REMOTE_START_TRANSACTION)

@@ -84,6 +84,8 @@ class TransactionLifecycle(Block):
         self._authorization = authorization
         self._gate = gate
         self._observers = tuple(observers)
+        # The transaction that ended on a connector whose cable is still in (Finishing).
+        self._finished: dict[int, ActiveTransaction] = {}
         queue.on_response("StartTransaction", self._start_answered)
         queue.on_response("StopTransaction", self._stop_answered)
 
@@ -145,6 +147,7 @@ class TransactionLifecycle(Block):
         connector = self._board.connector(cid)
         connector.facts.plugged = False
         connector.facts.finishing = False
+        self._finished.pop(cid, None)
         if connector.fault is not None and connector.fault.error_code == "ConnectorLockFailure":
             connector.fault = None
             connector.facts.faulted = False
@@ -179,10 +182,13 @@ class TransactionLifecycle(Block):
             return
         if cid in self.running or not facts.plugged:
             return  # started or unplugged while the disk was written
-        if facts.reserved and not facts.preparing:
-            # Section 4.9: a reserved connector that its tag claims is Preparing before it is
-            # Charging (there is no Reserved -> Charging), even with the cable already in or
-            # a reservation restored after a power loss (TC_046_2, TC_053_2).
+        if facts.finishing or (facts.reserved and not facts.preparing):
+            # Section 4.9: a new session from Finishing (F2) or on a reserved connector its tag
+            # claims (G2) is Preparing before it is Charging: the table has no Finishing ->
+            # Charging and no Reserved -> Charging, even with the cable already in or a
+            # reservation restored after a power loss (TC_046_2, TC_053_2).
+            facts.finishing = False
+            self._finished.pop(cid, None)
             facts.preparing = True
             board.refresh(cid)
         if not self._fixed_cable[cid] and not await self._hardware.connector(cid).lock():
@@ -226,6 +232,21 @@ class TransactionLifecycle(Block):
         self._hardware.power.enable(cid, True)
         board.refresh(cid)
         log.info("transaction ref %d started on connector %d for %s", ref, cid, id_tag)
+
+    def restarts_there(self, cid: int, id_tag: str, parent: str | None) -> bool:
+        """Whether ``id_tag`` (of group ``parent``) is the driver of the session that ended on
+        the Finishing connector ``cid``: section 4.9 F2, "presents idTag again". Errata 3.20
+        keeps a cable left in out of reach of another driver's swipe."""
+        ended = self._finished.get(cid)
+        if ended is None:
+            return False
+        if ended.id_tag.casefold() == id_tag.casefold():
+            return True
+        return (
+            parent is not None
+            and ended.parent_id_tag is not None
+            and (ended.parent_id_tag.casefold() == parent.casefold())
+        )
 
     # -- stop ------------------------------------------------------------------------------
 
@@ -294,6 +315,8 @@ class TransactionLifecycle(Block):
         facts.ev_suspended = False
         facts.evse_suspended = False
         facts.finishing = facts.plugged
+        if facts.finishing:
+            self._finished[cid] = tx
         # Metering stops sampling; smart charging, a Scheduled availability change and a
         # firmware installation waiting for idle hear of it.
         for observer in self._observers:

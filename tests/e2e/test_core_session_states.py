@@ -1,0 +1,76 @@
+"""Connector states around a session (OCPP 1.6 section 4.9): a new session from Finishing,
+the connector a remote start claims, and an EV that comes back to a suspended transaction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from central_system import CentralSystem
+from station_harness import RunningStation, running_station, start_local_session
+
+VALID = "VALIDTAG1"
+VALID2 = "VALIDTAG2"
+
+
+def statuses(rs: RunningStation, connector_id: int, since: int) -> list[str]:
+    return [
+        r.payload["status"]
+        for r in rs.cs.received[since:]
+        if r.action == "StatusNotification" and r.payload["connectorId"] == connector_id
+    ]
+
+
+async def finishing_after_a_session(rs: RunningStation) -> None:
+    """A session on connector 1 stopped by its own tag; the cable stays in: Finishing."""
+    await start_local_session(rs, 1, VALID)
+    mark = rs.cs.mark()
+    rs.present(VALID)
+    await rs.cs.wait_for("StopTransaction", since=mark)
+    await rs.status(1, "Finishing", since=mark)
+
+
+async def test_section_4_9_F2_the_tag_presented_again_restarts_through_preparing(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        await finishing_after_a_session(rs)
+        mark = cs.mark()
+        rs.present(VALID)
+        start = await cs.wait_for("StartTransaction", since=mark)
+        assert (start.payload["connectorId"], start.payload["idTag"]) == (1, VALID)
+        await rs.status(1, "Charging", since=mark)
+        # F2 then B3: there is no Finishing -> Charging in the state table.
+        assert statuses(rs, 1, mark) == ["Preparing", "Charging"]
+        assert statuses(rs, 2, mark) == []
+
+
+async def test_section_4_9_F2_a_remote_start_restarts_through_preparing(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        await finishing_after_a_session(rs)
+        mark = cs.mark()
+        answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID2})
+        assert answer["status"] == "Accepted"
+        start = await cs.wait_for("StartTransaction", since=mark)
+        assert (start.payload["connectorId"], start.payload["idTag"]) == (1, VALID2)
+        await rs.status(1, "Charging", since=mark)
+        assert statuses(rs, 1, mark) == ["Preparing", "Charging"]
+
+
+async def test_errata_3_20_another_drivers_tag_does_not_take_a_finishing_cable(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        await finishing_after_a_session(rs)
+        mark = cs.mark()
+        rs.present(VALID2)
+        # The tag waits for a plug on the free connector; the cable left in is not its.
+        await rs.status(2, "Preparing", since=mark)
+        rs.plug_in(2)
+        start = await cs.wait_for("StartTransaction", since=mark)
+        assert (start.payload["connectorId"], start.payload["idTag"]) == (2, VALID2)
+        assert statuses(rs, 1, mark) == []
