@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from central_system import CentralSystem
+from central_system import CentralSystem, Payload
 from station_harness import RunningStation, running_station, start_local_session
 
 VALID = "VALIDTAG1"
@@ -74,3 +74,62 @@ async def test_errata_3_20_another_drivers_tag_does_not_take_a_finishing_cable(
         start = await cs.wait_for("StartTransaction", since=mark)
         assert (start.payload["connectorId"], start.payload["idTag"]) == (2, VALID2)
         assert statuses(rs, 1, mark) == []
+
+
+# -- RemoteStartTransaction claims its connector when it is Accepted ------------------------
+
+#: The central system leaves Authorize unanswered: the station's authorization of a remote
+#: start (AuthorizeRemoteTxRequests) is in flight until MessageTimeout.
+AUTHORIZING = {"AuthorizeRemoteTxRequests": True, "MessageTimeout": 2}
+
+
+async def remote_start_authorizing(rs: RunningStation, connector_id: int, tag: str) -> None:
+    rs.cs.silent_actions.add("Authorize")
+    mark = rs.cs.mark()
+    answer = await rs.call("RemoteStartTransaction", {"connectorId": connector_id, "idTag": tag})
+    assert answer["status"] == "Accepted"
+    await rs.cs.wait_for("Authorize", lambda p: p["idTag"] == tag, since=mark)
+
+
+async def test_a_second_remote_start_for_a_claimed_connector_is_rejected(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path, configuration=AUTHORIZING) as rs:
+        await remote_start_authorizing(rs, 1, VALID)
+        # Claimed at the decision (section 4.9 A2: the RemoteStartTransaction.req).
+        assert rs.station.status_of(1) == "Preparing"
+        answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID2})
+        assert answer["status"] == "Rejected"
+        # Without a connectorId the station chooses one that is free.
+        answer = await rs.call("RemoteStartTransaction", {"idTag": VALID2})
+        assert answer["status"] == "Accepted"
+        assert rs.station.status_of(2) == "Preparing"
+
+
+async def test_a_tag_swiped_while_a_remote_start_is_authorized_goes_elsewhere(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    # VALID2 is on the local list, so it is authorized at once while Authorize hangs.
+    config = {**AUTHORIZING, "LocalPreAuthorize": True}
+    local_list: Payload = {
+        "listVersion": 1,
+        "updateType": "Full",
+        "localAuthorizationList": [{"idTag": VALID2, "idTagInfo": {"status": "Accepted"}}],
+    }
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        assert (await rs.call("SendLocalList", local_list))["status"] == "Accepted"
+        mark = cs.mark()
+        rs.plug_in(1)
+        await rs.status(1, "Preparing", since=mark)
+        await remote_start_authorizing(rs, 1, VALID)
+        wait = rs.blocks.core.authorization_wait
+        rs.present(VALID2)
+        await rs.wait(lambda: wait.waiting is not None or rs.station.status_of(1) == "Charging")
+        assert rs.station.status_of(1) == "Preparing"
+        assert wait.waiting is not None and wait.waiting.id_tag == VALID2
+        rs.plug_in(2)
+        start = await cs.wait_for("StartTransaction", since=mark, timeout=15)
+        assert (start.payload["connectorId"], start.payload["idTag"]) == (2, VALID2)
+        assert all(r.payload["connectorId"] == 2 for r in cs.messages("StartTransaction"))

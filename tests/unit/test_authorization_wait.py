@@ -121,6 +121,31 @@ async def test_remote_start_waits_for_the_plug_then_starts(bench: CoreBench) -> 
     assert started_on(bench) == [(2, "TAG-9")]
 
 
+async def test_a_remote_start_claims_its_connector_before_its_tag_is_authorized(
+    tmp_path: Path,
+) -> None:
+    """The connector is the remote start's from its Accepted on; an EV plugged in before the
+    idTag is authorized (AuthorizeRemoteTxRequests) is started by the authorization."""
+    bench = await core_bench(tmp_path, configuration={"AuthorizeRemoteTxRequests": True})
+    bench.central.tags = {"TAG-9": ("Accepted", "FLEET"), "TAG-1": ("Accepted", None)}
+    await bench.start()
+    try:
+        request = m.RemoteStartTransactionRequest(connector_id=1, id_tag="TAG-9")
+        assert (await bench.wait.remote_start(request)).status.value == "Accepted"
+        assert bench.board.status(1) is Status.PREPARING
+        await bench.plug_in(1)
+        await bench.event(hw.IdTagPresented("TAG-1"))
+        assert started_on(bench) == []
+        again = m.RemoteStartTransactionRequest(connector_id=1, id_tag="TAG-1")
+        assert (await bench.wait.remote_start(again)).status.value == "Rejected"
+        await bench.wait.remote_start_follow_up(request)
+        assert started_on(bench) == [(1, "TAG-9")]
+        tx = bench.running.active_on(1)
+        assert tx is not None and tx.parent_id_tag == "FLEET"
+    finally:
+        await bench.close()
+
+
 async def test_remote_start_without_a_plug_ends_after_connection_timeout(
     bench: CoreBench,
 ) -> None:

@@ -39,6 +39,10 @@ class Authorization:
     parent_id_tag: str | None
     connector_id: int | None  # None: the reader's tag, for whichever connector is plugged
     timeout: asyncio.Task[None] | None = None
+    # A remote start's claim: the request it answered, and whether its idTag is authorized
+    # yet (AuthorizeRemoteTxRequests); until then a plug-in starts nothing.
+    request: m.RemoteStartTransactionRequest | None = None
+    authorized: bool = True
 
 
 class AuthorizationWait(Block):
@@ -95,10 +99,13 @@ class AuthorizationWait(Block):
         self._board.connector(cid).facts.plugged = True
         if not self._usable(cid):
             return
-        remote = self.remote_waiting.pop(cid, None)
+        remote = self.remote_waiting.get(cid)
         if remote is not None:
-            _cancel(remote)
-            await self._lifecycle.start_transaction(cid, remote.id_tag, remote.parent_id_tag)
+            if remote.authorized:
+                del self.remote_waiting[cid]
+                _cancel(remote)
+                await self._lifecycle.start_transaction(cid, remote.id_tag, remote.parent_id_tag)
+            # else: the remote start's authorization, when it comes, starts it.
         elif self.waiting is not None and self._gate.allows(
             cid, self.waiting.id_tag, self.waiting.parent_id_tag
         ):
@@ -221,6 +228,12 @@ class AuthorizationWait(Block):
             and not self._limits.accepts_remote_start_profile(request.charging_profile)
         ):
             accepted = False
+        # Checked again after the awaits: CALLs are handled concurrently, and a tag or
+        # another remote start may have taken the connector meanwhile.
+        if accepted and cid is not None and self._claimable(cid):
+            self._claim(cid, request)
+        else:
+            accepted = False
         status = "Accepted" if accepted else "Rejected"
         return m.RemoteStartTransactionResponse(status=m.RemoteStartStopStatus(status))
 
@@ -245,39 +258,51 @@ class AuthorizationWait(Block):
         candidates = waiting or [cid for cid in usable if not facts[cid].finishing]
         return candidates[0] if candidates else None
 
-    @after(Action.REMOTE_START_TRANSACTION)
-    async def remote_start_follow_up(self, request: m.RemoteStartTransactionRequest) -> None:
-        cid = self._pick_connector(request.connector_id, request.id_tag)
-        if cid is None or cid in self.remote_waiting or not self._link.accepted:
-            return
-        if not await self._remote_gate_allows(cid, request.id_tag):
-            return  # answered Rejected: the connector is reserved for another tag
-        profile = request.charging_profile
-        if profile is not None and not self._limits.accepts_remote_start_profile(profile):
-            return  # answered Rejected (errata 3.41): no transaction (TC_060)
-        parent: str | None = None
-        if self._config.get_bool("AuthorizeRemoteTxRequests"):
-            result = await self._auth.authorize(request.id_tag)
-            if not result.accepted:
-                return  # TC_023_5: no transaction for an invalid tag
-            parent = result.parent_id_tag
-        if profile is not None:
-            self._limits.pending_remote_profile(cid, profile)
-        connector = self._board.connector(cid)
-        if connector.facts.plugged:
-            await self._lifecycle.start_transaction(cid, request.id_tag, parent)
-            return
-        auth = Authorization(request.id_tag, parent, cid)
+    def _claimable(self, cid: int) -> bool:
+        return self._usable(cid) and cid not in self.remote_waiting and self._link.accepted
+
+    def _claim(self, cid: int, request: m.RemoteStartTransactionRequest) -> None:
+        """The connector is the remote start's from its Accepted on (section 4.9 A2: the
+        RemoteStartTransaction.req makes it Preparing): no tag and no other remote start
+        takes it while the idTag is authorized or the EV is awaited. ConnectionTimeOut
+        counts from here, the beginning of Preparing (section 9.1.6)."""
+        auth = Authorization(request.id_tag, None, cid, request=request, authorized=False)
         auth.timeout = self._connection_timeout(
-            lambda: self._remote_timed_out(cid), f"remote-{cid}"
+            lambda: self._remote_timed_out(cid, auth), f"remote-{cid}"
         )
         self.remote_waiting[cid] = auth
-        connector.facts.preparing = True
-        self._board.refresh(cid)
+        self._lifecycle.claim(cid)
 
-    def _remote_timed_out(self, cid: int) -> None:
+    @after(Action.REMOTE_START_TRANSACTION)
+    async def remote_start_follow_up(self, request: m.RemoteStartTransactionRequest) -> None:
+        auth = next((a for a in self.remote_waiting.values() if a.request is request), None)
+        if auth is None or auth.connector_id is None:
+            return  # answered Rejected, or the claim has already ended
+        cid = auth.connector_id
+        if self._config.get_bool("AuthorizeRemoteTxRequests"):
+            result = await self._auth.authorize(request.id_tag)
+            if self.remote_waiting.get(cid) is not auth:
+                return  # ConnectionTimeOut ended the claim meanwhile
+            if not result.accepted:
+                self._release(cid, auth)  # TC_023_5: no transaction for an invalid tag
+                return
+            auth.parent_id_tag = result.parent_id_tag
+        auth.authorized = True
+        if request.charging_profile is not None:
+            self._limits.pending_remote_profile(cid, request.charging_profile)
+        if self._board.connector(cid).facts.plugged:
+            del self.remote_waiting[cid]
+            _cancel(auth)
+            await self._lifecycle.start_transaction(cid, request.id_tag, auth.parent_id_tag)
+
+    def _remote_timed_out(self, cid: int, auth: Authorization) -> None:
         # TC_011_2: remote start without a plug-in ends after ConnectionTimeOut.
-        self.remote_waiting.pop(cid, None)
+        if self.remote_waiting.get(cid) is auth:
+            self._release(cid, auth)
+
+    def _release(self, cid: int, auth: Authorization) -> None:
+        del self.remote_waiting[cid]
+        _cancel(auth)
         self._board.connector(cid).facts.preparing = False
         self._limits.pending_remote_profile(cid, None)
         self._board.refresh(cid)

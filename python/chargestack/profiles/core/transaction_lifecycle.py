@@ -187,10 +187,7 @@ class TransactionLifecycle(Block):
             # claims (G2) is Preparing before it is Charging: the table has no Finishing ->
             # Charging and no Reserved -> Charging, even with the cable already in or a
             # reservation restored after a power loss (TC_046_2, TC_053_2).
-            facts.finishing = False
-            self._finished.pop(cid, None)
-            facts.preparing = True
-            board.refresh(cid)
+            self.claim(cid)
         if not self._fixed_cable[cid] and not await self._hardware.connector(cid).lock():
             # TC_024: a socket whose cable cannot be locked (half inserted) starts nothing and
             # reports ConnectorLockFailure until the cable is taken out.
@@ -232,6 +229,14 @@ class TransactionLifecycle(Block):
         self._hardware.power.enable(cid, True)
         board.refresh(cid)
         log.info("transaction ref %d started on connector %d for %s", ref, cid, id_tag)
+
+    def claim(self, cid: int) -> None:
+        """A new session has the connector: Preparing, whatever session ended there (F2)."""
+        facts = self._board.connector(cid).facts
+        facts.finishing = False
+        self._finished.pop(cid, None)
+        facts.preparing = True
+        self._board.refresh(cid)
 
     def restarts_there(self, cid: int, id_tag: str, parent: str | None) -> bool:
         """Whether ``id_tag`` (of group ``parent``) is the driver of the session that ended on
