@@ -133,3 +133,41 @@ async def test_a_tag_swiped_while_a_remote_start_is_authorized_goes_elsewhere(
         start = await cs.wait_for("StartTransaction", since=mark, timeout=15)
         assert (start.payload["connectorId"], start.payload["idTag"]) == (2, VALID2)
         assert all(r.payload["connectorId"] == 2 for r in cs.messages("StartTransaction"))
+
+
+# -- StopTransactionOnEVSideDisconnect false: the EV comes back --------------------------
+
+
+def power_w(rs: RunningStation, connector_id: int) -> float:
+    """What the connector's meter reads now."""
+    entry = next(c for c in rs.station.status()["connectors"] if c["connectorId"] == connector_id)
+    return float(entry["powerW"])
+
+
+async def test_section_4_10_a_replugged_ev_charges_again_in_the_same_transaction(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """With a fixed cable the simulator's plug-out is the EV side's: the cable leaves the EV."""
+    cs = central_system
+    config = {"StopTransactionOnEVSideDisconnect": False}
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        tx_id = await start_local_session(rs)
+        await rs.wait(lambda: power_w(rs, 1) > 1000)
+        mark = cs.mark()
+        rs.plug_out(1)
+        suspended = await rs.status(1, "SuspendedEV", since=mark)
+        # Section 4.9: NoError, and the reason of the suspension in info.
+        assert (suspended["errorCode"], suspended.get("info")) == ("NoError", "EV side disconnected")
+        await rs.wait(lambda: power_w(rs, 1) == 0.0)
+        mark = cs.mark()
+        rs.plug_in(1)
+        charging = await rs.status(1, "Charging", since=mark)
+        assert "info" not in charging
+        # "If the EV is reconnected, energy transfer is allowed again."
+        await rs.wait(lambda: power_w(rs, 1) > 1000)
+        answer = await rs.call("RemoteStopTransaction", {"transactionId": tx_id})
+        assert answer["status"] == "Accepted"
+        stop = await cs.wait_for("StopTransaction", since=mark)
+        assert (stop.payload["transactionId"], stop.payload["reason"]) == (tx_id, "Remote")
+        assert len(cs.messages("StartTransaction")) == 1
+        assert len(cs.messages("StopTransaction")) == 1

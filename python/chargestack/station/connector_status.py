@@ -32,6 +32,9 @@ class ConnectorFacts:
     in_transaction: bool = False
     # The EV stopped taking energy while it is offered (errata 3.55).
     ev_suspended: bool = False
+    # StopTransactionOnEVSideDisconnect false: the cable left the EV and the transaction goes
+    # on without energy until the EV is back (section 4.10, TC_005_3).
+    ev_disconnected: bool = False
     # The EVSE is not offering energy: limit 0, invalid id with StopTransactionOnInvalidId
     # false, power stage holding off (errata 3.55/3.64).
     evse_suspended: bool = False
@@ -52,7 +55,7 @@ def derive_status(facts: ConnectorFacts, station: ConnectorFacts | None = None) 
     if facts.in_transaction:
         if facts.evse_suspended:
             return Status.SUSPENDED_EVSE
-        if facts.ev_suspended:
+        if facts.ev_suspended or facts.ev_disconnected:
             return Status.SUSPENDED_EV
         return Status.CHARGING
     station_operative = station is None or (station.operative and not station.store_unwritable)
@@ -67,6 +70,14 @@ def derive_status(facts: ConnectorFacts, station: ConnectorFacts | None = None) 
     if facts.preparing or facts.plugged:
         return Status.PREPARING
     return Status.AVAILABLE
+
+
+def status_info(facts: ConnectorFacts) -> str | None:
+    """StatusNotification's info when no error says more: section 4.9 asks SuspendedEV after
+    an EV-side disconnect to give its reason."""
+    if facts.in_transaction and facts.ev_disconnected and not facts.evse_suspended:
+        return "EV side disconnected"
+    return None
 
 
 def derive_station_status(station: ConnectorFacts) -> Status:

@@ -39,6 +39,7 @@ from chargestack.station.connector_status import (
     ConnectorFacts,
     derive_station_status,
     derive_status,
+    status_info,
 )
 from chargestack.station.preflight import preflight
 from chargestack.station.registration import Registration
@@ -349,6 +350,7 @@ class Station:
     def refresh(self, connector_id: int) -> None:
         """Re-derive a connector's status from its facts and report a change."""
         now = self.clock.now()
+        info: str | None = None
         if connector_id == 0:
             fault = self.station_fault or self.storage_fault or self.station_warning
             status = derive_station_status(self.station_facts)
@@ -356,10 +358,11 @@ class Station:
             connector = self.connectors[connector_id]
             fault = connector.fault or self.station_fault or connector.warning
             status = derive_status(connector.facts, self.station_facts)
+            info = status_info(connector.facts)
         report = Report(
             status=status,
             error_code=fault.error_code if fault else "NoError",
-            info=fault.info if fault else None,
+            info=fault.info if fault else info,
             vendor_error_code=fault.vendor_error_code if fault else None,
             timestamp=now,
         )

@@ -128,6 +128,8 @@ class TransactionLifecycle(Block):
     async def on_hardware_event(self, event: hw.HardwareEvent) -> None:
         if isinstance(event, hw.PluggedOut):
             await self._plugged_out(event.connector_id)
+        elif isinstance(event, hw.PluggedIn):
+            self._ev_back(event.connector_id)
         elif isinstance(event, hw.EvFull | hw.EvSuspended):
             # A full battery takes no more energy while it is offered: SuspendedEV too.
             self._board.connector(event.connector_id).facts.ev_suspended = True
@@ -163,8 +165,20 @@ class TransactionLifecycle(Block):
             await self.stop_on_connector(cid, "EVDisconnected")
         else:
             # TC_005_3: the transaction continues, no energy flows until the EV is back.
-            connector.facts.ev_suspended = True
+            connector.facts.ev_disconnected = True
             self._hardware.power.enable(cid, False)
+
+    def _ev_back(self, cid: int) -> None:
+        """Section 4.10: "If the EV is reconnected, energy transfer is allowed again", in the
+        transaction that went on (StopTransactionOnEVSideDisconnect false)."""
+        tx = self.running.active_on(cid)
+        facts = self._board.connector(cid).facts
+        if tx is None or not facts.ev_disconnected:
+            return
+        facts.ev_disconnected = False
+        facts.ev_suspended = False  # another EV, or the same one, taking energy afresh
+        if self._energy_allowed(tx):
+            self._hardware.power.enable(cid, True)
 
     # -- start -----------------------------------------------------------------------------
 
@@ -224,6 +238,7 @@ class TransactionLifecycle(Block):
         facts.preparing = False
         facts.evse_suspended = False
         facts.ev_suspended = False
+        facts.ev_disconnected = False
         for observer in self._observers:
             observer.transaction_started(tx)
         self._hardware.power.enable(cid, True)
@@ -318,6 +333,7 @@ class TransactionLifecycle(Block):
         facts = self._board.connector(cid).facts
         facts.in_transaction = False
         facts.ev_suspended = False
+        facts.ev_disconnected = False
         facts.evse_suspended = False
         facts.finishing = facts.plugged
         if facts.finishing:
@@ -377,13 +393,19 @@ class TransactionLifecycle(Block):
                 return
             self._enforce_invalid_id_energy(tx)
 
-    def _enforce_invalid_id_energy(self, tx: ActiveTransaction) -> None:
+    def _energy_allowed(self, tx: ActiveTransaction) -> bool:
+        """False once a deauthorized transaction has used MaxEnergyOnInvalidId."""
+        if not tx.deauthorized:
+            return True
         config = self._config
         allowance = (
             config.get_int("MaxEnergyOnInvalidId") if config.has("MaxEnergyOnInvalidId") else 0
         )
         used = self._metering.register_wh(tx.connector_id) - tx.meter_start_wh
-        if used >= allowance:
+        return used < allowance
+
+    def _enforce_invalid_id_energy(self, tx: ActiveTransaction) -> None:
+        if not self._energy_allowed(tx):
             self._board.connector(tx.connector_id).facts.evse_suspended = True
             self._hardware.power.enable(tx.connector_id, False)
             self._board.refresh(tx.connector_id)
