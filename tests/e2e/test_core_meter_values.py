@@ -132,3 +132,99 @@ async def test_one_reading_gives_the_same_wh_in_start_stop_and_transaction_data(
     assert start["meterStart"] == 73
     assert _register_value(begin) == str(start["meterStart"])
     assert _register_value(end) == str(stop["meterStop"])
+
+
+def _measurands(payload: Payload) -> list[str]:
+    return [v.get("measurand", REGISTER) for v in payload["meterValue"][0]["sampledValue"]]
+
+
+def _context(payload: Payload) -> str:
+    return str(payload["meterValue"][0]["sampledValue"][0]["context"])
+
+
+async def test_empty_meter_values_lists_send_the_default_measurand(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """MeterValuesSampledData and MeterValuesAlignedData set to "": errata 3.15 still asks for
+    MeterValues at each interval, and a MeterValue holds at least one sampledValue (7.33);
+    the values are the default measurand (9.1.17, SampledValue's default in 7.43)."""
+    cs = central_system
+    config = {
+        "MeterValuesSampledData": "",
+        "MeterValuesAlignedData": "",
+        "MeterValueSampleInterval": 1,
+        "ClockAlignedDataInterval": 1,
+    }
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        tx_id = await start_local_session(rs)
+        for context in ("Sample.Periodic", "Sample.Clock"):
+            sample = await cs.wait_for(
+                "MeterValues",
+                lambda p, c=context: p["connectorId"] == 1 and _context(p) == c,
+            )
+            assert sample.payload["transactionId"] == tx_id
+            assert _measurands(sample.payload) == [REGISTER], context
+        # The idle connector's clock-aligned values, and a triggered sample.
+        idle = await cs.wait_for("MeterValues", lambda p: p["connectorId"] == 2)
+        assert _measurands(idle.payload) == [REGISTER]
+        mark = cs.mark()
+        trigger = {"requestedMessage": "MeterValues", "connectorId": 2}
+        assert (await rs.call("TriggerMessage", trigger))["status"] == "Accepted"
+        triggered = await cs.wait_for("MeterValues", lambda p: _context(p) == "Trigger", since=mark)
+        assert _measurands(triggered.payload) == [REGISTER]
+
+
+async def test_a_sample_of_measurands_unavailable_now_is_not_empty(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """SoC alone, on a connector without an EV: nothing to report of it, yet a MeterValues
+    goes out with at least one value (the schema's minItems 1)."""
+    cs = central_system
+    config = {"MeterValuesSampledData": "SoC", "MeterValuesAlignedData": "SoC"}
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        mark = cs.mark()
+        trigger = {"requestedMessage": "MeterValues", "connectorId": 1}
+        assert (await rs.call("TriggerMessage", trigger))["status"] == "Accepted"
+        triggered = await cs.wait_for("MeterValues", since=mark)
+        assert _measurands(triggered.payload) == [REGISTER]
+
+
+async def test_section_3_16_5_empty_stop_txn_lists_put_no_values_in_stop_transaction(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    config = {
+        "StopTxnSampledData": "",
+        "StopTxnAlignedData": "",
+        "MeterValueSampleInterval": 1,
+        "ClockAlignedDataInterval": 1,
+    }
+    async with running_station(cs, tmp_path, connectors=1, configuration=config) as rs:
+        await start_local_session(rs, 1, VALID)
+        await cs.wait_for("MeterValues", lambda p: _context(p) == "Sample.Clock")
+        mark = cs.mark()
+        rs.present(VALID)
+        stop = await cs.wait_for("StopTransaction", since=mark)
+        assert "transactionData" not in stop.payload
+
+
+async def test_errata_3_14_begin_and_end_values_come_with_clock_aligned_stop_data(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """StopTxnSampledData "" but StopTxnAlignedData set: the transactionData still starts with
+    Transaction.Begin and ends with Transaction.End of the measurands configured."""
+    cs = central_system
+    config = {
+        "StopTxnSampledData": "",
+        "StopTxnAlignedData": REGISTER,
+        "ClockAlignedDataInterval": 1,
+    }
+    async with running_station(cs, tmp_path, connectors=1, configuration=config) as rs:
+        await start_local_session(rs, 1, VALID)
+        await cs.wait_for("MeterValues", lambda p: _context(p) == "Sample.Clock")
+        mark = cs.mark()
+        rs.present(VALID)
+        stop = await cs.wait_for("StopTransaction", since=mark)
+    contexts = [v["sampledValue"][0]["context"] for v in stop.payload["transactionData"]]
+    assert contexts[0] == "Transaction.Begin" and contexts[-1] == "Transaction.End"
+    assert "Sample.Clock" in contexts

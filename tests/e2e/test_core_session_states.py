@@ -157,7 +157,10 @@ async def test_section_4_10_a_replugged_ev_charges_again_in_the_same_transaction
         rs.plug_out(1)
         suspended = await rs.status(1, "SuspendedEV", since=mark)
         # Section 4.9: NoError, and the reason of the suspension in info.
-        assert (suspended["errorCode"], suspended.get("info")) == ("NoError", "EV side disconnected")
+        assert (suspended["errorCode"], suspended.get("info")) == (
+            "NoError",
+            "EV side disconnected",
+        )
         await rs.wait(lambda: power_w(rs, 1) == 0.0)
         mark = cs.mark()
         rs.plug_in(1)

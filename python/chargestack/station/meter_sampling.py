@@ -7,7 +7,11 @@ and each has a reader below. A DC charger that never feeds energy back has no ex
 register, and its DC output no frequency, so neither is offered.
 
 A measurand that the hardware cannot provide at the moment (SoC of an EV that does not
-report it) is left out of that sample rather than invented.
+report it) is left out of that sample rather than invented. A MeterValues.req is never
+empty: a MeterValue holds one or more sampledValues (section 7.33), and errata 3.15 asks for
+MeterValues at every interval; when the configured list is empty or none of it can be read,
+it carries the default measurand, Energy.Active.Import.Register (section 9.1.17's default of
+MeterValuesSampledData, and SampledValue's own default, section 7.43).
 """
 
 from __future__ import annotations
@@ -53,6 +57,9 @@ _READERS: dict[str, Reader] = {
 #: The measurands this charger samples, in the order GetConfiguration documents them.
 SAMPLED_MEASURANDS: tuple[str, ...] = tuple(_READERS)
 
+#: What a MeterValues.req carries when its list gives nothing (sections 7.43 and 9.1.17).
+DEFAULT_MEASURAND = "Energy.Active.Import.Register"
+
 
 def sampled_values(
     reading: MeterReading, register_wh: float, measurands: list[str], context: str
@@ -62,7 +69,7 @@ def sampled_values(
     values: list[m.SampledValue] = []
     ctx = m.ReadingContext(context)
     wh = whole_wh(register_wh)
-    for name in measurands or ["Energy.Active.Import.Register"]:
+    for name in measurands:
         reader = _READERS.get(name)
         entry = reader(reading, wh) if reader is not None else None
         if entry is None:
@@ -78,6 +85,15 @@ def sampled_values(
             )
         )
     return values
+
+
+def message_values(
+    reading: MeterReading, register_wh: float, measurands: list[str], context: str
+) -> list[m.SampledValue]:
+    """The sampledValues of a MeterValues.req: those of ``measurands``, or the default
+    measurand's when they give none (never an empty list)."""
+    values = sampled_values(reading, register_wh, measurands, context)
+    return values or sampled_values(reading, register_wh, [DEFAULT_MEASURAND], context)
 
 
 def meter_value(timestamp: datetime, values: list[m.SampledValue]) -> m.MeterValue:

@@ -32,7 +32,12 @@ from chargestack.station.block import Block
 from chargestack.station.clock import Clock, next_slot
 from chargestack.station.configuration import Configuration
 from chargestack.station.extension_points import TransactionInfo
-from chargestack.station.meter_sampling import meter_value, sampled_values, whole_wh
+from chargestack.station.meter_sampling import (
+    message_values,
+    meter_value,
+    sampled_values,
+    whole_wh,
+)
 from chargestack.station.ports import DurableQueue, Send, Spawn
 from chargestack.station.repeated_failure import RepeatedFailure
 from chargestack.station.stop_kind import StopKind
@@ -148,6 +153,14 @@ class Metering(Block):
     def stop_txn_sampled(self) -> list[str]:
         return list(self._config.get_csl("StopTxnSampledData"))
 
+    def stop_txn_begin_end(self) -> list[str]:
+        """The measurands of Transaction.Begin and Transaction.End: every one configured for
+        the transactionData, sampled or clock-aligned (errata 3.14); none when both lists are
+        empty (section 3.16.5)."""
+        sampled = self.stop_txn_sampled()
+        aligned = self._config.get_csl("StopTxnAlignedData")
+        return [*sampled, *(name for name in aligned if name not in sampled)]
+
     def keep_for_stop(
         self,
         tx: ActiveTransaction,
@@ -158,6 +171,8 @@ class Metering(Block):
         at: datetime | None = None,
     ) -> None:
         """Keep a MeterValue of ``measurands`` in the journal for the transactionData."""
+        if not measurands:
+            return  # section 3.16.5: an empty list puts nothing in the transactionData
         kept = self._sample(tx.connector_id, context, measurands, at, register_wh=register_wh)
         if kept is not None:
             self._store.journal.add_meter_value(tx.ref, kept)
@@ -198,9 +213,10 @@ class Metering(Block):
         """A MeterValues of the transaction, durably queued; its register is the power-loss
         reading from now on."""
         register = self.register_wh(tx.connector_id) if register_wh is None else register_wh
-        sample = self._sample(tx.connector_id, context, measurands, at, register_wh=register)
-        if sample is None:
-            return
+        sample = self._sample(
+            tx.connector_id, context, measurands, at, register_wh=register, message=True
+        )
+        assert sample is not None, "a MeterValues always has values"
         self.record_register(tx, register)
         request = m.MeterValuesRequest(
             connector_id=tx.connector_id,
@@ -213,13 +229,12 @@ class Metering(Block):
         """TriggerMessage(MeterValues), errata 3.46: every MeterValuesSampledData measurand,
         context Trigger; a running transaction's sample carries its transactionId (3.16)."""
         measurands = list(self._config.get_csl("MeterValuesSampledData"))
-        measurands = measurands or ["Energy.Active.Import.Register"]
         tx = self._running.active_on(connector_id)
         if tx is not None:
             self.send_transaction_sample(tx, "Trigger", measurands)
             return
         reading = self._meter.read(connector_id)
-        values = sampled_values(reading, self.register_wh(connector_id), measurands, "Trigger")
+        values = message_values(reading, self.register_wh(connector_id), measurands, "Trigger")
         request = m.MeterValuesRequest(
             connector_id=connector_id, meter_value=[meter_value(self._clock.now(), values)]
         )
@@ -235,21 +250,13 @@ class Metering(Block):
             if tx is not None:
                 # One reading for the MeterValues and the StopTxnAlignedData kept with it.
                 register = self.register_wh(cid)
-                if measurands:
-                    self.send_transaction_sample(
-                        tx, "Sample.Clock", measurands, at, register_wh=register
-                    )
-                if stop_measurands:
-                    self.keep_for_stop(
-                        tx, "Sample.Clock", stop_measurands, register_wh=register, at=at
-                    )
-                continue
-            if not measurands:
+                self.send_transaction_sample(
+                    tx, "Sample.Clock", measurands, at, register_wh=register
+                )
+                self.keep_for_stop(tx, "Sample.Clock", stop_measurands, register_wh=register, at=at)
                 continue
             reading = self._meter.read(cid)
-            values = sampled_values(reading, self.register_wh(cid), measurands, "Sample.Clock")
-            if not values:
-                continue
+            values = message_values(reading, self.register_wh(cid), measurands, "Sample.Clock")
             request = m.MeterValuesRequest(connector_id=cid, meter_value=[meter_value(at, values)])
             try:
                 await self._send(request)
@@ -264,14 +271,16 @@ class Metering(Block):
         at: datetime | None = None,
         *,
         register_wh: float,
+        message: bool = False,
     ) -> str | None:
         """One MeterValue as JSON; ``at`` is the instant it stands for (a clock-aligned
         sample is stamped with its grid instant even when the loop ran late);
-        ``register_wh`` is the reading already put in the same message or journal row."""
-        if not measurands:
-            return None
+        ``register_wh`` is the reading already put in the same message or journal row. A
+        ``message`` (MeterValues.req) always has values; a value kept for StopTransaction
+        has none (None) when its measurands give none."""
         reading = self._meter.read(connector_id)
-        values = sampled_values(reading, register_wh, measurands, context)
+        pick = message_values if message else sampled_values
+        values = pick(reading, register_wh, measurands, context)
         if not values:
             return None
         # A failed meter's values are its last good reading: stamped when they were taken.
@@ -325,6 +334,4 @@ class Metering(Block):
             list(self._config.get_csl("MeterValuesSampledData")),
             register_wh=register,
         )
-        stop_measurands = self.stop_txn_sampled()
-        if stop_measurands:
-            self.keep_for_stop(tx, "Sample.Periodic", stop_measurands, register_wh=register)
+        self.keep_for_stop(tx, "Sample.Periodic", self.stop_txn_sampled(), register_wh=register)

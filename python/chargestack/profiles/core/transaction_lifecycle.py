@@ -220,7 +220,7 @@ class TransactionLifecycle(Block):
             self._metering.keep_for_stop(
                 tx,
                 "Transaction.Begin",
-                self._metering.stop_txn_sampled(),
+                self._metering.stop_txn_begin_end(),
                 register_wh=meter_start,
             )
             self._queue.enqueue(
@@ -310,7 +310,7 @@ class TransactionLifecycle(Block):
                 self._metering.keep_for_stop(
                     tx,
                     "Transaction.End",
-                    self._metering.stop_txn_sampled(),
+                    self._metering.stop_txn_begin_end(),
                     register_wh=end_register,
                 )
             data = self._metering.transaction_data(tx.ref)
