@@ -144,6 +144,11 @@ class StationProcess:
         async with self._http.post(self.api + path, json=body or {}) as response:
             return await response.json()
 
+    async def delete(self, path: str) -> Any:
+        assert self._http is not None
+        async with self._http.delete(self.api + path) as response:
+            return await response.json()
+
     async def get(self, path: str) -> Any:
         assert self._http is not None
         async with self._http.get(self.api + path) as response:

@@ -107,7 +107,8 @@ async def test_door_open_is_an_interlock(central_system: CentralSystem, tmp_path
         station = await rs.status(0, "Faulted", since=mark)
         assert (station["errorCode"], station["vendorErrorCode"]) == ("OtherError", "DoorOpen")
         stop = await cs.wait_for("StopTransaction", since=mark)
-        assert stop.payload["transactionId"] == tx
+        # An interlock, not the emergency stop button: section 7.36 has Other for it.
+        assert (stop.payload["transactionId"], stop.payload["reason"]) == (tx, "Other")
         # An emergency stop on top, then the door closed: still held off by the button.
         rs.sim.io.press_emergency_stop()
         await rs.wait(lambda: rs.station.station_fault is not None)

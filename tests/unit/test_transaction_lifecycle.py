@@ -85,7 +85,11 @@ async def stop_by_ev_disconnect(bench: CoreBench) -> None:
 
 
 async def stop_by_emergency_stop(bench: CoreBench) -> None:
-    await bench.event(hw.FaultRaised(0, "OtherError", "emergency stop"))
+    await bench.event(hw.FaultRaised(0, "OtherError", "emergency stop", hw.EMERGENCY_STOP))
+
+
+async def stop_by_charger_fault(bench: CoreBench) -> None:
+    await bench.event(hw.FaultRaised(0, "HighTemperature", "cabinet too hot"))
 
 
 async def stop_by_connector_fault(bench: CoreBench) -> None:
@@ -128,6 +132,7 @@ def stop_by_reset(kind: StopKind) -> Callable[[CoreBench], Awaitable[None]]:
 STOPS = [
     pytest.param(stop_by_ev_disconnect, "EVDisconnected", None, id="EVDisconnected"),
     pytest.param(stop_by_emergency_stop, "EmergencyStop", None, id="EmergencyStop"),
+    pytest.param(stop_by_charger_fault, "Other", None, id="Other-charger-fault"),
     pytest.param(stop_by_connector_fault, "Other", None, id="Other-fault"),
     pytest.param(stop_by_power_stage_fault, "Other", None, id="Other-power-stage"),
     pytest.param(stop_by_deauthorization, "DeAuthorized", None, id="DeAuthorized"),

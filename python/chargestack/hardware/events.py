@@ -54,6 +54,10 @@ class EvResumed:
     connector_id: int
 
 
+#: The vendorErrorCode of the emergency stop button's fault (connector 0).
+EMERGENCY_STOP = "EmergencyStop"
+
+
 @dataclass(frozen=True)
 class FaultRaised:
     """A fault input; connector 0 means the whole charge point."""
@@ -62,6 +66,12 @@ class FaultRaised:
     error_code: str
     info: str | None = None
     vendor_error_code: str | None = None
+
+    @property
+    def is_emergency_stop(self) -> bool:
+        """The emergency stop button: the one fault whose transactions end with reason
+        EmergencyStop (OCPP 1.6 section 7.36); any other ends them with Other."""
+        return self.connector_id == 0 and self.vendor_error_code == EMERGENCY_STOP
 
 
 @dataclass(frozen=True)

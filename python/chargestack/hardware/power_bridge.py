@@ -23,10 +23,9 @@ from chargestack.hardware.events import (
     EvResumed,
     EvSuspended,
     HardwareEvent,
-    PowerStageFault,
-    PowerStageFaultCleared,
 )
 from chargestack.hardware.interfaces import HardwareEventSink
+from chargestack.hardware.power_faults import ConnectorPowerFaults, modules_serving
 from chargestack.hardware.power_port import ConnectorTelemetry
 from chargestack.settings import StationSettings
 
@@ -46,9 +45,6 @@ def stage_config(settings: StationSettings) -> _StageConfig:
     """The ``_core.PowerStage`` configuration for a station file."""
     power = settings.power
     modules = power.modules
-    connector_ids = [c.id for c in settings.connectors]
-    # An empty matrix in the station file means every module can serve every connector.
-    matrix = modules.matrix or [list(connector_ids) for _ in range(modules.count)]
     config: _StageConfig = {
         "modules": {
             "count": modules.count,
@@ -67,7 +63,7 @@ def stage_config(settings: StationSettings) -> _StageConfig:
             }
             for c in settings.connectors
         ],
-        "matrix": matrix,
+        "matrix": module_matrix(settings),
         "loop_period_ms": power.loop_period_ms,
         "ramp_a_per_s": power.ramp_a_per_s,
         "watchdog_ms": power.watchdog_ms,
@@ -75,6 +71,13 @@ def stage_config(settings: StationSettings) -> _StageConfig:
     }
     _set_cabinet(config, settings)
     return config
+
+
+def module_matrix(settings: StationSettings) -> list[list[int]]:
+    """For each module, the connectors it can be switched to."""
+    modules = settings.power.modules
+    # An empty matrix in the station file means every module can serve every connector.
+    return modules.matrix or [[c.id for c in settings.connectors] for _ in range(modules.count)]
 
 
 def _set_cabinet(config: _StageConfig, settings: StationSettings) -> None:
@@ -101,6 +104,7 @@ class RustPowerStage:
     def __init__(self, settings: StationSettings) -> None:
         self._settings = settings
         self._stage = _core.PowerStage(stage_config(settings))
+        self._faults = ConnectorPowerFaults(modules_serving(module_matrix(settings)))
         self._feed_period_s = settings.power.watchdog_ms / 1000 / _FEEDS_PER_WATCHDOG
         self._sink: HardwareEventSink | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -161,6 +165,11 @@ class RustPowerStage:
     def on_stage_event(self, raw: _StageEvent) -> None:
         """What the station is told of an event of the loop; a hardware stage also acts on
         the switchgear events here."""
+        faults = self._faults.on_stage_event(raw)
+        if faults is not None:
+            for fault in faults:
+                self.tell_station(fault)
+            return
         event = event_from_stage(raw)
         if event is None:
             log.info("power stage event not forwarded to the station: %s", raw)
@@ -179,11 +188,8 @@ class RustPowerStage:
 
 
 def event_from_stage(raw: _StageEvent) -> HardwareEvent | None:
-    """The station's event for a power-stage event, or None when it has none."""
-    if raw["kind"] == "fault":
-        return PowerStageFault(raw["connector"], raw["error_code"], raw["info"])
-    if raw["kind"] == "fault_cleared":
-        return PowerStageFaultCleared(raw["connector"])
+    """The station's event for a power-stage event of the EV, or None when it has none (the
+    fault events are ``ConnectorPowerFaults``')."""
     if raw["kind"] == "ev_full":
         return EvFull(raw["connector"])
     if raw["kind"] == "ev_suspended":

@@ -4,7 +4,8 @@
   edge (the Rust loop takes the command at its next tick, so power is off within one loop
   period), then ``OtherError`` on connector 0 with vendorErrorCode ``EmergencyStop``: the
   station stops every transaction with reason EmergencyStop. Released: cleared.
-- Door (cabinet) open: the same, vendorErrorCode ``DoorOpen``: an interlock, not a warning.
+- Door (cabinet) open: the same, vendorErrorCode ``DoorOpen``: an interlock, not a warning;
+  the transactions it ends have reason Other (the button alone is EmergencyStop).
 - Contactor feedback that does not follow the stage's command within
   ``contactor_feedback_timeout_ms``: power off on that connector and ``PowerSwitchFailure``
   (its transaction stops, reason Other); cleared once the feedback follows again. Beside a
@@ -21,6 +22,7 @@ import asyncio
 from collections.abc import Callable
 
 from chargestack.hardware.devices.fault_board import FaultBoard
+from chargestack.hardware.events import EMERGENCY_STOP as EMERGENCY_STOP_CODE
 from chargestack.hardware.interfaces import DigitalIo, IoInputs, PowerControl
 from chargestack.settings.devices import IoDeviceSettings
 from chargestack.waiting import cancel_and_wait
@@ -81,7 +83,7 @@ class IoSupervisor:
             # Power first, reporting second: the stage must not wait for the station.
             for cid in self._connector_ids:
                 self._power.enable(cid, False)
-            vendor = "EmergencyStop" if source == EMERGENCY_STOP else "DoorOpen"
+            vendor = EMERGENCY_STOP_CODE if source == EMERGENCY_STOP else "DoorOpen"
             self._faults.raise_fault(0, source, "OtherError", info, vendor)
         elif not active and source in self._interlocks:
             self._interlocks.discard(source)

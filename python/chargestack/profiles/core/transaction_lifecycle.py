@@ -141,9 +141,11 @@ class TransactionLifecycle(Block):
         elif isinstance(event, hw.FaultRaised):
             whole_station = event.connector_id == 0
             targets = self.running.connector_ids() if whole_station else [event.connector_id]
+            # Section 7.36: EmergencyStop is the button's; any other fault is Other.
+            reason = "EmergencyStop" if event.is_emergency_stop else "Other"
             for cid in targets:
                 if cid in self.running:
-                    await self.stop_on_connector(cid, "EmergencyStop" if whole_station else "Other")
+                    await self.stop_on_connector(cid, reason)
 
     async def _plugged_out(self, cid: int) -> None:
         connector = self._board.connector(cid)
