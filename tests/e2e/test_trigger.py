@@ -205,3 +205,22 @@ async def test_section_4_2_pending_sends_what_a_trigger_asks_for(
         await rs.wait(lambda: rs.station.registration.accepted)
         for cid, expected in ((0, "Available"), (1, "Available"), (2, "Preparing")):
             await rs.status(cid, expected, since=mark)
+
+
+async def test_section_5_17_meter_values_of_every_connector_or_of_the_main_meter(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """connectorId absent: "for all allowed connectorId values", one MeterValues per connector
+    with a meter. connectorId 0 is the main energy meter (section 4.7), which this charger
+    does not have: Rejected, rather than other connectors' values sent under another id."""
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        mark = cs.mark()
+        assert await trigger(rs, "MeterValues") == "Accepted"
+        await cs.wait_until(lambda: len(cs.messages("MeterValues")) == 2)
+        assert sorted(r.payload["connectorId"] for r in cs.received[mark:]) == [1, 2]
+        for action in ("TriggerMessage", "ExtendedTriggerMessage"):
+            assert await trigger(rs, "MeterValues", 0, action=action) == "Rejected"
+        # Answered, and nothing followed: a Heartbeat after them proves the order.
+        await triggered(rs, "Heartbeat", "Heartbeat")
+        assert len(cs.messages("MeterValues")) == 2

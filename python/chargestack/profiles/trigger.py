@@ -2,7 +2,8 @@
 
 The answer comes first and the requested message follows it (``@after``), as both
 specifications ask, also while the registration is Pending (section 4.2). A connectorId the
-station does not have is Rejected. Errata 3.35/3.40:
+station does not have is Rejected, and so is MeterValues of connector 0 (the main meter,
+which this charger does not have). Errata 3.35/3.40:
 once a BootNotification was Accepted on this connection, triggering another is Rejected.
 
 The status notifications of other blocks' jobs (firmware, diagnostics, log upload, signed
@@ -113,6 +114,10 @@ class ExtendedTriggerService(Block):
     def _status(self, requested: str, connector_id: int | None) -> str:
         if connector_id is not None and connector_id not in (0, *self._connector_ids):
             return "Rejected"  # TC_055
+        if requested == "MeterValues" and connector_id == 0:
+            # Section 4.7: connectorId 0 is the main energy meter; this charger meters its
+            # connectors only, and other connectors' values are not connector 0's.
+            return "Rejected"
         if requested == "BootNotification" and self._registration.accepted_on_this_connection:
             return "Rejected"
         workflow = _WORKFLOW_ONLY.get(requested)
@@ -147,7 +152,8 @@ class ExtendedTriggerService(Block):
             for cid in targets:
                 await self._status_reporter.send_now(cid)
         elif requested == "MeterValues":
-            for cid in [connector_id] if connector_id else self._connector_ids:
+            # Section 5.17: no connectorId is every connector that has a meter.
+            for cid in [connector_id] if connector_id is not None else self._connector_ids:
                 await self._send_meter_values(cid)
         elif requested == "FirmwareStatusNotification" and signed:
             await self._send_status("SignedFirmwareStatusNotification")
