@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from ocpp.exceptions import OCPPError
+
 from central_system import CentralSystem
 from station_harness import running_station
 
@@ -125,3 +128,27 @@ async def test_data_transfer_both_directions(central_system: CentralSystem, tmp_
         response = await service.send("com.chargestack", "hello", "{}")
         assert response.status.value == "Accepted"
         assert central_system.messages("DataTransfer")[-1].payload["vendorId"] == "com.chargestack"
+
+
+async def test_section_5_8_get_configuration_max_keys_is_enforced(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """More keys than GetConfigurationMaxKeys in one request: the request itself is refused
+    (OCPP-J 4.2.3, OccurenceConstraintViolation: the key list breaks its cardinality), not
+    answered with some keys silently left out."""
+    config = {"GetConfigurationMaxKeys": 2}
+    async with running_station(central_system, tmp_path, configuration=config) as rs:
+        got = await rs.call("GetConfiguration", {"key": ["GetConfigurationMaxKeys"]})
+        assert got["configurationKey"] == [
+            {"key": "GetConfigurationMaxKeys", "readonly": True, "value": "2"}
+        ]
+        two = await rs.call("GetConfiguration", {"key": ["HeartbeatInterval", "NoSuchKey"]})
+        assert [k["key"] for k in two["configurationKey"]] == ["HeartbeatInterval"]
+        assert two["unknownKey"] == ["NoSuchKey"]
+        keys = ["HeartbeatInterval", "ConnectionTimeOut", "ResetRetries"]
+        with pytest.raises(OCPPError) as refused:
+            await rs.call("GetConfiguration", {"key": keys})
+        assert refused.value.code == "OccurenceConstraintViolation"
+        # Every key, without a list, is not limited (section 5.8).
+        everything = await rs.call("GetConfiguration", {})
+        assert len(everything["configurationKey"]) > 2

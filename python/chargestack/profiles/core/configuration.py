@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chargestack.exceptions import OccurenceConstraintViolationError
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import on
@@ -17,6 +18,14 @@ class ConfigurationService(Block):
     async def get_configuration(
         self, request: m.GetConfigurationRequest
     ) -> m.GetConfigurationResponse:
+        limit = self._config.get_int("GetConfigurationMaxKeys")
+        if request.key and len(request.key) > limit:
+            # Section 5.8 lets the charge point limit the keys of one request; OCPP-J 4.2.3:
+            # a list longer than its cardinality is an OccurenceConstraintViolation.
+            raise OccurenceConstraintViolationError(
+                f"{len(request.key)} keys requested, GetConfigurationMaxKeys is {limit}",
+                {"field": "key"},
+            )
         entries, unknown = self._config.describe(list(request.key) if request.key else None)
         return m.GetConfigurationResponse(
             configuration_key=[
