@@ -279,3 +279,28 @@ async def test_a_relative_tx_profile_counts_the_time_the_transaction_really_ran(
         assert applied_w(rs) == before_change
         clock.advance(1)
         await rs.wait(lambda: applied_w(rs) != before_change)
+
+
+async def test_a_clock_aligned_slot_is_sent_once_when_the_clock_goes_back_over_it(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """One MeterValues per ClockAlignedDataInterval: the clock set back 30 s just after the
+    hh:01:00 sample passes hh:01:00 again, and the next sample is hh:02:00's."""
+    cs = central_system
+    clock, heartbeat = manual_time(cs)
+    start = clock.now()
+    config = {"ClockAlignedDataInterval": 60, "HeartbeatInterval": 3600}
+    async with running_station(cs, tmp_path, clock=clock, configuration=config) as rs:
+        await start_local_session(rs)
+        await rs.wait(lambda: clock.due("aligned-meter-values") == 55)  # hh:01:00
+        clock.advance(55)
+        slot = start + timedelta(seconds=55)
+        await rs.wait(lambda: iso(slot) in aligned_stamps(cs))
+        await adjust_by(rs, heartbeat, slot - timedelta(seconds=30))
+        # Waiting for hh:02:00, 90 s away, not for hh:01:00 again.
+        await rs.wait(lambda: clock.due("aligned-meter-values") == 90)
+        clock.advance(90)
+        after = slot + timedelta(seconds=60)
+        await rs.wait(lambda: iso(after) in aligned_stamps(cs))
+        await rs.wait(lambda: rs.station.store.outbox.depth() == 0)
+        assert aligned_stamps(cs) == [iso(slot), iso(after)]

@@ -175,3 +175,36 @@ async def test_TC_071_clock_aligned_meter_values(
             "Energy.Active.Import.Register",
             "Voltage",
         }
+
+
+async def test_section_4_9_after_being_offline_each_connector_reports_its_current_status(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """Section 4.9, reconnecting after an offline period: the current status of a connector
+    whose status changed (rule 1), no historical changes (rule 3), in the order they happened
+    (rule 4). A fault that came and went offline is not reported (rule 2 leaves it a MAY)."""
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        await go_offline(rs)
+        status_of = rs.station.status_of
+        rs.plug_in(1)
+        await rs.wait(lambda: status_of(1) == "Preparing")
+        rs.plug_out(1)  # back to what the central system last heard
+        await rs.wait(lambda: status_of(1) == "Available")
+        rs.plug_in(2)
+        await rs.wait(lambda: status_of(2) == "Preparing")
+        rs.sim.raise_fault(2, "GroundFailure")
+        await rs.wait(lambda: status_of(2) == "Faulted")
+        rs.sim.clear_fault(2)
+        await rs.wait(lambda: status_of(2) == "Preparing")
+        mark = cs.mark()
+        await go_online(rs)
+        await rs.status(2, "Preparing", since=mark)
+        rs.plug_in(1)  # a change online, reported after what was queued
+        await rs.status(1, "Preparing", since=mark)
+        reported = [
+            (r.payload["connectorId"], r.payload["status"])
+            for r in cs.received[mark:]
+            if r.action == "StatusNotification"
+        ]
+        assert reported == [(2, "Preparing"), (1, "Preparing")]

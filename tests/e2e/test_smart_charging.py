@@ -374,6 +374,25 @@ async def test_invalid_profile_is_rejected_whole(
         assert periods(await composite(rs, 1, 60)) == [(0, 6.0)]
 
 
+async def test_section_7_9_absolute_or_recurring_without_start_schedule_is_rejected(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """An Absolute profile's periods are "relative to a fixed point in time defined in the
+    schedule" (7.9), a Recurring one restarts at startSchedule (7.37): without it neither
+    can be executed, so SetChargingProfile answers Rejected ("will not be executed", 7.11)
+    and installs nothing."""
+    async with running_station(central_system, tmp_path) as rs:
+        rating = periods(await composite(rs, 1, 60))
+        absolute = profile(60, "TxDefaultProfile", [(0, 6.0)])
+        del absolute["chargingSchedule"]["startSchedule"]
+        recurring = {**profile(61, "TxDefaultProfile", [(0, 6.0)], kind="Recurring")}
+        recurring["recurrencyKind"] = "Daily"
+        for body in (absolute, recurring):
+            assert "startSchedule" not in body["chargingSchedule"]
+            assert await set_profile(rs, 1, body) == "Rejected", body
+        assert periods(await composite(rs, 1, 60)) == rating
+
+
 async def test_invalid_connector_id_is_property_constraint_violation(
     central_system: CentralSystem, tmp_path: Path
 ) -> None:
