@@ -162,6 +162,18 @@ class RunningStation:
         )
         return found.payload
 
+    def statuses(self, connector_id: int, since: int = 0) -> list[str]:
+        """The statuses the central system heard of a connector, at index ``since`` on."""
+        return [status for cid, status in self.reported_statuses(since) if cid == connector_id]
+
+    def reported_statuses(self, since: int = 0) -> list[tuple[int, str]]:
+        """(connectorId, status) of every StatusNotification at index ``since`` on, in order."""
+        return [
+            (r.payload["connectorId"], r.payload["status"])
+            for r in self.cs.received[since:]
+            if r.action == "StatusNotification"
+        ]
+
     async def wait(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
         """Wait on a station-side condition, re-checked whenever the CS sees a message."""
         deadline = asyncio.get_running_loop().time() + timeout

@@ -202,9 +202,4 @@ async def test_section_4_9_after_being_offline_each_connector_reports_its_curren
         await rs.status(2, "Preparing", since=mark)
         rs.plug_in(1)  # a change online, reported after what was queued
         await rs.status(1, "Preparing", since=mark)
-        reported = [
-            (r.payload["connectorId"], r.payload["status"])
-            for r in cs.received[mark:]
-            if r.action == "StatusNotification"
-        ]
-        assert reported == [(2, "Preparing"), (1, "Preparing")]
+        assert rs.reported_statuses(mark) == [(2, "Preparing"), (1, "Preparing")]

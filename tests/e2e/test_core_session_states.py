@@ -12,14 +12,6 @@ VALID = "VALIDTAG1"
 VALID2 = "VALIDTAG2"
 
 
-def statuses(rs: RunningStation, connector_id: int, since: int) -> list[str]:
-    return [
-        r.payload["status"]
-        for r in rs.cs.received[since:]
-        if r.action == "StatusNotification" and r.payload["connectorId"] == connector_id
-    ]
-
-
 async def finishing_after_a_session(rs: RunningStation) -> None:
     """A session on connector 1 stopped by its own tag; the cable stays in: Finishing."""
     await start_local_session(rs, 1, VALID)
@@ -41,8 +33,8 @@ async def test_section_4_9_F2_the_tag_presented_again_restarts_through_preparing
         assert (start.payload["connectorId"], start.payload["idTag"]) == (1, VALID)
         await rs.status(1, "Charging", since=mark)
         # F2 then B3: there is no Finishing -> Charging in the state table.
-        assert statuses(rs, 1, mark) == ["Preparing", "Charging"]
-        assert statuses(rs, 2, mark) == []
+        assert rs.statuses(1, mark) == ["Preparing", "Charging"]
+        assert rs.statuses(2, mark) == []
 
 
 async def test_section_4_9_F2_a_remote_start_restarts_through_preparing(
@@ -57,7 +49,7 @@ async def test_section_4_9_F2_a_remote_start_restarts_through_preparing(
         start = await cs.wait_for("StartTransaction", since=mark)
         assert (start.payload["connectorId"], start.payload["idTag"]) == (1, VALID2)
         await rs.status(1, "Charging", since=mark)
-        assert statuses(rs, 1, mark) == ["Preparing", "Charging"]
+        assert rs.statuses(1, mark) == ["Preparing", "Charging"]
 
 
 async def test_errata_3_20_another_drivers_tag_does_not_take_a_finishing_cable(
@@ -73,7 +65,7 @@ async def test_errata_3_20_another_drivers_tag_does_not_take_a_finishing_cable(
         rs.plug_in(2)
         start = await cs.wait_for("StartTransaction", since=mark)
         assert (start.payload["connectorId"], start.payload["idTag"]) == (2, VALID2)
-        assert statuses(rs, 1, mark) == []
+        assert rs.statuses(1, mark) == []
 
 
 # -- RemoteStartTransaction claims its connector when it is Accepted ------------------------

@@ -129,17 +129,9 @@ async def test_TC_046_2_reservation_remote_start(
         assert (start["idTag"], start["reservationId"]) == (VALID, 12)
 
 
-def statuses(rs: RunningStation, connector_id: int, since: int) -> list[str]:
-    return [
-        r.payload["status"]
-        for r in rs.cs.received[since:]
-        if r.action == "StatusNotification" and r.payload["connectorId"] == connector_id
-    ]
-
-
 async def went_through_preparing(rs: RunningStation, since: int) -> None:
     await rs.status(1, "Charging", since=since)
-    assert statuses(rs, 1, since) == ["Reserved", "Preparing", "Charging"]
+    assert rs.statuses(1, since) == ["Reserved", "Preparing", "Charging"]
 
 
 async def plugged_while_reserved(rs: RunningStation, connector_id: int) -> None:

@@ -47,11 +47,7 @@ async def test_minimum_status_duration_suppresses_short_statuses(
         rs.plug_out(1)  # Preparing lasted far less than a second
         rs.plug_in(2)
         await rs.status(2, "Preparing", since=mark)
-        assert not [
-            r
-            for r in cs.received[mark:]
-            if r.action == "StatusNotification" and r.payload["connectorId"] == 1
-        ]
+        assert rs.statuses(1, mark) == []
 
 
 async def test_section_4_9_every_status_is_reported_when_minimum_status_duration_is_0(
@@ -85,12 +81,7 @@ async def test_section_4_9_every_status_is_reported_when_minimum_status_duration
             answer_held.set()
         await rs.status(2, "Available", since=mark)
         await rs.status(1, "Charging", since=mark)
-        reported = [
-            (r.payload["connectorId"], r.payload["status"])
-            for r in cs.received[mark:]
-            if r.action == "StatusNotification"
-        ]
-        assert reported == [
+        assert rs.reported_statuses(mark) == [
             (1, "Preparing"),
             (2, "Preparing"),
             (1, "Charging"),
