@@ -17,6 +17,7 @@ class HlcClient:
         self._writer = writer
         self._lock = asyncio.Lock()
         self._renewing: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self.last_status: dict[str, Any] = {}
 
     @classmethod
@@ -41,28 +42,32 @@ class HlcClient:
 
     def renew(self, connector: int, voltage_v: float, current_a: float, every_s: float) -> None:
         """Send the request again and again at the EV's cadence (CurrentDemandReq)."""
-        self.stop_renewing()
+        assert self._renewing is None, "stop_renewing() first"
+        stopping = asyncio.Event()
 
         async def loop() -> None:
-            while True:
+            while not stopping.is_set():
                 answer = await self.send(
                     type="request", connector=connector, voltage_v=voltage_v, current_a=current_a
                 )
                 assert answer["type"] == "evse_status", answer
-                await asyncio.sleep(every_s)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(every_s):
+                        await stopping.wait()
 
+        self._stopping = stopping
         self._renewing = asyncio.get_running_loop().create_task(loop())
 
-    def stop_renewing(self) -> None:
-        if self._renewing is not None:
-            self._renewing.cancel()
-            self._renewing = None
+    async def stop_renewing(self) -> None:
+        """Stop after the exchange under way: a cancelled exchange would leave its answer
+        unread on the line, to be taken for the answer of the next message."""
+        task, self._renewing = self._renewing, None
+        if task is not None:
+            self._stopping.set()
+            await task
 
     async def close(self) -> None:
-        if self._renewing is not None:
-            self._renewing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._renewing
+        await self.stop_renewing()
         self._writer.close()
         with contextlib.suppress(ConnectionError):
             await self._writer.wait_closed()

@@ -100,7 +100,7 @@ async def test_a_session_on_the_hardware_stage_with_the_ev_request_over_the_ev_l
 
         # The EV ends its charge (PowerDelivery stop), then asks again.
         mark = cs.mark()
-        hlc.stop_renewing()
+        await hlc.stop_renewing()
         assert await hlc.send(type="stop", connector=1) == {"type": "ok", "connector": 1}
         await rs.status(1, "SuspendedEV", since=mark)
         await stage_until(rs, lambda: not rs.sim.io.inputs().contactor_closed[1])
@@ -119,7 +119,7 @@ async def test_a_session_on_the_hardware_stage_with_the_ev_request_over_the_ev_l
         await stage_until(rs, lambda: not rs.sim.io.inputs().contactor_closed[1])
         assert hlc.last_status["enabled"] is False
 
-        hlc.stop_renewing()
+        await hlc.stop_renewing()
         assert await hlc.send(type="stop", connector=1) == {"type": "ok", "connector": 1}
         assert await hlc.send(type="unplugged", connector=1) == {"type": "ok", "connector": 1}
         await rs.status(1, "Available", since=mark)
@@ -139,7 +139,7 @@ async def test_an_ev_request_that_is_not_renewed_stops_the_power_until_it_is(
         await stage_until(rs, lambda: connector(rs, 2)["current_a"] > 55.0)
 
         mark = cs.mark()
-        hlc.stop_renewing()  # the EV-side stack hangs
+        await hlc.stop_renewing()  # the EV-side stack hangs
         lost = await rs.status(2, "SuspendedEV", since=mark)
         assert (lost["errorCode"], lost["vendorErrorCode"]) == (
             "EVCommunicationError",
