@@ -34,8 +34,14 @@ async def test_TC_004_1_identification_first(central_system: CentralSystem, tmp_
     async with running_station(cs, tmp_path) as rs:
         mark = cs.mark()
         rs.present(VALID)
-        await cs.wait_for("Authorize", since=mark)
-        await rs.status(1, "Preparing", since=mark)
+        authorize = await cs.wait_for("Authorize", since=mark)
+        preparing = await cs.wait_for(
+            "StatusNotification",
+            lambda p: p["connectorId"] == 1 and p["status"] == "Preparing",
+            since=mark,
+        )
+        # The OCTT case's order: the Authorize.req, then the StatusNotification Preparing.
+        assert cs.received.index(authorize) < cs.received.index(preparing)
         rs.plug_in(1)
         await cs.wait_for("StartTransaction", lambda p: p["connectorId"] == 1, since=mark)
         await rs.status(1, "Charging", since=mark)
@@ -77,8 +83,14 @@ async def test_TC_011_1_remote_start_first(central_system: CentralSystem, tmp_pa
         mark = cs.mark()
         answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": VALID})
         assert answer["status"] == "Accepted"
-        await cs.wait_for("Authorize", since=mark)
-        await rs.status(1, "Preparing", since=mark)
+        authorize = await cs.wait_for("Authorize", since=mark)
+        preparing = await cs.wait_for(
+            "StatusNotification",
+            lambda p: p["connectorId"] == 1 and p["status"] == "Preparing",
+            since=mark,
+        )
+        # The OCTT case's order: the Authorize.req, then the StatusNotification Preparing.
+        assert cs.received.index(authorize) < cs.received.index(preparing)
         rs.plug_in(1)
         await cs.wait_for("StartTransaction", since=mark)
         await rs.status(1, "Charging", since=mark)

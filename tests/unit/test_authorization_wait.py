@@ -124,15 +124,16 @@ async def test_remote_start_waits_for_the_plug_then_starts(bench: CoreBench) -> 
 async def test_a_remote_start_claims_its_connector_before_its_tag_is_authorized(
     tmp_path: Path,
 ) -> None:
-    """The connector is the remote start's from its Accepted on; an EV plugged in before the
-    idTag is authorized (AuthorizeRemoteTxRequests) is started by the authorization."""
+    """The connector is the remote start's from its Accepted on, though it reports Preparing
+    only once the idTag is authorized (AuthorizeRemoteTxRequests; TC_011_1's order); an EV
+    plugged in before that is started by the authorization."""
     bench = await core_bench(tmp_path, configuration={"AuthorizeRemoteTxRequests": True})
     bench.central.tags = {"TAG-9": ("Accepted", "FLEET"), "TAG-1": ("Accepted", None)}
     await bench.start()
     try:
         request = m.RemoteStartTransactionRequest(connector_id=1, id_tag="TAG-9")
         assert (await bench.wait.remote_start(request)).status.value == "Accepted"
-        assert bench.board.status(1) is Status.PREPARING
+        assert bench.board.status(1) is Status.AVAILABLE
         await bench.plug_in(1)
         await bench.event(hw.IdTagPresented("TAG-1"))
         assert started_on(bench) == []

@@ -271,7 +271,10 @@ class AuthorizationWait(Block):
             lambda: self._remote_timed_out(cid, auth), f"remote-{cid}"
         )
         self.remote_waiting[cid] = auth
-        self._lifecycle.claim(cid)
+        if not self._config.get_bool("AuthorizeRemoteTxRequests"):
+            self._lifecycle.claim(cid)
+        # Otherwise Preparing is reported once the idTag is authorized: TC_011_1 expects the
+        # Authorize.req before the StatusNotification; the claim holds the connector already.
 
     @after(Action.REMOTE_START_TRANSACTION)
     async def remote_start_follow_up(self, request: m.RemoteStartTransactionRequest) -> None:
@@ -287,6 +290,7 @@ class AuthorizationWait(Block):
                 self._release(cid, auth)  # TC_023_5: no transaction for an invalid tag
                 return
             auth.parent_id_tag = result.parent_id_tag
+            self._lifecycle.claim(cid)
         auth.authorized = True
         if request.charging_profile is not None:
             self._limits.pending_remote_profile(cid, request.charging_profile)
