@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,9 +28,25 @@ class SmallFilesystem:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._filler = path / ".filler"
+        self._inode_filler = path / ".filler.d"
 
-    def fill(self) -> int:
-        """Take every free byte; returns how many were taken."""
+    def fill(self, *, inodes: bool = False) -> int:
+        """Take every free byte; returns how many were taken. With ``inodes`` every free inode
+        too, so no file or directory can be made either (a tmpfs makes them without blocks;
+        on flash filesystems a new directory needs a block of its own)."""
+        taken = self._fill_blocks()
+        if inodes:
+            self._inode_filler.mkdir()
+            for n in itertools.count():
+                try:
+                    (self._inode_filler / str(n)).touch()
+                except OSError as exc:
+                    if exc.errno != errno.ENOSPC:
+                        raise
+                    break
+        return taken
+
+    def _fill_blocks(self) -> int:
         taken = 0
         # Unbuffered, so the ENOSPC comes from the write itself and nothing is left pending.
         with open(self._filler, "ab", buffering=0) as filler:
@@ -49,6 +67,7 @@ class SmallFilesystem:
     def free(self) -> None:
         """Give the space back."""
         self._filler.unlink(missing_ok=True)
+        shutil.rmtree(self._inode_filler, ignore_errors=True)
 
     def free_bytes(self) -> int:
         stats = os.statvfs(self.path)
@@ -56,11 +75,15 @@ class SmallFilesystem:
 
 
 @contextlib.contextmanager
-def small_filesystem(path: Path, size_mib: int = 8) -> Iterator[SmallFilesystem]:
-    """A tmpfs of ``size_mib`` MiB mounted at ``path`` (created) for the ``with`` block."""
+def small_filesystem(
+    path: Path, size_mib: int = 8, inodes: int = 1024
+) -> Iterator[SmallFilesystem]:
+    """A tmpfs of ``size_mib`` MiB and ``inodes`` inodes mounted at ``path`` (created) for
+    the ``with`` block."""
     path.mkdir(parents=True, exist_ok=True)
+    options = f"size={size_mib}m,nr_inodes={inodes},mode=0700"
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size_mib}m,mode=0700", "tmpfs", str(path)],
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
         capture_output=True,
         text=True,
         check=False,

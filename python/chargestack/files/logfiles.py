@@ -9,7 +9,8 @@ levels are left as the operator configured them; opening installs the secret red
 The file lives in the data directory, which can run full (issue 17 item 1): a record that
 cannot be written is dropped, never raised into the code that logs, and the station's other
 log outputs say so once when writing starts failing and once, with the count of records
-dropped, when it succeeds again.
+dropped, when it succeeds again. The file and its directory are made at the first record,
+so a station restarted on a full disk starts without them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import logging
 import sys
 import time
 from contextvars import ContextVar
+from io import TextIOWrapper
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
@@ -48,7 +50,10 @@ class _DiskSafeHandler(RotatingFileHandler):
     """A rotating log file that drops what it cannot write (full disk) and says so once."""
 
     def __init__(self, filename: Path, *, max_bytes: int, backups: int) -> None:
-        super().__init__(filename, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+        # Opened at the first record, not here: a station starting on a full disk must start.
+        super().__init__(
+            filename, maxBytes=max_bytes, backupCount=backups, encoding="utf-8", delay=True
+        )
         self._failure: str | None = None
         self._dropped = 0
         self._written = True
@@ -63,6 +68,11 @@ class _DiskSafeHandler(RotatingFileHandler):
                 self.baseFilename,
                 dropped,
             )
+
+    def _open(self) -> TextIOWrapper:
+        # Its directory too, at every (re)open: a full disk may refuse it until space returns.
+        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        return super()._open()
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
@@ -113,7 +123,6 @@ class StationLogFiles:
         for existing in self._logger.handlers:
             if isinstance(existing, RotatingFileHandler) and Path(existing.baseFilename) == target:
                 return  # already written by another handler (e.g. the integrator's own)
-        self.directory.mkdir(parents=True, exist_ok=True)
         handler = _DiskSafeHandler(target, max_bytes=self.max_bytes, backups=self.backups)
         formatter = logging.Formatter(_FORMAT, _DATE_FORMAT)
         formatter.converter = time.gmtime  # UTC, so startTime/stopTime compare directly

@@ -14,6 +14,12 @@ A batch that cannot be applied (disk full, I/O error) stays at the head of the q
 retried with a capped backoff; the failure and the recovery are logged once each and told to
 the state listeners (the store passes them on to the event loop), and whoever waits to know
 whether the store can write (:meth:`DiskWriter.when_settled`) hears it at the first failure.
+
+A store opened on a full disk (a station restarted while its flash is full) may fail writes
+of its own: the marker file (``marker.py``) and the schema migrations of a new version. They
+are *owed*: the writer starts in the failing state and retries them like a batch, in order and
+before any batch (the marker says "running" before the WAL holds anything new; the batches
+were made on the migrated working copy); the store writes again once they have landed.
 """
 
 from __future__ import annotations
@@ -44,6 +50,15 @@ class Statement:
 
 
 @dataclass(frozen=True, slots=True)
+class OwedWrite:
+    """A write of the data directory that failed while the store opened: ``write`` retries
+    it (blocking, on the writer thread); ``failure`` is why it failed."""
+
+    write: Callable[[], None]
+    failure: OSError | sqlite3.Error
+
+
+@dataclass(frozen=True, slots=True)
 class Batch:
     """One commit of the event loop: applied to the file all together or not at all."""
 
@@ -61,9 +76,12 @@ class DiskWriter:
         *,
         checkpoint_interval_s: float = 60.0,
         before_close: Callable[[], None] | None = None,
+        owed: Sequence[OwedWrite] = (),
     ) -> None:
         self._conn = conn
         self._before_close = before_close
+        # Written in order before any batch; the writer thread's alone once started.
+        self._owed = deque(owed)
         self._path = path
         self._checkpoint_interval_s = checkpoint_interval_s
         self._cond = threading.Condition()
@@ -80,6 +98,10 @@ class DiskWriter:
         self._failing: str | None = None
         self._checkpoints = 0
         self._thread = threading.Thread(target=self._run, name=f"store-writer {path}", daemon=True)
+        if owed:
+            # Failing from the start: whoever watches the store hears it before its first write.
+            self._failing = str(owed[0].failure)
+            _log_failure(path, owed[0].failure, 0)
 
     # -- the event loop's side -------------------------------------------------------------
 
@@ -124,15 +146,23 @@ class DiskWriter:
             self._callbacks.append((seq, callback))
             return True
 
+    def watch(self, listener: Callable[[str | None], None]) -> str | None:
+        """Add a state listener; returns the failure now (None: the store writes), so the
+        caller misses no change between asking and listening."""
+        with self._cond:
+            self.state_listeners.append(listener)
+            return self._failing
+
     def when_settled(self, seq: int, callback: Callable[[bool], None]) -> bool | None:
         """Whether the file can take what was committed: ``callback(True)`` (on this thread)
         once batch ``seq`` is on disk, ``callback(False)`` at the first failed write before
-        that. Returns the answer instead, calling nothing, when it is known now."""
+        that. Returns the answer instead, calling nothing, when it is known now (False
+        while writes fail, even with every commit on disk: an owed write is not)."""
         with self._cond:
-            if self._durable >= seq:
-                return True
             if self._failing is not None:
                 return False
+            if self._durable >= seq:
+                return True
             self._settle_waiters.append((seq, callback))
             return None
 
@@ -168,14 +198,14 @@ class DiskWriter:
         retry_s = _RETRY_INITIAL_S
         while True:
             with self._cond:
-                while not (self._queue or self._checkpoint_wanted or self._stopping):
+                while not (self._queue or self._checkpoint_wanted or self._stopping or self._owed):
                     wait = next_checkpoint - time.monotonic()
                     if wait <= 0:
                         break
                     self._cond.wait(wait)
                 batches = list(self._queue)
                 stopping = self._stopping
-            if batches and not self._apply(batches):
+            if not self._pay_owed() or (batches and not self._apply(batches)):
                 if stopping and retry_s >= _RETRY_MAX_S:
                     return  # the file cannot be written; stop() reports what was lost
                 with self._cond:
@@ -197,8 +227,29 @@ class DiskWriter:
             if done:
                 if self._before_close is not None:
                     # Everything is on disk: a clean stop, whatever happens next.
-                    self._before_close()
+                    try:
+                        self._before_close()
+                    except OSError as exc:
+                        log.warning("%s: the last write before closing failed: %s", self._path, exc)
                 return
+
+    def _pay_owed(self) -> bool:
+        """Write what the opening owes, in order; True when nothing is owed (any more)."""
+        if not self._owed:
+            return True
+        while self._owed:
+            try:
+                self._owed[0].write()
+            except (OSError, sqlite3.Error) as exc:
+                self._failed(exc)
+                return False
+            self._owed.popleft()
+        with self._cond:
+            idle = not self._queue
+        if idle:
+            # No batch will prove the disk writable again: the owed writes did.
+            self._recovered()
+        return True
 
     def _apply(self, batches: list[Batch]) -> bool:
         conn = self._conn
@@ -221,11 +272,8 @@ class DiskWriter:
             self._callbacks = [(s, cb) for s, cb in self._callbacks if s > self._durable]
             settled = [cb for seq, cb in self._settle_waiters if seq <= self._durable]
             self._settle_waiters = [(s, cb) for s, cb in self._settle_waiters if s > self._durable]
-            recovered, self._failing = self._failing, None
             self._dirty_since_checkpoint = True
-        if recovered is not None:
-            log.warning("%s: store writes succeed again", self._path)
-            self._tell(None)
+        self._recovered()
         for callback in ready:
             callback()
         for settle in settled:
@@ -248,7 +296,14 @@ class DiskWriter:
                 statement.sql,
             )
 
-    def _failed(self, exc: sqlite3.Error) -> None:
+    def _recovered(self) -> None:
+        with self._cond:
+            recovered, self._failing = self._failing, None
+        if recovered is not None:
+            log.warning("%s: store writes succeed again", self._path)
+            self._tell(None)
+
+    def _failed(self, exc: sqlite3.Error | OSError) -> None:
         reason = str(exc)
         with self._cond:
             first, self._failing = self._failing is None, reason
@@ -256,13 +311,7 @@ class DiskWriter:
             settled = [cb for _, cb in self._settle_waiters]
             self._settle_waiters = []
         if first:
-            log.error(
-                "%s: cannot write the store (%s: %s); %d commits wait and are retried",
-                self._path,
-                type(exc).__name__,
-                reason,
-                queued,
-            )
+            _log_failure(self._path, exc, queued)
             self._tell(reason)
         for settle in settled:
             settle(False)
@@ -292,3 +341,13 @@ class DiskWriter:
             self._conn.close()
         except sqlite3.Error as exc:
             log.warning("%s: closing the file failed: %s", self._path, exc)
+
+
+def _log_failure(path: str, exc: sqlite3.Error | OSError, queued: int) -> None:
+    log.error(
+        "%s: cannot write the store (%s: %s); %d commits wait and are retried",
+        path,
+        type(exc).__name__,
+        exc,
+        queued,
+    )

@@ -54,6 +54,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -62,7 +63,7 @@ from chargestack.exceptions import StoreError
 from chargestack.store.auth_cache import AuthCache
 from chargestack.store.availability import Availability
 from chargestack.store.config_values import ConfigValues
-from chargestack.store.disk_writer import Batch, DiskWriter, Statement
+from chargestack.store.disk_writer import Batch, DiskWriter, OwedWrite, Statement
 from chargestack.store.journal import Journal, MeterRegisters
 from chargestack.store.marker import (
     MarkerState,
@@ -75,7 +76,12 @@ from chargestack.store.marker import (
 from chargestack.store.meta import Meta
 from chargestack.store.migration_files import Migration, load_migrations
 from chargestack.store.outbox import Outbox
-from chargestack.store.store_file import APPLICATION_ID, open_store_file
+from chargestack.store.store_file import (
+    APPLICATION_ID,
+    apply_migrations,
+    is_disk_failure,
+    open_store_file,
+)
 
 __all__ = ["APPLICATION_ID", "Params", "Store"]
 
@@ -145,34 +151,42 @@ class Store:
         # Before SQLite opens the file: opening creates a missing WAL.
         wal_existed = wal_path(database).exists()
         marker = read_marker(database)
-        file_conn, fresh = open_store_file(name, steps, lock_timeout)
+        opened = open_store_file(name, steps, lock_timeout)
+        file_conn = opened.conn
         try:
-            # The schema (and, after a crash, what the WAL held) into the database file.
-            file_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-            file_conn.backup(memory)
-            memory.execute("PRAGMA foreign_keys = ON")
-            memory.row_factory = sqlite3.Row
-            lost = finding(database, marker, fresh=fresh, wal_existed=wal_existed)
+            _checkpoint(file_conn, name)
+            memory = _working_copy(file_conn, name, opened.pending)
+            lost = finding(database, marker, fresh=opened.fresh, wal_existed=wal_existed)
             if lost is not None:
                 log.error("the store is younger than its data directory: %s", lost)
             # After a loss the new store starts a new lineage; the finding is said once.
             created = marker.created if marker is not None and lost is None else now_text()
-            write_marker(database, MarkerState(created=created, running=True))
+            running = MarkerState(created, running=True)
+            owed = _write_or_owe(lambda: write_marker(database, running))
         except sqlite3.Error as exc:
             file_conn.close()
             raise StoreError(f"database {name}: cannot load it: {exc}") from exc
-        except OSError as exc:
-            file_conn.close()
-            raise StoreError(f"database {name}: cannot write its marker file: {exc}") from exc
         except BaseException:
             file_conn.close()
             raise
+        if opened.pending:
+            assert opened.failure is not None
+            log.warning(
+                "%s: %d schema migrations wait for the disk; the working copy has them",
+                name,
+                len(opened.pending),
+            )
+            # One owed write each: a retry starts at the first one not yet on disk.
+            owed.extend(
+                OwedWrite(partial(apply_migrations, file_conn, [step]), opened.failure)
+                for step in opened.pending
+            )
         writer = DiskWriter(
             file_conn,
             name,
             checkpoint_interval_s=checkpoint_interval_s,
             before_close=lambda: write_marker(database, MarkerState(created, running=False)),
+            owed=owed,
         )
         writer.start()
         return cls(memory, writer, name, lost_state=lost)
@@ -293,15 +307,16 @@ class Store:
         """Why the file cannot take the commits, while it cannot; None while it can."""
         return self._writer.failing
 
-    def watch_writes(self, listener: Callable[[str | None], None]) -> None:
+    def watch_writes(self, listener: Callable[[str | None], None]) -> str | None:
         """Call ``listener`` on this event loop with the failure when the store starts
-        failing to write, and with None when it writes again (once per change)."""
+        failing to write, and with None when it writes again (once per change). Returns the
+        failure now (the store may fail from its opening: a restart on a full disk)."""
         loop = asyncio.get_running_loop()
 
         def from_writer(failure: str | None) -> None:
             loop.call_soon_threadsafe(listener, failure)
 
-        self._writer.state_listeners.append(from_writer)
+        return self._writer.watch(from_writer)
 
     async def writable(self) -> bool:
         """True once every commit so far is on disk; False as soon as a write fails (at
@@ -417,6 +432,48 @@ class Store:
             conn.execute(sql)
         except sqlite3.Error as exc:
             raise StoreError(f"database statement {sql!r} failed: {exc}") from exc
+
+
+def _checkpoint(file_conn: sqlite3.Connection, name: str) -> None:
+    """The schema (and, after a crash, what the WAL held) into the database file; on a full
+    disk it stays in the WAL, which SQLite reads just as well, until the writer's next
+    checkpoint."""
+    try:
+        file_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.Error as exc:
+        if not is_disk_failure(exc):
+            raise
+        log.warning("%s: cannot checkpoint the WAL at opening: %s", name, exc)
+
+
+def _working_copy(
+    file_conn: sqlite3.Connection, name: str, pending: Sequence[Migration]
+) -> sqlite3.Connection:
+    memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    try:
+        file_conn.backup(memory)
+        try:
+            apply_migrations(memory, pending)
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"database {name}: a schema migration failed and was rolled back: {exc}"
+            ) from exc
+        memory.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        memory.close()
+        raise
+    memory.row_factory = sqlite3.Row
+    return memory
+
+
+def _write_or_owe(write: Callable[[], None]) -> list[OwedWrite]:
+    """Write now; on a full (or failing) disk the store opens anyway, owing the write
+    (``disk_writer.py``): a charger restarted on a full disk must come up."""
+    try:
+        write()
+    except OSError as exc:
+        return [OwedWrite(write, exc)]
+    return []
 
 
 def _owned(params: Params) -> Params:

@@ -4,12 +4,19 @@ Opening never repairs or resets anything: a foreign, damaged or newer database r
 :class:`~chargestack.exceptions.StoreError` with a one-line message and the file is left as
 it was. ``chargestack db inspect`` runs the same checks read-only, so a technician sees the
 message the station printed.
+
+A full (or failing) disk does not keep an existing store from opening: the migrations it
+cannot write are returned as pending, for the store to apply to its working copy and owe to
+the file (``disk_writer.py``). A new store on a full disk has nothing to start from: that is
+refused, naming the data directory.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 from chargestack.exceptions import StoreError
 from chargestack.store.migration_files import Migration
@@ -17,11 +24,25 @@ from chargestack.store.migration_files import Migration
 #: ``PRAGMA application_id`` of every chargestack database: "CHST" in ASCII.
 APPLICATION_ID = 0x43485354
 
+# SQLite's primary result codes for "the disk refused it" (extended codes keep them in the
+# low byte).
+_SQLITE_IOERR = 10
+_SQLITE_FULL = 13
 
-def open_store_file(
-    path: str, migrations: list[Migration], lock_timeout: float
-) -> tuple[sqlite3.Connection, bool]:
-    """The file's connection, checked and migrated, and whether it was new (no schema).
+
+@dataclass(frozen=True, slots=True)
+class OpenedFile:
+    """The file's connection; whether it was new (no schema); the migrations the disk could
+    not take (``failure`` says why), in order."""
+
+    conn: sqlite3.Connection
+    fresh: bool
+    pending: list[Migration]
+    failure: sqlite3.Error | None = None
+
+
+def open_store_file(path: str, migrations: list[Migration], lock_timeout: float) -> OpenedFile:
+    """The file's connection, checked and migrated as far as the disk allows.
 
     The connection holds the file exclusively (one writer: a second station pointed at the
     same data directory fails here) and may be handed to another thread.
@@ -33,11 +54,23 @@ def open_store_file(
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open database {path}: {exc}") from exc
     try:
-        fresh = _prepare(conn, path, migrations)
+        return _prepare(conn, path, migrations)
     except BaseException:
         conn.close()
         raise
-    return conn, fresh
+
+
+def is_disk_failure(exc: sqlite3.Error) -> bool:
+    """The disk refused a write (full, or an I/O error), not the statement."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (_SQLITE_IOERR, _SQLITE_FULL)
+
+
+def apply_migrations(conn: sqlite3.Connection, migrations: Sequence[Migration]) -> None:
+    """Apply ``migrations`` in order, each in its own transaction; raises the sqlite3 error
+    of the one that failed (rolled back)."""
+    for migration in migrations:
+        _apply_script(conn, migration)
 
 
 def check_readable(conn: sqlite3.Connection, path: str, migrations: list[Migration]) -> None:
@@ -70,7 +103,7 @@ def _first_read(conn: sqlite3.Connection, path: str) -> int:
         ) from exc
 
 
-def _prepare(conn: sqlite3.Connection, path: str, migrations: list[Migration]) -> bool:
+def _prepare(conn: sqlite3.Connection, path: str, migrations: list[Migration]) -> OpenedFile:
     """Check identity, version, schema and integrity, then set pragmas and migrate."""
     try:
         # Before the first read, so the lock is exclusive from the start (one writer).
@@ -81,19 +114,47 @@ def _prepare(conn: sqlite3.Connection, path: str, migrations: list[Migration]) -
     try:
         _check_identity(conn, path, app_id, migrations)
         _check_integrity(conn, path)
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        version = _pragma(conn, "user_version")
+        mode = _journal_mode_wal(conn, path, fresh=version == 0)
         if mode != "wal" and not (path == ":memory:" and mode == "memory"):
             raise StoreError(f"database {path}: cannot enable WAL journal (got {mode!r})")
         # Every commit on the file survives power loss; commits run on the store's writer
         # thread, never on the event loop (store.py).
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
-        version = _pragma(conn, "user_version")
     except sqlite3.DatabaseError as exc:
         raise StoreError(_corrupt(path, exc)) from exc
-    for migration in migrations[version:]:
-        _apply(conn, path, migration)
-    return version == 0
+    for index in range(version, len(migrations)):
+        migration = migrations[index]
+        try:
+            _apply_script(conn, migration)
+        except sqlite3.Error as exc:
+            if not is_disk_failure(exc):
+                raise StoreError(
+                    f"database {path}: schema migration {migration.name} failed and was "
+                    f"rolled back: {exc}"
+                ) from exc
+            if version == 0:
+                raise StoreError(_no_room(path, exc)) from exc
+            return OpenedFile(conn, False, migrations[index:], exc)
+    return OpenedFile(conn, version == 0, [])
+
+
+def _journal_mode_wal(conn: sqlite3.Connection, path: str, *, fresh: bool) -> str:
+    try:
+        return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+    except sqlite3.OperationalError as exc:
+        # Switching a new file to WAL writes its header: the first write a full disk refuses.
+        if fresh and is_disk_failure(exc):
+            raise StoreError(_no_room(path, exc)) from exc
+        raise
+
+
+def _no_room(path: str, exc: sqlite3.Error) -> str:
+    return (
+        f"data directory {Path(path).parent} has no room for a new store ({exc}); "
+        "free space there or choose another data_dir"
+    )
 
 
 def _check_identity(
@@ -133,7 +194,7 @@ def _check_integrity(conn: sqlite3.Connection, path: str) -> None:
         raise StoreError(f"database {path} has {len(dangling)} rows with broken foreign keys")
 
 
-def _apply(conn: sqlite3.Connection, path: str, migration: Migration) -> None:
+def _apply_script(conn: sqlite3.Connection, migration: Migration) -> None:
     # executescript runs the whole file; BEGIN/COMMIT around it make file, application_id and
     # user_version one atomic step (both pragmas live in the transactional database header).
     script = (
@@ -143,12 +204,10 @@ def _apply(conn: sqlite3.Connection, path: str, migration: Migration) -> None:
     )
     try:
         conn.executescript(script)
-    except sqlite3.Error as exc:
+    except sqlite3.Error:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
-        raise StoreError(
-            f"database {path}: schema migration {migration.name} failed and was rolled back: {exc}"
-        ) from exc
+        raise
 
 
 def _expected_objects(migrations: Sequence[Migration]) -> set[str]:
