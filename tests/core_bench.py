@@ -59,10 +59,13 @@ class FakeQueue:
         self.requests: list[BaseModel] = []
         self._handlers: dict[str, ResponseHandler] = {}
 
-    def enqueue(self, request: BaseModel, tx_ref: int | None = None) -> int:
+    def enqueue(
+        self, request: BaseModel, tx_ref: int | None = None, *, message_id: str | None = None
+    ) -> int:
         seq = len(self.queued) + 1
         action = m.action_of(request)
-        self.queued.append(QueuedCall(seq, action, m.dump_payload(request), tx_ref, 0, 0, None))
+        payload = m.dump_payload(request)
+        self.queued.append(QueuedCall(seq, action, payload, tx_ref, 0, 0, message_id))
         self.requests.append(request)
         return seq
 

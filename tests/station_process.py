@@ -11,7 +11,7 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -153,6 +153,21 @@ class StationProcess:
         assert self._http is not None
         async with self._http.get(self.api + path) as response:
             return await response.json()
+
+    async def wait_status(
+        self, predicate: Callable[[dict[str, Any]], bool], what: str, timeout: float = 12.0
+    ) -> dict[str, Any]:
+        """Until the process's ``/status`` satisfies ``predicate``, ``what`` it stands for
+        (its state lives in another process: it is asked over the control API every 20 ms);
+        that status."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            status: dict[str, Any] = await self.get("/status")
+            if predicate(status):
+                return status
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"not reached in {timeout} s: {what}; status: {status}")
+            await asyncio.sleep(0.02)
 
     def kill(self) -> None:
         """Power loss: SIGKILL, nothing gets to run."""

@@ -11,7 +11,6 @@ consistent meter values and never a transactionId it did not give.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 from collections.abc import Awaitable, Callable
@@ -39,15 +38,10 @@ class Crasher:
         await self.drained()
 
     async def drained(self) -> None:
-        async def empty() -> bool:
-            status = await self.sp.get("/status")
-            return status.get("registration") == "Accepted" and status.get("queueDepth") == 0
-
-        for _ in range(600):
-            if await empty():
-                return
-            await _tick()
-        raise AssertionError("the station never delivered its queue")
+        await self.sp.wait_status(
+            lambda s: s.get("registration") == "Accepted" and s.get("queueDepth") == 0,
+            "the station delivered its queue",
+        )
 
     def online_session(self, tag: str) -> list[tuple[str, Action]]:
         cs, sp = self.cs, self.sp
@@ -68,12 +62,10 @@ class Crasher:
         async def start_answered() -> None:
             tx_id = await cs.wait_for_transaction_id(state["start"])
             state["tx"] = tx_id
-            for _ in range(400):
-                status = await sp.get("/status")
-                if status["connectors"][0].get("transactionId") == tx_id:
-                    return
-                await _tick()
-            raise AssertionError("the station never learned its transactionId")
+            await sp.wait_status(
+                lambda s: s["connectors"][0].get("transactionId") == tx_id,
+                "the station learned its transactionId",
+            )
 
         async def meter_seen() -> None:
             await cs.wait_for(
@@ -115,12 +107,7 @@ class Crasher:
             await sp.post("/rfid", {"idTag": tag})
 
         async def queued(n: int) -> None:
-            for _ in range(600):
-                status = await sp.get("/status")
-                if status.get("queueDepth", 0) >= n:
-                    return
-                await _tick()
-            raise AssertionError(f"queue never reached {n}")
+            await sp.wait_status(lambda s: s.get("queueDepth", 0) >= n, f"queue reached {n}")
 
         async def start_queued() -> None:
             await queued(1)
@@ -155,11 +142,6 @@ class Crasher:
                 self.sp.kill()
                 return name
         raise AssertionError("kill point beyond the session")
-
-
-async def _tick() -> None:
-    # The station runs in another process: its state is polled over the control API.
-    await asyncio.sleep(0.02)
 
 
 def _kill_in_responder(cs: CentralSystem, sp: StationProcess, action: str) -> None:

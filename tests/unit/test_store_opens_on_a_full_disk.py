@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -99,7 +98,8 @@ async def test_a_crashed_store_whose_wal_cannot_be_checkpointed_opens_with_it(
         asyncio.run(main())
         """
     )
-    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    crashed = await asyncio.create_subprocess_exec(sys.executable, "-c", script)
+    assert await asyncio.wait_for(crashed.wait(), 60) == 0
     disk.fill()
     store = Store.open(path)
     try:

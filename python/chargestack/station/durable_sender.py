@@ -50,8 +50,11 @@ class DurableSender(Block):
     def on_response(self, action: str, handler: ResponseHandler) -> None:
         self.handlers[action] = handler
 
-    def enqueue(self, request: BaseModel, tx_ref: int | None = None) -> int:
-        """Write the CALL to the store (before anything is sent) and wake the sender."""
+    def enqueue(
+        self, request: BaseModel, tx_ref: int | None = None, *, message_id: str | None = None
+    ) -> int:
+        """Write the CALL to the store (before anything is sent) and wake the sender; see
+        ``ports.DurableQueue`` for ``message_id``."""
         action = m.action_of(request)
         payload = m.dump_payload(request)
         if tx_ref is not None:
@@ -63,9 +66,10 @@ class DurableSender(Block):
         # retry, even after a restart, reuses it.
         store = self.station.store
         seq = store.outbox.push(
-            action, payload, tx_ref, self.station.clock.now_ms(), message_id=str(uuid.uuid4())
+            action, payload, tx_ref, self.station.clock.now_ms(), message_id or str(uuid.uuid4())
         )
-        self._commits[seq] = store.last_write_commit
+        if message_id is None:
+            self._commits[seq] = store.last_write_commit
         if action == "MeterValues":
             dropped = self.station.store.outbox.thin_meter_values(MAX_QUEUED_METER_VALUES)
             if dropped:

@@ -58,8 +58,14 @@ class LinkState(Protocol):
 class DurableQueue(Protocol):
     """CALLs written to the store before they are sent, delivered oldest first (section 4.7)."""
 
-    def enqueue(self, request: BaseModel, tx_ref: int | None = None) -> int:
-        """Queue ``request``; with ``tx_ref`` its transactionId is the journal's at send time."""
+    def enqueue(
+        self, request: BaseModel, tx_ref: int | None = None, *, message_id: str | None = None
+    ) -> int:
+        """Queue ``request``; with ``tx_ref`` its transactionId is the journal's at send time.
+
+        ``message_id``: every start rebuilds ``request`` with this unique id from what is on
+        disk already, until it is answered (a stop after a power loss), so it may be sent
+        before its own row reaches the disk: a resend after a crash is a retry."""
         ...
 
     def on_response(self, action: str, handler: ResponseHandler) -> None:

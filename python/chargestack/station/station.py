@@ -108,7 +108,6 @@ class Station:
         s.data_dir.mkdir(parents=True, exist_ok=True)
         # Integrity check, migrations and loading the working copy read the disk: a thread.
         self.store = await asyncio.to_thread(Store.open, s.data_dir / "station.db")
-        self.store.watch_writes(self._store_writes_changed)
         self.config = Configuration(
             standard_registry(),
             self.store,
@@ -125,6 +124,7 @@ class Station:
         await self.hardware.start()
         self.registration = Registration(self)
         self.status_reporter = StatusReporter(self)
+        self._note_storage(self.store.watch_writes(self._store_writes_changed))
         self._block_set = self._assemble(self)
         self.blocks = tuple(self._block_set.in_start_order())
         self.session = OcppSession(
@@ -338,6 +338,10 @@ class Station:
     def _store_writes_changed(self, failure: str | None) -> None:
         """Issue 17 item 1: while the store cannot journal, no transaction starts (the
         connectors without one are Unavailable) and connector 0 says why."""
+        self._note_storage(failure)
+        self.refresh_all()
+
+    def _note_storage(self, failure: str | None) -> None:
         self.station_facts.store_unwritable = failure is not None
         self.storage_fault = (
             None
@@ -345,7 +349,6 @@ class Station:
             # StatusNotification's info holds 50 characters.
             else Fault("InternalError", f"storage write failed: {failure}"[:50], STORAGE_ERROR)
         )
-        self.refresh_all()
 
     def refresh(self, connector_id: int) -> None:
         """Re-derive a connector's status from its facts and report a change."""

@@ -14,6 +14,7 @@ connector and the observers are told; only the middle step writes.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -34,6 +35,7 @@ from chargestack.station.extension_points import StartGate, TransactionObserver
 from chargestack.station.ports import ConnectorBoard, DurableQueue, Spawn
 from chargestack.station.stop_kind import StopKind
 from chargestack.store import Store
+from chargestack.store.journal import JournalEntry
 from chargestack.store.outbox import QueuedCall
 
 log = logging.getLogger("chargestack.transactions")
@@ -49,6 +51,17 @@ STOP_REASONS: dict[StopKind, str] = {
 
 #: How often MaxEnergyOnInvalidId is checked for a deauthorized transaction, in seconds.
 INVALID_ID_CHECK_INTERVAL_S = 1.0
+
+
+#: The namespace of the unique ids of stops rebuilt from the journal after a power loss.
+_REBUILT_STOPS = uuid.UUID("5c0e61b2-4f1e-4a4e-9d1e-2b7f0c3a9e41")
+
+
+def rebuilt_stop_id(entry: JournalEntry) -> str:
+    """The unique id of the PowerLoss stop of a journalled transaction: the same at every
+    start until the stop itself is on disk (a restart on a full disk sends it before), so
+    sending it again after a crash is a retry of one message, not a second stop."""
+    return str(uuid.uuid5(_REBUILT_STOPS, f"{entry.ref}/{entry.connector_id}/{entry.start_ms}"))
 
 
 class TransactionLifecycle(Block):
@@ -106,7 +119,14 @@ class TransactionLifecycle(Block):
                 entry.reservation_id,
                 entry.transaction_id,
             )
-            self._record_stop(tx, "PowerLoss", None, entry.last_meter_wh, entry.last_meter_ms)
+            self._record_stop(
+                tx,
+                "PowerLoss",
+                None,
+                entry.last_meter_wh,
+                entry.last_meter_ms,
+                message_id=rebuilt_stop_id(entry),
+            )
 
     async def before_stop(self, kind: StopKind) -> None:
         reason = STOP_REASONS.get(kind)
@@ -302,11 +322,13 @@ class TransactionLifecycle(Block):
         at_ms: int,
         *,
         end_register: int | None = None,
+        message_id: str | None = None,
     ) -> None:
         """Journal the stop and queue its StopTransaction, in one store transaction.
 
         ``end_register``: the Transaction.End value is sampled now (a live stop); a stop
-        after a power loss has no reading of that instant."""
+        after a power loss has no reading of that instant. ``message_id``: the stop is
+        rebuilt from the journal on disk (``ports.DurableQueue.enqueue``)."""
         with self._store.transaction():
             if end_register is not None:
                 self._metering.keep_for_stop(
@@ -327,6 +349,7 @@ class TransactionLifecycle(Block):
                     transaction_data=data or None,
                 ),
                 tx_ref=tx.ref,
+                message_id=message_id,
             )
 
     def _ended(self, tx: ActiveTransaction, reason: str) -> None:
