@@ -9,11 +9,16 @@ brings the clock to their instant, or, as on the real clock, at an adjustment. E
 else in the station (the websocket, the store, the power loop) keeps real time. Each
 waiting task is listed with its deadline under its task name, so a test can see when a loop
 is next due.
+
+Either clock here can step its wall clock under the station (``step_system``), as NTP, an
+RTC read at boot or an operator's ``date -s`` step the controller's: :class:`SteppedClock`
+keeps real time otherwise.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime
 
 from chargestack.station.clock import Clock, Wake, WallTimer
@@ -24,6 +29,7 @@ class ManualClock(Clock):
         super().__init__()
         self._start_s = start.timestamp()
         self._elapsed = 0.0
+        self._stepped = 0.0
         self._moved = asyncio.Event()
         # Task name -> monotonic instant it waits for.
         self.waiting: dict[str, float] = {}
@@ -31,7 +37,12 @@ class ManualClock(Clock):
         self.waiting_until_ms: dict[str, int] = {}
 
     def system_s(self) -> float:
-        return self._start_s + self._elapsed
+        return self._start_s + self._elapsed + self._stepped
+
+    def step_system(self, seconds: float) -> None:
+        """The controller's own clock steps (NTP, ``date -s``): the wall clock moves, the
+        monotonic one does not, and nothing is told."""
+        self._stepped += seconds
 
     def monotonic(self) -> float:
         return self._elapsed
@@ -105,3 +116,18 @@ class ManualClock(Clock):
         """The clock's time as a central system would write it."""
         stamp = datetime.fromtimestamp(self.system_s(), UTC)
         return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class SteppedClock(Clock):
+    """The real clock, whose wall clock the test steps as NTP or ``date -s`` would: time
+    runs on, the monotonic clock (the event loop's timers) knows nothing of the step."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._stepped = 0.0
+
+    def system_s(self) -> float:
+        return time.time() + self._stepped
+
+    def step_system(self, seconds: float) -> None:
+        self._stepped += seconds

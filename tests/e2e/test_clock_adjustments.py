@@ -5,8 +5,10 @@ clock-aligned sample are pending, a Heartbeat answer moves the station's clock b
 -50 s or +1 h. Each must then happen at its instant of the adjusted clock: not before, not
 later, and at once if the clock jumped past it (a clock-aligned slot jumped over is skipped,
 since no reading was taken at it). The station's time is a ``ManualClock`` the test moves;
-one case runs on the real clock. A firmware retrieveDate follows an adjustment back. The whitepaper's SettingSystemTime event keeps its 60 s
-threshold; every adjustment is logged at INFO with its size.
+one case runs on the real clock. A firmware retrieveDate follows an adjustment back. The
+whitepaper's SettingSystemTime event keeps its 60 s threshold; every adjustment is logged at
+INFO with its size. A step of the controller's own clock (NTP, ``date -s``) is an adjustment
+too: a schedule's change comes at its instant of the stepped clock.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from central_system import CentralSystem, Payload
 from chargestack.files.image import build_image
 from chargestack.profiles.core.aligned_meter_values import next_aligned_ms
 from chargestack.station.clock import to_ms
-from manual_clock import ManualClock
+from manual_clock import ManualClock, SteppedClock
 from servers import HttpFileServer
 from station_harness import RunningStation, running_station, start_local_session
 
@@ -204,6 +206,38 @@ async def test_a_schedule_change_comes_on_time_after_heartbeat_moves_the_real_cl
     assert 0 <= late_ms < 500, late_ms
     # The station's clock really was 50 s ahead of the controller's.
     assert abs(applied_at / 1000 - seen_at - 50) < 1
+
+
+async def test_a_schedule_change_comes_on_time_after_the_system_clock_steps_ahead(
+    central_system: CentralSystem, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """NTP steps the controller's clock +20 s while a change is 30 s away: it comes 10 s
+    later, at its instant of the stepped clock, not 30 s later."""
+    cs = central_system
+    caplog.set_level(logging.INFO, logger="chargestack.clock")
+    clock = SteppedClock()
+    async with running_station(cs, tmp_path, clock=clock) as rs:
+        await start_local_session(rs)
+        start = clock.now()
+        change_at = start + timedelta(seconds=30)
+        answer: Payload = await rs.call("SetChargingProfile", tx_default(start, change_at))
+        assert answer["status"] == "Accepted"
+        await rs.wait(lambda: applied_w(rs) is not None)
+        before_change = applied_w(rs)
+        clock.step_system(20)
+        await rs.wait(lambda: applied_w(rs) != before_change, timeout=15)
+        applied_at = clock.now_ms()
+    late_ms = applied_at - to_ms(change_at)
+    assert 0 <= late_ms < 500, late_ms
+    steps = [r for r in caplog.records if r.getMessage().startswith("system clock stepped by")]
+    assert [r.levelno for r in steps] == [logging.INFO]
+    assert "+20.0" in steps[0].getMessage()
+    # Under the whitepaper's 60 s threshold: no SettingSystemTime.
+    assert not [
+        r
+        for r in cs.messages("SecurityEventNotification")
+        if r.payload["type"] == "SettingSystemTime"
+    ]
 
 
 async def test_a_firmware_retrieve_date_follows_an_adjustment_back(

@@ -1,17 +1,19 @@
 """Timers at an instant of the station clock, and what an adjustment does to them (issue 17
 item 4): an adjustment ends every such wait so its owner works the instant out anew; a
-central-system time within a second of the station's is no adjustment."""
+central-system time within a second of the station's is no adjustment. A step of the
+controller's own clock is an adjustment too, noticed by the watcher or by a timer firing."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from chargestack.station.clock import Clock, Wake, to_ms
-from manual_clock import ManualClock
+from manual_clock import ManualClock, SteppedClock
 
 START = datetime(2026, 3, 2, 12, 0, 5, tzinfo=UTC)
 
@@ -83,3 +85,52 @@ async def test_a_difference_within_a_second_is_no_adjustment(
     assert told == [change, 0.0]  # the listener, then the timer ended by the adjustment
     assert [r.getMessage()[:20] for r in caplog.records] == ["clock adjusted by +2"]
     waiting.cancel()
+
+
+async def test_a_step_of_the_system_clock_is_an_adjustment_a_slew_is_not(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="chargestack.clock")
+    clock = ManualClock(START)
+    told: list[float] = []
+    clock.adjust_listeners.append(told.append)
+    assert clock.check_step() == 0.0  # the first look: nothing to compare with
+    pending = asyncio.ensure_future(clock.sleep_until_ms(to_ms(START) + 30_000))
+    await settle()
+    clock.step_system(0.9)  # NTP slews by less than the tolerance
+    assert clock.check_step() == 0.0
+    clock.step_system(20)
+    assert clock.check_step() == pytest.approx(20.0)
+    assert await pending is Wake.ADJUSTED
+    assert clock.check_step() == 0.0  # said once
+    assert told == [pytest.approx(20.0)]
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.INFO, "system clock stepped by +20.000 s")
+    ]
+
+
+async def test_a_timer_that_fires_notices_a_step_without_the_watcher() -> None:
+    clock = SteppedClock()
+    clock.check_step()
+    told: list[float] = []
+    clock.adjust_listeners.append(told.append)
+    fired = asyncio.Event()
+    clock.call_at_ms(clock.now_ms() + 50, fired.set)
+    clock.step_system(-20)  # the instant is 20 s away now; the loop's timer still fires
+    await asyncio.wait_for(fired.wait(), 5)
+    assert told == [pytest.approx(-20.0, abs=0.1)]
+
+
+async def test_the_watcher_notices_a_step_within_its_period() -> None:
+    clock = SteppedClock()
+    told = asyncio.Event()
+    clock.adjust_listeners.append(lambda _step: told.set())
+    watcher = asyncio.ensure_future(clock.watch_steps(period_s=0.05))
+    try:
+        await settle()
+        clock.step_system(20)
+        await asyncio.wait_for(told.wait(), 5)
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher

@@ -16,6 +16,15 @@ sample, a reservation's expiryDate, a firmware retrieveDate) is a time of this c
 timers. An adjustment, either way, ends every one of them at once (``Wake.ADJUSTED``) and
 its owner works out anew from the adjusted time what is due and when: a limit whose change
 the clock jumped past applies now, one it jumped back before applies again until then.
+
+The controller's own clock can step too (NTP, an RTC read at boot, an operator's
+``date -s``): the wall clock jumps while the monotonic one, which the event loop's timers
+follow, does not, so a timer armed before would come early or late by the step. A step shows
+as a change of the difference between the two; :meth:`Clock.watch_steps` looks at it once a
+second (one cheap timer per station) and every timer that fires looks at it too. A step
+beyond :data:`ADJUSTMENT_TOLERANCE_S` is then an adjustment like the central system's: every
+timer ends, it is logged at INFO with its size, and the adjust listeners hear it (the
+whitepaper's SettingSystemTime event keeps its own threshold).
 """
 
 from __future__ import annotations
@@ -37,6 +46,10 @@ log = logging.getLogger("chargestack.clock")
 #: is the message's latency and currentTime's resolution (a central system that writes
 #: whole seconds is up to 1 s behind), and following it would move the clock to and fro.
 ADJUSTMENT_TOLERANCE_S = 1.0
+
+
+#: How often :meth:`Clock.watch_steps` compares the wall clock with the monotonic one.
+STEP_CHECK_PERIOD_S = 1.0
 
 
 class Wake(enum.Enum):
@@ -71,6 +84,9 @@ class Clock:
         # SettingSystemTime event).
         self.adjust_listeners: list[Callable[[float], None]] = []
         self._timers: set[WallTimer] = set()
+        # system_s() - monotonic() when last looked at: a change of it is a step of the
+        # system clock (None: not looked at yet).
+        self._wall_lead_s: float | None = None
 
     def system_s(self) -> float:
         """The controller's own wall clock, in seconds since the epoch (no offset)."""
@@ -153,6 +169,8 @@ class Clock:
     def _fire(self, timer: WallTimer) -> None:
         if timer not in self._timers:
             return
+        if not timer.adjusted and self.check_step():
+            return  # every timer, this one too, fires again as adjusted
         if not timer.adjusted and (timer.at_ms is None or self.now_ms() < timer.at_ms):
             self._arm(timer)  # the loop's monotonic timer ran ahead of this clock
             return
@@ -180,10 +198,34 @@ class Clock:
             return 0.0
         self.offset_s = new_offset
         log.info("clock adjusted by %+.3f s to the central system's time", change)
+        self._adjusted(change)
+        return change
+
+    def check_step(self) -> float:
+        """Look for a step of the system clock since the last look; a step beyond
+        :data:`ADJUSTMENT_TOLERANCE_S` is an adjustment. Returns it (0.0: none)."""
+        lead = self.system_s() - self.monotonic()
+        previous, self._wall_lead_s = self._wall_lead_s, lead
+        step = 0.0 if previous is None else lead - previous
+        if abs(step) < ADJUSTMENT_TOLERANCE_S:
+            # Below it: the slewing NTP does, or the time between reading the two clocks.
+            return 0.0
+        log.info("system clock stepped by %+.3f s", step)
+        self._adjusted(step)
+        return step
+
+    async def watch_steps(self, period_s: float = STEP_CHECK_PERIOD_S) -> None:
+        """Look for a step of the system clock every ``period_s`` (of the event loop's
+        monotonic time), until cancelled."""
+        self.check_step()
+        while True:
+            await asyncio.sleep(period_s)
+            self.check_step()
+
+    def _adjusted(self, change: float) -> None:
         self._end_all_for_adjustment()
         for listener in list(self.adjust_listeners):
             listener(change)
-        return change
 
 
 def to_ms(value: datetime) -> int:

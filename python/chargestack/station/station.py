@@ -147,6 +147,8 @@ class Station:
         self._spawn(self.session.run(), "session")
         self._spawn(self.status_reporter.run(), "status-reporter")
         self._spawn(self.registration.heartbeat_loop(), "heartbeat")
+        # NTP, an RTC or an operator may step the system clock under the timers of instants.
+        self._spawn(self.clock.watch_steps(), "clock-steps")
         self._spawn(self._consume_hardware_events(), "hardware-events")
         log.info("station %s started", s.identity.charge_point_id)
 
