@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from central_system import CentralSystem, Payload, now_iso
+from chargestack.files.slots import read_record
 from deploy_support import deploy_station
 from servers import HttpFileServer
+from small_filesystem import small_filesystem
 from station_process import StationProcess
 
 CP = "CRASH-CP"
@@ -184,3 +186,33 @@ async def test_command_installer_marks_bad_when_the_new_system_does_not_register
         assert len(boots) >= 3
     finally:
         await sp.close()
+
+
+async def test_a_trial_start_on_a_full_disk_runs_and_is_confirmed_once_space_returns(
+    central_system: CentralSystem, http: HttpFileServer, updater: Updater, tmp_path: Path
+) -> None:
+    """The new system starts on a full disk: it cannot count its trial start in the boot
+    record, but it starts, registers and is marked good; Installed follows once the record
+    can say the trial was kept."""
+    cs = central_system
+    firmware = {"installer": "command", "restart": "exit", "command": updater.commands()}
+    with small_filesystem(tmp_path / "data") as disk:
+        sp = deploy_station(tmp_path, cs.url, firmware)
+        try:
+            await started(sp, cs)
+            mark = await update(cs, http)
+            assert await sp.wait_exit() == 4  # the supervisor starts the new system
+            disk.fill()
+            boots = len(cs.messages("BootNotification"))
+            await sp.start()
+            await cs.wait_until(lambda: len(cs.messages("BootNotification")) > boots)
+            await sp.wait_stderr("cannot confirm the new firmware yet")
+            assert "mark-good" in updater.calls()
+            assert statuses(cs, mark) == ["Downloading", "Downloaded", "Installing"]
+            disk.free()
+            assert await final_status(cs, mark) == "Installed"
+            record = read_record(disk.path)
+            assert record is not None and record.trial is None
+            assert updater.calls().count("mark-good") == 1
+        finally:
+            await sp.close()

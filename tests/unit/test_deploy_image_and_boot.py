@@ -27,6 +27,7 @@ from chargestack.files.venv_installer import check_target, this_environment
 from chargestack.profiles.security.firmware_signature import image_digest, signature_valid
 from chargestack.settings import parse_station_settings
 from deploy_support import PLATFORM, PYTHON, Images
+from small_filesystem import small_filesystem
 from station_harness import station_config
 
 
@@ -178,6 +179,20 @@ def test_boot_step_counts_each_start_of_a_trial(tmp_path: Path) -> None:
     assert read_record(tmp_path).trial.attempts == 1  # type: ignore[union-attr]
     boot_active_slot(tmp_path, max_trial_boots=2)
     assert read_record(tmp_path).trial.attempts == 2  # type: ignore[union-attr]
+
+
+def test_boot_step_on_a_full_disk_boots_without_counting_the_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with small_filesystem(tmp_path / "data", size_mib=1) as disk:
+        write_record(disk.path, _trial_record(attempts=0))
+        disk.fill()
+        boot_active_slot(disk.path, max_trial_boots=2)  # continues here: no exec, no raise
+        assert read_record(disk.path).trial.attempts == 0  # type: ignore[union-attr]
+        assert "cannot write the boot record" in caplog.text
+        disk.free()
+        boot_active_slot(disk.path, max_trial_boots=2)
+        assert read_record(disk.path).trial.attempts == 1  # type: ignore[union-attr]
 
 
 def test_boot_step_rolls_back_after_max_trial_boots(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from chargestack.files.slots import SlotRecord, read_record, write_record
+from chargestack.files.slots import SlotRecord, read_record, write_record_at_start
 from chargestack.files.venv_installer import FACTORY, running_in
 
 log = logging.getLogger("chargestack.deploy.boot")
@@ -39,7 +39,7 @@ def boot_active_slot(data_dir: Path, max_trial_boots: int) -> None:
         record.roll_back(f"slot {record.active} has no interpreter")
         changed = True
     if changed:
-        write_record(data_dir, record)
+        write_record_at_start(data_dir, record, f"slot {record.active} to boot")
     environment = record.environments.get(record.active)
     if environment is None or running_in(environment):
         return

@@ -27,7 +27,13 @@ from chargestack.files.installer import (
     RecordedTrial,
     rollback_report,
 )
-from chargestack.files.slots import SlotRecord, Trial, read_record, write_record
+from chargestack.files.slots import (
+    SlotRecord,
+    Trial,
+    read_record,
+    write_record,
+    write_record_at_start,
+)
 from chargestack.settings import CommandInstallerSettings
 
 log = logging.getLogger("chargestack.firmware.command")
@@ -54,6 +60,7 @@ class CommandInstaller(RecordedTrial):
         self.data_dir = data_dir
         self.commands = commands
         self.max_trial_boots = max_trial_boots
+        self._told_good = False
 
     async def _command(self, argv: list[str], what: str, image: Path | None = None) -> None:
         if argv:
@@ -78,7 +85,8 @@ class CommandInstaller(RecordedTrial):
         trial = record.trial
         trial.attempts += 1
         if trial.attempts <= self.max_trial_boots:
-            await asyncio.to_thread(write_record, self.data_dir, record)
+            what = f"trial start {trial.attempts}"
+            await asyncio.to_thread(write_record_at_start, self.data_dir, record, what)
             return BootReport(BootOutcome.TRIAL, trial.job_id)
         reason = f"the new system did not register within {self.max_trial_boots} start(s)"
         await self._give_up(record, reason)
@@ -88,11 +96,15 @@ class CommandInstaller(RecordedTrial):
         record = await asyncio.to_thread(read_record, self.data_dir)
         if record is None or record.trial is None:
             return
-        try:
-            await self._command(self.commands.mark_good, "mark-good")
-        except InstallationError as exc:
-            # The updater keeps its own boot counter: it falls back on its own if this failed.
-            log.error("%s", exc)
+        if not self._told_good:
+            try:
+                await self._command(self.commands.mark_good, "mark-good")
+            except InstallationError as exc:
+                # The updater keeps its own boot counter: it falls back on its own if this
+                # failed.
+                log.error("%s", exc)
+            # Once: a confirmation retried on a full disk retries only the record.
+            self._told_good = True
         record.trial = None
         await asyncio.to_thread(write_record, self.data_dir, record)
 
@@ -108,7 +120,8 @@ class CommandInstaller(RecordedTrial):
         except InstallationError as exc:
             log.error("%s", exc)
         record.roll_back(reason)
-        await asyncio.to_thread(write_record, self.data_dir, record)
+        # The updater falls back on its own: the record only keeps our account of it.
+        await asyncio.to_thread(write_record_at_start, self.data_dir, record, "the rollback")
 
     def active_version(self) -> str | None:
         return __version__

@@ -36,6 +36,11 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
+#: The first wait, and the longest, before the confirmation of a trial is written again.
+_CONFIRM_RETRY_S = 0.5
+_CONFIRM_RETRY_MAX_S = 5.0
+
+
 class InstallSite(Protocol):
     """The charger whose software a firmware job replaces (the station around it)."""
 
@@ -132,7 +137,20 @@ class FirmwareJobService(FileJobService, ABC):
 
     async def _confirm(self, job_id: int) -> None:
         # Confirmed on disk before it is reported: a crash in between reports it again.
-        await self.installer.confirm()
+        retry_s = _CONFIRM_RETRY_S
+        while True:
+            try:
+                await self.installer.confirm()
+                break
+            except OSError as exc:
+                # A full disk: the trial stays unconfirmed (a restart now counts another
+                # trial start) until the boot record can say it was kept.
+                if retry_s == _CONFIRM_RETRY_S:
+                    self.log.error("cannot confirm the new %s yet: %s", self.label, exc)
+                await asyncio.sleep(retry_s)
+                retry_s = min(_CONFIRM_RETRY_MAX_S, retry_s * 2)
+        if retry_s != _CONFIRM_RETRY_S:
+            self.log.warning("the new %s is confirmed", self.label)
         job = self.jobs.get(job_id)
         if job is not None:
             self._set(job, "Installed", finished=True)

@@ -34,6 +34,7 @@ from chargestack.files.slots import (
     firmware_dir,
     read_record,
     write_record,
+    write_record_at_start,
 )
 
 log = logging.getLogger("chargestack.firmware.installer")
@@ -180,11 +181,11 @@ class SlotInstaller(RecordedTrial):
             except InstallationError as exc:
                 reason = str(exc)
         if reason is None:
-            write_record(self.data_dir, record)
+            write_record_at_start(self.data_dir, record, f"trial boot {trial.attempts}")
             log.info("trial boot %d of slot %s", trial.attempts, trial.slot)
             return BootReport(BootOutcome.TRIAL, trial.job_id)
         record.roll_back(reason)
-        write_record(self.data_dir, record)
+        write_record_at_start(self.data_dir, record, "the rollback")
         log.error("firmware rollback to slot %s: %s", record.active, reason)
         return BootReport(BootOutcome.ROLLED_BACK, trial.job_id, reason)
 

@@ -8,12 +8,15 @@ slot, never a mixture. The Station reads :func:`active_firmware_version` at cons
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import orjson
 
 from chargestack.durable_files import replace_file
+
+log = logging.getLogger("chargestack.firmware.slots")
 
 SLOT_NAMES = ("A", "B")
 
@@ -57,6 +60,16 @@ def firmware_dir(data_dir: Path) -> Path:
 
 def _record_path(data_dir: Path) -> Path:
     return firmware_dir(data_dir) / "boot.json"
+
+
+def write_record_at_start(data_dir: Path, record: SlotRecord, what: str) -> None:
+    """Write the record as a start decided it (``what``: a trial start counted, a rollback);
+    on a full or failing disk the decision holds for this start only and is logged: a
+    charger must start, and the next start decides again from the record on disk."""
+    try:
+        write_record(data_dir, record)
+    except OSError as exc:
+        log.error("cannot write the boot record (%s): %s holds for this start only", exc, what)
 
 
 def read_record(data_dir: Path) -> SlotRecord | None:

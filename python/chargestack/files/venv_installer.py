@@ -38,7 +38,13 @@ from chargestack.files.installer import (
     RecordedTrial,
     rollback_report,
 )
-from chargestack.files.slots import SlotRecord, Trial, read_record, write_record
+from chargestack.files.slots import (
+    SlotRecord,
+    Trial,
+    read_record,
+    write_record,
+    write_record_at_start,
+)
 
 log = logging.getLogger("chargestack.firmware.venv")
 
@@ -186,7 +192,7 @@ class VenvSlotInstaller(RecordedTrial):
                 return BootReport(BootOutcome.TRIAL, trial.job_id)
             # Started without the boot step (in-process): the trial slot never ran.
             record.roll_back(f"slot {trial.slot} was not started")
-            write_record(self.data_dir, record)
+            write_record_at_start(self.data_dir, record, "the rollback")
         return rollback_report(record)
 
     def active_version(self) -> str | None:
