@@ -99,19 +99,27 @@ async def test_a_station_started_on_a_full_disk_boots_reports_it_delivers_and_re
     assert len(stops) == 1
 
 
+@pytest.mark.parametrize(
+    ("directory", "refusal"),
+    [
+        ("", "has no room for a new store"),
+        # No inode left for the directory itself (on flash filesystems it needs a block).
+        ("new", "cannot create it: [Errno 28] No space left on device"),
+    ],
+)
 async def test_a_new_data_directory_on_a_full_disk_is_refused_in_one_line_naming_it(
-    central_system: CentralSystem, tmp_path: Path
+    central_system: CentralSystem, tmp_path: Path, directory: str, refusal: str
 ) -> None:
-    with small_filesystem(tmp_path / "data") as disk:
+    with small_filesystem(tmp_path / "disk") as disk:
+        data_dir = disk.path / directory
         station_file = tmp_path / "station.toml"
-        write_station_file(station_file, central_system.url, disk.path, {})
-        disk.fill()
+        write_station_file(station_file, central_system.url, data_dir, {})
+        disk.fill(inodes=True)
         code, stderr = await run_to_exit(station_file)
     assert code == 1
     # Log lines aside (the control API came up first), the refusal is one line, no traceback.
-    refusal = [line for line in stderr.splitlines() if not line[:4].isdigit()]
-    assert refusal == [stderr.splitlines()[-1]]
-    assert refusal[0].startswith(
-        f"chargestack: data directory {disk.path} has no room for a new store"
-    )
+    lines = [line for line in stderr.splitlines() if not line[:4].isdigit()]
+    assert lines == [stderr.splitlines()[-1]]
+    assert lines[0].startswith(f"chargestack: data directory {data_dir}")
+    assert refusal in lines[0]
     assert not central_system.messages("BootNotification")

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from chargestack import __version__
-from chargestack.exceptions import ConfigurationError, NotConnectedError
+from chargestack.exceptions import ConfigurationError, NotConnectedError, StoreError
 from chargestack.files.installers import reported_firmware_version
 from chargestack.hardware import events as hw
 from chargestack.hardware.interfaces import Hardware
@@ -105,7 +105,11 @@ class Station:
     async def start(self) -> None:
         s = self.settings
         preflight(s)
-        s.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            s.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            # A new data directory on a full disk: nothing to start from, said in one line.
+            raise StoreError(f"data directory {s.data_dir}: cannot create it: {exc}") from exc
         # Integrity check, migrations and loading the working copy read the disk: a thread.
         self.store = await asyncio.to_thread(Store.open, s.data_dir / "station.db")
         self.config = Configuration(

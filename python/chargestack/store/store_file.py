@@ -13,6 +13,7 @@ refused, naming the data directory.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,11 +48,15 @@ def open_store_file(path: str, migrations: list[Migration], lock_timeout: float)
     The connection holds the file exclusively (one writer: a second station pointed at the
     same data directory fails here) and may be handed to another thread.
     """
+    new = not os.path.exists(path)
     try:
         conn = sqlite3.connect(
             path, isolation_level=None, timeout=lock_timeout, check_same_thread=False
         )
     except sqlite3.Error as exc:
+        if new and _full(Path(path).parent):
+            # SQLite says only "unable to open database file".
+            raise StoreError(_no_room(path, exc)) from exc
         raise StoreError(f"cannot open database {path}: {exc}") from exc
     try:
         return _prepare(conn, path, migrations)
@@ -148,6 +153,15 @@ def _journal_mode_wal(conn: sqlite3.Connection, path: str, *, fresh: bool) -> st
         if fresh and is_disk_failure(exc):
             raise StoreError(_no_room(path, exc)) from exc
         raise
+
+
+def _full(directory: Path) -> bool:
+    """No block or no inode left where the new file would go."""
+    try:
+        space = os.statvfs(directory)
+    except OSError:
+        return False
+    return space.f_bavail == 0 or space.f_favail == 0
 
 
 def _no_room(path: str, exc: sqlite3.Error) -> str:
