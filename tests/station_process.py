@@ -196,13 +196,17 @@ class StationProcess:
 
 @contextlib.asynccontextmanager
 async def booted_station_process(
-    cs: Any, tmp_path: Path, configuration: dict[str, Any] | None = None
+    cs: Any,
+    tmp_path: Path,
+    configuration: dict[str, Any] | None = None,
+    *,
+    log_level: str = "WARNING",
 ) -> AsyncIterator[StationProcess]:
     """`chargestack run` on a fresh station file, until its BootNotification reached ``cs``;
     killed at the end if the test left it running."""
     station_file = tmp_path / "station.toml"
     write_station_file(station_file, cs.url, tmp_path / "data", configuration or {})
-    sp = StationProcess(station_file)
+    sp = StationProcess(station_file, log_level=log_level)
     try:
         await sp.start()
         await cs.wait_for("BootNotification", timeout=30)

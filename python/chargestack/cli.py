@@ -25,7 +25,7 @@ from chargestack.control.client import (
 )
 from chargestack.deploy.restart import EXIT_RESTART
 from chargestack.exceptions import ChargestackError, ConfigurationError
-from chargestack.redaction import install_redaction
+from chargestack.redaction import RedactingFormatter, install_redaction
 from chargestack.settings import StationSettings
 
 EXIT_RUNTIME = 1
@@ -60,10 +60,13 @@ class _JsonFormatter(logging.Formatter):
 
 def configure_logging(level: str, json_logs: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    if json_logs:
-        handler.setFormatter(_JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    formatter = (
+        _JsonFormatter()
+        if json_logs
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    # Every line, from any logger and with its traceback, has its secrets masked.
+    handler.setFormatter(RedactingFormatter(formatter))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

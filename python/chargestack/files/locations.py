@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 from chargestack.files.errors import LocationError
+from chargestack.redaction import redact_url
 
 #: The transfer protocols this implementation speaks (FTPS: explicit, AUTH TLS on port 21).
 IMPLEMENTED_PROTOCOLS = frozenset({"FTP", "FTPS", "HTTP", "HTTPS"})
@@ -40,11 +41,7 @@ class RemoteLocation:
 
     def redacted(self) -> str:
         """The URL without its password, for logs and GET /status."""
-        if self.password is None:
-            return self.url
-        parts = urlsplit(self.url)
-        netloc = f"{parts.username}:***@{parts.netloc.rsplit('@', 1)[1]}"
-        return urlunsplit(parts._replace(netloc=netloc))
+        return redact_url(self.url)
 
 
 def parse_location(url: str, supported: frozenset[str] | set[str]) -> RemoteLocation:
@@ -53,7 +50,7 @@ def parse_location(url: str, supported: frozenset[str] | set[str]) -> RemoteLoca
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise LocationError(f"malformed location {url!r}: {exc}") from None
+        raise LocationError(f"malformed location {redact_url(url)!r}: {exc}") from None
     scheme = parts.scheme.lower()
     allowed = {p.upper() for p in supported} & IMPLEMENTED_PROTOCOLS
     if scheme.upper() not in allowed:
@@ -61,7 +58,7 @@ def parse_location(url: str, supported: frozenset[str] | set[str]) -> RemoteLoca
             f"scheme {scheme!r} is not in SupportedFileTransferProtocols {sorted(allowed)}"
         )
     if not parts.hostname:
-        raise LocationError(f"location {url!r} has no host")
+        raise LocationError(f"location {redact_url(url)!r} has no host")
     return RemoteLocation(
         url=url,
         scheme=scheme,

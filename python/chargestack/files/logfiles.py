@@ -24,7 +24,7 @@ from io import TextIOWrapper
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from chargestack.redaction import install_redaction
+from chargestack.redaction import RedactingFormatter, install_redaction
 
 #: The charge point id of the station whose code is running in this context.
 current_station: ContextVar[str | None] = ContextVar("chargestack_station", default=None)
@@ -126,7 +126,8 @@ class StationLogFiles:
         handler = _DiskSafeHandler(target, max_bytes=self.max_bytes, backups=self.backups)
         formatter = logging.Formatter(_FORMAT, _DATE_FORMAT)
         formatter.converter = time.gmtime  # UTC, so startTime/stopTime compare directly
-        handler.setFormatter(formatter)
+        # Whatever logger a line comes from, its secrets never reach the file.
+        handler.setFormatter(RedactingFormatter(formatter))
         handler.addFilter(_StationFilter(self.station_id))
         self._logger.addHandler(handler)
         self._handler = handler

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 from chargestack.files.errors import TransferError
 from chargestack.files.install_flow import FirmwareJobService
 from chargestack.files.installer import BootOutcome, BootReport, Installer
-from chargestack.files.locations import parse_location
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import after, on
+from chargestack.redaction import redact_url
 from chargestack.station.block import Block
 from chargestack.station.clock import to_ms
 from chargestack.station.file_job_host import StationInstallSite, file_job_context
@@ -141,7 +141,7 @@ class FirmwareService(FirmwareJobService, Block):
                 "jobId": job.id,
                 "state": job.state,
                 "status": job.status,
-                "location": _redacted(job.location),
+                "location": redact_url(job.location),
                 "attempt": job.attempt,
                 "bytesDone": done,
                 "bytesTotal": total,
@@ -174,10 +174,3 @@ class FirmwareService(FirmwareJobService, Block):
     def _attempt_failed(self, job: Job, attempt: int, exc: TransferError) -> None:
         log.warning("firmware download attempt %d failed: %s", attempt, exc)
         self.jobs.update(job.id, self.station.clock.now_ms(), attempt=job.attempt + attempt)
-
-
-def _redacted(url: str) -> str:
-    try:
-        return parse_location(url, {"FTP", "HTTP", "HTTPS"}).redacted()
-    except TransferError:
-        return url.split("@", 1)[-1] if "@" in url else url
