@@ -152,3 +152,61 @@ async def test_section_5_8_get_configuration_max_keys_is_enforced(
         # Every key, without a list, is not limited (section 5.8).
         everything = await rs.call("GetConfiguration", {})
         assert len(everything["configurationKey"]) > 2
+
+
+async def test_cpo_name_of_more_than_64_characters_is_rejected_and_not_stored(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """Whitepaper Ed.3: CpoName is the O of the charge point's certificate request, which
+    X.509 bounds at 64 characters (RFC 5280 ub-organization-name)."""
+    async with running_station(central_system, tmp_path) as rs:
+        longest = "C" * 64
+        changed = await rs.call("ChangeConfiguration", {"key": "CpoName", "value": longest})
+        assert changed["status"] == "Accepted"
+        changed = await rs.call("ChangeConfiguration", {"key": "CpoName", "value": "D" * 65})
+        assert changed["status"] == "Rejected"
+        got = await rs.call("GetConfiguration", {"key": ["CpoName"]})
+        assert got["configurationKey"][0]["value"] == longest
+
+
+BAD_PHASE_ROTATIONS = [
+    "RST",  # no connector
+    ".RST",
+    "1RST",
+    "1.RST.RST",
+    "1.rst",  # the rotations are spelled as section 9.1.7 spells them
+    "1.XYZ",
+    "3.RST",  # the station has connectors 0 (the grid connection), 1 and 2
+    "-1.RST",
+    "01.RST",
+    "\u00b9.RST",  # a digit to str.isdigit, not to OCPP
+    "1.RST,1.RTS",  # one rotation per connector
+    "1.RST;2.RST",
+    "1.RST,,2.RST",
+    "",
+]
+
+
+async def test_connector_phase_rotation_accepts_only_connector_rotation_items(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """OCPP 1.6 section 9.1.7: a comma-separated list of connectorId.rotation (connector 0:
+    the grid connection), rotation one of NotApplicable, Unknown, RST, RTS, SRT, STR, TRS,
+    TSR. A bad value is Rejected and the stored one stays."""
+    async with running_station(central_system, tmp_path) as rs:
+        good = "0.RST,1.NotApplicable,2.TSR"
+        changed = await rs.call(
+            "ChangeConfiguration", {"key": "ConnectorPhaseRotation", "value": good}
+        )
+        assert changed["status"] == "Accepted"
+        for value in BAD_PHASE_ROTATIONS:
+            changed = await rs.call(
+                "ChangeConfiguration", {"key": "ConnectorPhaseRotation", "value": value}
+            )
+            assert changed["status"] == "Rejected", value
+        got = await rs.call("GetConfiguration", {"key": ["ConnectorPhaseRotation"]})
+        assert got["configurationKey"][0]["value"] == good
+        changed = await rs.call(
+            "ChangeConfiguration", {"key": "ConnectorPhaseRotation", "value": "2.Unknown,1.RTS"}
+        )
+        assert changed["status"] == "Accepted"

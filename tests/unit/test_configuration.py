@@ -304,7 +304,9 @@ def test_accepted_change_persists_and_fires_listeners(store: Store, db_path: Pat
         ("AuthorizationKey", "a" * 33),
         ("AuthorizationKey", "a" * 42),
         ("SecurityProfile", "4"),
-        ("CpoName", "x" * 501),
+        ("CpoName", "x" * 65),
+        ("ConnectorPhaseRotation", "RST"),
+        ("ConnectorPhaseRotation", "1.RST,1.RTS"),
     ],
 )
 def test_bad_values_are_rejected_without_change(store: Store, key: str, raw: str) -> None:
@@ -477,7 +479,7 @@ def test_getters_check_name_and_kind(store: Store) -> None:
         ),
         (
             {"CpoName": 7},
-            "configuration key CpoName: expected a string of at most 500 characters, found 7",
+            "configuration key CpoName: expected a string of at most 64 characters, found 7",
         ),
         (
             {"MeterValuesSampledData": "SoC,Power.Factor"},
@@ -497,9 +499,9 @@ def test_getters_check_name_and_kind(store: Store) -> None:
         ),
         (
             {"ConnectorPhaseRotation": "5.RST"},
-            "configuration key ConnectorPhaseRotation: expected connector.rotation items with a "
-            "connector from 0 to 2 and a rotation of NotApplicable, RST, RTS, SRT, STR, TRS, TSR, "
-            "Unknown, found '5.RST'",
+            "configuration key ConnectorPhaseRotation: expected connectorId.rotation items, one "
+            "per connector from 0 to 2, with a rotation of NotApplicable, RST, RTS, SRT, STR, "
+            "TRS, TSR, Unknown, found '5.RST'",
         ),
         (
             {"AuthorizationKey": "secret"},

@@ -246,21 +246,35 @@ class ConfigRegistry:
 # --- the standard keys -------------------------------------------------------------------
 
 _PHASE_ROTATIONS = frozenset({"NotApplicable", "Unknown", "RST", "RTS", "SRT", "STR", "TRS", "TSR"})
+_CONNECTOR_ID = re.compile(r"0|[1-9][0-9]{0,5}")
 _HEX = re.compile(r"^(?:[0-9a-fA-F]{2}){16,20}$")
+# Whitepaper Ed.3: CpoName is the O of the charge point's certificate request, which X.509
+# bounds at 64 characters (RFC 5280, ub-organization-name).
+_CPO_NAME_MAX = 64
 
 
 def _phase_rotation(value: ConfigValue, ctx: KeyContext) -> str | None:
-    # OCPP 1.6 section 9.1.7: "0.RST,1.RST,2.RTS"; connector 0 is the grid connection.
+    # OCPP 1.6 section 9.1.7: "0.RST,1.RST,2.RTS"; connector 0 is the grid connection. One
+    # item per connector, the id as the station numbers it (ASCII, no leading zeros).
     assert isinstance(value, tuple)
+    expected = (
+        f"connectorId.rotation items, one per connector from 0 to {ctx.number_of_connectors}, "
+        f"with a rotation of {', '.join(sorted(_PHASE_ROTATIONS))}"
+    )
+    if not value:
+        return expected
+    seen: set[str] = set()
     for item in value:
-        connector, _, rotation = item.rpartition(".")
-        if rotation not in _PHASE_ROTATIONS or not (
-            connector == "" or (connector.isdigit() and int(connector) <= ctx.number_of_connectors)
+        connector, dot, rotation = item.partition(".")
+        if (
+            not dot
+            or rotation not in _PHASE_ROTATIONS
+            or _CONNECTOR_ID.fullmatch(connector) is None
+            or int(connector) > ctx.number_of_connectors
+            or connector in seen
         ):
-            return (
-                f"connector.rotation items with a connector from 0 to {ctx.number_of_connectors} "
-                f"and a rotation of {', '.join(sorted(_PHASE_ROTATIONS))}"
-            )
+            return expected
+        seen.add(connector)
     return None
 
 
@@ -422,7 +436,9 @@ def standard_keys() -> list[ConfigKey]:
         ),
         _int("CertificateSignedMaxChainSize", 10_000, maximum=10_000, **sec, **ro),
         _int("CertificateStoreMaxLength", 20, **sec, **ro),
-        ConfigKey(name="CpoName", kind=KeyKind.STR, default="", profile=None),
+        ConfigKey(
+            name="CpoName", kind=KeyKind.STR, default="", profile=None, max_length=_CPO_NAME_MAX
+        ),
         # Only ever raised (whitepaper section 2.3); Configuration enforces that.
         _int("SecurityProfile", 0, maximum=3, **sec),
     ]
