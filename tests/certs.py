@@ -46,10 +46,18 @@ def _write(
     return Issued(cert_path, key_path, cert, key)
 
 
-def make_ca(directory: Path, common_name: str = "Test Root CA") -> Issued:
+def make_ca(
+    directory: Path,
+    common_name: str = "Test Root CA",
+    *,
+    ca: bool | None = True,
+    key_cert_sign: bool | None = True,
+) -> Issued:
+    """A self-signed root. ``ca``: its basicConstraints CA flag; ``key_cert_sign``: whether
+    its keyUsage allows signing certificates; None leaves that extension out."""
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(_name(common_name))
         .issuer_name(_name(common_name))
@@ -57,24 +65,28 @@ def make_ca(directory: Path, common_name: str = "Test Root CA") -> Issued:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    )
+    if ca is not None:
+        builder = builder.add_extension(
+            x509.BasicConstraints(ca=ca, path_length=None), critical=True
+        )
+    if key_cert_sign is not None:
+        builder = builder.add_extension(
             x509.KeyUsage(
                 digital_signature=True,
                 content_commitment=False,
                 key_encipherment=False,
                 data_encipherment=False,
                 key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
+                key_cert_sign=key_cert_sign,
+                crl_sign=key_cert_sign,
                 encipher_only=False,
                 decipher_only=False,
             ),
             critical=True,
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
+    cert = builder.sign(key, hashes.SHA256())
     return _write(directory, common_name.replace(" ", "_").lower(), cert, key)
 
 

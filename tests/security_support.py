@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from central_system import CentralSystem
+from central_system import CentralSystem, Payload
 from certs import Issued, issue, make_ca
 
 # OCTT TC_073 uses the hex form of this password.
@@ -159,3 +159,13 @@ def expired_root(directory: Path) -> x509.Certificate:
         .sign(ca.key, hashes.SHA256())
     )
     return cert
+
+
+async def security_event(
+    cs: CentralSystem, kind: str, *, since: int = 0, timeout: float = 10.0
+) -> Payload:
+    """The first SecurityEventNotification of type ``kind`` at or after index ``since``."""
+    found = await cs.wait_for(
+        "SecurityEventNotification", lambda p: p["type"] == kind, since=since, timeout=timeout
+    )
+    return found.payload

@@ -26,6 +26,7 @@ from security_support import (
     expired_root,
     pem,
     reference_hash_data,
+    security_event,
     sign_csr,
     tls_central_system,
     weak_intermediate,
@@ -35,15 +36,6 @@ from station_harness import RunningStation, running_station
 
 CP = "CP-1"
 SERIAL = "SN-0001"  # charge_point_serial_number in the harness's station file
-
-
-async def security_event(
-    cs: CentralSystem, kind: str, *, since: int = 0, timeout: float = 10.0
-) -> Payload:
-    found = await cs.wait_for(
-        "SecurityEventNotification", lambda p: p["type"] == kind, since=since, timeout=timeout
-    )
-    return found.payload
 
 
 async def change(rs: RunningStation, key: str, value: str) -> str:

@@ -114,8 +114,10 @@ def check_validity(cert: x509.Certificate, now: dt.datetime) -> None:
 
 
 def check_self_signed_root(cert: x509.Certificate, now: dt.datetime) -> None:
-    """A root to install: in its validity period and, when self-issued, self-signed."""
+    """A root to install: in its validity period, a CA that may sign certificates and, when
+    self-issued, self-signed."""
     check_validity(cert, now)
+    _check_certificate_signer(cert)
     if is_self_issued(cert):
         try:
             cert.verify_directly_issued_by(cert)
@@ -153,6 +155,25 @@ def verify_chain(
     raise CertificateError(
         f"no installed root certificate issued {last.issuer.rfc4514_string() or 'the chain'}"
     )
+
+
+def _check_certificate_signer(cert: x509.Certificate) -> None:
+    """RFC 5280 section 4.2.1.9: only a certificate with basicConstraints CA:TRUE signs
+    certificates; section 4.2.1.3: a CA's keyUsage, which it MUST carry, then includes
+    keyCertSign. A trust anchor installed over OCPP is held to both (whitepaper A05, M05)."""
+    subject = cert.subject.rfc4514_string()
+    try:
+        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        constraints = None
+    if constraints is None or not constraints.ca:
+        raise CertificateError(f"{subject} is not a CA certificate (basicConstraints CA:TRUE)")
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        usage = None
+    if usage is None or not usage.key_cert_sign:
+        raise CertificateError(f"{subject} may not sign certificates (keyUsage keyCertSign)")
 
 
 def _check_issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> None:
