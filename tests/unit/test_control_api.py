@@ -137,6 +137,36 @@ async def test_bad_rfid_body(api: Api, body: Any, field: str) -> None:
     assert drain(api.hardware) == []
 
 
+@pytest.mark.parametrize(
+    "id_tag",
+    [
+        "\x07TAG",
+        "TAG\n",
+        "TAG\r\nX",
+        "T\tAG",
+        "TAG\x00",
+        "TAG\x1b[2J",
+        "TAG\x7f",  # DEL
+        "TAG\u0085",  # a C1 control character
+        "T\u00c4G",  # printable, but not ASCII
+        "\u30bf\u30b0",
+        "X" * 20 + "\u00e9",
+    ],
+)
+async def test_rfid_tag_that_is_not_printable_ascii_is_422_naming_it(api: Api, id_tag: str) -> None:
+    """OCPP 1.6 IdToken is a CiString20Type: at most 20 printable ASCII characters."""
+    status, answer = await api.call("POST", "/rfid", {"idTag": id_tag})
+    assert (status, answer["field"]) == (422, "idTag")
+    assert answer["error"].startswith("idTag: ")
+    assert drain(api.hardware) == []
+
+
+async def test_rfid_tag_of_printable_ascii_with_blanks_is_presented(api: Api) -> None:
+    tag = " !~Tag 20 characters"
+    assert (await api.call("POST", "/rfid", {"idTag": tag}))[0] == 200
+    assert drain(api.hardware) == [IdTagPresented(tag)]
+
+
 async def test_ev_pause_and_resume(api: Api) -> None:
     await api.call("POST", "/connectors/1/plug-in")
     assert (await api.call("POST", "/connectors/1/ev/pause"))[0] == 200

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import re
 from typing import Any, Protocol, runtime_checkable
 
 from chargestack.hardware.events import (
@@ -41,6 +42,9 @@ log = logging.getLogger(__name__)
 # vendorErrorCode are CiString50Type.
 _ID_TAG_MAX = 20
 _INFO_MAX = 50
+# An id tag is printable ASCII: a control character or a non-ASCII one would reach the
+# central system (and every log) as a tag that no card reader can produce.
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
 
 
 class SimHardware:
@@ -133,6 +137,10 @@ class SimHardware:
     def present_id_tag(self, id_tag: str) -> None:
         if not 1 <= len(id_tag) <= _ID_TAG_MAX:
             raise InvalidActionValueError("idTag", f"must be 1 to {_ID_TAG_MAX} characters")
+        if _PRINTABLE_ASCII.fullmatch(id_tag) is None:
+            raise InvalidActionValueError(
+                "idTag", "must be printable ASCII (no control characters), found " + ascii(id_tag)
+            )
         self._emit(IdTagPresented(id_tag))
 
     def ev_pause(self, connector_id: int) -> None:
