@@ -53,6 +53,7 @@ def station_config(
             "backoff_initial_s": 0.05,
             "backoff_max_s": 0.2,
             "pong_timeout_s": 0.5,
+            "close_timeout_s": 1.0,
             "reset_delay_s": 0.05,
         },
         "power": {"loop_period_ms": 20},

@@ -48,6 +48,9 @@ frames_log = logging.getLogger("chargestack.ocpp.frames")
 
 SUBPROTOCOL = "ocpp1.6"
 
+# RFC 6455 section 7.4.1: a normal closure, "the purpose for which the connection was
+# established has been fulfilled": this link's settings are done with; the next one follows.
+CLOSE_NORMAL = 1000
 # RFC 6455 section 7.4.1: "received a type of data it cannot accept". OCPP-J 1.6 section 3
 # carries every message as JSON text; a binary frame is refused by closing the link (not
 # ignored: a central system waiting for an answer learns at once that none will come).
@@ -71,6 +74,9 @@ class SessionTimers:
     ping_interval_s: float = 60.0  # WebSocketPingInterval; 0 disables client pings
     pong_timeout_s: float = 10.0
     open_timeout_s: float = 10.0
+    # A closing handshake (and, before it, the answer to our CALL in flight) that takes
+    # longer is cut short by aborting the connection.
+    close_timeout_s: float = 5.0
     backoff_initial_s: float = 1.0
     backoff_max_s: float = 60.0
 
@@ -226,6 +232,7 @@ class OcppSession:
             additional_headers=headers,
             open_timeout=self.timers.open_timeout_s,
             ping_interval=None,  # our own ping loop follows WebSocketPingInterval live
+            close_timeout=self.timers.close_timeout_s,
             max_size=self.transport_cap_bytes,
             compression=None,
             **kwargs,
@@ -355,6 +362,49 @@ class OcppSession:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def restart_link(self) -> None:
+        """End the link with a closing handshake and connect again at once, with the
+        settings given to :meth:`update_settings` (a new SecurityProfile, AuthorizationKey
+        or client certificate).
+
+        Nothing in flight is lost: our CALL in flight gets its answer first (for at most
+        ``close_timeout_s``; a durable message unanswered by then is sent again on the next
+        link), answers already sent leave before the close frame, and the central system
+        sees a normal closure. A link that does not finish the handshake within
+        ``close_timeout_s`` is aborted.
+        """
+        ws = self._ws
+        if ws is None:
+            self.reconnect_now()  # not connected: the next attempt uses the new settings
+            return
+        budget = self.timers.close_timeout_s
+        holding = False
+        try:
+            async with asyncio.timeout(budget):
+                await self._call_lock.acquire()
+                holding = True
+        except TimeoutError:
+            log.warning(
+                "%s: no answer to the call in flight within %.1fs; closing the link anyway",
+                self.settings.charge_point_id,
+                budget,
+            )
+        try:
+            async with asyncio.timeout(budget):
+                await ws.close(CLOSE_NORMAL, "reconnecting with new connection settings")
+        except TimeoutError:
+            log.warning(
+                "%s: the closing handshake did not finish within %.1fs; aborting the link",
+                self.settings.charge_point_id,
+                budget,
+            )
+            ws.transport.abort()
+        finally:
+            if holding:
+                self._call_lock.release()
+        # The closed link's backoff is skipped: the new settings are tried at once.
+        self.reconnect_now()
 
     async def go_offline(self) -> None:
         """Simulated loss of network: drop the link and stay down until :meth:`go_online`."""

@@ -160,6 +160,9 @@ class TimerSettings(Strict):
     backoff_initial_s: Annotated[float, Field(gt=0)] = 1.0
     backoff_max_s: Annotated[float, Field(gt=0)] = 60.0
     pong_timeout_s: Annotated[float, Field(gt=0)] = 10.0
+    # A link restarted for new connection settings closes with a handshake within this time,
+    # or is aborted.
+    close_timeout_s: Annotated[float, Field(gt=0)] = 5.0
     reset_delay_s: Annotated[float, Field(ge=0)] = 0.5
     # How long a graceful stop waits for queued messages to reach the central system.
     drain_s: Annotated[float, Field(ge=0)] = 5.0

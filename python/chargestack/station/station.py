@@ -177,6 +177,7 @@ class Station:
             call_timeout_s=self.message_timeout_s(),
             ping_interval_s=float(self.config.get_int("WebSocketPingInterval")),
             pong_timeout_s=t.pong_timeout_s,
+            close_timeout_s=t.close_timeout_s,
             backoff_initial_s=t.backoff_initial_s,
             backoff_max_s=t.backoff_max_s,
         )

@@ -3,7 +3,7 @@
 Whitepaper Ed.3 section 2.3 (and OCTT TC_073, TC_083, TC_084): the profile is only ever
 raised, and only when its prerequisites are present (an AuthorizationKey for 1 and 2, a
 central-system root certificate for 2 and 3, a client certificate for 3). After an accepted
-change the charge point drops the link (its queue is kept) and reconnects with the new
+change the charge point closes the link (its queue is kept) and reconnects with the new
 settings. If the new settings cannot register within ``max_failed_attempts`` connection
 attempts or ``confirm_timeout_s``, the previous values are restored and used again.
 """
@@ -171,11 +171,11 @@ class ProfileSwitch:
         return await self._wait_outcome()
 
     async def reconnect(self) -> None:
-        """Drop the link so the session reconnects with the station's connection settings."""
+        """Close the link cleanly; the session reconnects with the station's connection
+        settings at once."""
         session = self.station.session
         session.update_settings(self.station.connection_settings())
-        await session.go_offline()
-        session.go_online()
+        await session.restart_link()
 
     def _restore(self, previous: ConnectionSecrets) -> None:
         config = self.station.config
