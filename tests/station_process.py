@@ -28,8 +28,21 @@ def toml_value(value: Any) -> str:
 
 
 def write_station_file(
-    path: Path, url: str, data_dir: Path, configuration: dict[str, Any], *, extra: str = ""
+    path: Path,
+    url: str,
+    data_dir: Path,
+    configuration: dict[str, Any],
+    *,
+    extra: str = "",
+    timers: dict[str, float] | None = None,
 ) -> None:
+    """A two-connector station file; ``timers`` adds to or overrides its [timers]."""
+    timer_values = {
+        "call_timeout_s": 2.0,
+        "backoff_initial_s": 0.05,
+        "backoff_max_s": 0.2,
+        **(timers or {}),
+    }
     lines = [
         f"data_dir = {toml_value(str(data_dir))}",
         "",
@@ -51,9 +64,7 @@ def write_station_file(
         "port = 0",
         "",
         "[timers]",
-        "call_timeout_s = 2.0",
-        "backoff_initial_s = 0.05",
-        "backoff_max_s = 0.2",
+        *(f"{k} = {toml_value(v)}" for k, v in timer_values.items()),
         "",
         "[configuration]",
         *(f"{k} = {toml_value(v)}" for k, v in configuration.items()),
@@ -201,11 +212,16 @@ async def booted_station_process(
     configuration: dict[str, Any] | None = None,
     *,
     log_level: str = "WARNING",
+    timers: dict[str, float] | None = None,
+    extra: str = "",
 ) -> AsyncIterator[StationProcess]:
-    """`chargestack run` on a fresh station file, until its BootNotification reached ``cs``;
-    killed at the end if the test left it running."""
+    """`chargestack run` on a fresh station file (``timers`` and ``extra`` as for
+    :func:`write_station_file`), until its BootNotification reached ``cs``; killed at the
+    end if the test left it running."""
     station_file = tmp_path / "station.toml"
-    write_station_file(station_file, cs.url, tmp_path / "data", configuration or {})
+    write_station_file(
+        station_file, cs.url, tmp_path / "data", configuration or {}, timers=timers, extra=extra
+    )
     sp = StationProcess(station_file, log_level=log_level)
     try:
         await sp.start()

@@ -3,7 +3,8 @@
 Exit codes (also in ``--help``): 0 ok; 1 runtime error (including a request the station
 refused in its present state); 2 usage or configuration error (including a request the
 control API rejected as invalid); 3 control API unreachable; 4 (``run`` with
-``[firmware] restart = "exit"``) start me again: new firmware was installed or rolled back.
+``[firmware] restart = "exit"``) start me again: new firmware was installed or rolled back,
+or a Hard reset.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ _EXIT_CODES_HELP = (
     "  1  runtime error (or the station refused the action in its present state)\n"
     "  2  usage or configuration error (or the control API rejected the request)\n"
     "  3  control API unreachable\n"
-    f"  {EXIT_RESTART}  run: start me again (new firmware installed or rolled back;"
-    ' [firmware] restart = "exit")'
+    f"  {EXIT_RESTART}  run: start me again (new firmware installed or rolled back, or a"
+    ' Hard reset; [firmware] restart = "exit")'
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -455,7 +456,8 @@ def run(config_file: Path) -> None:
 
         # May replace this process with the slot the boot record names.
         boot_active_slot(settings.data_dir, settings.firmware.max_trial_boots)
-    runner = StationRunner(settings)
+    # A Hard reset restarts this process, as a controller reboots; a Soft one only the station.
+    runner = StationRunner(settings, hard_reset_restarts_process=True)
 
     async def serve() -> None:
         runner.install_signal_handlers()
@@ -490,7 +492,7 @@ def run(config_file: Path) -> None:
     if runner.process_restart:
         from chargestack.deploy.restart import restart_process
 
-        sys.exit(restart_process(settings))
+        sys.exit(restart_process(settings, runner.restart_reason))
 
 
 @main.command(epilog=_EXIT_CODES_HELP)

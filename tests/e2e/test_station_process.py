@@ -140,3 +140,80 @@ async def test_power_cut_through_the_control_api(
         assert stop.payload["transactionId"] == tx_id
         assert stop.payload["reason"] == "PowerLoss"
         assert await sp.terminate() == 0
+
+
+async def test_TC_015_hard_reset_restarts_the_process_and_keeps_the_stop(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """Reset Hard restarts the whole software, as a controller reboots (the same PID: the
+    process replaces itself, so it prints its control API anew). The transaction stops
+    with reason HardReset before that; its StopTransaction, unanswered before the restart,
+    is on disk and reaches the central system from the new process, with the same unique
+    id. The EV is still plugged after the reboot (TC_015: Finishing or Preparing)."""
+    cs = central_system
+    # The stop is journalled at once; waiting for its answer is cut short.
+    timers = {"drain_s": 0.3}
+    configuration = {"MinimumStatusDuration": 0}
+    async with booted_station_process(cs, tmp_path, configuration, timers=timers) as sp:
+        await cs.wait_for("StatusNotification", lambda p: p["connectorId"] == 2)
+        assert sp.proc is not None
+        pid = sp.proc.pid
+        await sp.post("/connectors/1/plug-in")
+        await sp.post("/rfid", {"idTag": "RESETTAG"})
+        start = await cs.wait_for("StartTransaction", timeout=10)
+        tx_id = await cs.wait_for_transaction_id(start)
+        cs.silent_actions.add("StopTransaction")
+        lines, mark = len(sp.stderr_lines), cs.mark()
+        answer = await cs.call(CP, "Reset", {"type": "Hard"})
+        assert answer["status"] == "Accepted"
+        unanswered = await cs.wait_for("StopTransaction", since=mark)
+        assert unanswered.payload["transactionId"] == tx_id
+        assert unanswered.payload["reason"] == "HardReset"
+        cs.silent_actions.discard("StopTransaction")
+        await sp.wait_api(since=lines, timeout=30)
+        assert sp.proc.returncode is None and sp.proc.pid == pid
+        after = cs.received.index(unanswered) + 1
+        boot = await cs.wait_for("BootNotification", since=after, timeout=30)
+        delivered = await cs.wait_for("StopTransaction", since=cs.received.index(boot), timeout=10)
+        assert delivered.unique_id == unanswered.unique_id
+        assert delivered.payload == unanswered.payload
+        await cs.wait_for(
+            "StatusNotification",
+            lambda p: p["connectorId"] == 1 and p["status"] in ("Finishing", "Preparing"),
+            since=cs.received.index(boot),
+        )
+        status = await sp.get("/status")
+        assert status["queueDepth"] == 0
+        assert await sp.terminate() == 0
+
+
+async def test_hard_reset_with_restart_exit_ends_the_process_for_the_supervisor(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """With `[firmware] restart = "exit"` a Hard reset ends the process with exit code 4 and
+    the supervisor starts a new one; the EV plugged in before is plugged in after."""
+    cs = central_system
+    extra = '\n[firmware]\nrestart = "exit"\n'
+    async with booted_station_process(
+        cs, tmp_path, {"MinimumStatusDuration": 0}, extra=extra
+    ) as sp:
+        await cs.wait_for("StatusNotification", lambda p: p["connectorId"] == 2)
+        await sp.post("/connectors/1/plug-in")
+        await cs.wait_for(
+            "StatusNotification", lambda p: p["connectorId"] == 1 and p["status"] == "Preparing"
+        )
+        assert sp.proc is not None
+        pid = sp.proc.pid
+        answer = await cs.call(CP, "Reset", {"type": "Hard"})
+        assert answer["status"] == "Accepted"
+        assert await asyncio.wait_for(sp.wait_exit(), 30) == 4
+        mark = cs.mark()
+        await sp.start()
+        assert sp.proc.pid != pid
+        boot = await cs.wait_for("BootNotification", since=mark, timeout=30)
+        await cs.wait_for(
+            "StatusNotification",
+            lambda p: p["connectorId"] == 1 and p["status"] == "Preparing",
+            since=cs.received.index(boot),
+        )
+        assert await sp.terminate() == 0

@@ -2,7 +2,9 @@
 
 A Reset ends the Station object; the runner builds a new one from the same settings (through
 the composition root), as a controller reboot would, so nothing survives in memory that the
-store does not hold.
+store does not hold. A runner that owns its process (``chargestack run``) ends instead on a
+Hard reset, as a controller reboots its software and not only the station (errata 3.36/3.82:
+a hard reset restarts the hardware), and the process starts again (``deploy.restart``).
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from chargestack.assembly.assembled_station import AssembledStation
-from chargestack.hardware.events import EvParameters
 from chargestack.hardware.interfaces import Hardware
 from chargestack.hardware.sim import simulator_of
+from chargestack.hardware.sim.plugged_evs import save_plugged, take_plugged
 from chargestack.ocpp.session import SessionState
 from chargestack.settings import StationSettings
 from chargestack.station import stack_dump
@@ -32,7 +34,12 @@ log = logging.getLogger("chargestack.runner")
 class StationRunner:
     """Runs a station as a controller would: a new ``Station`` after each Reset or power
     cut (nothing survives in memory that the store does not hold), the local control API
-    across them (``settings.control_api``), until :meth:`shutdown`."""
+    across them (``settings.control_api``), until :meth:`shutdown`.
+
+    ``hard_reset_restarts_process``: a Hard reset ends the runner with
+    :attr:`process_restart` set, for a caller that owns the process to start it again
+    (``chargestack run``); otherwise, as for a Soft reset, the station restarts in place
+    (several stations in one process, tests)."""
 
     def __init__(
         self,
@@ -41,16 +48,20 @@ class StationRunner:
         hardware_factory: Callable[[StationSettings], Hardware] | None = None,
         on_started: Callable[[AssembledStation], None] | None = None,
         clock: Clock | None = None,
+        hard_reset_restarts_process: bool = False,
     ) -> None:
         self.settings = settings
+        self.hard_reset_restarts_process = hard_reset_restarts_process
         # One clock for every station built after a Reset, as one controller has one clock.
         self.clock = clock
         self.hardware_factory = hardware_factory
         self.on_started = on_started
         self.station: AssembledStation | None = None
         self.restarts = 0
-        # True when the runner ended because the process must restart into other software.
+        # True when the runner ended because the process must restart (into other software,
+        # or after a Hard reset); restart_reason says which.
         self.process_restart = False
+        self.restart_reason = ""
         self.control_api: ControlApi | None = None
         self._start_error: BaseException | None = None
         self._shutdown = asyncio.Event()
@@ -78,7 +89,8 @@ class StationRunner:
                 await self.control_api.stop()
 
     async def _run_stations(self) -> None:
-        still_plugged: dict[int, EvParameters] = {}
+        # The simulated EVs a previous process left plugged in (a Hard reset, new firmware).
+        still_plugged = await asyncio.to_thread(take_plugged, self.settings.data_dir)
         while not self._shutdown.is_set():
             station = AssembledStation(
                 self.settings,
@@ -108,14 +120,25 @@ class StationRunner:
             self._started.clear()
             if kind is StopKind.SHUTDOWN:
                 break
-            if kind is StopKind.FIRMWARE and self.settings.firmware.installer != "simulated":
-                log.info("stopped to start the installed firmware")
-                self.process_restart = True
-                break
             simulator = simulator_of(station.hardware)
             still_plugged = simulator.plugged_evs() if simulator is not None else {}
+            reason = self._process_restart_reason(kind)
+            if reason is not None:
+                log.info("stopped to restart the process: %s", reason)
+                if still_plugged:
+                    await asyncio.to_thread(save_plugged, self.settings.data_dir, still_plugged)
+                self.process_restart, self.restart_reason = True, reason
+                break
             self.restarts += 1
             log.info("restarting after %s reset", kind)
+
+    def _process_restart_reason(self, kind: StopKind) -> str | None:
+        """Why the process, not only the station, restarts after a stop of ``kind``."""
+        if kind is StopKind.FIRMWARE and self.settings.firmware.installer != "simulated":
+            return "the installed firmware starts"
+        if kind is StopKind.HARD_RESET and self.hard_reset_restarts_process:
+            return "hard reset"
+        return None
 
     async def wait_started(self) -> AssembledStation:
         await self._started.wait()

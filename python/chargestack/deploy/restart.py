@@ -1,4 +1,5 @@
-"""The process restart after a firmware installation or rollback (``[firmware] restart``).
+"""The process restart after a firmware installation or rollback, or a Hard reset
+(``[firmware] restart``).
 
 ``exec``: the process replaces itself (same PID, so systemd and the watchdog keep tracking
 it) with the slot the boot record names, or with itself when the slot is the same.
@@ -19,24 +20,25 @@ from chargestack.settings import StationSettings
 
 log = logging.getLogger("chargestack.deploy.restart")
 
-#: `chargestack run` exit code: "start me again" (new firmware installed or rolled back).
+#: `chargestack run` exit code: "start me again" (new firmware installed or rolled back, or
+#: a Hard reset).
 EXIT_RESTART = 4
 
 
-def restart_process(settings: StationSettings) -> int:
+def restart_process(settings: StationSettings, reason: str = "new firmware") -> int:
     """Restart into the installed software; returns the exit code when the process exits."""
     firmware = settings.firmware
     if firmware.command is not None and firmware.command.reboot:
-        log.warning("rebooting: %s", " ".join(firmware.command.reboot))
+        log.warning("rebooting (%s): %s", reason, " ".join(firmware.command.reboot))
         result = subprocess.run(firmware.command.reboot, check=False)
         if result.returncode != 0:
             log.error("reboot command failed (exit %d)", result.returncode)
         return EXIT_RESTART
     if firmware.restart == "exit":
-        log.warning("exiting with %d: the supervisor starts the new firmware", EXIT_RESTART)
+        log.warning("exiting with %d (%s): the supervisor starts it again", EXIT_RESTART, reason)
         return EXIT_RESTART
     if firmware.installer == "venv":
         boot_active_slot(settings.data_dir, firmware.max_trial_boots)  # execs another slot
-    log.warning("restarting %s", sys.executable)
+    log.warning("restarting %s (%s)", sys.executable, reason)
     exec_process([sys.executable, *sys.orig_argv[1:]], dict(os.environ))
     return EXIT_RESTART  # not reached: exec does not return

@@ -2,7 +2,9 @@
 
 Errata 3.36/3.82: a soft reset stops transactions gracefully with reason SoftReset; a hard
 reset with HardReset. Both are done before the restart here, so the central system sees
-every transaction stopped even when the controller is rebooted right after.
+every transaction stopped even when the controller is rebooted right after. What restarts is
+the runner's choice: the station (Soft, and Hard in a shared process) or the whole process
+(Hard under ``chargestack run``, assembly/runner.py).
 """
 
 from __future__ import annotations
