@@ -146,6 +146,10 @@ class RunningStation:
     def plug_out(self, connector_id: int) -> None:
         self.simulator.plug_out(connector_id)
 
+    def ev_unplug(self, connector_id: int) -> None:
+        """The cable is disconnected at the EV side (a socket's cable stays in)."""
+        self.simulator.ev_unplug(connector_id)
+
     def present(self, id_tag: str) -> None:
         self.simulator.present_id_tag(id_tag)
 

@@ -267,9 +267,18 @@ def sim_plug_in(
 @click.argument("connector", type=int)
 @_api_option
 def sim_plug_out(connector: int, api_url: str | None) -> None:
-    """Unplug the EV from CONNECTOR."""
+    """Take the cable of CONNECTOR out at the station (a fixed cable: out of the EV)."""
     _call(api_url, "POST", f"/connectors/{connector}/plug-out")
     click.echo(f"connector {connector}: EV unplugged")
+
+
+@sim.command("ev-unplug", epilog=_EXIT_CODES_HELP)
+@click.argument("connector", type=int)
+@_api_option
+def sim_ev_unplug(connector: int, api_url: str | None) -> None:
+    """Unplug the cable of CONNECTOR at the EV side (a socket's cable stays in the station)."""
+    _call(api_url, "POST", f"/connectors/{connector}/ev/unplug")
+    click.echo(f"connector {connector}: cable unplugged at the EV")
 
 
 @sim.command("rfid", epilog=_EXIT_CODES_HELP)

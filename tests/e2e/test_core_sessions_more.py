@@ -11,20 +11,48 @@ from station_harness import running_station, start_local_session
 VALID = "VALIDTAG1"
 
 
-async def test_TC_005_1_ev_side_disconnect_stops(
+async def test_TC_005_1_ev_side_disconnect_stops_and_unlocks(
     central_system: CentralSystem, tmp_path: Path
 ) -> None:
     cs = central_system
     config = {"StopTransactionOnEVSideDisconnect": True, "UnlockConnectorOnEVSideDisconnect": True}
     async with running_station(cs, tmp_path, fixed_cable=False, configuration=config) as rs:
-        await start_local_session(rs)
+        tx_id = await start_local_session(rs)
+        socket = rs.simulator.connector(1)
+        assert socket.is_locked()
         mark = cs.mark()
-        rs.plug_out(1)
+        rs.ev_unplug(1)
         stop = await cs.wait_for("StopTransaction", since=mark)
-        assert stop.payload["reason"] == "EVDisconnected"
+        assert (stop.payload["transactionId"], stop.payload["reason"]) == (tx_id, "EVDisconnected")
+        # The cable is still in the socket, now unlocked: Finishing until it is taken out.
+        await rs.status(1, "Finishing", since=mark)
+        assert not socket.is_locked()
+        rs.plug_out(1)
+        await rs.status(1, "Available", since=mark)
 
 
-async def test_TC_005_3_ev_side_disconnect_continues(
+async def test_TC_005_2_ev_side_disconnect_stops_and_keeps_the_lock(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    config = {"StopTransactionOnEVSideDisconnect": True, "UnlockConnectorOnEVSideDisconnect": False}
+    async with running_station(cs, tmp_path, fixed_cable=False, configuration=config) as rs:
+        tx_id = await start_local_session(rs)
+        socket = rs.simulator.connector(1)
+        mark = cs.mark()
+        rs.ev_unplug(1)
+        stop = await cs.wait_for("StopTransaction", since=mark)
+        assert (stop.payload["transactionId"], stop.payload["reason"]) == (tx_id, "EVDisconnected")
+        await rs.status(1, "Finishing", since=mark)
+        assert socket.is_locked()
+        answer = await rs.call("UnlockConnector", {"connectorId": 1})
+        assert answer["status"] == "Unlocked"
+        assert not socket.is_locked()
+        rs.plug_out(1)
+        await rs.status(1, "Available", since=mark)
+
+
+async def test_TC_005_3_ev_side_disconnect_continues_locked(
     central_system: CentralSystem, tmp_path: Path
 ) -> None:
     cs = central_system
@@ -35,18 +63,54 @@ async def test_TC_005_3_ev_side_disconnect_continues(
     async with running_station(cs, tmp_path, fixed_cable=False, configuration=config) as rs:
         tx_id = await start_local_session(rs)
         mark = cs.mark()
-        rs.plug_out(1)
-        suspended = await cs.wait_for(
-            "StatusNotification",
-            lambda p: p["connectorId"] == 1 and p["status"] in ("SuspendedEV", "SuspendedEVSE"),
-            since=mark,
-        )
-        assert suspended.payload["status"] in ("SuspendedEV", "SuspendedEVSE")
-        assert not [r for r in cs.received[mark:] if r.action == "StopTransaction"]
+        rs.ev_unplug(1)
+        suspended = await rs.status(1, "SuspendedEV", since=mark)
+        assert suspended["info"] == "EV side disconnected"
+        assert rs.simulator.connector(1).is_locked()
         answer = await rs.call("RemoteStopTransaction", {"transactionId": tx_id})
         assert answer["status"] == "Accepted"
         stop = await cs.wait_for("StopTransaction", since=mark)
-        assert stop.payload["reason"] == "Remote"
+        assert (stop.payload["transactionId"], stop.payload["reason"]) == (tx_id, "Remote")
+        assert len(cs.messages("StopTransaction")) == 1
+        # The cable is still in the socket.
+        await rs.status(1, "Finishing", since=mark)
+
+
+async def test_TC_005_3_ev_connected_again_charges_again(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """Section 4.10: with StopTransactionOnEVSideDisconnect false, an EV connected again to
+    the cable gets energy again in the same transaction."""
+    cs = central_system
+    config = {"StopTransactionOnEVSideDisconnect": False}
+    async with running_station(cs, tmp_path, fixed_cable=False, configuration=config) as rs:
+        tx_id = await start_local_session(rs)
+        mark = cs.mark()
+        rs.ev_unplug(1)
+        await rs.status(1, "SuspendedEV", since=mark)
+        rs.plug_in(1)
+        charging = await rs.status(1, "Charging", since=mark)
+        assert "info" not in charging
+        assert len(cs.messages("StartTransaction")) == 1
+        await rs.wait(lambda: rs.simulator.meter.read(1).power_w > 0)
+        rs.present(VALID)
+        stop = await cs.wait_for("StopTransaction", since=mark)
+        assert (stop.payload["transactionId"], stop.payload["reason"]) == (tx_id, "Local")
+
+
+async def test_ev_side_disconnect_of_a_fixed_cable_frees_the_connector(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(
+        cs, tmp_path, configuration={"StopTransactionOnEVSideDisconnect": True}
+    ) as rs:
+        tx_id = await start_local_session(rs)
+        mark = cs.mark()
+        rs.ev_unplug(1)
+        stop = await cs.wait_for("StopTransaction", since=mark)
+        assert (stop.payload["transactionId"], stop.payload["reason"]) == (tx_id, "EVDisconnected")
+        await rs.status(1, "Available", since=mark)
 
 
 async def test_TC_007_2_remote_start_from_cached_id(
@@ -187,21 +251,6 @@ async def test_TC_024_lock_failure_starts_nothing(
         assert not cs.messages("StartTransaction")
         rs.plug_out(1)
         await rs.status(1, "Available", since=mark)
-
-
-async def test_TC_005_2_ev_side_disconnect_stops_keeps_lock(
-    central_system: CentralSystem, tmp_path: Path
-) -> None:
-    cs = central_system
-    config = {"StopTransactionOnEVSideDisconnect": True, "UnlockConnectorOnEVSideDisconnect": False}
-    async with running_station(cs, tmp_path, fixed_cable=False, configuration=config) as rs:
-        await start_local_session(rs)
-        mark = cs.mark()
-        rs.plug_out(1)
-        stop = await cs.wait_for("StopTransaction", since=mark)
-        assert stop.payload["reason"] == "EVDisconnected"
-        answer = await rs.call("UnlockConnector", {"connectorId": 1})
-        assert answer["status"] in ("Unlocked", "NotSupported")
 
 
 async def test_remote_start_without_connector_skips_a_reservation(

@@ -18,6 +18,7 @@ from chargestack.hardware.events import (
     EvParameters,
     EvResumed,
     EvSuspended,
+    EvUnplugged,
     FaultCleared,
     FaultRaised,
     IdTagPresented,
@@ -86,6 +87,16 @@ async def test_sim_session_actions_reach_the_hardware(cli: Cli) -> None:
         FaultRaised(0, "GroundFailure", "RCD tripped"),
         FaultCleared(0),
     ]
+
+
+async def test_sim_ev_unplug_leaves_the_socket_cable_in_the_station(cli: Cli) -> None:
+    for args in [("sim", "plug-in", "2"), ("sim", "ev-unplug", "2"), ("sim", "plug-out", "2")]:
+        result = await cli.run(*args)
+        assert result.exit_code == 0, (args, result.output)
+    assert drain(cli.hardware) == [PluggedIn(2, EvParameters()), EvUnplugged(2), PluggedOut(2)]
+    result = await cli.run("sim", "ev-unplug", "2")
+    assert result.exit_code == 1
+    assert "error: no EV on connector 2" in result.stderr
 
 
 async def test_lock_failure_and_network(cli: Cli) -> None:

@@ -15,6 +15,7 @@ from chargestack.exceptions import ConfigurationError
 from chargestack.hardware.events import (
     EvParameters,
     EvSuspended,
+    EvUnplugged,
     FaultCleared,
     FaultRaised,
     IdTagPresented,
@@ -165,6 +166,19 @@ async def test_rfid_tag_of_printable_ascii_with_blanks_is_presented(api: Api) ->
     tag = " !~Tag 20 characters"
     assert (await api.call("POST", "/rfid", {"idTag": tag}))[0] == 200
     assert drain(api.hardware) == [IdTagPresented(tag)]
+
+
+async def test_ev_unplug(api: Api) -> None:
+    await api.call("POST", "/connectors/2/plug-in")
+    assert await api.call("POST", "/connectors/2/ev/unplug") == (200, {"ok": True})
+    assert drain(api.hardware)[-1] == EvUnplugged(2)
+    assert api.hardware.connector(2).is_plugged()  # a socket: the cable stays
+    status, body = await api.call("POST", "/connectors/2/ev/unplug")
+    assert (status, body["error"]) == (409, "no EV on connector 2")
+    status, body = await api.call("POST", "/connectors/3/ev/unplug")
+    assert status == 404
+    assert body["error"].startswith("unknown connector 3;")
+    assert drain(api.hardware) == []
 
 
 async def test_ev_pause_and_resume(api: Api) -> None:

@@ -15,6 +15,7 @@ from chargestack.hardware.events import (
     EvParameters,
     EvResumed,
     EvSuspended,
+    EvUnplugged,
     FaultCleared,
     FaultRaised,
     IdTagPresented,
@@ -60,6 +61,51 @@ def test_plug_in_and_out_emit_events_and_reach_the_ev_model(
     assert not sim.connector(1).is_plugged()
     assert drain(sim) == [PluggedIn(1, ev), PluggedOut(1)]
     assert power.calls == [("ev_plug_in", 1, ev), ("ev_plug_out", 1)]
+
+
+async def test_ev_unplug_leaves_a_socket_cable_in_the_station(
+    sim: SimHardware, power: RecordingPowerStage
+) -> None:
+    """Connector 2 has a socket: the EV leaves, the cable (and its lock) stays."""
+    sim.plug_in(2)
+    assert await sim.connector(2).lock()  # as the station locks it for a transaction
+    sim.ev_unplug(2)
+    connector = sim.connector(2)
+    assert connector.is_plugged() and not connector.is_ev_connected() and connector.is_locked()
+    with pytest.raises(ConnectorStateError, match="no EV on connector 2"):
+        sim.ev_unplug(2)
+    with pytest.raises(ConnectorStateError, match="no EV on connector 2"):
+        sim.ev_pause(2)
+    sim.plug_in(2)  # an EV connected to that cable again
+    sim.ev_unplug(2)
+    sim.plug_out(2)
+    assert not connector.is_plugged() and not connector.is_locked()
+    assert drain(sim) == [
+        PluggedIn(2, EvParameters()),
+        EvUnplugged(2),
+        PluggedIn(2, EvParameters()),
+        EvUnplugged(2),
+        PluggedOut(2),
+    ]
+    # The EV leaves the power stage once, when it is unplugged at its side.
+    assert power.calls == [
+        ("ev_plug_in", 2, EvParameters()),
+        ("ev_plug_out", 2),
+        ("ev_plug_in", 2, EvParameters()),
+        ("ev_plug_out", 2),
+    ]
+    assert sim.plugged_evs() == {}
+
+
+def test_ev_unplug_of_a_fixed_cable_frees_the_connector(
+    sim: SimHardware, power: RecordingPowerStage
+) -> None:
+    sim.plug_in(1)
+    sim.ev_unplug(1)
+    assert not sim.connector(1).is_plugged()
+    assert drain(sim) == [PluggedIn(1, EvParameters()), EvUnplugged(1)]
+    with pytest.raises(ConnectorStateError):
+        sim.plug_out(1)
 
 
 def test_plug_in_without_parameters_leaves_defaults_to_the_driver(sim: SimHardware) -> None:

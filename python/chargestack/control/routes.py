@@ -55,6 +55,14 @@ async def rfid(request: web.Request) -> web.Response:
     return ok()
 
 
+@routes.post("/connectors/{id}/ev/unplug")
+async def ev_unplug(request: web.Request) -> web.Response:
+    """OCTT manual action "unplug the cable at the EV side" (TC_005): a socket's cable stays
+    in the station; StopTransactionOnEVSideDisconnect decides what the transaction does."""
+    _target(request).hardware.ev_unplug(_connector_id(request))
+    return ok()
+
+
 @routes.post("/connectors/{id}/ev/pause")
 async def ev_pause(request: web.Request) -> web.Response:
     _target(request).hardware.ev_pause(_connector_id(request))

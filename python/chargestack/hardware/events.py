@@ -28,7 +28,18 @@ class PluggedIn:
 
 @dataclass(frozen=True)
 class PluggedOut:
-    """The EV was disconnected."""
+    """Nothing is connected at the connector any more: a socket's cable was taken out of
+    the station, or a fixed cable out of the EV."""
+
+    connector_id: int
+
+
+@dataclass(frozen=True)
+class EvUnplugged:
+    """The cable was disconnected at the EV side (OCPP 1.6 section 4.10, the
+    ...OnEVSideDisconnect keys): a socket's cable stays in the station, locked or not,
+    until a ``PluggedOut``; a fixed cable is then free, as after a ``PluggedOut``. A
+    ``PluggedIn`` afterwards is an EV connected to that cable again."""
 
     connector_id: int
 
@@ -127,6 +138,7 @@ class EvFull:
 HardwareEvent = (
     PluggedIn
     | PluggedOut
+    | EvUnplugged
     | IdTagPresented
     | EvSuspended
     | EvResumed

@@ -1,4 +1,5 @@
-"""A simulated connector: plug state, lock with an injectable failure, EV pause flag."""
+"""A simulated connector: plug state (the station side and the EV side of the cable), lock
+with an injectable failure, EV pause flag."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ class SimConnector:
     def __init__(self, settings: ConnectorSettings) -> None:
         self.connector_id = settings.id
         self.fixed_cable = settings.fixed_cable
+        # A cable at the connector: in the socket, or a fixed cable in an EV.
         self._plugged = False
+        # An EV at the other end of that cable (a socket's cable can stay without one).
+        self._ev_connected = False
         self._locked = False
         self._ev_paused = False
         self._lock_failure_armed = False
@@ -35,6 +39,9 @@ class SimConnector:
     def is_plugged(self) -> bool:
         return self._plugged
 
+    def is_ev_connected(self) -> bool:
+        return self._ev_connected
+
     def is_locked(self) -> bool:
         return self._locked
 
@@ -50,12 +57,22 @@ class SimConnector:
 
     def set_plugged(self, plugged: bool) -> None:
         self._plugged = plugged
+        self._ev_connected = plugged
         if not plugged:
             # A cable that leaves the socket takes the EV (and its pause) with it; a socket's
             # lock releases mechanically once nothing is inserted.
             self._ev_paused = False
             if not self.fixed_cable:
                 self._locked = False
+
+    def set_ev_unplugged(self) -> None:
+        """The cable left the EV: a fixed cable is free, a socket's cable stays (and its lock
+        holds it) until it is taken out."""
+        if self.fixed_cable:
+            self.set_plugged(False)
+            return
+        self._ev_connected = False
+        self._ev_paused = False
 
     def set_ev_paused(self, paused: bool) -> None:
         self._ev_paused = paused

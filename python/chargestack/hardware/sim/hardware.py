@@ -17,6 +17,7 @@ from chargestack.hardware.events import (
     EvParameters,
     EvResumed,
     EvSuspended,
+    EvUnplugged,
     FaultCleared,
     FaultRaised,
     HardwareEvent,
@@ -98,6 +99,7 @@ class SimHardware:
         """The EVs still connected, at their present state of charge: a reset or a power
         cycle of the controller leaves the cables where they are."""
         out = {}
+        # A socket's cable left in the station without an EV is not carried over.
         for cid, ev in self._evs.items():
             soc = self.meter.read(cid).soc_percent
             out[cid] = EvParameters(
@@ -113,10 +115,12 @@ class SimHardware:
     # -- manual actions of the OCTT test plan -------------------------------------------
 
     def plug_in(self, connector_id: int, ev: EvParameters | None = None) -> None:
+        """An EV is connected: a cable plugged in at both ends, or an EV connected again to
+        the cable an ``ev_unplug`` left in the socket."""
         ev = ev if ev is not None else EvParameters()
         connector = self.connector(connector_id)
         _check_ev(ev)
-        if connector.is_plugged():
+        if connector.is_ev_connected():
             raise ConnectorStateError(f"connector {connector_id} is already plugged in")
         # The power stage first: a stage whose EVs are not the simulator's refuses, and
         # nothing has changed then.
@@ -126,13 +130,26 @@ class SimHardware:
         self._emit(PluggedIn(connector_id, ev))
 
     def plug_out(self, connector_id: int) -> None:
+        """The cable is taken out at the station (a fixed cable: out of the EV)."""
         connector = self.connector(connector_id)
         if not connector.is_plugged():
             raise ConnectorStateError(f"connector {connector_id} is not plugged in")
-        self.power.ev_plug_out(connector_id)
+        if connector.is_ev_connected():
+            self.power.ev_plug_out(connector_id)
         connector.set_plugged(False)
         self._evs.pop(connector_id, None)
         self._emit(PluggedOut(connector_id))
+
+    def ev_unplug(self, connector_id: int) -> None:
+        """The cable is disconnected at the EV side (OCTT TC_005): a socket's cable stays in
+        the station."""
+        connector = self.connector(connector_id)
+        if not connector.is_ev_connected():
+            raise ConnectorStateError(f"no EV on connector {connector_id}")
+        self.power.ev_plug_out(connector_id)
+        connector.set_ev_unplugged()
+        self._evs.pop(connector_id, None)
+        self._emit(EvUnplugged(connector_id))
 
     def present_id_tag(self, id_tag: str) -> None:
         if not 1 <= len(id_tag) <= _ID_TAG_MAX:
@@ -145,7 +162,7 @@ class SimHardware:
 
     def ev_pause(self, connector_id: int) -> None:
         connector = self.connector(connector_id)
-        if not connector.is_plugged():
+        if not connector.is_ev_connected():
             raise ConnectorStateError(f"no EV on connector {connector_id}")
         if connector.is_ev_paused():
             raise ConnectorStateError(f"the EV on connector {connector_id} is already paused")
@@ -225,6 +242,7 @@ class SimHardware:
                     "connectorId": c.connector_id,
                     "fixedCable": c.fixed_cable,
                     "plugged": c.is_plugged(),
+                    "evConnected": c.is_ev_connected(),
                     "locked": c.is_locked(),
                     "evPaused": c.is_ev_paused(),
                     "lockFailureArmed": c.lock_failure_armed(),

@@ -148,6 +148,8 @@ class TransactionLifecycle(Block):
     async def on_hardware_event(self, event: hw.HardwareEvent) -> None:
         if isinstance(event, hw.PluggedOut):
             await self._plugged_out(event.connector_id)
+        elif isinstance(event, hw.EvUnplugged):
+            await self._ev_unplugged(event.connector_id)
         elif isinstance(event, hw.PluggedIn):
             self._ev_back(event.connector_id)
         elif isinstance(event, hw.EvFull | hw.EvSuspended):
@@ -175,20 +177,41 @@ class TransactionLifecycle(Block):
         if connector.fault is not None and connector.fault.error_code == "ConnectorLockFailure":
             connector.fault = None
             connector.facts.faulted = False
-        if cid not in self.running:
+        if cid in self.running:
+            # A cable gone from the station is gone from the EV too.
+            await self._ev_side_disconnect(cid)
+
+    async def _ev_unplugged(self, cid: int) -> None:
+        if self._fixed_cable[cid]:
+            # A fixed cable out of the EV: nothing is connected any more.
+            await self._plugged_out(cid)
             return
-        config = self._config
-        stop = (
-            config.get_bool("StopTransactionOnEVSideDisconnect")
-            if config.has("StopTransactionOnEVSideDisconnect")
-            else True
-        )
-        if stop:
+        # A socket's cable stays in the station (Finishing once the transaction ends).
+        if cid not in self.running or not await self._ev_side_disconnect(cid):
+            return
+        # Section 4.10: with the transaction stopped, the connector is unlocked too; with
+        # UnlockConnectorOnEVSideDisconnect false the cable stays locked until the central
+        # system unlocks it (TC_005_2).
+        unlock = self._key("UnlockConnectorOnEVSideDisconnect")
+        if unlock and not await self._hardware.connector(cid).unlock():
+            log.warning("connector %d: unlock after the EV side disconnected failed", cid)
+
+    async def _ev_side_disconnect(self, cid: int) -> bool:
+        """Section 4.10: the transaction stops (reason EVDisconnected) when
+        StopTransactionOnEVSideDisconnect is true; True if it did."""
+        if self._key("StopTransactionOnEVSideDisconnect"):
             await self.stop_on_connector(cid, "EVDisconnected")
-        else:
-            # TC_005_3: the transaction continues, no energy flows until the EV is back.
-            connector.facts.ev_disconnected = True
-            self._hardware.power.enable(cid, False)
+            return True
+        # TC_005_3: the transaction goes on without energy until an EV is connected again,
+        # SuspendedEV (section 3.6: an EV-initiated suspense while not electrically
+        # connected); the cable stays locked, whatever UnlockConnectorOnEVSideDisconnect says.
+        self._board.connector(cid).facts.ev_disconnected = True
+        self._hardware.power.enable(cid, False)
+        return False
+
+    def _key(self, name: str) -> bool:
+        """A boolean key that a station may leave out (errata v4.0 3.80): true when absent."""
+        return self._config.get_bool(name) if self._config.has(name) else True
 
     def _ev_back(self, cid: int) -> None:
         """Section 4.10: "If the EV is reconnected, energy transfer is allowed again", in the
