@@ -21,6 +21,7 @@ _OPCODE_CLOSE = 0x8
 class ClientFrame:
     opcode: int
     payload: bytes
+    at: float  # the event loop's clock when the relay read it
 
     @property
     def close_code(self) -> int | None:
@@ -89,7 +90,7 @@ class RelayedConnection:
         payload = bytes(b ^ key[i % 4] for i, b in enumerate(data[start : start + length]))
         raw = bytes(data[: start + length])
         del data[: start + length]
-        return ClientFrame(opcode, payload), raw
+        return ClientFrame(opcode, payload, asyncio.get_running_loop().time()), raw
 
 
 class WebSocketRelay:

@@ -114,3 +114,37 @@ async def test_a_closing_handshake_that_never_finishes_is_aborted(
         assert 0.5 < asyncio.get_running_loop().time() - closing < 4.0
         await cs.wait_until(lambda: cs.connect_count[CP] == 2)
         assert cs.rejected_auth == 0
+
+
+async def test_the_call_in_flight_is_waited_for_before_the_close(
+    central_system: CentralSystem, relay: WebSocketRelay, tmp_path: Path
+) -> None:
+    """The charge point's Heartbeat is in flight (this central system never answers it)
+    when the password changes: the close frame waits for its answer, here until
+    close_timeout_s (1 s in the harness) runs out, and does not follow the ChangeConfiguration
+    answer at once."""
+    cs = central_system
+    cs.basic_auth = {CP: bytes.fromhex(KEY_HEX)}
+    configuration = {"AuthorizationKey": KEY_HEX, "SecurityProfile": 1}
+    central = {"url": relay.url}
+    async with running_station(
+        cs, tmp_path, configuration=configuration, central_system=central
+    ) as rs:
+        cs.silent_actions.add("Heartbeat")
+        mark = cs.mark()
+        triggered = await rs.call("TriggerMessage", {"requestedMessage": "Heartbeat"})
+        assert triggered["status"] == "Accepted"
+        await cs.wait_for("Heartbeat", since=mark)
+        cs.basic_auth[CP] = b"OCA_OCTT_admin_test"
+        answer = await rs.call(
+            "ChangeConfiguration", {"key": "AuthorizationKey", "value": OCTT_KEY_HEX}
+        )
+        assert answer["status"] == "Accepted"
+        first = relay.connections[0]
+        await relay.wait_until(lambda: first.close_frame is not None)
+        close = first.close_frame
+        assert close is not None and close.close_code == 1000
+        # The ChangeConfiguration answer: the link's last CALLRESULT.
+        answered = [f for f in first.frames if f.text.startswith("[3,")][-1]
+        assert close.at - answered.at >= 0.9
+        await cs.wait_until(lambda: cs.connect_count[CP] == 2)

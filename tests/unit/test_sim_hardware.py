@@ -37,6 +37,7 @@ from chargestack.hardware.sim import (
     UnknownConnectorError,
     UnknownModuleError,
 )
+from chargestack.hardware.sim.plugged_evs import save_plugged, take_plugged
 from chargestack.hardware.sim.rust_stage import ManualPauseEchoes
 from sim_support import RecordingPowerStage, drain, station_settings
 
@@ -429,3 +430,12 @@ async def test_module_faults_show_in_the_power_snapshot(tmp_path: Path) -> None:
         await _until(lambda: sim.power.snapshot()["modules"][2]["state"] not in ("faulted", "lost"))
     finally:
         await sim.stop()
+
+
+def test_plugged_evs_cross_a_process_restart_once(tmp_path: Path) -> None:
+    evs = {1: EvParameters(60_000, 41.5, 150), 2: EvParameters()}
+    save_plugged(tmp_path, evs)
+    assert take_plugged(tmp_path) == evs
+    assert take_plugged(tmp_path) == {}  # forgotten once read
+    (tmp_path / "simulator" / "plugged.json").write_text('{"1": {"soc": 3}}')
+    assert take_plugged(tmp_path) == {}
