@@ -6,24 +6,33 @@ from pathlib import Path
 
 from central_system import CentralSystem
 from chargestack.station.control_target import RunnerControlTarget
-from station_harness import running_station, start_local_session
+from station_harness import RunningStation, running_station, start_local_session
 
 VALID = "VALIDTAG1"
+
+
+async def unplugged_at_the_ev(rs: RunningStation, tx_id: int, reason: str | None) -> int:
+    """Unplug connector 1's cable at the EV side; with ``reason``, wait for the
+    StopTransaction of ``tx_id`` it brings. The mark taken before the unplug."""
+    mark = rs.cs.mark()
+    rs.ev_unplug(1)
+    if reason is not None:
+        stop = await rs.cs.wait_for("StopTransaction", since=mark)
+        assert (stop.payload["transactionId"], stop.payload["reason"]) == (tx_id, reason)
+    return mark
 
 
 async def test_TC_005_1_ev_side_disconnect_stops_and_unlocks(
     central_system: CentralSystem, tmp_path: Path
 ) -> None:
-    cs = central_system
     config = {"StopTransactionOnEVSideDisconnect": True, "UnlockConnectorOnEVSideDisconnect": True}
-    async with running_station(cs, tmp_path, fixed_cable=False, configuration=config) as rs:
+    async with running_station(
+        central_system, tmp_path, fixed_cable=False, configuration=config
+    ) as rs:
         tx_id = await start_local_session(rs)
         socket = rs.simulator.connector(1)
         assert socket.is_locked()
-        mark = cs.mark()
-        rs.ev_unplug(1)
-        stop = await cs.wait_for("StopTransaction", since=mark)
-        assert (stop.payload["transactionId"], stop.payload["reason"]) == (tx_id, "EVDisconnected")
+        mark = await unplugged_at_the_ev(rs, tx_id, "EVDisconnected")
         # The cable is still in the socket, now unlocked: Finishing until it is taken out.
         await rs.status(1, "Finishing", since=mark)
         assert not socket.is_locked()
@@ -34,16 +43,14 @@ async def test_TC_005_1_ev_side_disconnect_stops_and_unlocks(
 async def test_TC_005_2_ev_side_disconnect_stops_and_keeps_the_lock(
     central_system: CentralSystem, tmp_path: Path
 ) -> None:
-    cs = central_system
     config = {"StopTransactionOnEVSideDisconnect": True, "UnlockConnectorOnEVSideDisconnect": False}
-    async with running_station(cs, tmp_path, fixed_cable=False, configuration=config) as rs:
+    async with running_station(
+        central_system, tmp_path, fixed_cable=False, configuration=config
+    ) as rs:
         tx_id = await start_local_session(rs)
-        socket = rs.simulator.connector(1)
-        mark = cs.mark()
-        rs.ev_unplug(1)
-        stop = await cs.wait_for("StopTransaction", since=mark)
-        assert (stop.payload["transactionId"], stop.payload["reason"]) == (tx_id, "EVDisconnected")
+        mark = await unplugged_at_the_ev(rs, tx_id, "EVDisconnected")
         await rs.status(1, "Finishing", since=mark)
+        socket = rs.simulator.connector(1)
         assert socket.is_locked()
         answer = await rs.call("UnlockConnector", {"connectorId": 1})
         assert answer["status"] == "Unlocked"
@@ -62,8 +69,7 @@ async def test_TC_005_3_ev_side_disconnect_continues_locked(
     }
     async with running_station(cs, tmp_path, fixed_cable=False, configuration=config) as rs:
         tx_id = await start_local_session(rs)
-        mark = cs.mark()
-        rs.ev_unplug(1)
+        mark = await unplugged_at_the_ev(rs, tx_id, None)
         suspended = await rs.status(1, "SuspendedEV", since=mark)
         assert suspended["info"] == "EV side disconnected"
         assert rs.simulator.connector(1).is_locked()
@@ -79,14 +85,13 @@ async def test_TC_005_3_ev_side_disconnect_continues_locked(
 async def test_TC_005_3_ev_connected_again_charges_again(
     central_system: CentralSystem, tmp_path: Path
 ) -> None:
-    """Section 4.10: with StopTransactionOnEVSideDisconnect false, an EV connected again to
-    the cable gets energy again in the same transaction."""
+    """Sections 3.6 and 4.10: with StopTransactionOnEVSideDisconnect false, an EV connected
+    again to the cable gets energy again in the same transaction."""
     cs = central_system
     config = {"StopTransactionOnEVSideDisconnect": False}
     async with running_station(cs, tmp_path, fixed_cable=False, configuration=config) as rs:
         tx_id = await start_local_session(rs)
-        mark = cs.mark()
-        rs.ev_unplug(1)
+        mark = await unplugged_at_the_ev(rs, tx_id, None)
         await rs.status(1, "SuspendedEV", since=mark)
         rs.plug_in(1)
         charging = await rs.status(1, "Charging", since=mark)
@@ -101,15 +106,10 @@ async def test_TC_005_3_ev_connected_again_charges_again(
 async def test_ev_side_disconnect_of_a_fixed_cable_frees_the_connector(
     central_system: CentralSystem, tmp_path: Path
 ) -> None:
-    cs = central_system
-    async with running_station(
-        cs, tmp_path, configuration={"StopTransactionOnEVSideDisconnect": True}
-    ) as rs:
+    config = {"StopTransactionOnEVSideDisconnect": True}
+    async with running_station(central_system, tmp_path, configuration=config) as rs:
         tx_id = await start_local_session(rs)
-        mark = cs.mark()
-        rs.ev_unplug(1)
-        stop = await cs.wait_for("StopTransaction", since=mark)
-        assert (stop.payload["transactionId"], stop.payload["reason"]) == (tx_id, "EVDisconnected")
+        mark = await unplugged_at_the_ev(rs, tx_id, "EVDisconnected")
         await rs.status(1, "Available", since=mark)
 
 

@@ -10,6 +10,7 @@ aborted connection. A TCP relay between the two reads the charge point's frames.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 
 from central_system import CentralSystem
 from security_support import KEY_HEX, OCTT_KEY_HEX, security_event
-from station_harness import running_station
+from station_harness import RunningStation, running_station
 from websocket_relay import RelayedConnection, WebSocketRelay
 
 CP = "CP-1"
@@ -32,6 +33,21 @@ async def relay(central_system: CentralSystem) -> AsyncIterator[WebSocketRelay]:
         yield relay
     finally:
         await relay.stop()
+
+
+@contextlib.asynccontextmanager
+async def profile_1_station(
+    cs: CentralSystem, relay: WebSocketRelay, tmp_path: Path
+) -> AsyncIterator[RunningStation]:
+    """A station on security profile 1 (Basic auth with KEY_HEX) that reaches ``cs``
+    through ``relay``."""
+    cs.basic_auth = {CP: bytes.fromhex(KEY_HEX)}
+    configuration = {"AuthorizationKey": KEY_HEX, "SecurityProfile": 1}
+    central = {"url": relay.url}
+    async with running_station(
+        cs, tmp_path, configuration=configuration, central_system=central
+    ) as rs:
+        yield rs
 
 
 def closed_after_the_answer(link: RelayedConnection) -> None:
@@ -49,12 +65,7 @@ async def test_TC_073_new_password_closes_the_link_with_a_handshake(
     central_system: CentralSystem, relay: WebSocketRelay, tmp_path: Path
 ) -> None:
     cs = central_system
-    cs.basic_auth = {CP: bytes.fromhex(KEY_HEX)}
-    configuration = {"AuthorizationKey": KEY_HEX, "SecurityProfile": 1}
-    central = {"url": relay.url}
-    async with running_station(
-        cs, tmp_path, configuration=configuration, central_system=central
-    ) as rs:
+    async with profile_1_station(cs, relay, tmp_path) as rs:
         cs.basic_auth[CP] = b"OCA_OCTT_admin_test"
         mark = cs.mark()
         answer = await rs.call(
@@ -95,12 +106,7 @@ async def test_a_closing_handshake_that_never_finishes_is_aborted(
     comes: after close_timeout_s (1 s in the harness) the link is aborted and the new
     password is used at once."""
     cs = central_system
-    cs.basic_auth = {CP: bytes.fromhex(KEY_HEX)}
-    configuration = {"AuthorizationKey": KEY_HEX, "SecurityProfile": 1}
-    central = {"url": relay.url}
-    async with running_station(
-        cs, tmp_path, configuration=configuration, central_system=central
-    ) as rs:
+    async with profile_1_station(cs, relay, tmp_path) as rs:
         relay.connections[0].swallow_close = True
         cs.basic_auth[CP] = b"OCA_OCTT_admin_test"
         answer = await rs.call(
@@ -124,12 +130,7 @@ async def test_the_call_in_flight_is_waited_for_before_the_close(
     close_timeout_s (1 s in the harness) runs out, and does not follow the ChangeConfiguration
     answer at once."""
     cs = central_system
-    cs.basic_auth = {CP: bytes.fromhex(KEY_HEX)}
-    configuration = {"AuthorizationKey": KEY_HEX, "SecurityProfile": 1}
-    central = {"url": relay.url}
-    async with running_station(
-        cs, tmp_path, configuration=configuration, central_system=central
-    ) as rs:
+    async with profile_1_station(cs, relay, tmp_path) as rs:
         cs.silent_actions.add("Heartbeat")
         mark = cs.mark()
         triggered = await rs.call("TriggerMessage", {"requestedMessage": "Heartbeat"})
