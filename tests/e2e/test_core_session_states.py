@@ -3,7 +3,10 @@ the connector a remote start claims, and an EV that comes back to a suspended tr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from central_system import CentralSystem, Payload
 from station_harness import RunningStation, running_station, start_local_session
@@ -138,17 +141,29 @@ def power_w(rs: RunningStation, connector_id: int) -> float:
     return float(entry["powerW"])
 
 
+@pytest.mark.parametrize(
+    ("fixed_cable", "unplug"),
+    [
+        pytest.param(True, RunningStation.plug_out, id="fixed-cable"),
+        pytest.param(False, RunningStation.ev_unplug, id="socket"),
+    ],
+)
 async def test_section_4_10_a_replugged_ev_charges_again_in_the_same_transaction(
-    central_system: CentralSystem, tmp_path: Path
+    central_system: CentralSystem,
+    tmp_path: Path,
+    fixed_cable: bool,
+    unplug: Callable[[RunningStation, int], None],
 ) -> None:
-    """With a fixed cable the simulator's plug-out is the EV side's: the cable leaves the EV."""
+    """The cable leaves the EV: a fixed cable with the simulator's plug-out, a socket's with
+    its EV-side unplug (the cable stays in the station, locked); then an EV is connected
+    to it again."""
     cs = central_system
     config = {"StopTransactionOnEVSideDisconnect": False}
-    async with running_station(cs, tmp_path, configuration=config) as rs:
+    async with running_station(cs, tmp_path, fixed_cable=fixed_cable, configuration=config) as rs:
         tx_id = await start_local_session(rs)
         await rs.wait(lambda: power_w(rs, 1) > 1000)
         mark = cs.mark()
-        rs.plug_out(1)
+        unplug(rs, 1)
         suspended = await rs.status(1, "SuspendedEV", since=mark)
         # Section 4.9: NoError, and the reason of the suspension in info.
         assert (suspended["errorCode"], suspended.get("info")) == (

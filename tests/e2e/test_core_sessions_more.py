@@ -82,27 +82,6 @@ async def test_TC_005_3_ev_side_disconnect_continues_locked(
         await rs.status(1, "Finishing", since=mark)
 
 
-async def test_TC_005_3_ev_connected_again_charges_again(
-    central_system: CentralSystem, tmp_path: Path
-) -> None:
-    """Sections 3.6 and 4.10: with StopTransactionOnEVSideDisconnect false, an EV connected
-    again to the cable gets energy again in the same transaction."""
-    cs = central_system
-    config = {"StopTransactionOnEVSideDisconnect": False}
-    async with running_station(cs, tmp_path, fixed_cable=False, configuration=config) as rs:
-        tx_id = await start_local_session(rs)
-        mark = await unplugged_at_the_ev(rs, tx_id, None)
-        await rs.status(1, "SuspendedEV", since=mark)
-        rs.plug_in(1)
-        charging = await rs.status(1, "Charging", since=mark)
-        assert "info" not in charging
-        assert len(cs.messages("StartTransaction")) == 1
-        await rs.wait(lambda: rs.simulator.meter.read(1).power_w > 0)
-        rs.present(VALID)
-        stop = await cs.wait_for("StopTransaction", since=mark)
-        assert (stop.payload["transactionId"], stop.payload["reason"]) == (tx_id, "Local")
-
-
 async def test_ev_side_disconnect_of_a_fixed_cable_frees_the_connector(
     central_system: CentralSystem, tmp_path: Path
 ) -> None:
