@@ -1,10 +1,15 @@
 """Delivers the durable queue: oldest first, before anything new, whatever happens.
 
-OCPP 1.6 section 4.7 and errata 3.18: transaction messages are retried
-TransactionMessageAttempts times, waiting TransactionMessageRetryInterval x attempt number
-between tries. A MeterValues whose attempts run out may be discarded; a StartTransaction or
-StopTransaction never is: it stays at the head of the queue, is logged, and gets a fresh
-round of attempts at the next reconnect, so the central system sees every transaction.
+OCPP 1.6 section 3.7.1: a message the central system fails to process (a CALLERROR, OCPP-J
+errata 3.3, or no answer within MessageTimeout) is sent again up to TransactionMessageAttempts
+times in all, waiting TransactionMessageRetryInterval x the number of earlier transmissions
+before each; "if this final attempt fails, the Charge Point SHOULD discard the message and
+continue with the next transaction-related message". StartTransaction and StopTransaction
+too (the section's own example is a StopTransaction): holding one back would hold every
+later transaction message with it, on a link that works. A discarded message is logged as
+an error. Later messages of a transaction whose StartTransaction was discarded carry
+transactionId -1 (errata 3.18). A lost link is no failed attempt: the message waits for the
+next connection.
 """
 
 from __future__ import annotations
@@ -28,9 +33,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("chargestack.station.queue")
 
-# Section 4.7 lets a charge point give up on other messages; these two never: the central
-# system must see every transaction started and stopped.
-NEVER_DROPPED = frozenset({"StartTransaction", "StopTransaction"})
+# A central system may not know every other queued message (security events); these it must.
+TRANSACTION_ACTIONS = frozenset({"StartTransaction", "StopTransaction", "MeterValues"})
 
 # Offline growth bound: beyond this many queued MeterValues, intermediate ones are thinned.
 MAX_QUEUED_METER_VALUES = 2000
@@ -145,45 +149,41 @@ class DurableSender(Block):
                 await handler(item, response)
             except Exception:
                 log.exception("handling the answer to %s failed", item.action)
-        self.station.store.outbox.delete(item.seq)
-        self._forget_through(item.seq)
+        self._discard(item)
 
     async def _failed(self, item: QueuedCall, exc: Exception) -> None:
-        never_lost = item.action in NEVER_DROPPED
         if (
-            not never_lost
+            item.action not in TRANSACTION_ACTIONS
             and isinstance(exc, OcppError)
             and exc.code in ("NotImplemented", "NotSupported")
         ):
             # The central system will never take this message (e.g. a security event sent
             # to a central system without the security extensions): drop it, keep the queue.
             log.warning("%s dropped: the central system answered %s", item.action, exc.code)
-            self.station.store.outbox.delete(item.seq)
-            self._forget_through(item.seq)
+            self._discard(item)
             return
         attempts = self.station.store.outbox.count_attempt(item.seq)
         limit = max(1, self.station.config.get_int("TransactionMessageAttempts"))
         log.warning("%s attempt %d/%d failed: %s", item.action, attempts, limit, exc)
         if attempts >= limit:
-            if not never_lost:
-                log.error("%s dropped after %d attempts", item.action, attempts)
-                self.station.store.outbox.delete(item.seq)
-                self._forget_through(item.seq)
-                return
-            log.error("%s kept for the next reconnect after %d attempts", item.action, attempts)
-            count = self.station.session.connection_count
-            await self._wait_reconnect(count)
+            log.error(
+                "%s (unique id %s) discarded after %d failed attempts: %s",
+                item.action,
+                item.message_id,
+                attempts,
+                exc,
+            )
+            self._discard(item)
             return
         interval = self.station.config.get_int("TransactionMessageRetryInterval") * attempts
         await asyncio.sleep(max(0, interval))
+
+    def _discard(self, item: QueuedCall) -> None:
+        self.station.store.outbox.delete(item.seq)
+        self._forget_through(item.seq)
 
     def _forget_through(self, seq: int) -> None:
         # Delivery is oldest first: nothing at or before ``seq`` is sent again (rows thinned
         # out of the queue meanwhile go with it).
         for done in [s for s in self._commits if s <= seq]:
             del self._commits[done]
-
-    async def _wait_reconnect(self, count: int) -> None:
-        while self.station.session.connection_count == count:
-            self._kick.clear()
-            await self._kick.wait()
