@@ -48,7 +48,6 @@ def station_config(
         "firmware": {"installer": "simulated"},
         "control_api": {"enabled": False},
         "timers": {
-            "call_timeout_s": 2.0,
             "boot_retry_s": 0.5,
             "backoff_initial_s": 0.05,
             "backoff_max_s": 0.2,

@@ -38,7 +38,6 @@ def write_station_file(
 ) -> None:
     """A two-connector station file; ``timers`` adds to or overrides its [timers]."""
     timer_values = {
-        "call_timeout_s": 2.0,
         "backoff_initial_s": 0.05,
         "backoff_max_s": 0.2,
         **(timers or {}),

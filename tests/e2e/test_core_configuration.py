@@ -109,6 +109,28 @@ async def test_heartbeat_interval_change_reschedules_now(
         assert 0.8 <= second.at - first.at <= 2.0
 
 
+async def test_errata_3_83_message_timeout_applies_to_the_next_call_without_a_restart(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """MessageTimeout is how long a CALL waits for its CALLRESULT; a change applies at once.
+
+    The station has one CALL outstanding (OCPP-J section 4.1.1): its next CALL leaves when the
+    unanswered one times out, which shows the timeout in use."""
+    cs = central_system
+    cs.silent_actions.add("Heartbeat")
+    async with running_station(cs, tmp_path) as rs:
+        answer = await rs.call("ChangeConfiguration", {"key": "MessageTimeout", "value": "1"})
+        assert answer["status"] == "Accepted"
+        mark = cs.mark()
+        await rs.call("TriggerMessage", {"requestedMessage": "Heartbeat"})
+        heartbeat = await cs.wait_for("Heartbeat", since=mark)
+        await rs.call(
+            "TriggerMessage", {"requestedMessage": "StatusNotification", "connectorId": 1}
+        )
+        status = await cs.wait_for("StatusNotification", since=mark, timeout=5)
+        assert 0.9 <= status.at - heartbeat.at < 3.0
+
+
 async def test_data_transfer_both_directions(central_system: CentralSystem, tmp_path: Path) -> None:
     async with running_station(central_system, tmp_path) as rs:
         service = rs.blocks.core.data_transfer

@@ -70,7 +70,7 @@ class SessionState(StrEnum):
 class SessionTimers:
     """Every protocol timer of the session, so tests can run them in milliseconds."""
 
-    call_timeout_s: float = 30.0
+    call_timeout_s: float = 30.0  # how long a CALL waits for its answer (MessageTimeout)
     ping_interval_s: float = 60.0  # WebSocketPingInterval; 0 disables client pings
     pong_timeout_s: float = 10.0
     open_timeout_s: float = 10.0
@@ -294,6 +294,11 @@ class OcppSession:
                 )
             if self._on_disconnected is not None:
                 self._spawn(self._on_disconnected())
+
+    def set_call_timeout(self, seconds: float) -> None:
+        """MessageTimeout changed: every CALL sent from now on waits this long for its answer
+        (one already waiting keeps the deadline it was sent with)."""
+        self.timers.call_timeout_s = seconds
 
     def set_ping_interval(self, seconds: float) -> None:
         """WebSocketPingInterval changed: the next ping comes one new interval from now."""

@@ -153,9 +153,10 @@ class ControlApiSettings(Strict):
 
 
 class TimerSettings(Strict):
-    """Protocol timers that are not OCPP configuration keys; tests shrink them."""
+    """Protocol timers that are not OCPP configuration keys; tests shrink them.
 
-    call_timeout_s: Annotated[float, Field(gt=0)] = 30.0
+    How long a CALL waits for its answer is the key MessageTimeout ([configuration])."""
+
     boot_retry_s: Annotated[float, Field(gt=0)] = 60.0  # when the response gives interval 0
     backoff_initial_s: Annotated[float, Field(gt=0)] = 1.0
     backoff_max_s: Annotated[float, Field(gt=0)] = 60.0

@@ -145,6 +145,9 @@ class Station:
             "HeartbeatInterval", lambda _v: self.registration.heartbeat_interval_changed()
         )
         self.config.on_change("WebSocketPingInterval", self._ping_interval_changed)
+        self.config.on_change(
+            "MessageTimeout", lambda _v: self.session.set_call_timeout(self.message_timeout_s())
+        )
         for block in self.blocks:
             await block.start()
         self.refresh_all()
@@ -194,10 +197,8 @@ class Station:
         return default_max_frame_bytes(entries)
 
     def message_timeout_s(self) -> float:
-        configured = (
-            self.config.get_int("MessageTimeout") if self.config.has("MessageTimeout") else 0
-        )
-        return float(configured) if configured > 0 else self.settings.timers.call_timeout_s
+        """How long a CALL waits for its CALLRESULT: MessageTimeout (errata v4.0 3.83)."""
+        return float(self.config.get_int("MessageTimeout"))
 
     def _ping_interval_changed(self, value: object) -> None:
         self.session.set_ping_interval(float(self.config.get_int("WebSocketPingInterval")))
