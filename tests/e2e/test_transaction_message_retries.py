@@ -51,11 +51,16 @@ async def test_section_3_7_1_a_stop_transaction_that_keeps_failing_is_dropped_an
     cs.errors_sent.clear()
 
 
+@pytest.mark.parametrize("failure", ["callerror", "an answer without transactionId"])
 async def test_errata_3_18_a_discarded_start_transaction_leaves_its_stop_with_transaction_id_minus_1(
-    central_system: CentralSystem, tmp_path: Path
+    central_system: CentralSystem, tmp_path: Path, failure: str
 ) -> None:
     cs = central_system
-    cs.responders["StartTransaction"] = _refuse
+    if failure == "callerror":
+        cs.responders["StartTransaction"] = _refuse
+    else:
+        # Not understood, even leniently: a failed attempt like a CALLERROR.
+        cs.raw_answers["StartTransaction"] = lambda _p: {"idTagInfo": {"status": "Accepted"}}
     config = {"TransactionMessageAttempts": 2, "TransactionMessageRetryInterval": 1}
     async with running_station(cs, tmp_path, configuration=config) as rs:
         mark = cs.mark()

@@ -40,7 +40,8 @@ from chargestack.exceptions import (
 from chargestack.ocpp.backoff import Backoff
 from chargestack.ocpp.connection_settings import ConnectionSettings
 from chargestack.ocpp.frame_limits import MIN_FRAME_BYTES, TRANSPORT_CAP_FACTOR
-from chargestack.ocpp.messages import action_of, dump_payload, parse_request, parse_response
+from chargestack.ocpp.lenient_reading import AnswerReader
+from chargestack.ocpp.messages import action_of, dump_payload, parse_request
 from chargestack.ocpp.router import Router
 
 log = logging.getLogger("chargestack.ocpp.session")
@@ -145,6 +146,7 @@ class OcppSession:
         self._closing = False
         self._call_lock = asyncio.Lock()
         self._pending: dict[str, tuple[str, asyncio.Future[str]]] = {}
+        self._answers = AnswerReader()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._backoff = Backoff(self.timers.backoff_initial_s, self.timers.backoff_max_s)
         self.last_connect_error: str | None = None
@@ -468,7 +470,7 @@ class OcppSession:
                 raise NotConnectedError(f"{action}: connection closed") from exc
             finally:
                 self._pending.pop(message_id, None)
-        return parse_response(action, response_json)
+        return self._answers.read(action, response_json)
 
     def _fail_pending(self, error: Exception) -> None:
         for _, future in self._pending.values():

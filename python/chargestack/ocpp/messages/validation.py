@@ -70,15 +70,26 @@ def parse_request(action: str, payload_json: str | bytes) -> BaseModel:
 
 def parse_response(action: str, payload_json: str | bytes) -> BaseModel:
     """Validate the payload of a CALLRESULT answering a CALL of ``action``."""
-    return validate_payload(_model(_RESPONSE_MODELS, action), payload_json)
+    return validate_payload(response_model(action), payload_json)
+
+
+def response_model(action: str) -> type[BaseModel]:
+    """The model of a CALLRESULT answering a CALL of ``action``."""
+    return _model(_RESPONSE_MODELS, action)
+
+
+def check_payload(model: type[M], payload_json: str | bytes) -> M:
+    """Validate JSON text against ``model`` by wire names only; pydantic's ValidationError
+    (JSON nulls are not looked for: see :func:`validate_payload`)."""
+    # by_name=False: the snake_case attribute names are a Python convenience, not wire
+    # names, so {"id_tag": ...} is an unknown property here.
+    return model.model_validate_json(payload_json, by_alias=True, by_name=False)
 
 
 def validate_payload(model: type[M], payload_json: str | bytes) -> M:
     """Validate JSON text against ``model`` by wire names only; OCPP errors as in the module doc."""
     try:
-        # by_name=False: the snake_case attribute names are a Python convenience, not wire
-        # names, so {"id_tag": ...} is an unknown property here.
-        result = model.model_validate_json(payload_json, by_alias=True, by_name=False)
+        result = check_payload(model, payload_json)
     except ValidationError as exc:
         raise ocpp_error_from(exc, first_null(payload_json)) from None
     null = first_null(payload_json)
