@@ -2,8 +2,9 @@
 
 Order of lookup: the local authorization list (takes precedence over the cache), then the
 cache; with LocalPreAuthorize a locally valid tag starts at once without Authorize (TC_007).
-Offline, LocalAuthorizeOffline allows locally valid tags and AllowOfflineTxForUnknownId
-allows unknown ones. Every IdTagInfo received updates the cache.
+Offline (no link, or no answer to Authorize), LocalAuthorizeOffline allows locally valid
+tags and AllowOfflineTxForUnknownId allows unknown ones; a central system that answers
+Authorize with an error authorizes nothing. Every IdTagInfo received updates the cache.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from chargestack.exceptions import ChargestackError
+from chargestack.exceptions import CallTimeoutError, NotConnectedError, OcppError
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import on
@@ -83,8 +84,16 @@ class AuthorizationService(Block):
                 return AuthResult(True, "Accepted", entry.parent_id_tag, source)
             try:
                 response = await self._send(m.AuthorizeRequest(id_tag=id_tag))
-            except ChargestackError as exc:
+            except (CallTimeoutError, NotConnectedError) as exc:
+                # Section 3.5: offline is "unavailability of the communications or even of
+                # the Central System", and one that gives no answer is unavailable.
                 log.info("Authorize not answered (%s); applying offline rules", exc)
+            except OcppError as exc:
+                # A CALLERROR, or an answer not even the leniencies read: the central
+                # system is there and did not authorize the tag. Offline rules here would
+                # let AllowOfflineTxForUnknownId start any tag it fails on.
+                log.warning("Authorize of %s failed at the central system: %s", id_tag, exc)
+                return AuthResult(False, "Invalid", None, "central")
             else:
                 assert isinstance(response, m.AuthorizeResponse)
                 info = response.id_tag_info
