@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from central_system import CentralSystem, Payload
 from manual_clock import ManualClock
 from station_harness import RunningStation, running_station, start_local_session
@@ -129,3 +131,32 @@ async def test_websocket_ping_interval_change_re_anchors_without_a_burst(
         await rs.wait(lambda: clock.due("ocpp-ping") == 60 and rs.station.session.pings_sent)
         assert rs.station.session.pings_sent == 1
         assert rs.station.session.connected
+
+
+@pytest.mark.parametrize("source", ["ChangeConfiguration", "BootNotification"])
+async def test_section_4_6_heartbeat_interval_0_leaves_one_heartbeat_a_day_for_the_clock(
+    central_system: CentralSystem, tmp_path: Path, source: str
+) -> None:
+    """0 is no interval heartbeat (with JSON heartbeats are not mandatory), from either
+    source; the note of section 4.6 still advises one a day for time synchronization."""
+    cs = central_system
+    clock = clock_for(cs)
+    if source == "BootNotification":
+        # BootNotification.conf: when Accepted, "interval" is the heartbeat interval.
+        cs.responders["BootNotification"] = lambda _payload: {
+            "status": "Accepted",
+            "currentTime": clock.iso_now(),
+            "interval": 0,
+        }
+    async with running_station(cs, tmp_path, clock=clock) as rs:
+        if source == "ChangeConfiguration":
+            await rs.wait(lambda: clock.due(":heartbeat") == 900)
+            await change(rs, "HeartbeatInterval", 0)
+        await rs.wait(lambda: clock.due(":heartbeat") == 86_400)
+        got = await rs.call("GetConfiguration", {"key": ["HeartbeatInterval"]})
+        assert got["configurationKey"][0]["value"] == "0"
+        mark = cs.mark()
+        clock.advance(86_400)
+        await cs.wait_for("Heartbeat", since=mark)
+        await rs.wait(lambda: clock.due(":heartbeat") == 86_400)
+        assert len([r for r in cs.received[mark:] if r.action == "Heartbeat"]) == 1

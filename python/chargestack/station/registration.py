@@ -25,6 +25,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("chargestack.station.registration")
 
+# Section 4.6: "With JSON over WebSocket, sending heartbeats is not mandatory. However, for
+# time synchronization it is advised to at least send one heartbeat per 24 hour." The longest
+# wait between heartbeats, so also the one while HeartbeatInterval is 0 (no interval).
+CLOCK_SYNC_HEARTBEAT_S = 86_400
+
 
 # Section 4.2: in Pending "the Charge Point SHALL NOT send request messages to the Central
 # System unless it has been instructed by the Central System to do so with a
@@ -126,8 +131,10 @@ class Registration:
         self.station.store.meta.set("registration_status", self.status.value)
         log.info("BootNotification %s, interval %ss", self.status, response.interval)
         if self.status is RegistrationStatus.ACCEPTED:
-            if response.interval > 0:
-                self.station.config.set_internal("HeartbeatInterval", str(response.interval))
+            # "When RegistrationStatus is Accepted, this contains the heartbeat interval": 0
+            # too, which means here what HeartbeatInterval 0 means (heartbeat_loop).
+            interval = max(0, response.interval)
+            self.station.config.set_internal("HeartbeatInterval", str(interval))
             self.accepted_on_this_connection = True
             self._accepted.set()
             self.station.on_registered(reconnect=False)
@@ -138,17 +145,16 @@ class Registration:
         self._heartbeat_changed.set()
 
     async def heartbeat_loop(self) -> None:
-        """Heartbeat every HeartbeatInterval once accepted; a new interval applies at once."""
+        """Heartbeat every HeartbeatInterval once accepted, at least once a day (0: only
+        that one); a new interval applies at once."""
         while True:
             await self.wait_accepted()
             interval = self.station.config.get_int("HeartbeatInterval")
             self._heartbeat_changed.clear()
-            if interval <= 0:
-                await self._heartbeat_changed.wait()
-                continue
+            wait = interval if 0 < interval <= CLOCK_SYNC_HEARTBEAT_S else CLOCK_SYNC_HEARTBEAT_S
             # Issue 12 item 8: a change re-anchors the wait (one new interval from the
             # change), it never catches up on heartbeats.
-            if await self.station.clock.sleep(interval, self._heartbeat_changed):
+            if await self.station.clock.sleep(wait, self._heartbeat_changed):
                 continue  # rescheduled by a configuration change
             await self.send_heartbeat()
 
