@@ -7,8 +7,8 @@ import json
 import signal
 from pathlib import Path
 
-from central_system import CentralSystem
-from station_process import booted_station_process, run_cli, write_station_file
+from central_system import CentralSystem, Received
+from station_process import StationProcess, booted_station_process, run_cli, write_station_file
 
 CP = "CRASH-CP"
 
@@ -87,6 +87,52 @@ async def test_sigterm_stops_cleanly(central_system: CentralSystem, tmp_path: Pa
         assert await sp.terminate() == 0
         await asyncio.wait_for(connection.wait_closed(), 5)
         assert connection.close_code == 1000
+
+
+async def _charging(sp: StationProcess, cs: CentralSystem) -> tuple[Received, int]:
+    """A session on connector 1 through the control API: its StartTransaction and id."""
+    # Registered: every connector's status has been reported.
+    await cs.wait_for("StatusNotification", lambda p: p["connectorId"] == 2)
+    await sp.post("/connectors/1/plug-in")
+    await sp.post("/rfid", {"idTag": "TERMTAG"})
+    start = await cs.wait_for("StartTransaction", timeout=10)
+    return start, await cs.wait_for_transaction_id(start)
+
+
+async def test_sigterm_stops_a_running_transaction_with_reason_reboot_before_exiting(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """systemd stops the station: a locally initiated reboot (Reason "Reboot", section 7.34),
+    sent before the process is gone."""
+    cs = central_system
+    async with booted_station_process(cs, tmp_path, {"MinimumStatusDuration": 0}) as sp:
+        _, tx_id = await _charging(sp, cs)
+        assert await sp.terminate() == 0
+        stops = cs.messages("StopTransaction")
+        assert [s.payload["transactionId"] for s in stops] == [tx_id]
+        assert stops[0].payload["reason"] == "Reboot"
+        assert stops[0].payload["meterStop"] >= 0
+
+
+async def test_a_stop_transaction_sigterm_could_not_deliver_is_sent_after_the_next_start(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with booted_station_process(cs, tmp_path, {"MinimumStatusDuration": 0}) as sp:
+        _, tx_id = await _charging(sp, cs)
+        cs.silent_actions.add("StopTransaction")
+        # The grace period (timers.drain_s) is bounded: the process ends unanswered.
+        assert await sp.terminate() == 0
+        unanswered = await cs.wait_for("StopTransaction")
+        cs.silent_actions.discard("StopTransaction")
+        mark = cs.mark()
+        await sp.start()
+        stop = await cs.wait_for("StopTransaction", since=mark, timeout=30)
+        assert stop.unique_id == unanswered.unique_id, "the same message, from the queue"
+        assert stop.payload["transactionId"] == tx_id
+        assert stop.payload["reason"] == "Reboot"
+        assert await sp.terminate() == 0
+    assert len({s.unique_id for s in cs.messages("StopTransaction")}) == 1
 
 
 async def test_sigusr1_dumps_threads_and_tasks_and_keeps_running(

@@ -12,7 +12,6 @@ import pytest
 from chargestack.hardware import events as hw
 from chargestack.ocpp import messages as m
 from chargestack.profiles.core.unlock import UnlockService
-from chargestack.station.clock import to_ms
 from chargestack.station.connector_status import Status
 from chargestack.station.stop_kind import StopKind
 from core_bench import START, CoreBench, core_bench
@@ -142,6 +141,7 @@ STOPS = [
     pytest.param(stop_by_reset(StopKind.HARD_RESET), "HardReset", None, id="HardReset"),
     pytest.param(stop_by_reset(StopKind.MAINS_LOST), "PowerLoss", None, id="PowerLoss"),
     pytest.param(stop_by_reset(StopKind.FIRMWARE), "Reboot", None, id="Reboot"),
+    pytest.param(stop_by_reset(StopKind.SHUTDOWN), "Reboot", None, id="Reboot-shutdown"),
 ]
 
 
@@ -200,18 +200,6 @@ async def test_ev_disconnect_without_stop_suspends_and_keeps_the_transaction(
         assert bench.board.status(1) is Status.SUSPENDED_EV
     finally:
         await bench.close()
-
-
-async def test_a_shutdown_keeps_the_transaction_open_with_its_register(bench: CoreBench) -> None:
-    ref = await started(bench)
-    await bench.advance(30)
-    bench.set_energy(1, 2000.4)
-    await bench.lifecycle.before_stop(StopKind.SHUTDOWN)
-    assert bench.queue.of("StopTransaction") == []
-    entry = bench.store.journal.get(ref)
-    assert entry is not None and entry.state == "running"
-    assert entry.last_meter_wh == 2000
-    assert entry.last_meter_ms == to_ms(START + timedelta(seconds=30))
 
 
 async def test_recovery_after_power_loss_stops_once_with_the_last_register(

@@ -40,13 +40,17 @@ from chargestack.store.outbox import QueuedCall
 
 log = logging.getLogger("chargestack.transactions")
 
-#: The stop reason of the transactions a graceful stop ends. A shutdown (SIGTERM) ends none:
-#: the journal keeps them open and the next start closes them with the register recorded.
+#: The stop reason of the transactions a graceful stop ends (every kind but a power cut,
+#: where nothing runs). Section 7.34: Reboot is "a locally initiated reset/reboot": the
+#: software going down by a decision at the charger, for other firmware or because the
+#: service manager stops it (SIGTERM, SIGINT); the stop is sent before the process ends, or
+#: after the next start when the central system cannot take it in time (Station._drain).
 STOP_REASONS: dict[StopKind, str] = {
     StopKind.SOFT_RESET: "SoftReset",
     StopKind.HARD_RESET: "HardReset",
     StopKind.MAINS_LOST: "PowerLoss",
-    StopKind.FIRMWARE: "Reboot",  # restarting into other firmware
+    StopKind.FIRMWARE: "Reboot",
+    StopKind.SHUTDOWN: "Reboot",
 }
 
 #: How often MaxEnergyOnInvalidId is checked for a deauthorized transaction, in seconds.
@@ -129,12 +133,9 @@ class TransactionLifecycle(Block):
             )
 
     async def before_stop(self, kind: StopKind) -> None:
-        reason = STOP_REASONS.get(kind)
+        reason = STOP_REASONS[kind]
         for tx in self.running:
-            if reason is not None:
-                await self.stop_on_connector(tx.connector_id, reason)
-            else:
-                self._metering.record_register(tx)
+            await self.stop_on_connector(tx.connector_id, reason)
 
     def describe_connector(self, connector_id: int) -> dict[str, Any]:
         tx = self.running.active_on(connector_id)
