@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from central_system import CentralSystem, Payload
+from central_system import CentralSystem, Payload, now_iso
 from station_harness import running_station, start_local_session
 
 VALID = "VALIDTAG1"
@@ -87,3 +87,17 @@ async def test_a_date_time_without_offset_reads_as_utc(
     async with running_station(cs, tmp_path) as rs:
         await rs.call("TriggerMessage", {"requestedMessage": "Heartbeat"})
         await rs.wait(lambda: abs((rs.station.clock.now() - ahead).total_seconds()) < 5)
+
+
+async def test_an_integer_written_with_a_zero_fraction_reads_as_the_integer(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    cs.raw_answers["BootNotification"] = lambda _p: {
+        "status": "Accepted",
+        "currentTime": now_iso(),
+        "interval": 60.0,
+    }
+    async with running_station(cs, tmp_path) as rs:
+        got = await rs.call("GetConfiguration", {"key": ["HeartbeatInterval"]})
+        assert got["configurationKey"][0]["value"] == "60"

@@ -62,6 +62,12 @@ UNKNOWN_AUTHORIZATION_STATUS = Leniency(
     "only Accepted authorizes; a word the station does not know must not grant energy, "
     "while the rest of the answer (a transactionId) is still taken",
 )
+INTEGRAL_NUMBER = Leniency(
+    "integral-number",
+    "a number without fraction (300.0) where the schema wants an integer reads as that integer",
+    "JSON does not tell 300 from 300.0, and the first BootNotificationResponse schema typed "
+    "interval as number (OCPP-J errata 2.4)",
+)
 DATE_TIME_WITHOUT_OFFSET = Leniency(
     "date-time-without-offset",
     "a date-time without Z or an offset reads as UTC",
@@ -74,6 +80,7 @@ LENIENCIES = (
     NULL_AS_ABSENT,
     IGNORED_PROPERTY,
     UNKNOWN_AUTHORIZATION_STATUS,
+    INTEGRAL_NUMBER,
     DATE_TIME_WITHOUT_OFFSET,
 )
 
@@ -149,6 +156,10 @@ def _repair(error: ErrorDetails, data: dict[str, Any]) -> tuple[Leniency, Path] 
         container, key = _parent(data, loc)
         container[key] = "Invalid"
         return UNKNOWN_AUTHORIZATION_STATUS, loc
+    if kind == "int_type" and isinstance(value, float) and value.is_integer():
+        container, key = _parent(data, loc)
+        container[key] = int(value)
+        return INTEGRAL_NUMBER, loc
     if kind == "rfc3339_datetime" and isinstance(value, str) and _is_local_time(value):
         container, key = _parent(data, loc)
         container[key] = value + "Z"
