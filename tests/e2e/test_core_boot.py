@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from central_system import CentralSystem, now_iso
 from station_harness import running_station
 
@@ -62,3 +64,23 @@ async def test_TC_002_cold_boot_pending(central_system: CentralSystem, tmp_path:
         for cid in (0, 1, 2):
             await rs.status(cid, "Available")
         await cs.wait_for("Heartbeat", timeout=5)
+
+
+@pytest.mark.parametrize("status", ["Pending", "Rejected"])
+async def test_a_boot_answer_with_interval_0_is_retried_after_the_boot_retry_time(
+    central_system: CentralSystem, tmp_path: Path, status: str
+) -> None:
+    """Not Accepted, interval is "the minimum wait time before sending a next
+    BootNotification": 0 would allow a retry at once, answer after answer; the station waits
+    [timers] boot_retry_s instead (the harness: 0.5 s)."""
+    cs = central_system
+    answers = iter([status, "Accepted"])
+    cs.responders["BootNotification"] = lambda _p: {
+        "status": next(answers),
+        "currentTime": now_iso(),
+        "interval": 0,
+    }
+    async with running_station(cs, tmp_path, boot=False):
+        first = await cs.wait_for("BootNotification")
+        second = await cs.wait_for("BootNotification", since=cs.received.index(first) + 1)
+        assert second.at - first.at >= 0.45
