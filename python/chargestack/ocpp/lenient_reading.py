@@ -29,13 +29,14 @@ from chargestack.ocpp.messages.base import parse_rfc3339
 from chargestack.ocpp.messages.validation import (
     check_payload,
     field_path,
+    null_in,
     parse_response,
     response_model,
 )
 
 log = logging.getLogger("chargestack.ocpp.lenient_reading")
 
-Path = tuple[int | str, ...]
+Loc = tuple[int | str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +115,10 @@ class AnswerReader:
         if not isinstance(data, dict):
             return None
         model = response_model(action)
-        used: list[tuple[Leniency, Path]] = [(NULL_AS_ABSENT, p) for p in _drop_nulls(data, ())]
+        nulls = _drop_nulls(data)
+        if nulls is None:
+            return None
+        used: list[tuple[Leniency, Loc]] = [(NULL_AS_ABSENT, loc) for loc in nulls]
         for _ in range(_PASSES):
             try:
                 answer = check_payload(model, orjson.dumps(data))
@@ -128,7 +132,7 @@ class AnswerReader:
             return answer
         return None
 
-    def _tell(self, action: str, used: list[tuple[Leniency, Path]]) -> None:
+    def _tell(self, action: str, used: list[tuple[Leniency, Loc]]) -> None:
         for leniency in LENIENCIES:
             paths = [field_path(p) for lenient, p in used if lenient is leniency]
             if not paths or (leniency.name, action) in self._told:
@@ -145,7 +149,7 @@ class AnswerReader:
             )
 
 
-def _repair(error: ErrorDetails, data: dict[str, Any]) -> tuple[Leniency, Path] | None:
+def _repair(error: ErrorDetails, data: dict[str, Any]) -> tuple[Leniency, Loc] | None:
     """Apply the leniency that covers ``error`` to ``data``; None when none does."""
     kind, loc, value = error["type"], error["loc"], error.get("input")
     if kind == "extra_forbidden":
@@ -176,23 +180,21 @@ def _is_local_time(text: str) -> bool:
     return True
 
 
-def _parent(data: dict[str, Any], loc: Path) -> tuple[Any, Any]:
+def _parent(data: dict[str, Any], loc: Loc) -> tuple[Any, Any]:
     container: Any = data
     for part in loc[:-1]:
         container = container[part]
     return container, loc[-1]
 
 
-def _drop_nulls(value: Any, loc: Path) -> list[Path]:
-    """Remove every property whose value is null; where they were."""
-    dropped: list[Path] = []
-    if isinstance(value, dict):
-        for key in [k for k, v in value.items() if v is None]:
-            del value[key]
-            dropped.append((*loc, key))
-        for key, item in value.items():
-            dropped.extend(_drop_nulls(item, (*loc, key)))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            dropped.extend(_drop_nulls(item, (*loc, index)))
+def _drop_nulls(data: dict[str, Any]) -> list[Loc] | None:
+    """Remove every property whose value is null; where they were (None: a null that is no
+    property's value, an item of a list, which no leniency covers)."""
+    dropped: list[Loc] = []
+    while (loc := null_in(data)) is not None:
+        container, key = _parent(data, loc)
+        if not isinstance(container, dict):
+            return None
+        del container[key]
+        dropped.append(loc)
     return dropped

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("chargestack.station.queue")
 
-# A central system may not know every other queued message (security events); these it must.
+# Section 3.7's transaction-related messages. Another queued message that the central system
+# does not support (a security event) is dropped at once; these get their attempts.
 TRANSACTION_ACTIONS = frozenset({"StartTransaction", "StopTransaction", "MeterValues"})
 
 # Offline growth bound: beyond this many queued MeterValues, intermediate ones are thinned.

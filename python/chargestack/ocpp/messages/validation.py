@@ -107,9 +107,14 @@ def first_null(payload_json: str | bytes) -> tuple[int | str, ...] | None:
     if not has_null:  # the common case costs one substring search
         return None
     try:
-        return _null_in(orjson.loads(payload_json), ())
+        return null_in(orjson.loads(payload_json))
     except orjson.JSONDecodeError:
         return None
+
+
+def null_in(value: Any) -> tuple[int | str, ...] | None:
+    """Where the first null of parsed JSON is, or None when it has none."""
+    return _null_in(value, ())
 
 
 def _null_in(value: Any, loc: tuple[int | str, ...]) -> tuple[int | str, ...] | None:
