@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ocpp.charge_point import camel_to_snake_case, snake_to_camel_case
+from ocpp.exceptions import InternalError
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -352,6 +353,26 @@ class CentralSystem:
             return await asyncio.wait_for(waiter, timeout)
         finally:
             cp.route_message = original  # type: ignore[method-assign]
+
+    def fail_to_process(
+        self, action: str, failure: str, only: Callable[[Payload], bool] = lambda _p: True
+    ) -> None:
+        """Answer CALLs of ``action`` (those ``only`` picks) as a central system that fails
+        to process them: "callerror" (InternalError), "unreadable answer" (a CALLRESULT no
+        schema reading makes sense of) or "no answer" (every CALL of ``action``)."""
+        if failure == "no answer":
+            self.silent_actions.add(action)
+            return
+
+        def answer(payload: Payload) -> Payload:
+            if not only(payload):
+                return _default_response(self, action, payload)
+            if failure == "callerror":
+                raise InternalError(description=f"{action} store unavailable")
+            return {"idTagInfo": "Accepted"}  # idTagInfo is an object wherever it is defined
+
+        target = self.responders if failure == "callerror" else self.raw_answers
+        target[action] = answer
 
     async def disconnect(self, cp_id: str) -> None:
         cp = self.connections.get(cp_id)

@@ -11,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ocpp.exceptions import InternalError
 
-from central_system import CentralSystem, Payload
+from central_system import CentralSystem
 from station_harness import running_station
 
 UNKNOWN = "UNKNOWN1"
@@ -21,27 +20,12 @@ VALID = "VALIDTAG1"
 OFFLINE_RULES = {"LocalAuthorizeOffline": True, "AllowOfflineTxForUnknownId": True}
 
 
-def _refuse_unknown(payload: Payload) -> Payload:
-    if payload["idTag"] == UNKNOWN:
-        raise InternalError(description="tag database unavailable")
-    return {"idTagInfo": {"status": "Accepted"}}
-
-
-def _unreadable_for_unknown(payload: Payload) -> Payload:
-    if payload["idTag"] == UNKNOWN:
-        return {"status": "Accepted"}  # no idTagInfo: not an AuthorizeResponse
-    return {"idTagInfo": {"status": "Accepted"}}
-
-
 @pytest.mark.parametrize("failure", ["callerror", "unreadable answer"])
 async def test_section_3_5_an_authorize_answered_with_an_error_does_not_authorize_the_tag(
     central_system: CentralSystem, tmp_path: Path, failure: str
 ) -> None:
     cs = central_system
-    if failure == "callerror":
-        cs.responders["Authorize"] = _refuse_unknown
-    else:
-        cs.raw_answers["Authorize"] = _unreadable_for_unknown
+    cs.fail_to_process("Authorize", failure, only=lambda p: p["idTag"] == UNKNOWN)
     async with running_station(cs, tmp_path, configuration=OFFLINE_RULES) as rs:
         mark = cs.mark()
         rs.plug_in(1)
@@ -58,7 +42,7 @@ async def test_section_3_5_an_authorize_without_answer_applies_the_offline_rules
     central_system: CentralSystem, tmp_path: Path
 ) -> None:
     cs = central_system
-    cs.silent_actions.add("Authorize")
+    cs.fail_to_process("Authorize", "no answer")
     config = {**OFFLINE_RULES, "MessageTimeout": 1}
     async with running_station(cs, tmp_path, configuration=config) as rs:
         mark = cs.mark()

@@ -10,16 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ocpp.exceptions import InternalError
 
-from central_system import CentralSystem, Payload
+from central_system import CentralSystem
 from station_harness import running_station, start_local_session
 
 VALID = "VALIDTAG1"
-
-
-def _refuse(_payload: Payload) -> Payload:
-    raise InternalError(description="transaction store unavailable")
 
 
 @pytest.mark.parametrize("failure", ["callerror", "no answer"])
@@ -27,10 +22,7 @@ async def test_section_3_7_1_a_stop_transaction_that_keeps_failing_is_dropped_an
     central_system: CentralSystem, tmp_path: Path, failure: str
 ) -> None:
     cs = central_system
-    if failure == "callerror":
-        cs.responders["StopTransaction"] = _refuse
-    else:
-        cs.silent_actions.add("StopTransaction")
+    cs.fail_to_process("StopTransaction", failure)
     config = {
         "TransactionMessageAttempts": 2,
         "TransactionMessageRetryInterval": 1,
@@ -51,16 +43,13 @@ async def test_section_3_7_1_a_stop_transaction_that_keeps_failing_is_dropped_an
     cs.errors_sent.clear()
 
 
-@pytest.mark.parametrize("failure", ["callerror", "an answer without transactionId"])
+@pytest.mark.parametrize("failure", ["callerror", "unreadable answer"])
 async def test_errata_3_18_a_discarded_start_transaction_leaves_its_stop_with_transaction_id_minus_1(
     central_system: CentralSystem, tmp_path: Path, failure: str
 ) -> None:
     cs = central_system
-    if failure == "callerror":
-        cs.responders["StartTransaction"] = _refuse
-    else:
-        # Not understood, even leniently: a failed attempt like a CALLERROR.
-        cs.raw_answers["StartTransaction"] = lambda _p: {"idTagInfo": {"status": "Accepted"}}
+    # An answer not understood, even leniently, is a failed attempt like a CALLERROR.
+    cs.fail_to_process("StartTransaction", failure)
     config = {"TransactionMessageAttempts": 2, "TransactionMessageRetryInterval": 1}
     async with running_station(cs, tmp_path, configuration=config) as rs:
         mark = cs.mark()
