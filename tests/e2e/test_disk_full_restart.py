@@ -5,7 +5,8 @@
 and it starts again. It must come up and register, report the storage fault on connector 0
 as it does at run time (Unavailable, InternalError, StorageWriteFailed), start no
 transaction, deliver what its store already holds (the interrupted transaction's
-StopTransaction, rebuilt from the journal on disk), and recover by itself once space
+StopTransaction, rebuilt from the journal on disk; after a clean stop, the Reboot stop the
+central system did not answer before the process ended), and recover by itself once space
 returns: the fault cleared, the store's marker written, a transaction started. A data
 directory with no store yet on a full disk is refused in one line that names it.
 """
@@ -60,7 +61,10 @@ async def test_a_station_started_on_a_full_disk_boots_reports_it_delivers_and_re
                 sp.kill()
                 await sp.wait_exit()
             else:
+                # The session stops (Reboot); unanswered, its stop stays queued on disk.
+                cs.silent_actions.add("StopTransaction")
                 assert await sp.terminate() == 0
+                cs.silent_actions.discard("StopTransaction")
             disk.fill()
 
             mark = cs.mark()
@@ -72,7 +76,7 @@ async def test_a_station_started_on_a_full_disk_boots_reports_it_delivers_and_re
             stopped = await cs.wait_for(
                 "StopTransaction", lambda p: p["transactionId"] == tx_id, since=mark
             )
-            assert stopped.payload["reason"] == "PowerLoss"
+            assert stopped.payload["reason"] == ("PowerLoss" if stop == "power loss" else "Reboot")
             refused = await cs.call(
                 CP, "RemoteStartTransaction", {"idTag": OTHER_TAG, "connectorId": 2}
             )
@@ -96,7 +100,7 @@ async def test_a_station_started_on_a_full_disk_boots_reports_it_delivers_and_re
         finally:
             await sp.close()
     stops = [r for r in cs.messages("StopTransaction") if r.payload["transactionId"] == tx_id]
-    assert len(stops) == 1
+    assert len({r.unique_id for r in stops}) == 1, "one stop, however often it was sent"
 
 
 @pytest.mark.parametrize(
