@@ -35,9 +35,11 @@ async def test_properties_the_schema_lacks_are_ignored_and_logged_once(
     caplog.set_level(logging.WARNING, logger="chargestack.ocpp.lenient_reading")
     async with running_station(cs, tmp_path) as rs:
         for connector_id, tx_id in [(1, 41), (2, 42)]:
-            await start_local_session(rs, connector_id=connector_id)
+            # A tag of its own each: the first driver's tag would restart on its own cable.
+            tag = f"VALIDTAG{connector_id}"
+            await start_local_session(rs, connector_id=connector_id, tag=tag)
             mark = cs.mark()
-            rs.present(VALID)
+            rs.present(tag)
             stop = await cs.wait_for("StopTransaction", since=mark)
             assert stop.payload["transactionId"] == tx_id
         assert len(cs.messages("StartTransaction")) == 2, "each answer taken at once"
