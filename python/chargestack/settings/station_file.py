@@ -168,6 +168,18 @@ class TimerSettings(Strict):
     # How long a graceful stop waits for queued messages to reach the central system.
     drain_s: Annotated[float, Field(ge=0)] = 5.0
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_call_timeout(cls, data: Any) -> Any:
+        # Removed key: it never took effect (MessageTimeout's default overrode it), so a file
+        # that sets it is told where the answer timeout lives rather than "extra input".
+        if isinstance(data, dict) and "call_timeout_s" in data:
+            raise ValueError(
+                "call_timeout_s is no longer a timer: the time a CALL waits for its answer is "
+                "the OCPP key MessageTimeout, set it under [configuration]"
+            )
+        return data
+
 
 class StationSettings(Strict):
     """A validated station file: the charge point's identity, its central system, its
