@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import io
 import logging
 import tarfile
@@ -126,6 +127,21 @@ async def test_log_files_are_per_station(tmp_path: Path) -> None:
     assert "from one" in text_one and "from two" not in text_one and "nobody" not in text_one
     assert "from two" in text_two and "from one" not in text_two
     assert not [h for h in logging.getLogger("chargestack").handlers if "station.log" in str(h)]
+
+
+def test_closed_log_files_leave_no_station_in_the_context(tmp_path: Path) -> None:
+    """A station that stopped takes its id out of the context that started it: later records
+    there (the next test, another station's start-up) are nobody's."""
+
+    def open_and_close() -> str | None:
+        files = StationLogFiles(tmp_path, "CP-1")
+        files.open()
+        assert current_station.get() == "CP-1"
+        files.close()
+        return current_station.get()
+
+    # A copy: whatever the product leaves behind stays out of this test's context.
+    assert contextvars.copy_context().run(open_and_close) is None
 
 
 def test_log_window_and_redaction(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from chargestack.cli import configure_logging
-from chargestack.files.logfiles import LOG_FILE, StationLogFiles
+from chargestack.files.logfiles import LOG_FILE, StationLogFiles, current_station
 from chargestack.redaction import FILTERED_LOGGERS, SecretRedactor
 
 FRAME = '[2,"1","ChangeConfiguration",{"key":"AuthorizationKey","value":"0011aabbccdd"}]'
@@ -36,6 +36,17 @@ def without_redaction() -> Iterator[None]:
             logging.getLogger(name).filters[:] = filters
 
 
+@pytest.fixture
+def station_context() -> Iterator[None]:
+    """The station of this context (a context variable) as it was before the test: what a
+    station's log files set must not follow the next test."""
+    token = current_station.set(None)
+    try:
+        yield
+    finally:
+        current_station.reset(token)
+
+
 @pytest.mark.usefixtures("without_redaction")
 def test_configure_logging_masks_the_authorization_key_of_a_frame(
     monkeypatch: pytest.MonkeyPatch,
@@ -51,7 +62,7 @@ def test_configure_logging_masks_the_authorization_key_of_a_frame(
     assert '"value":"***"' in written
 
 
-@pytest.mark.usefixtures("without_redaction")
+@pytest.mark.usefixtures("without_redaction", "station_context")
 def test_the_station_log_file_masks_the_authorization_key_of_a_frame(tmp_path: Path) -> None:
     files = StationLogFiles(tmp_path, "CP-1")
     frames = logging.getLogger("chargestack.ocpp.frames")

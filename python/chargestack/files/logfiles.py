@@ -3,7 +3,8 @@
 Loggers are process-wide, stations are not: several stations can share one process. Each
 station adds one handler to the ``chargestack`` logger that keeps only the records emitted
 in that station's context (a context variable set when the station starts; every task the
-station spawns afterwards inherits it) and removes the handler when it stops. The logger
+station spawns afterwards inherits it) and removes the handler and that setting when it
+stops. The logger
 levels are left as the operator configured them; opening installs the secret redaction.
 
 The file lives in the data directory, which can run full (issue 17 item 1): a record that
@@ -19,7 +20,7 @@ import contextlib
 import logging
 import sys
 import time
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from io import TextIOWrapper
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -113,10 +114,11 @@ class StationLogFiles:
         self.max_bytes = max_bytes
         self.backups = backups
         self._handler: _DiskSafeHandler | None = None
+        self._station_token: Token[str | None] | None = None
         self._logger = logging.getLogger("chargestack")
 
     def open(self) -> None:
-        current_station.set(self.station_id)
+        self._station_token = current_station.set(self.station_id)
         # What this station writes has its secrets masked, whoever set up the logging.
         install_redaction()
         target = (self.directory / LOG_FILE).resolve()
@@ -137,6 +139,12 @@ class StationLogFiles:
             handler, self._handler = self._handler, None
             self._logger.removeHandler(handler)
             handler.close()
+        if self._station_token is not None:
+            token, self._station_token = self._station_token, None
+            # Closed from another context (a task the station spawned stops it): that
+            # context's copy is its own, and the one that opened ends with its task.
+            with contextlib.suppress(ValueError):
+                current_station.reset(token)
 
     def files(self) -> list[Path]:
         """Oldest first: ``station.log.5`` ... ``station.log``."""
