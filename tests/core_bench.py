@@ -26,6 +26,7 @@ from chargestack.hardware.sim import ConnectorTelemetry, SimHardware
 from chargestack.ocpp import messages as m
 from chargestack.profiles.core.authorization import AuthorizationService
 from chargestack.profiles.core.authorization_wait import AuthorizationWait
+from chargestack.profiles.core.cable_lock import CableLock
 from chargestack.profiles.core.metering import Metering
 from chargestack.profiles.core.running_transactions import RunningTransactions
 from chargestack.profiles.core.transaction_lifecycle import TransactionLifecycle
@@ -187,18 +188,25 @@ class CoreBench:
     running: RunningTransactions
     metering: Metering
     authorization: AuthorizationService
+    cable_lock: CableLock
     lifecycle: TransactionLifecycle
     wait: AuthorizationWait
     observer: RecordingObserver
 
     async def start(self) -> None:
         """The blocks' start hooks, in the station's order (recovery happens here)."""
-        for block in (self.authorization, self.metering, self.lifecycle, self.wait):
+        for block in (
+            self.authorization,
+            self.metering,
+            self.cable_lock,
+            self.lifecycle,
+            self.wait,
+        ):
             await block.start()
 
     async def event(self, event: hw.HardwareEvent) -> None:
         """A hardware event, heard by each block as the station hands it out."""
-        for block in (self.metering, self.lifecycle, self.wait):
+        for block in (self.metering, self.cable_lock, self.lifecycle, self.wait):
             await block.on_hardware_event(event)
 
     async def plug_in(self, connector_id: int) -> None:
@@ -300,6 +308,7 @@ async def core_bench(
         blocks.running,
         blocks.metering,
         authorization,
+        blocks.cable_lock,
         blocks.lifecycle,
         blocks.authorization_wait,
         observer,

@@ -171,10 +171,33 @@ async def test_every_stop_reason_is_journaled_queued_and_told(
     assert not bench.board.connector(1).facts.in_transaction
 
 
+SOCKET_STOPS = [
+    pytest.param(stop_by_reset(StopKind.SOFT_RESET), id="SoftReset"),
+    pytest.param(stop_by_reset(StopKind.HARD_RESET), id="HardReset"),
+    pytest.param(stop_by_reset(StopKind.MAINS_LOST), id="PowerLoss"),
+    pytest.param(stop_by_reset(StopKind.FIRMWARE), id="Reboot"),
+]
+
+
+@pytest.mark.parametrize("stop", SOCKET_STOPS)
+async def test_a_stop_unlocks_the_socket_its_cable_is_still_in(
+    bench: CoreBench, stop: Callable[[CoreBench], Awaitable[None]]
+) -> None:
+    """Section 4.10: a stop is a normal termination whoever asked for it; connector 2 is a
+    socket."""
+    await started(bench, connector_id=2)
+    socket = bench.hardware.connector(2)
+    assert socket.is_locked()
+    await stop(bench)
+    assert bench.running.active_on(2) is None
+    assert not socket.is_locked()
+    assert bench.board.connector(2).fault is None
+
+
 async def test_unlock_command_stops_the_transaction_on_a_socket(bench: CoreBench) -> None:
     await started(bench, connector_id=2)
     unlock = UnlockService(
-        fixed_cable={1: True, 2: False}, hardware=bench.hardware, lifecycle=bench.lifecycle
+        fixed_cable={1: True, 2: False}, cable_lock=bench.cable_lock, lifecycle=bench.lifecycle
     )
     answer = await unlock.unlock_connector(m.UnlockConnectorRequest(connector_id=2))
     assert answer.status.value == "Unlocked"

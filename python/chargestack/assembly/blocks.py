@@ -15,6 +15,7 @@ from chargestack.profiles.core.aligned_meter_values import AlignedMeterValues
 from chargestack.profiles.core.authorization import AuthorizationService
 from chargestack.profiles.core.authorization_wait import AuthorizationWait
 from chargestack.profiles.core.availability import AvailabilityService
+from chargestack.profiles.core.cable_lock import CableLock
 from chargestack.profiles.core.configuration import ConfigurationService
 from chargestack.profiles.core.data_transfer import DataTransferService
 from chargestack.profiles.core.metering import Metering
@@ -47,6 +48,7 @@ class CoreBlocks:
     authorization: AuthorizationService
     sender: DurableSender
     metering: Metering
+    cable_lock: CableLock
     lifecycle: TransactionLifecycle
     authorization_wait: AuthorizationWait
     aligned_meter_values: AlignedMeterValues
@@ -63,6 +65,7 @@ class CoreBlocks:
             self.authorization,
             self.sender,
             self.metering,
+            self.cable_lock,
             self.lifecycle,
             self.authorization_wait,
             self.aligned_meter_values,

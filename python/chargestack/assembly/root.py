@@ -142,12 +142,15 @@ def assemble(station: Station) -> ProfileBlocks:
         availability=availability,
         reset=ResetService(station.request_stop, delay_s=settings.timers.reset_delay_s),
         unlock=UnlockService(
-            fixed_cable=fixed_cable, hardware=station.hardware, lifecycle=transactions.lifecycle
+            fixed_cable=fixed_cable,
+            cable_lock=transactions.cable_lock,
+            lifecycle=transactions.lifecycle,
         ),
         data_transfer=DataTransferService(station.send),
         authorization=authorization,
         sender=sender,
         metering=transactions.metering,
+        cable_lock=transactions.cable_lock,
         lifecycle=transactions.lifecycle,
         authorization_wait=transactions.authorization_wait,
         aligned_meter_values=AlignedMeterValues(

@@ -2,6 +2,7 @@
 
 Metering, the lifecycle and the authorization wait share one ``RunningTransactions``;
 metering is the first observer of every start and end (it samples from one to the other).
+The cable lock hears of every stop from the lifecycle (section 4.10).
 The composition root builds them from a station; the unit tests from fakes.
 """
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from chargestack.hardware.interfaces import Hardware
 from chargestack.profiles.core.authorization import AuthorizationService
 from chargestack.profiles.core.authorization_wait import AuthorizationWait
+from chargestack.profiles.core.cable_lock import CableLock
 from chargestack.profiles.core.metering import Metering
 from chargestack.profiles.core.running_transactions import RunningTransactions
 from chargestack.profiles.core.transaction_lifecycle import TransactionLifecycle
@@ -27,6 +29,7 @@ from chargestack.store import Store
 class TransactionBlocks:
     running: RunningTransactions
     metering: Metering
+    cable_lock: CableLock
     lifecycle: TransactionLifecycle
     authorization_wait: AuthorizationWait
 
@@ -62,6 +65,7 @@ def build_transactions(
         running=running,
         connector_ids=connector_ids,
     )
+    cable_lock = CableLock(board=board, fixed_cable=fixed_cable, hardware=hardware, config=config)
     lifecycle = TransactionLifecycle(
         board=board,
         fixed_cable=fixed_cable,
@@ -76,6 +80,7 @@ def build_transactions(
         authorization=authorization,
         gate=gate,
         observers=[metering, *observers],
+        cable_lock=cable_lock,
     )
     wait = AuthorizationWait(
         board=board,
@@ -89,4 +94,4 @@ def build_transactions(
         gate=gate,
         limits=limits,
     )
-    return TransactionBlocks(running, metering, lifecycle, wait)
+    return TransactionBlocks(running, metering, cable_lock, lifecycle, wait)

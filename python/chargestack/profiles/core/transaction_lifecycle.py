@@ -8,7 +8,8 @@ register it recorded) and the central system sees every start and stop.
 Who asks for a transaction is the authorization wait's business (tag, plug, remote start);
 what the meter says is metering's. A stop has three steps kept apart: the power goes off,
 the stop is recorded durably (journal and queue in one store transaction), then the
-connector and the observers are told; only the middle step writes.
+connector and the observers are told; only the middle step writes. The cable lock hears of
+the stop last (section 4.10: a socket is unlocked).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from chargestack.hardware import events as hw
 from chargestack.hardware.interfaces import Hardware
 from chargestack.ocpp import messages as m
 from chargestack.profiles.core.authorization import AuthorizationService
+from chargestack.profiles.core.cable_lock import CableLock
 from chargestack.profiles.core.metering import Metering
 from chargestack.profiles.core.running_transactions import ActiveTransaction, RunningTransactions
 from chargestack.station.block import Block
@@ -87,6 +89,7 @@ class TransactionLifecycle(Block):
         authorization: AuthorizationService,
         gate: StartGate,
         observers: Sequence[TransactionObserver],
+        cable_lock: CableLock,
     ) -> None:
         self._board = board
         self._fixed_cable = dict(fixed_cable)
@@ -101,6 +104,7 @@ class TransactionLifecycle(Block):
         self._authorization = authorization
         self._gate = gate
         self._observers = tuple(observers)
+        self._cable_lock = cable_lock
         # The transaction that ended on a connector whose cable is still in (Finishing).
         self._finished: dict[int, ActiveTransaction] = {}
         queue.on_response("StartTransaction", self._start_answered)
@@ -187,28 +191,22 @@ class TransactionLifecycle(Block):
             # A fixed cable out of the EV: nothing is connected any more.
             await self._plugged_out(cid)
             return
-        # A socket's cable stays in the station (Finishing once the transaction ends).
-        if cid not in self.running or not await self._ev_side_disconnect(cid):
-            return
-        # Section 4.10: with the transaction stopped, the connector is unlocked too; with
-        # UnlockConnectorOnEVSideDisconnect false the cable stays locked until the central
-        # system unlocks it (TC_005_2).
-        unlock = self._key("UnlockConnectorOnEVSideDisconnect")
-        if unlock and not await self._hardware.connector(cid).unlock():
-            log.warning("connector %d: unlock after the EV side disconnected failed", cid)
+        # A socket's cable stays in the station (Finishing once the transaction ends), and
+        # the cable lock follows UnlockConnectorOnEVSideDisconnect (TC_005_1/2).
+        if cid in self.running:
+            await self._ev_side_disconnect(cid)
 
-    async def _ev_side_disconnect(self, cid: int) -> bool:
+    async def _ev_side_disconnect(self, cid: int) -> None:
         """Section 4.10: the transaction stops (reason EVDisconnected) when
-        StopTransactionOnEVSideDisconnect is true; True if it did."""
+        StopTransactionOnEVSideDisconnect is true."""
         if self._key("StopTransactionOnEVSideDisconnect"):
             await self.stop_on_connector(cid, "EVDisconnected")
-            return True
+            return
         # TC_005_3: the transaction goes on without energy until an EV is connected again,
         # SuspendedEV (section 3.6: an EV-initiated suspense while not electrically
         # connected); the cable stays locked, whatever UnlockConnectorOnEVSideDisconnect says.
         self._board.connector(cid).facts.ev_disconnected = True
         self._hardware.power.enable(cid, False)
-        return False
 
     def _key(self, name: str) -> bool:
         """A boolean key that a station may leave out (errata v4.0 3.80): true when absent."""
@@ -336,6 +334,7 @@ class TransactionLifecycle(Block):
             log.error("transaction ref %d: its stop could not be journalled: %s", tx.ref, exc)
         finally:
             self._ended(tx, reason)
+        await self._cable_lock.after_stop(cid, reason)
 
     def _record_stop(
         self,
