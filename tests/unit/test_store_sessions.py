@@ -1,4 +1,5 @@
-"""The durable queue, the journal and the authorization cache, on a real SQLite file."""
+"""The durable queue, the journal, the authorization cache and the held cables, on a real
+SQLite file."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 from chargestack.store import Store
 from chargestack.store.auth_cache import AuthEntry
+from chargestack.store.held_cables import HeldCable, HeldCables
 
 
 def test_auth_cache_evicts_least_recently_used(tmp_path: Path) -> None:
@@ -87,3 +89,19 @@ def test_the_journal_forgets_delivered_sessions_beyond_the_newest_hundred(tmp_pa
             "WHERE tx_ref NOT IN (SELECT ref FROM transactions)"
         )
         assert orphans[0]["n"] == 0
+
+
+def test_a_held_cable_survives_reopen_until_released(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with Store.open(path) as store:
+        held = HeldCables(store)
+        held.hold(HeldCable(1, "OLD", None))
+        held.hold(HeldCable(1, "OWNER", "PARENT"))  # the connector's latest stop replaces it
+        held.hold(HeldCable(2, "OTHER", None))
+    with Store.open(path) as store:
+        held = HeldCables(store)
+        assert held.all() == [HeldCable(1, "OWNER", "PARENT"), HeldCable(2, "OTHER", None)]
+        assert held.release(1) is True
+        assert held.release(1) is False
+        assert held.get(1) is None
+        assert held.get(2) == HeldCable(2, "OTHER", None)

@@ -65,7 +65,9 @@ def build_transactions(
         running=running,
         connector_ids=connector_ids,
     )
-    cable_lock = CableLock(board=board, fixed_cable=fixed_cable, hardware=hardware, config=config)
+    cable_lock = CableLock(
+        board=board, fixed_cable=fixed_cable, hardware=hardware, store=store, config=config
+    )
     lifecycle = TransactionLifecycle(
         board=board,
         fixed_cable=fixed_cable,
@@ -93,5 +95,6 @@ def build_transactions(
         running=running,
         gate=gate,
         limits=limits,
+        cable_lock=cable_lock,
     )
     return TransactionBlocks(running, metering, cable_lock, lifecycle, wait)

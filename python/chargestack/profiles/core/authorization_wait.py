@@ -4,8 +4,10 @@ A tag and a plug make a transaction whichever comes first; the first one waits f
 up to ConnectionTimeOut (TC_004_2, TC_011_2). One reader serves every connector, so a tag
 presented before any plug is for whichever connector is plugged next. A tag also stops: the
 transaction's own tag without an Authorize (TC_068), a tag of the same group after one
-(TC_069). RemoteStartTransaction and RemoteStopTransaction are answered here; the start and
-stop themselves are the lifecycle's.
+(TC_069). A cable kept locked after a DeAuthorized stop is its driver's: that tag, or one of
+its group, frees it (and starts nothing), no other tag or remote start takes the connector
+(errata 3.5/3.17). RemoteStartTransaction and RemoteStopTransaction are answered here; the
+start and stop themselves are the lifecycle's.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import after, on
 from chargestack.profiles.core.authorization import AuthorizationService
+from chargestack.profiles.core.cable_lock import CableLock
 from chargestack.profiles.core.running_transactions import RunningTransactions
 from chargestack.profiles.core.transaction_lifecycle import TransactionLifecycle
 from chargestack.station.block import Block
@@ -59,6 +62,7 @@ class AuthorizationWait(Block):
         running: RunningTransactions,
         gate: StartGate,
         limits: LimitSource,
+        cable_lock: CableLock,
     ) -> None:
         self._board = board
         self._config = config
@@ -70,6 +74,7 @@ class AuthorizationWait(Block):
         self._running = running
         self._gate = gate
         self._limits = limits
+        self._cable_lock = cable_lock
         #: The reader's tag, authorized and waiting for a plug.
         self.waiting: Authorization | None = None
         #: Accepted remote starts waiting for their connector's plug.
@@ -93,6 +98,7 @@ class AuthorizationWait(Block):
             and not c.facts.faulted
             and not station.faulted
             and connector_id not in self._running
+            and not self._cable_lock.holds(connector_id)
         )
 
     async def _plugged_in(self, cid: int) -> None:
@@ -121,16 +127,21 @@ class AuthorizationWait(Block):
             if _same_tag(tx.id_tag, id_tag):
                 await stop(tx.connector_id, "Local", stop_id_tag=id_tag)
                 return
+        # Errata 3.5: presented, not authorized (the central system refused this very tag).
+        if await self._cable_lock.release_for(id_tag, None):
+            return
         if self.waiting is not None and _same_tag(self.waiting.id_tag, id_tag):
             # A second swipe of the same tag cancels the waiting authorization (TC_061).
             _cancel(self.waiting)
             self.waiting = None
             self._clear_reader_preparing()
             return
-        grouped = any(tx.parent_id_tag is not None for tx in self._running)
+        grouped = self._cable_lock.holds_for_a_group() or any(
+            tx.parent_id_tag is not None for tx in self._running
+        )
         if not grouped and not self._free():
-            # TC_068: no transaction has a group this tag could share and no connector is
-            # free, so there is nothing to authorize it for (no Authorize.req).
+            # TC_068: no transaction (nor held cable) has a group this tag could share and no
+            # connector is free, so there is nothing to authorize it for (no Authorize.req).
             log.info("tag %s presented: no free connector, no group to stop", id_tag)
             return
         # One authorization serves both uses: stopping a transaction of the same group
@@ -143,6 +154,8 @@ class AuthorizationWait(Block):
             if _same_tag(tx.parent_id_tag, result.parent_id_tag):
                 await stop(tx.connector_id, "Local", stop_id_tag=id_tag)
                 return
+        if await self._cable_lock.release_for(id_tag, result.parent_id_tag):
+            return
         free = self._free()
         if not free:
             log.info("tag %s authorized: not of any running transaction's group", id_tag)

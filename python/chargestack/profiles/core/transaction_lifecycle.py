@@ -324,9 +324,14 @@ class TransactionLifecycle(Block):
         self._hardware.power.enable(cid, False)
         try:
             meter_stop = self._metering.persist_register(cid)
-            self._record_stop(
-                tx, reason, stop_id_tag, meter_stop, self._clock.now_ms(), end_register=meter_stop
-            )
+            now_ms = self._clock.now_ms()
+            with self._store.transaction():
+                self._record_stop(
+                    tx, reason, stop_id_tag, meter_stop, now_ms, end_register=meter_stop
+                )
+                # Errata 3.5: a cable kept for its driver is on disk with the stop, so no
+                # restart in between frees it.
+                self._cable_lock.keep_for_driver(tx, reason)
         except StoreError as exc:
             # The working copy refused the commit (store.py: a bug or no memory left, never a
             # full disk). The power is off: the connector must say so whatever the journal
