@@ -88,7 +88,8 @@ class CableLock(Block):
     # -- the end of a transaction ----------------------------------------------------------
 
     def keep_for_driver(self, tx: ActiveTransaction, reason: str) -> None:
-        """Called inside the store transaction that records the stop of ``tx``."""
+        """Errata 3.5: a DeAuthorized stop keeps the socket's cable for the driver of ``tx``.
+        Called inside the store transaction that records the stop, so both land together."""
         cid = tx.connector_id
         if reason != "DeAuthorized" or self._fixed_cable[cid]:
             return
@@ -109,7 +110,8 @@ class CableLock(Block):
             return
         if reason in ("UnlockCommand", "DeAuthorized"):
             return
-        if reason == "EVDisconnected" and not self._key("UnlockConnectorOnEVSideDisconnect"):
+        unlock_on_ev_side = self._config.get_bool("UnlockConnectorOnEVSideDisconnect")
+        if reason == "EVDisconnected" and not unlock_on_ev_side:
             return
         if not await self.unlock(connector_id):
             self._report_failure(cid, "cable could not be unlocked")
@@ -162,10 +164,6 @@ class CableLock(Block):
         connector.facts.faulted = True
         self._failed.add(cid)
         self._board.refresh(cid)
-
-    def _key(self, name: str) -> bool:
-        """A boolean key that a station may leave out: true when absent."""
-        return self._config.get_bool(name) if self._config.has(name) else True
 
 
 def _frees(held: HeldCable, id_tag: str, parent_id_tag: str | None) -> bool:
