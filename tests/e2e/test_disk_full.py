@@ -12,24 +12,17 @@ same filesystem never raises.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from central_system import CentralSystem, Received
-from small_filesystem import SmallFilesystem, small_filesystem
-from station_harness import RunningStation, running_station, start_local_session
+from central_system import CentralSystem
+from full_disk import fill_when_idle, storage_cleared, storage_reported
+from small_filesystem import SmallFilesystem
+from station_harness import running_station, start_local_session
 
 TAG = "FULLTAG1"
 OTHER_TAG = "FULLTAG2"
-
-
-@pytest.fixture
-def disk(tmp_path: Path) -> Iterator[SmallFilesystem]:
-    with small_filesystem(tmp_path / "data") as fs:
-        yield fs
 
 
 def store_log(caplog: pytest.LogCaptureFixture, text: str) -> list[logging.LogRecord]:
@@ -40,29 +33,6 @@ def store_log(caplog: pytest.LogCaptureFixture, text: str) -> list[logging.LogRe
 
 def parse_time(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-
-
-async def fill_when_idle(rs: RunningStation, disk: SmallFilesystem) -> None:
-    """Fill the filesystem once everything so far is on disk."""
-    store = rs.station.store
-    await rs.wait(lambda: store.durable_through == store.written)
-    disk.fill()
-
-
-async def storage_reported(rs: RunningStation, since: int) -> Received:
-    return await rs.cs.wait_for(
-        "StatusNotification",
-        lambda p: p["connectorId"] == 0 and p["errorCode"] == "InternalError",
-        since=since,
-    )
-
-
-async def storage_cleared(rs: RunningStation, since: int) -> Received:
-    return await rs.cs.wait_for(
-        "StatusNotification",
-        lambda p: p["connectorId"] == 0 and p["errorCode"] == "NoError",
-        since=since,
-    )
 
 
 async def test_full_before_a_session_refuses_the_start_and_says_so(

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel
 from websockets.asyncio.client import ClientConnection, connect
@@ -43,6 +43,7 @@ from chargestack.ocpp.frame_limits import MIN_FRAME_BYTES, TRANSPORT_CAP_FACTOR
 from chargestack.ocpp.lenient_reading import AnswerReader
 from chargestack.ocpp.messages import action_of, dump_payload, parse_request
 from chargestack.ocpp.router import Router
+from chargestack.ocpp.storage_answers import Durability, StorageAnswers
 
 log = logging.getLogger("chargestack.ocpp.session")
 frames_log = logging.getLogger("chargestack.ocpp.frames")
@@ -80,6 +81,8 @@ class SessionTimers:
     close_timeout_s: float = 5.0
     backoff_initial_s: float = 1.0
     backoff_max_s: float = 60.0
+    # The longest a CALL's answer waits for its handler's writes to reach the disk.
+    storage_answer_s: float = 5.0
 
 
 ConnectionHook = Callable[[], Awaitable[None]]
@@ -94,19 +97,6 @@ async def _wait_or_wake(seconds: float, wake: asyncio.Event) -> bool:
     except TimeoutError:
         return False
     return True
-
-
-class Durability(Protocol):
-    """Where handlers' writes go: the session answers a CALL once they are durable."""
-
-    @property
-    def written(self) -> int:
-        """A number that grows with every commit."""
-        ...
-
-    async def durable(self, upto: int | None = None) -> None:
-        """Return once commit ``upto`` (default: the last) is on disk."""
-        ...
 
 
 class OcppSession:
@@ -135,7 +125,7 @@ class OcppSession:
         self._on_connected = on_connected
         self._on_disconnected = on_disconnected
         self._max_frame_bytes = max_frame_bytes
-        self._durability = durability
+        self._storage = StorageAnswers(durability, timeout_s=self.timers.storage_answer_s)
         self._state = SessionState.DISCONNECTED
         self._ws: ClientConnection | None = None
         self._connected = asyncio.Event()
@@ -527,13 +517,21 @@ class OcppSession:
         except OcppError as exc:
             await self._send_error(message_id, exc)
             return
-        written = self._durability.written if self._durability is not None else 0
+        policy = self.router.storage_policy(action)
+        refusal = self._storage.refusal(action, policy)
+        if isinstance(refusal, OcppError):
+            await self._send_error(message_id, refusal)
+            return
+        if refusal is not None:
+            # Refused, nothing changed: no after-hook follows.
+            await self._send_result(message_id, action, refusal)
+            return
+        mark = self._storage.mark()
         try:
             response = await handler(request)
-            if self._durability is not None and self._durability.written != written:
-                # What the answer confirms (an Accepted configuration, list, profile) is on
-                # disk before the central system reads it; calls that wrote nothing never wait.
-                await self._durability.durable()
+            # What the answer confirms (an Accepted configuration, list, profile) is on
+            # disk before the central system reads it; calls that wrote nothing never wait.
+            unconfirmed = await self._storage.confirm(action, policy, mark)
         except OcppError as exc:
             await self._send_error(message_id, exc)
             return
@@ -541,15 +539,25 @@ class OcppSession:
             log.exception("handler of %s failed", action)
             await self._send_error(message_id, InternalError(f"{action} handler failed"))
             return
+        if unconfirmed is not None:
+            # Applied in memory all the same: its follow-up belongs to it.
+            await self._send_error(message_id, unconfirmed)
+        elif not await self._send_result(message_id, action, response):
+            return
+        for hook in self.router.after_hooks.get(action, []):
+            self._spawn(self._run_after(action, hook, request))
+
+    async def _send_result(self, message_id: str, action: str, response: BaseModel) -> bool:
+        """Send the CALLRESULT; False when the response could not be encoded (a CALLERROR
+        went instead)."""
         try:
             frame = _core.encode_call_result(message_id, dump_payload(response))
         except Exception:
             log.exception("response of %s could not be encoded", action)
             await self._send_error(message_id, InternalError(f"{action} response invalid"))
-            return
+            return False
         await self._send(frame)
-        for hook in self.router.after_hooks.get(action, []):
-            self._spawn(self._run_after(action, hook, request))
+        return True
 
     async def _run_after(
         self, action: str, hook: Callable[[Any], Awaitable[None]], request: BaseModel

@@ -12,7 +12,7 @@ from typing import Any
 
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
-from chargestack.ocpp.router import on
+from chargestack.ocpp.router import Refuse, on
 from chargestack.station.block import Block
 from chargestack.station.clock import to_ms
 from chargestack.station.configuration import Configuration
@@ -62,7 +62,10 @@ class LocalListService(Block):
         version = entries.version() if entries.size() > 0 else 0
         return m.GetLocalListVersionResponse(list_version=version)
 
-    @on(Action.SEND_LOCAL_LIST)
+    @on(
+        Action.SEND_LOCAL_LIST,
+        without_storage=Refuse(m.SendLocalListResponse(status=m.UpdateStatus("Failed"))),
+    )
     async def send_local_list(self, request: m.SendLocalListRequest) -> m.SendLocalListResponse:
         status = self._update(request)
         log.info(

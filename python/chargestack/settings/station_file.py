@@ -167,6 +167,9 @@ class TimerSettings(Strict):
     reset_delay_s: Annotated[float, Field(ge=0)] = 0.5
     # How long a graceful stop waits for queued messages to reach the central system.
     drain_s: Annotated[float, Field(ge=0)] = 5.0
+    # The longest the answer to a central-system CALL waits for what its handler stored to
+    # reach the disk; then it is a CALLERROR naming the storage (ocpp/storage_answers.py).
+    storage_answer_s: Annotated[float, Field(gt=0)] = 5.0
 
     @model_validator(mode="before")
     @classmethod

@@ -183,6 +183,7 @@ class Station:
             close_timeout_s=t.close_timeout_s,
             backoff_initial_s=t.backoff_initial_s,
             backoff_max_s=t.backoff_max_s,
+            storage_answer_s=t.storage_answer_s,
         )
 
     def _max_frame_bytes(self) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from chargestack.exceptions import CallTimeoutError, NotConnectedError, OcppError
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
-from chargestack.ocpp.router import on
+from chargestack.ocpp.router import Refuse, on
 from chargestack.station.block import Block
 from chargestack.station.clock import Clock, to_ms
 from chargestack.station.configuration import Configuration
@@ -132,7 +132,10 @@ class AuthorizationService(Block):
         result = await self.authorize(id_tag)
         return result.parent_id_tag if result.accepted else None
 
-    @on(Action.CLEAR_CACHE)
+    @on(
+        Action.CLEAR_CACHE,
+        without_storage=Refuse(m.ClearCacheResponse(status=m.ClearCacheStatus("Rejected"))),
+    )
     async def clear_cache(self, request: m.ClearCacheRequest) -> m.ClearCacheResponse:
         # Errata 3.23: a charge point without a cache answers Rejected.
         if not self._config.has("AuthorizationCacheEnabled"):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from chargestack.hardware import events as hw
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
-from chargestack.ocpp.router import after, on
+from chargestack.ocpp.router import Refuse, after, on
 from chargestack.profiles.core.authorization import AuthorizationService
 from chargestack.profiles.core.cable_lock import CableLock
 from chargestack.profiles.core.running_transactions import RunningTransactions
@@ -224,7 +224,12 @@ class AuthorizationWait(Block):
 
     # -- RemoteStartTransaction (section 5.11) ---------------------------------------------
 
-    @on(Action.REMOTE_START_TRANSACTION)
+    @on(
+        Action.REMOTE_START_TRANSACTION,
+        without_storage=Refuse(
+            m.RemoteStartTransactionResponse(status=m.RemoteStartStopStatus("Rejected"))
+        ),
+    )
     async def remote_start(
         self, request: m.RemoteStartTransactionRequest
     ) -> m.RemoteStartTransactionResponse:

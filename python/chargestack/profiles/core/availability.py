@@ -10,7 +10,7 @@ from typing import Literal
 
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
-from chargestack.ocpp.router import on
+from chargestack.ocpp.router import Refuse, on
 from chargestack.station.block import Block
 from chargestack.station.extension_points import TransactionInfo
 from chargestack.station.ports import ConnectorBoard
@@ -27,7 +27,12 @@ class AvailabilityService(Block):
         self._board = board
         self._store = store
 
-    @on(Action.CHANGE_AVAILABILITY)
+    @on(
+        Action.CHANGE_AVAILABILITY,
+        without_storage=Refuse(
+            m.ChangeAvailabilityResponse(status=m.AvailabilityStatus("Rejected"))
+        ),
+    )
     async def change_availability(
         self, request: m.ChangeAvailabilityRequest
     ) -> m.ChangeAvailabilityResponse:

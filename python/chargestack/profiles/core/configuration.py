@@ -5,7 +5,7 @@ from __future__ import annotations
 from chargestack.exceptions import OccurenceConstraintViolationError
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
-from chargestack.ocpp.router import on
+from chargestack.ocpp.router import Refuse, on
 from chargestack.station.block import Block
 from chargestack.station.configuration import Configuration
 
@@ -36,7 +36,12 @@ class ConfigurationService(Block):
             unknown_key=unknown or None,
         )
 
-    @on(Action.CHANGE_CONFIGURATION)
+    @on(
+        Action.CHANGE_CONFIGURATION,
+        without_storage=Refuse(
+            m.ChangeConfigurationResponse(status=m.ConfigurationStatus("Rejected"))
+        ),
+    )
     async def change_configuration(
         self, request: m.ChangeConfigurationRequest
     ) -> m.ChangeConfigurationResponse:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
-from chargestack.ocpp.router import on
+from chargestack.ocpp.router import FROM_MEMORY, on
 from chargestack.profiles.core.cable_lock import CableLock
 from chargestack.profiles.core.transaction_lifecycle import TransactionLifecycle
 from chargestack.station.block import Block
@@ -29,7 +29,7 @@ class UnlockService(Block):
         self._cable_lock = cable_lock
         self._lifecycle = lifecycle
 
-    @on(Action.UNLOCK_CONNECTOR)
+    @on(Action.UNLOCK_CONNECTOR, without_storage=FROM_MEMORY)
     async def unlock_connector(
         self, request: m.UnlockConnectorRequest
     ) -> m.UnlockConnectorResponse:

@@ -18,7 +18,7 @@ from chargestack.files.upload_job import UploadJobService
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
 from chargestack.ocpp.messages.base import format_rfc3339, parse_rfc3339
-from chargestack.ocpp.router import after, on
+from chargestack.ocpp.router import Refuse, after, on
 from chargestack.station.block import Block
 from chargestack.station.file_job_host import archive_sources, file_job_context
 
@@ -61,7 +61,7 @@ class DiagnosticsService(UploadJobService, Block):
     async def stop(self) -> None:
         self.log_files.close()
 
-    @on(Action.GET_DIAGNOSTICS)
+    @on(Action.GET_DIAGNOSTICS, without_storage=Refuse(m.GetDiagnosticsResponse()))
     async def get_diagnostics(self, request: m.GetDiagnosticsRequest) -> m.GetDiagnosticsResponse:
         self._cancel_running()
         now = self.station.clock.now()

@@ -24,7 +24,7 @@ from chargestack.files.install_flow import FirmwareJobService
 from chargestack.files.installer import BootOutcome, BootReport, Installer
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
-from chargestack.ocpp.router import after, on
+from chargestack.ocpp.router import Refuse, after, on
 from chargestack.redaction import redact_url
 from chargestack.station.block import Block
 from chargestack.station.clock import to_ms
@@ -93,7 +93,7 @@ class FirmwareService(FirmwareJobService, Block):
 
     # -- OCPP --------------------------------------------------------------------------------
 
-    @on(Action.UPDATE_FIRMWARE)
+    @on(Action.UPDATE_FIRMWARE, without_storage=Refuse())
     async def update_firmware(self, request: m.UpdateFirmwareRequest) -> m.UpdateFirmwareResponse:
         now = self.station.clock.now_ms()
         current = self._current

@@ -16,7 +16,7 @@ from typing import Any
 from chargestack.hardware import events as hw
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
-from chargestack.ocpp.router import after, on
+from chargestack.ocpp.router import Refuse, after, on
 from chargestack.profiles.reservation import rules
 from chargestack.station.block import Block
 from chargestack.station.clock import Clock, to_ms
@@ -94,7 +94,10 @@ class ReservationService(Block):
 
     # -- OCPP ------------------------------------------------------------------------------
 
-    @on(Action.RESERVE_NOW)
+    @on(
+        Action.RESERVE_NOW,
+        without_storage=Refuse(m.ReserveNowResponse(status=m.ReservationStatus("Unavailable"))),
+    )
     async def reserve_now(self, request: m.ReserveNowRequest) -> m.ReserveNowResponse:
         status = self._answer(request)
         if status == "Accepted":
@@ -150,7 +153,12 @@ class ReservationService(Block):
             return "Rejected"
         return "Accepted"
 
-    @on(Action.CANCEL_RESERVATION)
+    @on(
+        Action.CANCEL_RESERVATION,
+        without_storage=Refuse(
+            m.CancelReservationResponse(status=m.CancelReservationStatus("Rejected"))
+        ),
+    )
     async def cancel_reservation(
         self, request: m.CancelReservationRequest
     ) -> m.CancelReservationResponse:

@@ -22,7 +22,7 @@ from chargestack.files.upload_job import UploadJobService
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
 from chargestack.ocpp.messages.base import format_rfc3339, parse_rfc3339
-from chargestack.ocpp.router import after, on
+from chargestack.ocpp.router import Refuse, after, on
 from chargestack.redaction import redact
 from chargestack.station.block import Block
 from chargestack.station.clock import from_ms, to_ms
@@ -80,7 +80,7 @@ class LogUploadService(UploadJobService, Block):
 
     # -- OCPP ------------------------------------------------------------------------------
 
-    @on(Action.GET_LOG)
+    @on(Action.GET_LOG, without_storage=Refuse(m.GetLogResponse(status=m.LogStatus("Rejected"))))
     async def get_log(self, request: m.GetLogRequest) -> m.GetLogResponse:
         try:
             parse_location(

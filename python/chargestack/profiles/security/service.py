@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.connection_settings import ConnectionSettings
 from chargestack.ocpp.messages import Action
-from chargestack.ocpp.router import after, on
+from chargestack.ocpp.router import Refuse, after, on
 from chargestack.profiles.security.certificate_store import CENTRAL_SYSTEM_ROOT, CertificateStore
 from chargestack.profiles.security.charge_point_certificate import ChargePointCertificate
 from chargestack.profiles.security.events import SecurityEvent, SecurityEvents
@@ -104,7 +104,12 @@ class SecurityService(Block):
 
     # -- certificates ----------------------------------------------------------------------
 
-    @on(Action.INSTALL_CERTIFICATE)
+    @on(
+        Action.INSTALL_CERTIFICATE,
+        without_storage=Refuse(
+            m.InstallCertificateResponse(status=m.InstallCertificateStatus("Failed"))
+        ),
+    )
     async def install_certificate(
         self, request: m.InstallCertificateRequest
     ) -> m.InstallCertificateResponse:
@@ -124,7 +129,12 @@ class SecurityService(Block):
             # The next TLS connection trusts the new bundle.
             self.station.session.update_settings(self.station.connection_settings())
 
-    @on(Action.DELETE_CERTIFICATE)
+    @on(
+        Action.DELETE_CERTIFICATE,
+        without_storage=Refuse(
+            m.DeleteCertificateResponse(status=m.DeleteCertificateStatus("Failed"))
+        ),
+    )
     async def delete_certificate(
         self, request: m.DeleteCertificateRequest
     ) -> m.DeleteCertificateResponse:
@@ -164,7 +174,12 @@ class SecurityService(Block):
             ],
         )
 
-    @on(Action.CERTIFICATE_SIGNED)
+    @on(
+        Action.CERTIFICATE_SIGNED,
+        without_storage=Refuse(
+            m.CertificateSignedResponse(status=m.CertificateSignedStatus("Rejected"))
+        ),
+    )
     async def certificate_signed(
         self, request: m.CertificateSignedRequest
     ) -> m.CertificateSignedResponse:

@@ -27,7 +27,7 @@ from chargestack.files.locations import parse_location
 from chargestack.files.slots import Trial
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
-from chargestack.ocpp.router import after, on
+from chargestack.ocpp.router import Refuse, after, on
 from chargestack.profiles.security.certificate_store import MANUFACTURER_ROOT, CertificateStore
 from chargestack.profiles.security.events import SecurityEvent, SecurityEvents
 from chargestack.profiles.security.firmware_signature import (
@@ -123,7 +123,12 @@ class SignedFirmwareService(FirmwareJobService, Block):
 
     # -- OCPP ------------------------------------------------------------------------------
 
-    @on(Action.SIGNED_UPDATE_FIRMWARE)
+    @on(
+        Action.SIGNED_UPDATE_FIRMWARE,
+        without_storage=Refuse(
+            m.SignedUpdateFirmwareResponse(status=m.SignedUpdateFirmwareStatus("Rejected"))
+        ),
+    )
     async def signed_update_firmware(
         self, request: m.SignedUpdateFirmwareRequest
     ) -> m.SignedUpdateFirmwareResponse:

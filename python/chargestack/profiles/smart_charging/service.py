@@ -18,7 +18,7 @@ from chargestack import _core
 from chargestack.exceptions import PropertyConstraintViolationError, SmartChargingError
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
-from chargestack.ocpp.router import on
+from chargestack.ocpp.router import Refuse, on
 from chargestack.profiles.smart_charging.limit_applier import LimitApplier, engine_transactions
 from chargestack.profiles.smart_charging.profile_rules import clear_criteria, profile_limits
 from chargestack.station.block import Block
@@ -91,7 +91,12 @@ class SmartChargingService(Block):
 
     # -- SetChargingProfile ----------------------------------------------------------------
 
-    @on(Action.SET_CHARGING_PROFILE)
+    @on(
+        Action.SET_CHARGING_PROFILE,
+        without_storage=Refuse(
+            m.SetChargingProfileResponse(status=m.ChargingProfileStatus("Rejected"))
+        ),
+    )
     async def set_charging_profile(
         self, request: m.SetChargingProfileRequest
     ) -> m.SetChargingProfileResponse:
@@ -134,7 +139,12 @@ class SmartChargingService(Block):
 
     # -- ClearChargingProfile --------------------------------------------------------------
 
-    @on(Action.CLEAR_CHARGING_PROFILE)
+    @on(
+        Action.CLEAR_CHARGING_PROFILE,
+        without_storage=Refuse(
+            m.ClearChargingProfileResponse(status=m.ClearChargingProfileStatus("Unknown"))
+        ),
+    )
     async def clear_charging_profile(
         self, request: m.ClearChargingProfileRequest
     ) -> m.ClearChargingProfileResponse:
