@@ -245,3 +245,43 @@ async def test_the_request_whose_write_first_meets_the_full_disk_gets_an_error_a
         await storage_reported(rs, mark)
         disk.free()
         await storage_cleared(rs, mark)
+
+
+async def test_a_vendor_data_transfer_that_stores_is_refused_and_one_that_did_not_say_so_fails(
+    central_system: CentralSystem, disk: SmallFilesystem
+) -> None:
+    cs = central_system
+    async with running_station(cs, disk.path) as rs:
+        store = rs.station.store
+
+        async def remember(message_id: str | None, data: str | None) -> tuple[str, str | None]:
+            store.meta.set(f"acme.{message_id}", data or "")
+            return "Accepted", None
+
+        async def echo(message_id: str | None, data: str | None) -> tuple[str, str | None]:
+            return "Accepted", data
+
+        transfer = rs.blocks.core.data_transfer
+        transfer.register("Acme", "remember", remember, stores=True)
+        transfer.register("Acme", "forgot", remember)
+        transfer.register("Acme", "echo", echo)
+        await fill_and_notice(rs, disk, TAG)
+
+        def request(message_id: str) -> Payload:
+            return {"vendorId": "Acme", "messageId": message_id, "data": "1"}
+
+        assert await status_of(rs, "DataTransfer", request("remember")) == "Rejected"
+        assert store.meta.get("acme.remember") is None
+        # A handler that stores without saying so is not refused, but never confirmed.
+        with pytest.raises(InternalError, match="storage"):
+            await answer(rs, "DataTransfer", request("forgot"))
+        assert await answer(rs, "DataTransfer", request("echo")) == {
+            "status": "Accepted",
+            "data": "1",
+        }
+
+        mark = cs.mark()
+        disk.free()
+        await storage_cleared(rs, mark)
+        assert await status_of(rs, "DataTransfer", request("remember")) == "Accepted"
+        assert store.meta.get("acme.remember") == "1"

@@ -146,7 +146,7 @@ def assemble(station: Station) -> ProfileBlocks:
             cable_lock=transactions.cable_lock,
             lifecycle=transactions.lifecycle,
         ),
-        data_transfer=DataTransferService(station.send),
+        data_transfer=DataTransferService(station.send, store),
         authorization=authorization,
         sender=sender,
         metering=transactions.metering,

@@ -2,12 +2,16 @@
 
 Integrators register ``(vendorId, messageId)`` handlers; messageId ``None`` catches every
 message of a vendor. Unknown vendor: UnknownVendorId; known vendor, unknown message:
-UnknownMessageId.
+UnknownMessageId. A handler whose effect must be stored says so when it is registered
+(``stores=True``): while the store cannot write its messages are answered Rejected at once,
+the handler not run, as the session refuses the other requests that must be stored
+(``ocpp/storage_answers.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
@@ -19,24 +23,50 @@ VendorHandler = Callable[[str | None, str | None], Awaitable[tuple[str, str | No
 """(messageId, data) -> (status, data)."""
 
 
-class DataTransferService(Block):
-    def __init__(self, send: Send) -> None:
-        self._send = send
-        self.handlers: dict[tuple[str, str | None], VendorHandler] = {}
+class StoreState(Protocol):
+    @property
+    def write_failure(self) -> str | None:
+        """Why the store cannot write, while it cannot."""
+        ...
 
-    def register(self, vendor_id: str, message_id: str | None, handler: VendorHandler) -> None:
-        self.handlers[(vendor_id, message_id)] = handler
+
+class DataTransferService(Block):
+    def __init__(self, send: Send, store: StoreState) -> None:
+        self._send = send
+        self._store = store
+        self.handlers: dict[tuple[str, str | None], VendorHandler] = {}
+        self._storing: set[tuple[str, str | None]] = set()
+
+    def register(
+        self,
+        vendor_id: str,
+        message_id: str | None,
+        handler: VendorHandler,
+        *,
+        stores: bool = False,
+    ) -> None:
+        """Answer DataTransfer of ``vendor_id`` (and ``message_id``, None: any) with
+        ``handler``; ``stores``: its effect must be stored (refused while it cannot be)."""
+        key = (vendor_id, message_id)
+        self.handlers[key] = handler
+        if stores:
+            self._storing.add(key)
+        else:
+            self._storing.discard(key)
 
     @on(Action.DATA_TRANSFER)
     async def data_transfer(self, request: m.DataTransferRequest) -> m.DataTransferResponse:
         vendor = request.vendor_id
         if not any(v == vendor for v, _ in self.handlers):
             return m.DataTransferResponse(status=m.DataTransferStatus("UnknownVendorId"))
-        handler = self.handlers.get((vendor, request.message_id)) or self.handlers.get(
-            (vendor, None)
-        )
+        key = (vendor, request.message_id)
+        if key not in self.handlers:
+            key = (vendor, None)
+        handler = self.handlers.get(key)
         if handler is None:
             return m.DataTransferResponse(status=m.DataTransferStatus("UnknownMessageId"))
+        if key in self._storing and self._store.write_failure is not None:
+            return m.DataTransferResponse(status=m.DataTransferStatus("Rejected"))
         status, data = await handler(request.message_id, request.data)
         return m.DataTransferResponse(status=m.DataTransferStatus(status), data=data)
 
