@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from ocpp.exceptions import InternalError
 
 from central_system import CentralSystem
 from certs import make_ca
@@ -142,3 +143,37 @@ async def test_a_whole_session_charges_on_slow_flash(
         f"\nfsync {delay_ms} ms: {len(latencies)} GetConfiguration p50 {p50:.1f} ms "
         f"p99 {p99:.1f} ms max {max(latencies):.1f} ms; ChangeConfiguration {commit_call_ms:.0f} ms"
     )
+
+
+async def test_a_change_the_flash_does_not_take_within_storage_answer_s_is_not_confirmed(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """The answer to a CALL that stored something waits for the disk, but not for ever:
+    after ``timers.storage_answer_s`` it is a CALLERROR InternalError naming the storage
+    (never an answer the central system times out on). The change itself is applied and
+    reaches the disk when the flash gets there."""
+    cs = central_system
+    flash = SlowFlash.build(tmp_path / "shim")
+    station_file = tmp_path / "station.toml"
+    write_station_file(
+        station_file, cs.url, tmp_path / "data", CONFIG, timers={"storage_answer_s": 0.3}
+    )
+    sp = StationProcess(station_file, env=flash.environment())
+    change = {"key": "ConnectionTimeOut", "value": "45"}
+    try:
+        await sp.start()
+        await cs.wait_for("BootNotification", timeout=30)
+        flash.set_delay_ms(3000)
+        with pytest.raises(InternalError, match="storage"):
+            await cs.call("CRASH-CP", "ChangeConfiguration", change)
+        # Answered at the bound, before the sync returned.
+        assert (await sp.get("/status"))["store"]["commitsNotOnDisk"] > 0
+        await sp.wait_status(lambda s: s["store"]["commitsNotOnDisk"] == 0, "on disk", 30)
+        flash.set_delay_ms(0)
+        found = await cs.call("CRASH-CP", "GetConfiguration", {"key": ["ConnectionTimeOut"]})
+        assert found["configurationKey"][0]["value"] == "45"
+        assert await cs.call("CRASH-CP", "ChangeConfiguration", change) == {"status": "Accepted"}
+        assert await sp.terminate() == 0
+    finally:
+        await sp.close()
+    assert len([line for line in sp.stderr_lines if "not on disk" in line]) == 1
