@@ -285,3 +285,26 @@ async def test_a_vendor_data_transfer_that_stores_is_refused_and_one_that_did_no
         await storage_cleared(rs, mark)
         assert await status_of(rs, "DataTransfer", request("remember")) == "Accepted"
         assert store.meta.get("acme.remember") == "1"
+
+
+async def test_a_reset_while_full_restarts_the_station_on_the_full_disk(
+    central_system: CentralSystem, disk: SmallFilesystem
+) -> None:
+    """Reset is what an operator has left to recover a station: it works on a full disk.
+    A restart keeps only what is on disk, as a power cut does: the session's SoftReset stop
+    could not be, so the restarted station closes it from the journal (PowerLoss), once."""
+    cs = central_system
+    async with running_station(cs, disk.path) as rs:
+        running = await start_local_session(rs, 2, LISTED)
+        await fill_and_notice(rs, disk, TAG)
+        mark = cs.mark()
+        assert await status_of(rs, "Reset", {"type": "Soft"}) == "Accepted"
+        await cs.wait_for("BootNotification", since=mark, timeout=30)
+        assert rs.runner.restarts == 1
+        await storage_reported(rs, mark)
+        stop = await cs.wait_for("StopTransaction", lambda p: p["transactionId"] == running)
+        assert stop.payload["reason"] == "PowerLoss"
+        mark = cs.mark()
+        disk.free()
+        await storage_cleared(rs, mark)
+    assert len(cs.messages("StopTransaction")) == 1

@@ -3,7 +3,8 @@
 Framing is done by the Rust codec (``chargestack._core``), payloads are validated once by the
 pydantic models, and handlers are found through the :class:`Router`. The charge point has at
 most one CALL outstanding (OCPP-J 1.6 section 4.1.1); answers to the central system's CALLs
-are sent as soon as their handler returns and never wait behind our own CALL.
+are sent as soon as their handler returns (and what it stored is on disk, or cannot be:
+``storage_answers.py``) and never wait behind our own CALL.
 """
 
 from __future__ import annotations

@@ -38,7 +38,9 @@ completes), and when space returns the waiting commits reach the file in order a
 messages are sent, each once. The station hears the change both ways through
 :meth:`watch_writes` (it refuses new transactions and reports the storage on connector 0),
 and a transaction about to start asks :meth:`writable`: every commit so far on disk, or
-the first failure, whichever comes first (a full disk shows itself only when written). A
+the first failure, whichever comes first (a full disk shows itself only when written). The
+RPC session refuses at once the central system's requests that must be stored, and answers
+none of them later than the first failure (``ocpp/storage_answers.py``). A
 commit the working copy itself refuses (a bug, or memory exhausted) raises ``StoreError``
 to its caller, as any failed statement does.
 
