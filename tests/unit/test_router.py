@@ -7,7 +7,6 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -15,8 +14,6 @@ import pytest
 from chargestack.assembly import AssembledStation
 from chargestack.ocpp.messages import REQUESTS, RESPONSES, Action
 from chargestack.ocpp.router import Router, after, on
-from chargestack.settings import FEATURE_PROFILES
-from sim_support import station_settings
 
 
 async def _handler(request: Any) -> Any:
@@ -66,33 +63,17 @@ def _annotations(function: Callable[..., Any]) -> tuple[Any, Any]:
     return hints[parameter], hints["return"]
 
 
-@pytest.mark.parametrize(
-    "profiles",
-    [list(FEATURE_PROFILES), ["Core"]],
-    ids=["every profile", "Core only (the not-offered answers)"],
-)
 async def test_every_registered_handler_takes_the_model_of_its_action(
-    tmp_path: Path, profiles: list[str]
+    assembled_station: AssembledStation,
 ) -> None:
-    settings = station_settings(
-        tmp_path,
-        feature_profiles=profiles,
-        firmware={"installer": "simulated"},
-        control_api={"enabled": False},
-    )
-    station = AssembledStation(settings)
-    await station.start()
-    try:
-        router = station.router
-        assert router.handlers, "the station registered no handler"
-        for action, handler in router.handlers.items():
-            request, response = _annotations(handler)
-            assert request is REQUESTS[Action(action)], f"{action} handler {handler}"
-            assert response is RESPONSES[Action(action)], f"{action} handler {handler}"
-        for action, hooks in router.after_hooks.items():
-            for hook in hooks:
-                request, returned = _annotations(hook)
-                assert request is REQUESTS[Action(action)], f"{action} after-hook {hook}"
-                assert returned is type(None), f"{action} after-hook {hook}"
-    finally:
-        await station.stop()
+    router = assembled_station.router
+    assert router.handlers, "the station registered no handler"
+    for action, handler in router.handlers.items():
+        request, response = _annotations(handler)
+        assert request is REQUESTS[Action(action)], f"{action} handler {handler}"
+        assert response is RESPONSES[Action(action)], f"{action} handler {handler}"
+    for action, hooks in router.after_hooks.items():
+        for hook in hooks:
+            request, returned = _annotations(hook)
+            assert request is REQUESTS[Action(action)], f"{action} after-hook {hook}"
+            assert returned is type(None), f"{action} after-hook {hook}"

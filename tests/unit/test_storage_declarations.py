@@ -10,7 +10,6 @@ must not have written.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +17,6 @@ import pytest
 from chargestack.assembly import AssembledStation
 from chargestack.ocpp.messages import RESPONSES, Action, dump_payload, parse_request
 from chargestack.ocpp.router import FROM_MEMORY, Refuse
-from chargestack.settings import FEATURE_PROFILES
-from sim_support import station_settings
 
 #: Handler -> its answer while the store cannot write (None: a CALLERROR InternalError,
 #: for UpdateFirmware.conf has no status).
@@ -95,46 +92,30 @@ def test_the_audit_names_each_handler_once() -> None:
     assert not (set(REFUSED) | IN_MEMORY) & set(WRITES_NOTHING)
 
 
-@pytest.mark.parametrize(
-    "profiles",
-    [list(FEATURE_PROFILES), ["Core"]],
-    ids=["every profile", "Core only (the not-offered answers)"],
-)
 async def test_every_handler_that_writes_says_what_it_does_without_storage(
-    tmp_path: Path, profiles: list[str]
+    assembled_station: AssembledStation,
 ) -> None:
-    settings = station_settings(
-        tmp_path,
-        feature_profiles=profiles,
-        firmware={"installer": "simulated"},
-        control_api={"enabled": False},
-    )
-    station = AssembledStation(settings)
-    await station.start()
-    try:
-        router = station.router
-        for action, handler in router.handlers.items():
-            name = handler.__func__.__qualname__  # type: ignore[attr-defined]
-            policy = router.storage_policy(action)
-            if name in REFUSED:
-                assert isinstance(policy, Refuse), f"{name} declares no refusal"
-                answer = policy.answer
-                if answer is None:
-                    assert REFUSED[name] is None, name
-                else:
-                    assert type(answer) is RESPONSES[Action(action)], name
-                    assert json.loads(dump_payload(answer)) == REFUSED[name], name
-            elif name in IN_MEMORY:
-                assert policy is FROM_MEMORY, f"{name} does not work from memory"
-            elif name in WRITES_NOTHING:
-                assert policy is None, f"{name} declares {policy} but writes nothing"
-                before = station.store.written
-                await handler(parse_request(action, json.dumps(WRITES_NOTHING[name])))
-                assert station.store.written == before, f"{name} wrote to the store"
+    router = assembled_station.router
+    for action, handler in router.handlers.items():
+        name = handler.__func__.__qualname__  # type: ignore[attr-defined]
+        policy = router.storage_policy(action)
+        if name in REFUSED:
+            assert isinstance(policy, Refuse), f"{name} declares no refusal"
+            answer = policy.answer
+            if answer is None:
+                assert REFUSED[name] is None, name
             else:
-                pytest.fail(
-                    f"{name} ({action}) is not audited: read it, and if it writes to the "
-                    "store declare @on(..., without_storage=...) and list it here"
-                )
-    finally:
-        await station.stop()
+                assert type(answer) is RESPONSES[Action(action)], name
+                assert json.loads(dump_payload(answer)) == REFUSED[name], name
+        elif name in IN_MEMORY:
+            assert policy is FROM_MEMORY, f"{name} does not work from memory"
+        elif name in WRITES_NOTHING:
+            assert policy is None, f"{name} declares {policy} but writes nothing"
+            before = assembled_station.store.written
+            await handler(parse_request(action, json.dumps(WRITES_NOTHING[name])))
+            assert assembled_station.store.written == before, f"{name} wrote to the store"
+        else:
+            pytest.fail(
+                f"{name} ({action}) is not audited: read it, and if it writes to the "
+                "store declare @on(..., without_storage=...) and list it here"
+            )
