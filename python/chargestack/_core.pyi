@@ -365,6 +365,28 @@ _StageEvent = (
     | _StoppedEvent
 )
 
+# What the EV link and the contactors' auxiliary contacts tell a hardware stage.
+class _EvConnectorInput(TypedDict):
+    # ev_present: an EV is plugged in; ev_gone: it left (its request is forgotten, power
+    # needs a new enable); ev_stop: it ended its charge and may ask again.
+    type: Literal["ev_present", "ev_gone", "ev_stop"]
+    connector: int
+
+class _EvRequestInput(TypedDict):
+    # Renew it within ev_request_timeout_ms or it counts as gone (ramp down, contactor open).
+    type: Literal["ev_request"]
+    connector: int
+    voltage_v: float
+    current_a: float
+    soc: NotRequired[float | None]
+
+class _ContactorFeedbackInput(TypedDict):
+    type: Literal["contactor_feedback"]
+    connector: int
+    closed: bool
+
+_StageInput = _EvConnectorInput | _EvRequestInput | _ContactorFeedbackInput
+
 @final
 class PowerLoop:
     """A control-loop thread that several stages share (a fleet of simulated chargers).
@@ -412,23 +434,9 @@ class PowerStage:
     def enable(self, connector: int, on: bool) -> None:
         """Close the contactor and deliver power (True) or ramp to zero and open (False)."""
 
-    def ev_present(self, connector: int) -> None:
-        """Hardware stage: an EV is plugged in (the EV link says so)."""
-
-    def ev_gone(self, connector: int) -> None:
-        """Hardware stage: the EV left; its request is forgotten, power needs a new enable."""
-
-    def ev_request(
-        self, connector: int, voltage_v: float, current_a: float, soc: float | None = None
-    ) -> None:
-        """Hardware stage: the EV's target voltage and current request; renew it within
-        ev_request_timeout_ms or it counts as gone (ramp down, contactor open)."""
-
-    def ev_stop(self, connector: int) -> None:
-        """Hardware stage: the EV ended its charge (an ev_full event); it may ask again."""
-
-    def contactor_feedback(self, connector: int, closed: bool) -> None:
-        """Hardware stage: what the contactor's auxiliary contact reports."""
+    def input(self, input: _StageInput) -> None:
+        """A hardware stage's input from the EV link or a contactor's auxiliary contact;
+        PowerStageError on a simulated cabinet or for values no stage could act on."""
 
     def feed_watchdog(self) -> None: ...
     def inject_module_fault(self, n: int, kind: str) -> None:

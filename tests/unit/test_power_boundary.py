@@ -106,6 +106,9 @@ def test_a_bad_configuration_names_what_is_wrong(config: dict[str, Any], message
     assert message in str(info.value)
 
 
+REQUEST: Any = {"type": "ev_request", "connector": 1, "voltage_v": 410.0, "current_a": 20.0}
+
+
 def test_the_hardware_stages_switchgear_events_have_exactly_the_stub_fields() -> None:
     bench: Any = {
         "modules": {"count": 2},
@@ -117,7 +120,7 @@ def test_the_hardware_stages_switchgear_events_have_exactly_the_stub_fields() ->
     }
     stage = _core.PowerStage(bench)
     assert stage.kind() == "bench"
-    stage.ev_present(1)
+    stage.input({"type": "ev_present", "connector": 1})
     stage.enable(1, True)
     stage.start()
     seen: dict[str, dict[str, Any]] = {}
@@ -126,12 +129,13 @@ def test_the_hardware_stages_switchgear_events_have_exactly_the_stub_fields() ->
         while {"contactor", "module_route"} - set(seen):
             assert time.monotonic() < deadline, seen
             stage.feed_watchdog()
-            stage.ev_request(1, 410.0, 20.0)
+            stage.input(REQUEST)
             event = stage.next_event(20)
             if event is not None:
                 seen[event["kind"]] = dict(event)
                 if event["kind"] == "contactor":
-                    stage.contactor_feedback(1, event["closed"])
+                    closed = bool(event["closed"])
+                    stage.input({"type": "contactor_feedback", "connector": 1, "closed": closed})
     finally:
         stage.stop()
     assert set(seen["contactor"]) == declared("_ContactorEvent")
@@ -140,4 +144,9 @@ def test_the_hardware_stages_switchgear_events_have_exactly_the_stub_fields() ->
         _core.PowerStage({**bench, "interface": "can0"})
     simulated = _core.PowerStage({**bench, "simulated": True, "interface": None})
     with pytest.raises(PowerStageError, match="the simulated cabinet has its own EVs"):
-        simulated.ev_request(1, 410.0, 20.0)
+        simulated.input(REQUEST)
+    # A shape the stage does not know is refused with the place it is wrong.
+    with pytest.raises(PowerStageError, match="voltage_v"):
+        stage.input({"type": "ev_request", "connector": 1})  # type: ignore[typeddict-item]
+    with pytest.raises(PowerStageError, match="ev_dance"):
+        stage.input({"type": "ev_dance", "connector": 1})  # type: ignore[typeddict-item]

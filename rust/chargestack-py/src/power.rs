@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use power::control::{Cabinet, StageKind};
 use power::sim::ModuleFault;
-use power::{LoopHost, PowerError, StageCommand, StageSpec};
+use power::{LoopHost, PowerError, StageCommand, StageInput, StageSpec};
 use pyo3::prelude::*;
 
 use crate::errors::{CanInterfaceError, PowerStageError};
@@ -140,36 +140,10 @@ impl PowerStage {
         self.cmd(StageCommand::Enable(connector, on))
     }
 
-    fn ev_present(&self, connector: u32) -> PyResult<()> {
-        self.cmd(StageCommand::EvPresent(connector))
-    }
-
-    fn ev_gone(&self, connector: u32) -> PyResult<()> {
-        self.cmd(StageCommand::EvGone(connector))
-    }
-
-    #[pyo3(signature = (connector, voltage_v, current_a, soc=None))]
-    fn ev_request(
-        &self,
-        connector: u32,
-        voltage_v: f64,
-        current_a: f64,
-        soc: Option<f64>,
-    ) -> PyResult<()> {
-        self.cmd(StageCommand::EvRequest {
-            connector,
-            voltage_v,
-            current_a,
-            soc,
-        })
-    }
-
-    fn ev_stop(&self, connector: u32) -> PyResult<()> {
-        self.cmd(StageCommand::EvStop(connector))
-    }
-
-    fn contactor_feedback(&self, connector: u32, closed: bool) -> PyResult<()> {
-        self.cmd(StageCommand::ContactorFeedback { connector, closed })
+    /// A hardware stage's input: the EV link or a contactor's feedback (`StageInput`).
+    fn input(&self, input: &Bound<'_, PyAny>) -> PyResult<()> {
+        let input: StageInput = typed::from_py(input, |e| to_py(PowerError::Config(e)))?;
+        self.cmd(input.into())
     }
 
     fn feed_watchdog(&self) {

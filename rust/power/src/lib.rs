@@ -19,6 +19,6 @@ pub use error::{PowerError, Result};
 
 pub use control::{
     LoopHost, LoopStage, PowerStage, SimulatedStage, StageCommand, StageConfig, StageEvent,
-    StageSpec,
+    StageInput, StageSpec,
 };
 pub use hardware::HardwareStage;

@@ -159,7 +159,9 @@ class CanPowerStage(RustPowerStage):
             if self._reported.get(cid) == closed:
                 continue
             try:
-                self._stage.contactor_feedback(cid, closed)
+                self._stage.input(
+                    {"type": "contactor_feedback", "connector": cid, "closed": closed}
+                )
             except PowerStageError as exc:
                 # Its loop has ended (it opened everything on its way out): nothing to tell.
                 log.warning("contactor feedback of connector %d not delivered: %s", cid, exc)
@@ -171,16 +173,24 @@ class CanPowerStage(RustPowerStage):
     def _on_link_event(self, event: EvLinkEvent) -> None:
         cid = event.connector_id
         if isinstance(event, EvConnected):
-            self._stage.ev_present(cid)
+            self._stage.input({"type": "ev_present", "connector": cid})
             if self._link.announces_plugs:
                 self.tell_station(PluggedIn(cid))
         elif isinstance(event, EvRequest):
-            self._stage.ev_request(cid, event.voltage_v, event.current_a, event.soc)
+            self._stage.input(
+                {
+                    "type": "ev_request",
+                    "connector": cid,
+                    "voltage_v": event.voltage_v,
+                    "current_a": event.current_a,
+                    "soc": event.soc,
+                }
+            )
         elif isinstance(event, EvStopped):
-            self._stage.ev_stop(cid)
+            self._stage.input({"type": "ev_stop", "connector": cid})
         else:
             assert isinstance(event, EvDisconnected)
-            self._stage.ev_gone(cid)
+            self._stage.input({"type": "ev_gone", "connector": cid})
             self._clear_request_lost(cid, resumed=False)
             if self._link.announces_plugs:
                 self.tell_station(PluggedOut(cid))

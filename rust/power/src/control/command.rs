@@ -74,6 +74,72 @@ pub enum StageCommand {
     },
 }
 
+/// What the hardware around a hardware stage tells it: the EV link (the ISO 15118 / CHAdeMO
+/// stack) and the contactors' auxiliary contacts. Crosses from Python as data tagged by
+/// `type` (`{"type": "ev_request", "connector": 1, ...}`).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StageInput {
+    /// An EV is plugged in (the EV link says so).
+    EvPresent {
+        /// OCPP connector id.
+        connector: u32,
+    },
+    /// The EV left; its request is forgotten, power needs a new enable.
+    EvGone {
+        /// OCPP connector id.
+        connector: u32,
+    },
+    /// The EV's target voltage and current request, renewed within `ev_request_timeout`.
+    EvRequest {
+        /// OCPP connector id.
+        connector: u32,
+        /// Target voltage, V.
+        voltage_v: f64,
+        /// Current request, A.
+        current_a: f64,
+        /// State of charge, percent, when the EV tells it.
+        #[serde(default)]
+        soc: Option<f64>,
+    },
+    /// The EV ended its charge; it may ask again.
+    EvStop {
+        /// OCPP connector id.
+        connector: u32,
+    },
+    /// What a contactor's auxiliary contact reports.
+    ContactorFeedback {
+        /// OCPP connector id.
+        connector: u32,
+        /// `true`: closed.
+        closed: bool,
+    },
+}
+
+impl From<StageInput> for StageCommand {
+    fn from(input: StageInput) -> Self {
+        match input {
+            StageInput::EvPresent { connector } => Self::EvPresent(connector),
+            StageInput::EvGone { connector } => Self::EvGone(connector),
+            StageInput::EvRequest {
+                connector,
+                voltage_v,
+                current_a,
+                soc,
+            } => Self::EvRequest {
+                connector,
+                voltage_v,
+                current_a,
+                soc,
+            },
+            StageInput::EvStop { connector } => Self::EvStop(connector),
+            StageInput::ContactorFeedback { connector, closed } => {
+                Self::ContactorFeedback { connector, closed }
+            }
+        }
+    }
+}
+
 /// Highest EV target voltage taken (ISO 15118-20 and CHAdeMO 3.0 stop well below).
 const MAX_EV_VOLTAGE_V: f64 = 1500.0;
 
@@ -214,4 +280,58 @@ pub trait LoopStage: Send {
     fn shutdown(&mut self);
     /// Feeds the supervisor watchdog now.
     fn feed_watchdog(&self);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(json: &str) -> StageCommand {
+        serde_json::from_str::<StageInput>(json).unwrap().into()
+    }
+
+    #[test]
+    fn stage_inputs_become_their_commands() {
+        assert_eq!(
+            input(r#"{"type": "ev_present", "connector": 1}"#),
+            StageCommand::EvPresent(1)
+        );
+        assert_eq!(
+            input(r#"{"type": "ev_gone", "connector": 2}"#),
+            StageCommand::EvGone(2)
+        );
+        assert_eq!(
+            input(r#"{"type": "ev_stop", "connector": 1}"#),
+            StageCommand::EvStop(1)
+        );
+        assert_eq!(
+            input(
+                r#"{"type": "ev_request", "connector": 1, "voltage_v": 420.0, "current_a": 80.0}"#
+            ),
+            StageCommand::EvRequest {
+                connector: 1,
+                voltage_v: 420.0,
+                current_a: 80.0,
+                soc: None
+            }
+        );
+        assert_eq!(
+            input(r#"{"type": "contactor_feedback", "connector": 2, "closed": true}"#),
+            StageCommand::ContactorFeedback {
+                connector: 2,
+                closed: true
+            }
+        );
+    }
+
+    #[test]
+    fn an_unknown_input_or_a_missing_field_is_refused() {
+        assert!(
+            serde_json::from_str::<StageInput>(r#"{"type": "ev_dance", "connector": 1}"#).is_err()
+        );
+        assert!(
+            serde_json::from_str::<StageInput>(r#"{"type": "ev_request", "connector": 1}"#)
+                .is_err()
+        );
+    }
 }

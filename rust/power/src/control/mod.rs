@@ -19,7 +19,7 @@ mod switchgear;
 mod telemetry;
 
 pub use allocation::{allocate, ModuleAvail};
-pub use command::{LoopStage, StageCommand, StageKind};
+pub use command::{LoopStage, StageCommand, StageInput, StageKind};
 pub use config::{ConnectorRating, ModuleRating, StageConfig};
 pub use controller::{Controller, StageFault, Watchdog};
 pub use events::StageEvent;
