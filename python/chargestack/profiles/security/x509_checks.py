@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import itertools
 from dataclasses import dataclass
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -157,31 +158,35 @@ def verify_chain(
     )
 
 
+_Ext = TypeVar("_Ext", bound=x509.ExtensionType)
+
+
+def _extension(cert: x509.Certificate, kind: type[_Ext]) -> _Ext | None:
+    try:
+        return cert.extensions.get_extension_for_class(kind).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    constraints = _extension(cert, x509.BasicConstraints)
+    return constraints is not None and constraints.ca
+
+
 def _check_certificate_signer(cert: x509.Certificate) -> None:
     """RFC 5280 section 4.2.1.9: only a certificate with basicConstraints CA:TRUE signs
     certificates; section 4.2.1.3: a CA's keyUsage, which it MUST carry, then includes
     keyCertSign. A trust anchor installed over OCPP is held to both (whitepaper A05, M05)."""
     subject = cert.subject.rfc4514_string()
-    try:
-        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
-    except x509.ExtensionNotFound:
-        constraints = None
-    if constraints is None or not constraints.ca:
+    if not _is_ca(cert):
         raise CertificateError(f"{subject} is not a CA certificate (basicConstraints CA:TRUE)")
-    try:
-        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        usage = None
+    usage = _extension(cert, x509.KeyUsage)
     if usage is None or not usage.key_cert_sign:
         raise CertificateError(f"{subject} may not sign certificates (keyUsage keyCertSign)")
 
 
 def _check_issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> None:
-    try:
-        constraints = issuer.extensions.get_extension_for_class(x509.BasicConstraints).value
-    except x509.ExtensionNotFound:
-        constraints = None
-    if constraints is None or not constraints.ca:
+    if not _is_ca(issuer):
         raise CertificateError(f"{issuer.subject.rfc4514_string()} is not a CA certificate")
     try:
         cert.verify_directly_issued_by(issuer)
