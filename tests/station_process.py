@@ -18,6 +18,8 @@ from typing import Any
 
 import aiohttp
 
+from central_system import CentralSystem, Received
+
 
 def toml_value(value: Any) -> str:
     if isinstance(value, bool):
@@ -163,6 +165,15 @@ class StationProcess:
         assert self._http is not None
         async with self._http.get(self.api + path) as response:
             return await response.json()
+
+    async def start_session(self, cs: CentralSystem, id_tag: str) -> tuple[Received, int]:
+        """A session on connector 1 through the control API, once every connector's status
+        has been reported (registered): its StartTransaction and transactionId."""
+        await cs.wait_for("StatusNotification", lambda p: p["connectorId"] == 2, timeout=30)
+        await self.post("/connectors/1/plug-in")
+        await self.post("/rfid", {"idTag": id_tag})
+        start = await cs.wait_for("StartTransaction", timeout=10)
+        return start, await cs.wait_for_transaction_id(start)
 
     async def wait_status(
         self, predicate: Callable[[dict[str, Any]], bool], what: str, timeout: float = 12.0

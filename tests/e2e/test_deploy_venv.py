@@ -219,10 +219,7 @@ async def test_sigkill_during_an_update_comes_up_on_a_slot_that_registers(
     sp = deploy_station(tmp_path, cs.url, {"confirm_timeout_s": 30})
     try:
         await sp.start()
-        await cs.wait_for("StatusNotification", lambda p: p["connectorId"] == 2)
-        await sp.post("/connectors/1/plug-in")
-        await sp.post("/rfid", {"idTag": "KILLTAG"})
-        tx_id = await cs.wait_for_transaction_id(await cs.wait_for("StartTransaction"))
+        _, tx_id = await sp.start_session(cs, "KILLTAG")
         if point != "download":  # the installation waits for the transaction to end
             await sp.post("/rfid", {"idTag": "KILLTAG"})
             await cs.wait_for("StopTransaction")

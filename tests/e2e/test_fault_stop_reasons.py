@@ -17,11 +17,7 @@ async def test_module_faults_that_leave_a_connector_no_power_stop_it_with_reason
     """Driven through the control API, as the OCTT manual action "fault" is."""
     cs = central_system
     async with booted_station_process(cs, tmp_path, {"MinimumStatusDuration": 0}) as sp:
-        await cs.wait_for("StatusNotification", lambda p: p["connectorId"] == 2)
-        await sp.post("/connectors/1/plug-in")
-        await sp.post("/rfid", {"idTag": "VALIDTAG1"})
-        start = await cs.wait_for("StartTransaction")
-        tx_id = await cs.wait_for_transaction_id(start)
+        _, tx_id = await sp.start_session(cs, "VALIDTAG1")
         await cs.wait_for("StatusNotification", lambda p: p["status"] == "Charging")
         modules = (await sp.get("/power"))["modules"]
         # One module lost: the others take its share and the session goes on.

@@ -7,8 +7,8 @@ import json
 import signal
 from pathlib import Path
 
-from central_system import CentralSystem, Received
-from station_process import StationProcess, booted_station_process, run_cli, write_station_file
+from central_system import CentralSystem
+from station_process import booted_station_process, run_cli, write_station_file
 
 CP = "CRASH-CP"
 
@@ -89,16 +89,6 @@ async def test_sigterm_stops_cleanly(central_system: CentralSystem, tmp_path: Pa
         assert connection.close_code == 1000
 
 
-async def _charging(sp: StationProcess, cs: CentralSystem) -> tuple[Received, int]:
-    """A session on connector 1 through the control API: its StartTransaction and id."""
-    # Registered: every connector's status has been reported.
-    await cs.wait_for("StatusNotification", lambda p: p["connectorId"] == 2)
-    await sp.post("/connectors/1/plug-in")
-    await sp.post("/rfid", {"idTag": "TERMTAG"})
-    start = await cs.wait_for("StartTransaction", timeout=10)
-    return start, await cs.wait_for_transaction_id(start)
-
-
 async def test_sigterm_stops_a_running_transaction_with_reason_reboot_before_exiting(
     central_system: CentralSystem, tmp_path: Path
 ) -> None:
@@ -106,7 +96,7 @@ async def test_sigterm_stops_a_running_transaction_with_reason_reboot_before_exi
     sent before the process is gone."""
     cs = central_system
     async with booted_station_process(cs, tmp_path, {"MinimumStatusDuration": 0}) as sp:
-        _, tx_id = await _charging(sp, cs)
+        _, tx_id = await sp.start_session(cs, "TERMTAG")
         assert await sp.terminate() == 0
         stops = cs.messages("StopTransaction")
         assert [s.payload["transactionId"] for s in stops] == [tx_id]
@@ -119,7 +109,7 @@ async def test_a_stop_transaction_sigterm_could_not_deliver_is_sent_after_the_ne
 ) -> None:
     cs = central_system
     async with booted_station_process(cs, tmp_path, {"MinimumStatusDuration": 0}) as sp:
-        _, tx_id = await _charging(sp, cs)
+        _, tx_id = await sp.start_session(cs, "TERMTAG")
         cs.silent_actions.add("StopTransaction")
         # The grace period (timers.drain_s) is bounded: the process ends unanswered.
         assert await sp.terminate() == 0
@@ -173,12 +163,7 @@ async def test_power_cut_through_the_control_api(
     """OCTT manual action "power loss" (TC_032_2) driven the way an integrator would."""
     cs = central_system
     async with booted_station_process(cs, tmp_path, {"MinimumStatusDuration": 0}) as sp:
-        # Registered: every connector's status has been reported.
-        await cs.wait_for("StatusNotification", lambda p: p["connectorId"] == 2)
-        await sp.post("/connectors/1/plug-in")
-        await sp.post("/rfid", {"idTag": "CUTTAG"})
-        start = await cs.wait_for("StartTransaction", timeout=10)
-        tx_id = await cs.wait_for_transaction_id(start)
+        _, tx_id = await sp.start_session(cs, "CUTTAG")
         mark = cs.mark()
         await sp.post("/power-cut")
         await cs.wait_for("BootNotification", since=mark, timeout=30)
@@ -204,10 +189,7 @@ async def test_TC_015_hard_reset_restarts_the_process_and_keeps_the_stop(
         await cs.wait_for("StatusNotification", lambda p: p["connectorId"] == 2)
         assert sp.proc is not None
         pid = sp.proc.pid
-        await sp.post("/connectors/1/plug-in")
-        await sp.post("/rfid", {"idTag": "RESETTAG"})
-        start = await cs.wait_for("StartTransaction", timeout=10)
-        tx_id = await cs.wait_for_transaction_id(start)
+        _, tx_id = await sp.start_session(cs, "RESETTAG")
         cs.silent_actions.add("StopTransaction")
         lines, mark = len(sp.stderr_lines), cs.mark()
         answer = await cs.call(CP, "Reset", {"type": "Hard"})

@@ -49,10 +49,7 @@ async def test_a_lost_wal_is_reported_and_the_open_session_still_stopped(
         await sp.start()
         await cs.wait_for("BootNotification", timeout=30)
         await _registered(sp)
-        await sp.post("/connectors/1/plug-in")
-        await sp.post("/rfid", {"idTag": TAG})
-        start = await cs.wait_for("StartTransaction", timeout=10)
-        tx_id = await cs.wait_for_transaction_id(start)
+        start, tx_id = await sp.start_session(cs, TAG)
         await cs.wait_for("MeterValues", lambda p: p.get("transactionId") == tx_id)
         # The start and the transactionId were checkpointed into the database file.
         for _ in range(500):
