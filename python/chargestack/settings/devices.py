@@ -123,12 +123,22 @@ class MeterDeviceSettings(Strict):
         Field(
             description="a built-in register map ("
             + ", ".join(sorted(BUILT_IN_MAPS))
-            + ') or "custom" with a [devices.meter.registers] table'
+            + ', "custom" with a [devices.meter.registers] table, or "sunspec": the map '
+            "is discovered from the meter's SunSpec models at start"
         ),
     ]
     registers: Annotated[
         MeterRegisterMap | None,
         Field(description='the register map of a "custom" model'),
+    ] = None
+    sunspec_base: Annotated[
+        int | None,
+        Field(
+            ge=0,
+            le=65533,
+            description='model "sunspec": the holding register of the "SunS" marker; none: '
+            "looked for at the standard addresses 40000, 50000 and 0",
+        ),
     ] = None
     transport: Annotated[
         Literal["tcp", "rtu"],
@@ -175,22 +185,26 @@ class MeterDeviceSettings(Strict):
         if self.model == "custom":
             if self.registers is None:
                 raise ValueError('model "custom" needs a registers table')
-        elif self.model not in BUILT_IN_MAPS:
+        elif self.model != "sunspec" and self.model not in BUILT_IN_MAPS:
             raise ValueError(
-                f'unknown meter model {self.model!r}; built in: {sorted(BUILT_IN_MAPS)} or "custom"'
+                f"unknown meter model {self.model!r}; built in: {sorted(BUILT_IN_MAPS)}, "
+                '"custom" or "sunspec"'
             )
         elif self.registers is not None:
             raise ValueError(f'registers apply only to model "custom", not {self.model!r}')
+        if self.sunspec_base is not None and self.model != "sunspec":
+            raise ValueError(f'sunspec_base applies only to model "sunspec", not {self.model!r}')
         if self.transport == "tcp" and self.host is None:
             raise ValueError('transport "tcp" needs host')
         if self.transport == "rtu" and self.serial_port is None:
             raise ValueError('transport "rtu" needs serial_port')
         return self
 
-    def register_map(self) -> MeterRegisterMap:
+    def register_map(self) -> MeterRegisterMap | None:
+        """The map from the station file; None for "sunspec", whose map the meter tells."""
         if self.registers is not None:
             return self.registers
-        return BUILT_IN_MAPS[self.model]
+        return BUILT_IN_MAPS.get(self.model)
 
     def endpoint(self) -> str:
         """The link this meter is reached over; meters on one RS-485 line share it."""

@@ -61,6 +61,15 @@ class RegisterSpec(BaseModel):
     exponent_offset: Annotated[
         int, Field(ge=-20, le=20, description="subtracted from the exponent register's value")
     ] = 0
+    not_implemented: Annotated[
+        Literal["none", "sunspec"],
+        Field(
+            description='"sunspec": the meter marks a value it does not have as SunSpec does '
+            "(0x8000 int16, 0xFFFF uint16, 0x80000000 int32, 0xFFFFFFFF uint32, NaN float, "
+            "0x8000 in the exponent register), which then reads as no value, never as a "
+            'number; "none": every word is a value'
+        ),
+    ] = "none"
 
     @property
     def words(self) -> int:

@@ -17,3 +17,12 @@ class DeviceOpenError(ChargestackError):
 
 class MeterReadError(ChargestackError):
     """One read of a meter failed (no answer, an exception response, undecodable words)."""
+
+
+class MeterRefusedError(MeterReadError):
+    """The meter answered a read with a Modbus exception (e.g. an address it does not have)."""
+
+
+class SunSpecError(ChargestackError):
+    """The meter's SunSpec layout cannot be discovered (no marker, a broken model chain, no
+    meter model); the message says which, in one line."""

@@ -14,7 +14,7 @@ import logging
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from chargestack.hardware.devices.errors import MeterReadError
+from chargestack.hardware.devices.errors import MeterReadError, MeterRefusedError
 from chargestack.settings.devices import MeterDeviceSettings
 from chargestack.settings.register_map import RegisterKind
 
@@ -79,7 +79,7 @@ class ModbusLink:
         else:
             response = await client.read_input_registers(address, count=count, device_id=unit_id)
         if response.isError():
-            raise MeterReadError(f"{self.endpoint}: unit {unit_id} answered {response}")
+            raise MeterRefusedError(f"{self.endpoint}: unit {unit_id} answered {response}")
         words = list(response.registers)
         if len(words) != count:
             raise MeterReadError(f"{self.endpoint}: asked {count} words, got {len(words)}")

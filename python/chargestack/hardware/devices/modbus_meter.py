@@ -15,17 +15,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from chargestack.hardware.devices.errors import DeviceOpenError, MeterReadError
+from chargestack.hardware.devices.errors import DeviceOpenError, MeterReadError, SunSpecError
 from chargestack.hardware.devices.fault_board import FaultBoard
 from chargestack.hardware.devices.modbus_link import ModbusLink
 from chargestack.hardware.devices.plausibility import EnergyCheck
 from chargestack.hardware.devices.register_decoding import (
+    BlockRead,
     RegisterDecodeError,
     plan_reads,
     scaled_value,
 )
+from chargestack.hardware.devices.sunspec_discovery import STANDARD_BASES, SunSpecMeter, discover
 from chargestack.settings.devices import MeterDeviceSettings
-from chargestack.settings.register_map import RegisterKind
+from chargestack.settings.register_map import MeterRegisterMap, RegisterKind
 from chargestack.waiting import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -57,8 +59,10 @@ class ModbusMeter:
         self.connector_id = settings.connector
         self._settings = settings
         self._link = link
-        self._map = settings.register_map()
-        self._reads = plan_reads(self._map)
+        # None for model "sunspec" until open() has asked the meter.
+        self._map: MeterRegisterMap | None = settings.register_map()
+        self._reads: list[BlockRead] = plan_reads(self._map) if self._map else []
+        self.sunspec: SunSpecMeter | None = None
         self._check = EnergyCheck(settings.max_power_w or max_power_w)
         self._now = now
         self._name = device_name
@@ -80,11 +84,29 @@ class ModbusMeter:
 
     async def open(self) -> None:
         """The first reading, or DeviceOpenError: a station never starts on a silent meter
-        (its meterStart would be a made-up value)."""
+        (its meterStart would be a made-up value). A "sunspec" meter's map is discovered
+        first."""
         try:
+            if self._map is None:
+                await self._discover()
             self._accept(await self._sample())
         except (MeterReadError, RegisterDecodeError) as exc:
             raise DeviceOpenError(self._name, f"no reading from the meter: {exc}") from None
+        except SunSpecError as exc:
+            raise DeviceOpenError(self._name, f"SunSpec discovery: {exc}") from None
+
+    async def _discover(self) -> None:
+        s = self._settings
+
+        async def read(address: int, count: int) -> list[int]:
+            return await self._link.read("holding", address, count, s.unit_id, s.timeout_s)
+
+        bases = STANDARD_BASES if s.sunspec_base is None else (s.sunspec_base,)
+        found = await discover(read, bases)
+        log.info("meter on connector %d: %s", self.connector_id, found.describe())
+        self.sunspec = found
+        self._map = found.register_map
+        self._reads = plan_reads(self._map)
 
     def start(self, faults: FaultBoard) -> None:
         self._faults = faults
@@ -153,6 +175,7 @@ class ModbusMeter:
 
     async def _sample(self) -> MeterSample:
         s = self._settings
+        assert self._map is not None, "a sunspec meter's map is discovered at open"
         words: dict[RegisterKind, dict[int, int]] = {"holding": {}, "input": {}}
         for block in self._reads:
             got = await self._link.read(
@@ -165,8 +188,11 @@ class ModbusMeter:
             name: scaled_value(spec, words[spec.kind])
             for name, spec in self._map.quantities().items()
         }
+        energy_wh = values["energy_import"]
+        if energy_wh is None:
+            raise RegisterDecodeError('the energy register reads "not implemented"')
         return MeterSample(
-            energy_wh=values["energy_import"],
+            energy_wh=energy_wh,
             voltage_v=values.get("voltage"),
             current_a=values.get("current"),
             power_w=values.get("power"),

@@ -31,8 +31,7 @@ class RegisterDecodeError(ValueError):
     """The words cannot be a value of the register (wrong count, NaN, infinity)."""
 
 
-def decode_words(words: list[int], spec: RegisterSpec) -> float:
-    """The raw number in ``words`` (the register's words in address order), unscaled."""
+def _unpack(words: list[int], spec: RegisterSpec) -> int | float:
     if len(words) != spec.words:
         raise RegisterDecodeError(f"{spec.type} needs {spec.words} words, got {len(words)}")
     if any(not 0 <= w <= 0xFFFF for w in words):
@@ -40,24 +39,57 @@ def decode_words(words: list[int], spec: RegisterSpec) -> float:
     ordered = words if spec.word_order == "big" else list(reversed(words))
     raw = b"".join(w.to_bytes(2, "big") for w in ordered)
     (value,) = struct.unpack(">" + _FORMATS[spec.type], raw)
-    number = float(value)
+    return value  # type: ignore[no-any-return]
+
+
+def decode_words(words: list[int], spec: RegisterSpec) -> float:
+    """The raw number in ``words`` (the register's words in address order), unscaled."""
+    number = float(_unpack(words, spec))
     if not math.isfinite(number):
         raise RegisterDecodeError(f"the register holds {number}")
     return number
 
 
-def scaled_value(spec: RegisterSpec, words: Mapping[int, int]) -> float:
-    """The quantity in the station's unit, from every word read (address -> word)."""
+# SunSpec Information Model Specification: the value a register holds when the device does
+# not implement the point (the most negative signed, the largest unsigned, NaN).
+_SUNSPEC_NOT_IMPLEMENTED: dict[str, float] = {
+    "int16": -0x8000,
+    "uint16": 0xFFFF,
+    "int32": -0x8000_0000,
+    "uint32": 0xFFFF_FFFF,
+    "int64": -(2**63),
+    "uint64": 2**64 - 1,
+}
+SUNSPEC_NO_SCALE_FACTOR = 0x8000
+
+
+def not_implemented(words: list[int], spec: RegisterSpec) -> bool:
+    """Whether ``words`` are the "not implemented" value of a map that marks it."""
+    if spec.not_implemented == "none":
+        return False
+    value = _unpack(words, spec)
+    if spec.type.startswith("float"):
+        return math.isnan(value)
+    return value == _SUNSPEC_NOT_IMPLEMENTED[spec.type]
+
+
+def scaled_value(spec: RegisterSpec, words: Mapping[int, int]) -> float | None:
+    """The quantity in the station's unit, from every word read (address -> word); None
+    when the meter marks it "not implemented" (``RegisterSpec.not_implemented``)."""
     try:
         own = [words[a] for a in range(spec.address, spec.address + spec.words)]
     except KeyError as missing:
         raise RegisterDecodeError(f"word {missing} was not read") from None
+    if not_implemented(own, spec):
+        return None
     value = decode_words(own, spec) * spec.scale
     if spec.exponent_address is not None:
         if spec.exponent_address not in words:
             raise RegisterDecodeError(f"exponent word {spec.exponent_address} was not read")
-        # The exponent word is a small signed number (int16).
         exponent = words[spec.exponent_address]
+        if spec.not_implemented == "sunspec" and exponent == SUNSPEC_NO_SCALE_FACTOR:
+            return None
+        # The exponent word is a small signed number (int16).
         exponent = exponent - 0x10000 if exponent >= 0x8000 else exponent
         power = exponent - spec.exponent_offset
         if not -20 <= power <= 20:
