@@ -16,6 +16,7 @@ import os
 import struct
 import termios
 import tty
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -64,24 +65,30 @@ def encode(spec: RegisterSpec, value: float) -> dict[int, int]:
         out = dict(zip(range(spec.address, spec.address + len(words)), words, strict=True))
         if exponent is not None and spec.exponent_address is not None:
             out[spec.exponent_address] = exponent & 0xFFFF
-        assert abs(scaled_value(spec, out) - value) < 1e-3 * max(1.0, abs(value))
+        decoded = scaled_value(spec, out)
+        assert decoded is not None and abs(decoded - value) < 1e-3 * max(1.0, abs(value))
         return out
     raise ValueError(f"{value} cannot be encoded in {spec}")
 
 
 class MeterServer:
-    """A meter of ``register_map`` at ``unit_id``; ``set(...)`` changes what it holds."""
+    """A meter of ``register_map`` at ``unit_id``; ``set(...)`` changes what it holds.
+    It has holding and input registers 0 to ``registers - 1`` (a SunSpec device needs them up
+    to 40000 or 50000 and more); reading beyond is answered with a Modbus exception."""
 
-    def __init__(self, register_map: MeterRegisterMap, unit_id: int = 1) -> None:
+    def __init__(
+        self, register_map: MeterRegisterMap, unit_id: int = 1, registers: int = 2048
+    ) -> None:
         self.register_map = register_map
         self.unit_id = unit_id
-        blocks = {"hr": ModbusSequentialDataBlock(1, [0] * 2048)}
-        blocks["ir"] = ModbusSequentialDataBlock(1, [0] * 2048)
+        blocks = {"hr": ModbusSequentialDataBlock(1, [0] * registers)}
+        blocks["ir"] = ModbusSequentialDataBlock(1, [0] * registers)
         self._context = ModbusServerContext(
             devices={unit_id: ModbusDeviceContext(**blocks)}, single=False
         )
         self._server: ModbusTcpServer | ModbusSerialServer | None = None
         self.values: dict[str, float] = {}
+        self._holding: dict[int, int] = {}
         self.port = 0
 
     async def start_tcp(self, port: int = 0) -> int:
@@ -110,6 +117,12 @@ class MeterServer:
         self.values.update(values)
         await self._write_all()
 
+    async def write_words(self, words: Mapping[int, int]) -> None:
+        """Holding registers as they are (address -> word), beside the map's quantities:
+        e.g. a SunSpec device's marker and models, or a value it marks "not implemented"."""
+        self._holding.update(words)
+        await self._write_all()
+
     async def _write_all(self) -> None:
         if self._server is None:
             return
@@ -119,6 +132,9 @@ class MeterServer:
             function = 3 if spec.kind == "holding" else 4
             for address, word in encode(spec, value).items():
                 await self._server.async_setValues(self.unit_id, function, address, [word])
+        # Last, so that words written as they are win over a quantity at the same address.
+        for address, word in self._holding.items():
+            await self._server.async_setValues(self.unit_id, 3, address, [word])
 
 
 def _raw_pty() -> tuple[int, int, str]:

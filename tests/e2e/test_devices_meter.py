@@ -8,34 +8,26 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from central_system import CentralSystem, Received
+from central_system import CentralSystem
 from chargestack.assembly import AssembledStation
 from chargestack.hardware.devices.errors import DeviceOpenError
 from chargestack.settings import parse_station_settings
 from chargestack.settings.meter_models import BUILT_IN_MAPS
 from device_peers import MeterServer, NullModem, meter_table
+from meter_station import (
+    METER_CONFIGURATION,
+    devices,
+    meter_sees,
+    sampled,
+    sampled_payload,
+    station_on_a_meter_server,
+)
 from station_harness import RunningStation, running_station, start_local_session, station_config
 
-SAMPLED = "Energy.Active.Import.Register,Voltage,Current.Import,Power.Active.Import"
 ACUDC = "accuenergy-acudc240"
-METER_CONFIGURATION = {"MeterValueSampleInterval": 1, "MeterValuesSampledData": SAMPLED}
-
-
-def devices(*meters: dict[str, Any]) -> dict[str, Any]:
-    return {"hardware": "devices", "devices": {"meter": list(meters)}}
-
-
-def sampled(mv: Received) -> dict[str, str]:
-    return sampled_payload(mv.payload)
-
-
-def sampled_payload(payload: dict[str, Any]) -> dict[str, str]:
-    values = payload["meterValue"][0]["sampledValue"]
-    return {v["measurand"]: v["value"] for v in values}
 
 
 @contextlib.asynccontextmanager
@@ -45,23 +37,8 @@ async def station_on_a_tcp_meter(
     """A station whose connector 1 meter is a pymodbus server on 127.0.0.1 with ``registers``."""
     server = MeterServer(BUILT_IN_MAPS[model], unit_id=unit_id)
     await server.set(**registers)
-    port = await server.start_tcp()
-    link = {"transport": "tcp", "host": "127.0.0.1", "port": port, "unit_id": unit_id}
-    try:
-        async with running_station(
-            cs,
-            tmp_path,
-            configuration=METER_CONFIGURATION,
-            **devices(meter_table(1, model, **link)),
-        ) as rs:
-            yield rs, server
-    finally:
-        await server.stop()
-
-
-async def meter_sees(rs: RunningStation, connector_id: int, energy_wh: float) -> None:
-    meter = rs.sim.meters[connector_id]
-    await rs.wait(lambda: not meter.failed and meter.latest.energy_wh == energy_wh)
+    async with station_on_a_meter_server(cs, tmp_path, server, model) as rs:
+        yield rs, server
 
 
 @pytest.mark.parametrize("model", sorted(BUILT_IN_MAPS))
