@@ -111,7 +111,8 @@ def sunspec_device(
     words: dict[int, int] = dict(enumerate(SUNS, base))
     common = base + 2
     points = point_addresses(common, COMMON)
-    words |= {common: 1, common + 1: sum(size for _, size in COMMON)}
+    length = sum(size for _, size in COMMON)
+    words |= dict(enumerate([1, length] + [0] * length, common))
     for name, value in (("Mn", manufacturer), ("Md", model), ("SN", serial)):
         words |= dict(enumerate(text(value, 16), points[name]))
     address = common + 2 + words[common + 1]
@@ -124,7 +125,7 @@ def sunspec_device(
             layout, length = [], 4
         if layout and meter_address < 0:
             meter_address, meter_points = address, point_addresses(address, layout)
-        words |= {address: model_id, address + 1: length}
+        words |= {address: model_id, address + 1: length}  # the points stay the peer's
         address += 2 + length
     words |= dict(enumerate(END, address))
     return SunSpecImage(words, meter_address, meter_points)

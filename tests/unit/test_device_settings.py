@@ -76,6 +76,22 @@ def test_defaults_are_all_simulated() -> None:
             'transport "rtu" needs serial_port',
         ),
         ({"meter": [{**METER, "model": "custom"}]}, 'model "custom" needs a registers table'),
+        (
+            {"meter": [{**METER, "sunspec_base": 40000}]},
+            "sunspec_base applies only to model \"sunspec\", not 'accuenergy-acudc240'",
+        ),
+        (
+            {"meter": [{**METER, "model": "sunspec", "sunspec_base": 65534}]},
+            "devices.meter.0.sunspec_base: Input should be less than or equal to 65533",
+        ),
+        (
+            {
+                "meter": [
+                    {**METER, "model": "sunspec", "registers": {"energy_import": {"address": 1}}}
+                ]
+            },
+            "registers apply only to model \"custom\", not 'sunspec'",
+        ),
         ({"meter": [{**METER, "unit_id": 0}]}, "devices.meter.0.unit_id: Input should be greater"),
         ({"meter": [METER, METER]}, "more than one meter on connector(s) [1]"),
         ({"meter": [{**METER, "connector": 3}]}, "devices.meter: connector 3 is not one of"),

@@ -80,6 +80,39 @@ def test_words_that_cannot_be_a_value_are_refused(
         scaled_value(spec, words)
 
 
+@pytest.mark.parametrize(
+    ("type_", "words"),
+    [
+        ("int16", [0x8000]),
+        ("uint16", [0xFFFF]),
+        ("int32", [0x8000, 0x0000]),
+        ("uint32", [0xFFFF, 0xFFFF]),
+        ("int64", [0x8000, 0, 0, 0]),
+        ("uint64", [0xFFFF] * 4),
+        ("float32", [0x7FC0, 0x0000]),
+        ("float64", [0x7FF8, 0, 0, 0]),
+    ],
+)
+def test_sunspec_not_implemented_is_no_value_and_a_number_otherwise(
+    type_: str, words: list[int]
+) -> None:
+    marked = RegisterSpec(address=0, type=type_, not_implemented="sunspec")  # type: ignore[arg-type]
+    assert scaled_value(marked, dict(enumerate(words))) is None
+    if not type_.startswith("float"):
+        # Without the mark these words are a value like any other.
+        plain = RegisterSpec(address=0, type=type_)  # type: ignore[arg-type]
+        assert scaled_value(plain, dict(enumerate(words))) == decode_words(words, plain)
+
+
+def test_sunspec_scale_factors() -> None:
+    spec = RegisterSpec(address=0, type="int16", exponent_address=1, not_implemented="sunspec")
+    # SunSpec: value x 10^SF, the scale factor a signed int16.
+    assert scaled_value(spec, {0: 23_050, 1: (-2) & 0xFFFF}) == pytest.approx(230.5)
+    assert scaled_value(spec, {0: 1_125, 1: 1}) == 11_250.0
+    # A scale factor the meter does not implement leaves the value without a unit: none.
+    assert scaled_value(spec, {0: 23_050, 1: 0x8000}) is None
+
+
 def test_read_plan_covers_each_map_in_few_requests() -> None:
     assert plan_reads(BUILT_IN_MAPS["acrel-djsf1352-rn"]) == [BlockRead("holding", 0, 14)]
     assert plan_reads(BUILT_IN_MAPS["accuenergy-acudc240"]) == [
