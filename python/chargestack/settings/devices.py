@@ -123,7 +123,7 @@ class MeterDeviceSettings(Strict):
         Field(
             description="a built-in register map ("
             + ", ".join(sorted(BUILT_IN_MAPS))
-            + ', "custom" with a [devices.meter.registers] table, or "sunspec": the map '
+            + '), "custom" with a [devices.meter.registers] table, or "sunspec": the map '
             "is discovered from the meter's SunSpec models at start"
         ),
     ]
