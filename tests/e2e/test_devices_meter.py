@@ -18,14 +18,15 @@ from chargestack.settings import parse_station_settings
 from chargestack.settings.meter_models import BUILT_IN_MAPS
 from device_peers import MeterServer, NullModem, meter_table
 from meter_station import (
-    METER_CONFIGURATION,
     devices,
     meter_sees,
+    meter_station,
     sampled,
     sampled_payload,
+    session_billed_by_the_meter,
     station_on_a_meter_server,
 )
-from station_harness import RunningStation, running_station, start_local_session, station_config
+from station_harness import RunningStation, start_local_session, station_config
 
 ACUDC = "accuenergy-acudc240"
 
@@ -50,27 +51,11 @@ async def test_session_registers_are_the_meters_over_tcp(
     async with station_on_a_tcp_meter(
         cs, tmp_path, model, unit_id=3, power=150_280.0, **readings
     ) as (rs, server):
-        await start_local_session(rs)
-        start = cs.messages("StartTransaction")[-1]
-        assert start.payload["meterStart"] == 1_234_560
-        await server.set(energy_import=1_234_570.0)
-        mark = cs.mark()
-        mv = await cs.wait_for(
-            "MeterValues",
-            lambda p: sampled_payload(p)["Energy.Active.Import.Register"] == "1234570",
-            since=mark,
-        )
-        values = sampled(mv)
+        values = await session_billed_by_the_meter(rs, server, 1_234_560)
         # Voltage, current and power come from the meter, not from the power stage.
         assert float(values["Voltage"]) == 801.5
         assert float(values["Current.Import"]) == 187.5
         assert float(values["Power.Active.Import"]) == 150_280.0
-        await server.set(energy_import=1_234_580.0)
-        await meter_sees(rs, 1, 1_234_580.0)
-        mark = cs.mark()
-        rs.present("VALIDTAG1")
-        stop = await cs.wait_for("StopTransaction", since=mark)
-        assert stop.payload["meterStop"] == 1_234_580
         for mv in cs.messages("MeterValues"):
             register = int(sampled(mv)["Energy.Active.Import.Register"])
             assert register in (1_234_560, 1_234_570, 1_234_580)
@@ -87,12 +72,7 @@ async def test_session_over_rtu_on_a_serial_line(
     await server.start_rtu(modem.device_a)
     link = {"transport": "rtu", "serial_port": modem.device_b, "baudrate": 19200}
     try:
-        async with running_station(
-            cs,
-            tmp_path,
-            configuration=METER_CONFIGURATION,
-            **devices(meter_table(1, model, **link)),
-        ) as rs:
+        async with meter_station(cs, tmp_path, model, **link) as rs:
             await start_local_session(rs)
             assert cs.messages("StartTransaction")[-1].payload["meterStart"] == 52_000
             await server.set(energy_import=52_007.0, current=12.5, power=5015.0)

@@ -19,9 +19,8 @@ from chargestack.settings.meter_models import BUILT_IN_MAPS
 from device_peers import MeterServer, encode, meter_table
 from meter_station import (
     devices,
-    meter_sees,
     sampled,
-    sampled_payload,
+    session_billed_by_the_meter,
     station_on_a_meter_server,
     tcp_link,
 )
@@ -62,23 +61,10 @@ async def test_three_phase_float_meter_at_40000_bills_the_session(
         identity = [r for r in caplog.records if "SN-000042" in r.getMessage()]
         assert len(identity) == 1, "the identity is logged once, at open"
 
-        await start_local_session(rs)
-        assert cs.messages("StartTransaction")[-1].payload["meterStart"] == 2_500_125
-        await server.set(energy_import=2_500_135.0)
-        mv = await cs.wait_for(
-            "MeterValues",
-            lambda p: sampled_payload(p)["Energy.Active.Import.Register"] == "2500135",
-        )
-        values = sampled(mv)
+        values = await session_billed_by_the_meter(rs, server, 2_500_125)
         assert float(values["Voltage"]) == 231.5
         assert float(values["Current.Import"]) == 15.5
         assert float(values["Power.Active.Import"]) == 10_938.5
-        await server.set(energy_import=2_500_145.0)
-        await meter_sees(rs, 1, 2_500_145.0)
-        mark = cs.mark()
-        rs.present("VALIDTAG1")
-        stop = await cs.wait_for("StopTransaction", since=mark)
-        assert stop.payload["meterStop"] == 2_500_145
 
 
 async def test_integer_meter_with_negative_scale_factors(
