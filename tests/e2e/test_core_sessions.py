@@ -248,3 +248,24 @@ async def test_TC_007_1_start_from_cached_id(central_system: CentralSystem, tmp_
         rs.present(VALID)
         await cs.wait_for("StartTransaction", since=mark)
         assert not [r for r in cs.received[mark:] if r.action == "Authorize"]
+
+
+async def test_TC_007_1_a_cached_id_matches_whatever_its_case(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """IdToken is a CiString20Type (sections 2.2, 7.28): the cache entry the Authorize of
+    VALIDTAG1 left serves validtag1 too (LocalPreAuthorize: no second Authorize)."""
+    cs = central_system
+    config = {"AuthorizationCacheEnabled": True, "LocalPreAuthorize": True}
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        mark = cs.mark()
+        rs.present(VALID)
+        await cs.wait_for("Authorize", since=mark)
+        await rs.status(1, "Preparing", since=mark)
+        rs.present(VALID)  # second swipe cancels
+        await rs.status(1, "Available", since=mark)
+        mark = cs.mark()
+        rs.plug_in(1)
+        rs.present(VALID.lower())
+        await cs.wait_for("StartTransaction", since=mark)
+        assert not [r for r in cs.received[mark:] if r.action == "Authorize"]

@@ -221,3 +221,28 @@ async def test_local_list_survives_sigkill(central_system: CentralSystem, tmp_pa
         assert await sp.terminate() == 0
     finally:
         await sp.close()
+
+
+async def test_section_3_5_2_list_entries_match_an_id_tag_whatever_its_case(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """IdToken is a CiString20Type (section 7.28, 2.2: case insensitive): the list entry of
+    VALIDTAG1 is the entry of validtag1, so it starts without Authorize (LocalPreAuthorize)."""
+    async with running_station(central_system, tmp_path, configuration=LIST_ONLY) as rs:
+        assert await send_list(rs, 1, "Full", [item(VALID)]) == "Accepted"
+        start = await start_from_list(rs, VALID.lower())
+        assert start["idTag"].casefold() == VALID.casefold()
+        assert not central_system.messages("Authorize")
+
+
+async def test_section_5_15_a_differential_update_edits_the_entry_whatever_the_case(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    async with running_station(central_system, tmp_path) as rs:
+        assert await send_list(rs, 1, "Full", [item(VALID), item(VALID2)]) == "Accepted"
+        update = [item(VALID.lower(), "Blocked"), {"idTag": VALID2.lower()}]
+        assert await send_list(rs, 2, "Differential", update) == "Accepted"
+        # One entry left (VALIDTAG1, now Blocked), not three.
+        assert rs.station.status()["localListSize"] == 1
+        entry = rs.blocks.core.authorization.local_entry(VALID)[0]
+        assert entry is not None and entry.status == "Blocked"
