@@ -467,6 +467,64 @@ async def test_connector_zero_reservation_follows_availability(
         await rs.status(2, "Available", since=mark)
 
 
+async def next_status(rs: RunningStation, connector_id: int, since: int) -> str:
+    """The first status ``connector_id`` reports from the mark on."""
+    found = await rs.cs.wait_for(
+        "StatusNotification", lambda p: p["connectorId"] == connector_id, since=since
+    )
+    return str(found.payload["status"])
+
+
+async def test_section_5_13_a_connector_made_unavailable_ends_its_reservation(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """Section 5.13: a reservation SHALL be terminated when its connector is set to
+    Unavailable; made Operative again, the connector is Available, not Reserved."""
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        await reserved(rs, 1, 40)
+        await make_unavailable(rs, 1)
+        mark = cs.mark()
+        answer = await rs.call("ChangeAvailability", {"connectorId": 1, "type": "Operative"})
+        assert answer["status"] == "Accepted"
+        assert await next_status(rs, 1, mark) == "Available"
+        answer = await rs.call("CancelReservation", {"reservationId": 40})
+        assert answer["status"] == "Rejected"
+
+
+async def test_section_5_13_a_faulted_connector_ends_its_reservation(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        await reserved(rs, 1, 41)
+        await faulted(rs, 1, "GroundFailure", "test fault")
+        mark = cs.mark()
+        rs.sim.clear_fault(1)
+        assert await next_status(rs, 1, mark) == "Available"
+        # Another tag may charge there now, without the ended reservation.
+        start = await start_reserved_session(rs, 1, VALID2)
+        assert "reservationId" not in start
+
+
+async def test_section_5_13_a_charge_point_made_unavailable_ends_every_reservation(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    config = {"ReserveConnectorZeroSupported": True}
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        await reserved(rs, 1, 42)
+        assert await reserve(rs, 0, 43, VALID2) == "Accepted"
+        await make_unavailable(rs, 0)
+        mark = cs.mark()
+        answer = await rs.call("ChangeAvailability", {"connectorId": 0, "type": "Operative"})
+        assert answer["status"] == "Accepted"
+        assert await next_status(rs, 1, mark) == "Available"
+        for reservation_id in (42, 43):
+            answer = await rs.call("CancelReservation", {"reservationId": reservation_id})
+            assert answer["status"] == "Rejected"
+
+
 async def test_reservation_survives_restart(central_system: CentralSystem, tmp_path: Path) -> None:
     cs = central_system
     async with running_station(cs, tmp_path) as rs:

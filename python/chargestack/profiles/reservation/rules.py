@@ -88,6 +88,18 @@ def station_answer(
     return "Occupied"
 
 
+def ended_by_state(
+    reservation: Reservation, facts: Mapping[int, ConnectorFacts], station: ConnectorFacts
+) -> bool:
+    """Section 5.13 (3): the charge point, or the reserved connector, is Faulted or set to
+    Unavailable. A connector-0 reservation ends with the charge point only: it moves to
+    another free connector while one is left."""
+    if station.faulted or not station.operative:
+        return True
+    own = facts.get(reservation.connector_id)
+    return own is not None and (own.faulted or not own.operative)
+
+
 def reserved_connectors(
     facts: Mapping[int, ConnectorFacts], station: ConnectorFacts, reservations: list[Reservation]
 ) -> set[int]:

@@ -77,12 +77,14 @@ class ReservationService(Block):
         # A plug, fault or unplug changes which connectors are free for a connector-0
         # reservation; the station refreshes every status right after this hook.
         del event
+        self._end_where_unusable()
         self._apply(refresh=False)
 
     @after(Action.CHANGE_AVAILABILITY)
     async def availability_changed(self, request: m.ChangeAvailabilityRequest) -> None:
         # A connector going (in)operative changes which ones a connector-0 reservation holds.
         del request
+        self._end_where_unusable()
         self._apply()
 
     def describe_connector(self, connector_id: int) -> dict[str, Any]:
@@ -234,6 +236,12 @@ class ReservationService(Block):
         self._changed.set()
         self._apply()
         log.info("reservation %d ended: %s", reservation.reservation_id, why)
+
+    def _end_where_unusable(self) -> None:
+        facts, station = self._facts(), self._board.station_facts
+        for reservation in list(self._by_id.values()):
+            if rules.ended_by_state(reservation, facts, station):
+                self._end(reservation, "its connector or the charge point is unusable")
 
     def _apply(self, *, refresh: bool = True) -> None:
         shown = rules.reserved_connectors(
