@@ -246,3 +246,27 @@ async def test_section_5_15_a_differential_update_edits_the_entry_whatever_the_c
         assert rs.station.status()["localListSize"] == 1
         entry = rs.blocks.core.authorization.local_entry(VALID)[0]
         assert entry is not None and entry.status == "Blocked"
+
+
+async def test_section_3_5_2_a_start_transaction_answer_in_conflict_with_the_list_is_reported(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """Section 3.5.2: the list says Accepted, StartTransaction.conf says Blocked: the charge
+    point SHALL send a StatusNotification for connector 0 with errorCode LocalListConflict.
+    The conflict lasts until the central system sends a list again."""
+    cs = central_system
+    cs.defaults.id_tags[VALID] = {"status": "Blocked"}
+    async with running_station(cs, tmp_path, configuration=LIST_ONLY) as rs:
+        assert await send_list(rs, 1, "Full", [item(VALID)]) == "Accepted"
+        mark = cs.mark()
+        await start_from_list(rs, VALID)
+        conflict = await cs.wait_for(
+            "StatusNotification",
+            lambda p: p["connectorId"] == 0 and p["errorCode"] == "LocalListConflict",
+            since=mark,
+        )
+        assert conflict.payload["status"] == "Available"
+        mark = cs.mark()
+        assert await send_list(rs, 2, "Full", [item(VALID, "Blocked")]) == "Accepted"
+        resolved = await rs.status(0, "Available", since=mark)
+        assert resolved["errorCode"] == "NoError"

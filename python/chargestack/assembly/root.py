@@ -55,7 +55,7 @@ def assemble(station: Station) -> ProfileBlocks:
 
     # -- authorization, and what plugs into it -------------------------------------------
     local_list = (
-        LocalListService(store=store, config=config)
+        LocalListService(store=store, config=config, board=station)
         if "LocalAuthListManagement" in offered
         else None
     )

@@ -16,6 +16,7 @@ from chargestack.ocpp.router import Refuse, on
 from chargestack.station.block import Block
 from chargestack.station.clock import to_ms
 from chargestack.station.configuration import Configuration
+from chargestack.station.ports import ConnectorBoard
 from chargestack.store import Store
 from chargestack.store.auth_cache import AuthEntry
 from chargestack.store.local_list import ListTooLong, LocalList
@@ -26,9 +27,10 @@ log = logging.getLogger("chargestack.local_auth")
 class LocalListService(Block):
     """Implements the Core profile's ``IdTagSource``."""
 
-    def __init__(self, *, store: Store, config: Configuration) -> None:
+    def __init__(self, *, store: Store, config: Configuration, board: ConnectorBoard) -> None:
         self._store = store
         self._config = config
+        self._board = board
         self._list: LocalList | None = None
 
     async def start(self) -> None:
@@ -43,6 +45,18 @@ class LocalListService(Block):
     def lookup(self, id_tag: str) -> AuthEntry | None:
         """The list's entry for ``id_tag`` as installed (expiry is applied by the caller)."""
         return self._entries().get(id_tag)
+
+    def conflict(self, id_tag: str, status: str) -> None:
+        """Section 3.5.2: a StatusNotification for connector 0 with LocalListConflict; it
+        stays until the central system sends a list again."""
+        log.warning("central system says %s for %s, unlike the local list", status, id_tag)
+        self._set_conflict(True)
+
+    def _set_conflict(self, conflict: bool) -> None:
+        facts = self._board.station_facts
+        if facts.local_list_conflict != conflict:
+            facts.local_list_conflict = conflict
+            self._board.refresh(0)
 
     def describe_station(self) -> dict[str, Any]:
         entries = self._entries()
@@ -68,6 +82,8 @@ class LocalListService(Block):
     )
     async def send_local_list(self, request: m.SendLocalListRequest) -> m.SendLocalListResponse:
         status = self._update(request)
+        if status == "Accepted":
+            self._set_conflict(False)  # the central system's list, up to date again
         log.info(
             "SendLocalList %s version %d (%d entries): %s",
             request.update_type.value,

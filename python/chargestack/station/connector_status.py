@@ -46,6 +46,10 @@ class ConnectorFacts:
     # Connector 0 only: the store cannot journal (issue 17 item 1), so no transaction may
     # start; running ones go on. Not an availability: nothing of it is stored.
     store_unwritable: bool = False
+    # Connector 0 only: the central system's IdTagInfo for a tag contradicts the local list's
+    # (section 3.5.2), until it sends a list again. Reported as errorCode LocalListConflict;
+    # no status of its own: the charge point goes on working.
+    local_list_conflict: bool = False
 
 
 def derive_status(facts: ConnectorFacts, station: ConnectorFacts | None = None) -> Status:

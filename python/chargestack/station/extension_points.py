@@ -108,6 +108,11 @@ class IdTagSource(Protocol):
         """The entry for ``id_tag`` as installed (the caller applies its expiry)."""
         ...
 
+    def conflict(self, id_tag: str, status: str) -> None:
+        """The central system gave ``id_tag`` a ``status`` other than the list's entry
+        (section 3.5.2): report LocalListConflict."""
+        ...
+
 
 class IdTagGroups(Protocol):
     """A tag's entry and group as authorization knows them (Core's ``AuthorizationService``)."""
@@ -129,6 +134,9 @@ class NoLocalList:
         return False
 
     def lookup(self, id_tag: str) -> AuthEntry | None:
+        return None
+
+    def conflict(self, id_tag: str, status: str) -> None:
         return None
 
 

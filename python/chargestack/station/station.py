@@ -53,6 +53,8 @@ __all__ = ["Assemble", "Station", "StopKind"]
 
 #: connector 0's vendorErrorCode while the store cannot journal.
 STORAGE_ERROR = "StorageWriteFailed"
+#: connector 0's report while the local list contradicts the central system (section 3.5.2).
+LOCAL_LIST_CONFLICT = Fault("LocalListConflict", "central system and local list disagree")
 
 #: The composition root: builds every block of a started station (store, configuration,
 #: hardware, registration and status reporter are up; the session is not yet).
@@ -365,6 +367,8 @@ class Station:
         info: str | None = None
         if connector_id == 0:
             fault = self.station_fault or self.storage_fault or self.station_warning
+            if fault is None and self.station_facts.local_list_conflict:
+                fault = LOCAL_LIST_CONFLICT
             status = derive_station_status(self.station_facts)
         else:
             connector = self.connectors[connector_id]

@@ -112,11 +112,17 @@ class AuthorizationService(Block):
         return AuthResult(False, "Invalid", None, "offline")
 
     def remember(self, id_tag: str, info: m.IdTagInfo) -> None:
-        """Update the cache from any IdTagInfo (Authorize, Start- and StopTransaction)."""
-        if not self._cfg_bool("AuthorizationCacheEnabled"):
-            return
-        if self._local_list.enabled() and self._local_list.lookup(id_tag):
+        """Update the cache from any IdTagInfo (Authorize, Start- and StopTransaction); one
+        that contradicts the local list is a LocalListConflict (section 3.5.2)."""
+        listed = self._local_list.lookup(id_tag) if self._local_list.enabled() else None
+        if listed is not None:
+            if _validity(_expired(listed, self._clock.now_ms()).status) != _validity(
+                info.status.value
+            ):
+                self._local_list.conflict(id_tag, info.status.value)
             # Section 3.5.3: identifiers on the local list are not kept in the cache too.
+            return
+        if not self._cfg_bool("AuthorizationCacheEnabled"):
             return
         expiry = to_ms(info.expiry_date) if info.expiry_date is not None else None
         self._cache.put(
@@ -148,3 +154,9 @@ def _expired(entry: AuthEntry, now_ms: int) -> AuthEntry:
     if entry.expiry_ms is not None and entry.expiry_ms <= now_ms and entry.status == "Accepted":
         return AuthEntry(entry.id_tag, "Expired", entry.expiry_ms, entry.parent_id_tag)
     return entry
+
+
+def _validity(status: str) -> str:
+    # Section 3.5.2: Accepted and ConcurrentTx both mark a valid identifier (ConcurrentTx only
+    # says it is in another transaction now), so they do not contradict each other.
+    return "Accepted" if status == "ConcurrentTx" else status
