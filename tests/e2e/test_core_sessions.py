@@ -269,3 +269,31 @@ async def test_TC_007_1_a_cached_id_matches_whatever_its_case(
         rs.present(VALID.lower())
         await cs.wait_for("StartTransaction", since=mark)
         assert not [r for r in cs.received[mark:] if r.action == "Authorize"]
+
+
+async def test_section_3_5_1_a_full_cache_makes_room_by_dropping_not_valid_entries_first(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """Section 3.5.1: a full cache SHALL remove NOT-valid entries first, then the oldest
+    valid ones. VALIDTAG1 (oldest, valid) outlives INVALIDTAG (newer, Invalid)."""
+    cs = central_system
+    cs.defaults.id_tags[INVALID] = {"status": "Invalid"}
+    config = {"AuthorizationCacheEnabled": True, "LocalPreAuthorize": True}
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        cache = rs.station.store.auth_cache
+        cache.capacity = 2
+        for tag in (VALID, INVALID, VALID2):
+            mark = cs.mark()
+            rs.present(tag)
+            await cs.wait_for("Authorize", lambda p, t=tag: p["idTag"] == t, since=mark)
+            if tag == INVALID:
+                await rs.wait(lambda: cache.size() == 2)
+                continue
+            await rs.status(1, "Preparing", since=mark)
+            rs.present(tag)  # second swipe cancels
+            await rs.status(1, "Available", since=mark)
+        mark = cs.mark()
+        rs.plug_in(1)
+        rs.present(VALID)
+        await cs.wait_for("StartTransaction", since=mark)
+        assert not [r for r in cs.received[mark:] if r.action == "Authorize"]

@@ -1,4 +1,5 @@
-"""The authorization cache (OCPP 1.6 section 3.5.1): bounded, least recently used evicted."""
+"""The authorization cache (OCPP 1.6 section 3.5.1): bounded; NOT-valid entries are evicted
+first, then the least recently used valid ones."""
 
 from __future__ import annotations
 
@@ -43,10 +44,15 @@ class AuthCache:
                 "last_used_ms = excluded.last_used_ms",
                 (entry.id_tag, entry.status, entry.expiry_ms, entry.parent_id_tag, now_ms),
             )
+            # Section 3.5.1: a full cache drops NOT-valid entries (an Accepted one past its
+            # expiry is Expired) first, then the least recently used valid ones; the entry
+            # just received always stays.
             self._store.execute(
                 "DELETE FROM auth_cache WHERE id_tag IN (SELECT id_tag FROM auth_cache "
-                "ORDER BY last_used_ms DESC LIMIT -1 OFFSET ?)",
-                (self.capacity,),
+                "ORDER BY id_tag = ? DESC, status IN ('Accepted', 'ConcurrentTx') "
+                "AND (expiry_ms IS NULL OR expiry_ms > ?) DESC, last_used_ms DESC "
+                "LIMIT -1 OFFSET ?)",
+                (entry.id_tag, now_ms, self.capacity),
             )
 
     def clear(self) -> None:
