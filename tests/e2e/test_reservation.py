@@ -525,6 +525,32 @@ async def test_section_5_13_a_charge_point_made_unavailable_ends_every_reservati
             assert answer["status"] == "Rejected"
 
 
+async def test_section_5_13_a_charge_point_unavailable_after_a_scheduled_change_ends_reservations(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """ChangeAvailability(0, Inoperative) is Scheduled while a transaction runs (section 5.2);
+    when it takes effect at the transaction's end, the connector-0 reservation ends too."""
+    cs = central_system
+    config = {"ReserveConnectorZeroSupported": True}
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        assert await reserve(rs, 0, 44, VALID2) == "Accepted"
+        tx_id = await start_local_session(rs, 1, VALID)
+        answer = await rs.call("ChangeAvailability", {"connectorId": 0, "type": "Inoperative"})
+        assert answer["status"] == "Scheduled"
+        mark = cs.mark()
+        # A remote stop: no hardware event comes with the end of the transaction.
+        answer = await rs.call("RemoteStopTransaction", {"transactionId": tx_id})
+        assert answer["status"] == "Accepted"
+        await cs.wait_for("StopTransaction", since=mark)
+        await rs.status(0, "Unavailable", since=mark)
+        mark = cs.mark()
+        answer = await rs.call("ChangeAvailability", {"connectorId": 0, "type": "Operative"})
+        assert answer["status"] == "Accepted"
+        assert await next_status(rs, 2, mark) == "Available"
+        answer = await rs.call("CancelReservation", {"reservationId": 44})
+        assert answer["status"] == "Rejected"
+
+
 async def test_reservation_survives_restart(central_system: CentralSystem, tmp_path: Path) -> None:
     cs = central_system
     async with running_station(cs, tmp_path) as rs:

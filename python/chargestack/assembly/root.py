@@ -117,6 +117,8 @@ def assemble(station: Station) -> ProfileBlocks:
     if smart_charging is not None:
         observers.append(smart_charging)
     observers.append(availability)
+    if reservation is not None:
+        observers.append(reservation)  # after availability: it reads what that applied
     if firmware is not None:
         observers.append(firmware)
     observers.append(signed_firmware)

@@ -22,7 +22,7 @@ from chargestack.station.block import Block
 from chargestack.station.clock import Clock, to_ms
 from chargestack.station.configuration import Configuration
 from chargestack.station.connector_status import ConnectorFacts
-from chargestack.station.extension_points import IdTagGroups
+from chargestack.station.extension_points import IdTagGroups, TransactionInfo
 from chargestack.station.ports import ConnectorBoard, Spawn
 from chargestack.store import Store
 from chargestack.store.reservations import Reservation, Reservations
@@ -35,7 +35,8 @@ _LEARNED_PARENTS_MAX = 64
 
 
 class ReservationService(Block):
-    """Implements the Core profile's ``StartGate``: the sessions ask it before any start."""
+    """Implements the Core profile's ``StartGate``: the sessions ask it before any start; a
+    ``TransactionObserver``, for the availability changes a transaction's end applies."""
 
     def __init__(
         self,
@@ -86,6 +87,17 @@ class ReservationService(Block):
         del request
         self._end_where_unusable()
         self._apply()
+
+    # -- TransactionObserver ---------------------------------------------------------------
+
+    def transaction_started(self, tx: TransactionInfo) -> None:
+        return None
+
+    def transaction_ended(self, connector_id: int) -> None:
+        """A ChangeAvailability Scheduled until now may just have made the charge point
+        Unavailable (observed after the availability block)."""
+        del connector_id
+        self._end_where_unusable()
 
     def describe_connector(self, connector_id: int) -> dict[str, Any]:
         own = next((r for r in self._by_id.values() if r.connector_id == connector_id), None)
