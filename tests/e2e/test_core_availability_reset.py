@@ -153,6 +153,32 @@ async def test_change_availability_scheduled_during_transaction(
         await rs.status(1, "Unavailable", since=mark)
 
 
+async def test_section_5_2_a_scheduled_change_takes_effect_when_a_power_loss_ends_the_transaction(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """Scheduled means "after the transaction has finished" (section 5.2); a power cut
+    finishes it (closed with PowerLoss at the restart), so the connector comes back
+    Unavailable, as the central system was told it would be."""
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        await start_local_session(rs)
+        answer = await rs.call("ChangeAvailability", {"connectorId": 1, "type": "Inoperative"})
+        assert answer["status"] == "Scheduled"
+        core = rs.blocks.core
+        tx = core.running.active_on(1)
+        assert tx is not None
+        # Power cut: the journal already holds the transaction; nothing else gets to run.
+        core.metering.record_register(tx)
+        core.running.remove(1)
+    mark = cs.mark()
+    async with running_station(cs, tmp_path) as rs:
+        stop = await cs.wait_for("StopTransaction", since=mark)
+        assert stop.payload["reason"] == "PowerLoss"
+        first = await cs.wait_for("StatusNotification", lambda p: p["connectorId"] == 1, since=mark)
+        assert first.payload["status"] == "Unavailable"
+        await rs.status(2, "Available", since=mark)
+
+
 async def test_TC_041_fault_behaviour(central_system: CentralSystem, tmp_path: Path) -> None:
     cs = central_system
     async with running_station(cs, tmp_path, connectors=1) as rs:

@@ -1,7 +1,8 @@
 """ChangeAvailability (OCPP 1.6 section 5.2): Accepted, Scheduled or Rejected; persisted.
 
 A change for a connector with a running transaction is Scheduled and applied when the
-transaction ends (TC_014); connector 0 changes the whole charge point (TC_034).
+transaction ends (TC_014), or at the next start if a power loss ended it; connector 0
+changes the whole charge point (TC_034).
 """
 
 from __future__ import annotations
@@ -26,6 +27,17 @@ class AvailabilityService(Block):
     def __init__(self, board: ConnectorBoard, store: Store) -> None:
         self._board = board
         self._store = store
+
+    async def start(self) -> None:
+        """A change Scheduled when the station went down waited for a transaction that the
+        restart has finished (it is closed with PowerLoss, never resumed): apply it now."""
+        board = self._board
+        store = self._store.availability
+        if store.apply_scheduled(0) is not None:
+            board.station_facts.operative = store.get(0) == "Operative"
+        for cid, connector in board.connectors.items():
+            if store.apply_scheduled(cid) is not None:
+                connector.facts.operative = store.get(cid) == "Operative"
 
     @on(
         Action.CHANGE_AVAILABILITY,
