@@ -270,3 +270,15 @@ async def test_section_3_5_2_a_start_transaction_answer_in_conflict_with_the_lis
         assert await send_list(rs, 2, "Full", [item(VALID, "Blocked")]) == "Accepted"
         resolved = await rs.status(0, "Available", since=mark)
         assert resolved["errorCode"] == "NoError"
+
+
+async def test_section_5_10_an_empty_list_has_version_0_for_a_differential_update_too(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """Section 5.10: version 0 SHALL indicate an empty list, so a Differential update is
+    measured against 0 (section 7.47), not against the version the list had when full."""
+    async with running_station(central_system, tmp_path) as rs:
+        assert await send_list(rs, 3, "Full", []) == "Accepted"
+        assert await list_version(rs) == 0
+        assert await send_list(rs, 2, "Differential", [item(VALID)]) == "Accepted"
+        assert await list_version(rs) == 2

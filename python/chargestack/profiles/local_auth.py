@@ -71,10 +71,13 @@ class LocalListService(Block):
         del request
         if not self.enabled():
             return m.GetLocalListVersionResponse(list_version=-1)
+        return m.GetLocalListVersionResponse(list_version=self._current_version())
+
+    def _current_version(self) -> int:
+        """Section 5.10: 0 means an empty list, whatever version made it empty (TC_042_2);
+        the version a Differential update must exceed is this one too (section 7.47)."""
         entries = self._entries()
-        # Section 5.10: 0 means "no list"; an installed but empty list reports 0 too (TC_042_2).
-        version = entries.version() if entries.size() > 0 else 0
-        return m.GetLocalListVersionResponse(list_version=version)
+        return entries.version() if entries.size() > 0 else 0
 
     @on(
         Action.SEND_LOCAL_LIST,
@@ -108,7 +111,7 @@ class LocalListService(Block):
             return "Failed"  # one request naming a tag twice has no defined meaning
         full = request.update_type is m.UpdateType.FULL
         entries = self._entries()
-        if not full and request.list_version <= entries.version():
+        if not full and request.list_version <= self._current_version():
             # Section 5.15: a differential update must move the version forward (TC_043_2).
             return "VersionMismatch"
         upserts: list[AuthEntry] = []
