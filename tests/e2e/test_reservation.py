@@ -551,6 +551,33 @@ async def test_section_5_13_a_charge_point_unavailable_after_a_scheduled_change_
         assert answer["status"] == "Rejected"
 
 
+async def test_section_5_13_a_scheduled_unavailability_applied_at_restart_ends_reservations(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """A power cut finishes the transaction a Scheduled ChangeAvailability(0, Inoperative)
+    waited for: the charge point starts Unavailable, and its reservation is over."""
+    cs = central_system
+    config = {"ReserveConnectorZeroSupported": True}
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        assert await reserve(rs, 0, 45, VALID2) == "Accepted"
+        await start_local_session(rs, 1, VALID)
+        answer = await rs.call("ChangeAvailability", {"connectorId": 0, "type": "Inoperative"})
+        assert answer["status"] == "Scheduled"
+        core = rs.blocks.core
+        tx = core.running.active_on(1)
+        assert tx is not None
+        # Power cut: the journal already holds the transaction; nothing else gets to run.
+        core.metering.record_register(tx)
+        core.running.remove(1)
+    mark = cs.mark()
+    async with running_station(cs, tmp_path, configuration=config) as rs:
+        await rs.status(0, "Unavailable", since=mark)
+        answer = await rs.call("ChangeAvailability", {"connectorId": 0, "type": "Operative"})
+        assert answer["status"] == "Accepted"
+        answer = await rs.call("CancelReservation", {"reservationId": 45})
+        assert answer["status"] == "Rejected"
+
+
 async def test_reservation_survives_restart(central_system: CentralSystem, tmp_path: Path) -> None:
     cs = central_system
     async with running_station(cs, tmp_path) as rs:

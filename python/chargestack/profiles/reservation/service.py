@@ -71,6 +71,8 @@ class ReservationService(Block):
                 self._table.delete(reservation.reservation_id)
                 continue
             self._by_id[reservation.reservation_id] = reservation
+        # Availability has applied what a power loss left Scheduled (it starts first).
+        self._end_where_unusable()
         self._apply()
         self._spawn(self._expire(), "reservation-expiry")
 
