@@ -208,6 +208,16 @@ async def running_station(
         await rs.stop()
 
 
+def abandon_transaction(rs: RunningStation, connector_id: int = 1) -> None:
+    """A power cut mid-transaction, for the station left right after: the journal already
+    holds the transaction; its last register is recorded and nothing else gets to run."""
+    core = rs.blocks.core
+    tx = core.running.active_on(connector_id)
+    assert tx is not None
+    core.metering.record_register(tx)
+    core.running.remove(connector_id)
+
+
 async def go_offline(rs: RunningStation) -> None:
     """The station's network goes down (OCTT manual action); the central system sees it."""
     await rs.station.network_disconnect()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from central_system import CentralSystem
-from station_harness import running_station, start_local_session
+from station_harness import abandon_transaction, running_station, start_local_session
 
 
 async def test_TC_013_hard_reset_keeps_unavailable(
@@ -164,12 +164,7 @@ async def test_section_5_2_a_scheduled_change_takes_effect_when_a_power_loss_end
         await start_local_session(rs)
         answer = await rs.call("ChangeAvailability", {"connectorId": 1, "type": "Inoperative"})
         assert answer["status"] == "Scheduled"
-        core = rs.blocks.core
-        tx = core.running.active_on(1)
-        assert tx is not None
-        # Power cut: the journal already holds the transaction; nothing else gets to run.
-        core.metering.record_register(tx)
-        core.running.remove(1)
+        abandon_transaction(rs)  # power cut
     mark = cs.mark()
     async with running_station(cs, tmp_path) as rs:
         stop = await cs.wait_for("StopTransaction", since=mark)

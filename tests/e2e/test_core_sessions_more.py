@@ -6,7 +6,12 @@ from pathlib import Path
 
 from central_system import CentralSystem
 from chargestack.station.control_target import RunnerControlTarget
-from station_harness import RunningStation, running_station, start_local_session
+from station_harness import (
+    RunningStation,
+    abandon_transaction,
+    running_station,
+    start_local_session,
+)
 
 VALID = "VALIDTAG1"
 
@@ -172,12 +177,7 @@ async def test_TC_032_2_power_failure_stop_after_reboot(
     cs = central_system
     async with running_station(cs, tmp_path) as rs:
         tx_id = await start_local_session(rs)
-        core = rs.blocks.core
-        tx = core.running.active_on(1)
-        assert tx is not None
-        # Power cut: the journal already holds the transaction; nothing else gets to run.
-        core.metering.record_register(tx)
-        core.running.remove(1)
+        abandon_transaction(rs)  # power cut
     mark = cs.mark()
     async with running_station(cs, tmp_path) as rs:
         stop = await cs.wait_for("StopTransaction", since=mark)

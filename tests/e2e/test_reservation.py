@@ -10,7 +10,12 @@ from ocpp.exceptions import NotSupportedError
 
 from central_system import CentralSystem, Payload
 from chargestack.station.control_target import RunnerControlTarget
-from station_harness import RunningStation, running_station, start_local_session
+from station_harness import (
+    RunningStation,
+    abandon_transaction,
+    running_station,
+    start_local_session,
+)
 from station_process import StationProcess, write_station_file
 
 VALID = "VALIDTAG1"
@@ -563,12 +568,7 @@ async def test_section_5_13_a_scheduled_unavailability_applied_at_restart_ends_r
         await start_local_session(rs, 1, VALID)
         answer = await rs.call("ChangeAvailability", {"connectorId": 0, "type": "Inoperative"})
         assert answer["status"] == "Scheduled"
-        core = rs.blocks.core
-        tx = core.running.active_on(1)
-        assert tx is not None
-        # Power cut: the journal already holds the transaction; nothing else gets to run.
-        core.metering.record_register(tx)
-        core.running.remove(1)
+        abandon_transaction(rs)  # power cut
     mark = cs.mark()
     async with running_station(cs, tmp_path, configuration=config) as rs:
         await rs.status(0, "Unavailable", since=mark)
