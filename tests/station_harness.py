@@ -166,6 +166,16 @@ class RunningStation:
         )
         return found.payload
 
+    async def next_status(self, connector_id: int, *, since: int, timeout: float = 10.0) -> str:
+        """The first status ``connector_id`` reports from the mark on, whichever it is."""
+        found = await self.cs.wait_for(
+            "StatusNotification",
+            lambda p: p["connectorId"] == connector_id,
+            since=since,
+            timeout=timeout,
+        )
+        return str(found.payload["status"])
+
     def statuses(self, connector_id: int, since: int = 0) -> list[str]:
         """The statuses the central system heard of a connector, at index ``since`` on."""
         return [status for cid, status in self.reported_statuses(since) if cid == connector_id]

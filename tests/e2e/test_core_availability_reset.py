@@ -169,8 +169,7 @@ async def test_section_5_2_a_scheduled_change_takes_effect_when_a_power_loss_end
     async with running_station(cs, tmp_path) as rs:
         stop = await cs.wait_for("StopTransaction", since=mark)
         assert stop.payload["reason"] == "PowerLoss"
-        first = await cs.wait_for("StatusNotification", lambda p: p["connectorId"] == 1, since=mark)
-        assert first.payload["status"] == "Unavailable"
+        assert await rs.next_status(1, since=mark) == "Unavailable"
         await rs.status(2, "Available", since=mark)
 
 

@@ -472,14 +472,6 @@ async def test_connector_zero_reservation_follows_availability(
         await rs.status(2, "Available", since=mark)
 
 
-async def next_status(rs: RunningStation, connector_id: int, since: int) -> str:
-    """The first status ``connector_id`` reports from the mark on."""
-    found = await rs.cs.wait_for(
-        "StatusNotification", lambda p: p["connectorId"] == connector_id, since=since
-    )
-    return str(found.payload["status"])
-
-
 async def test_section_5_13_a_connector_made_unavailable_ends_its_reservation(
     central_system: CentralSystem, tmp_path: Path
 ) -> None:
@@ -492,7 +484,7 @@ async def test_section_5_13_a_connector_made_unavailable_ends_its_reservation(
         mark = cs.mark()
         answer = await rs.call("ChangeAvailability", {"connectorId": 1, "type": "Operative"})
         assert answer["status"] == "Accepted"
-        assert await next_status(rs, 1, mark) == "Available"
+        assert await rs.next_status(1, since=mark) == "Available"
         answer = await rs.call("CancelReservation", {"reservationId": 40})
         assert answer["status"] == "Rejected"
 
@@ -506,7 +498,7 @@ async def test_section_5_13_a_faulted_connector_ends_its_reservation(
         await faulted(rs, 1, "GroundFailure", "test fault")
         mark = cs.mark()
         rs.sim.clear_fault(1)
-        assert await next_status(rs, 1, mark) == "Available"
+        assert await rs.next_status(1, since=mark) == "Available"
         # Another tag may charge there now, without the ended reservation.
         start = await start_reserved_session(rs, 1, VALID2)
         assert "reservationId" not in start
@@ -524,7 +516,7 @@ async def test_section_5_13_a_charge_point_made_unavailable_ends_every_reservati
         mark = cs.mark()
         answer = await rs.call("ChangeAvailability", {"connectorId": 0, "type": "Operative"})
         assert answer["status"] == "Accepted"
-        assert await next_status(rs, 1, mark) == "Available"
+        assert await rs.next_status(1, since=mark) == "Available"
         for reservation_id in (42, 43):
             answer = await rs.call("CancelReservation", {"reservationId": reservation_id})
             assert answer["status"] == "Rejected"
@@ -551,7 +543,7 @@ async def test_section_5_13_a_charge_point_unavailable_after_a_scheduled_change_
         mark = cs.mark()
         answer = await rs.call("ChangeAvailability", {"connectorId": 0, "type": "Operative"})
         assert answer["status"] == "Accepted"
-        assert await next_status(rs, 2, mark) == "Available"
+        assert await rs.next_status(2, since=mark) == "Available"
         answer = await rs.call("CancelReservation", {"reservationId": 44})
         assert answer["status"] == "Rejected"
 
