@@ -10,8 +10,8 @@ says what a charger without that profile does.
   for all of them.
 - :class:`StartGate`: may a tag start on a connector, and which reservation a start uses
   (Reservation profile).
-- :class:`IdTagSource`: the local authorization list, consulted before the cache
-  (Local Auth List Management).
+- :class:`IdTagSource`: the local authorization list, consulted before the cache and told
+  when the central system contradicts it (Local Auth List Management).
 - :class:`IdTagGroups`: the other way round, what Core's authorization tells a profile of a
   tag's group (the Reservation profile's parentIdTag rule).
 - :class:`LimitSource`: the charging profile a RemoteStartTransaction brings (Smart
