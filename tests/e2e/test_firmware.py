@@ -213,6 +213,33 @@ async def test_TC_044_3_installation_failed(
         assert read_record(tmp_path / "cp") is None
 
 
+async def test_section_5_13_a_firmware_installation_ends_the_reservation(
+    central_system: CentralSystem, http: HttpFileServer, tmp_path: Path
+) -> None:
+    """Section 5.13: a reservation SHALL end when its connector is set to Unavailable, as an
+    installation does (section 5.19); once it has failed, the connector is Available again,
+    not Reserved, and the reservation is gone."""
+    cs = central_system
+    http.files["corrupt.tar.gz"] = IMAGE[: len(IMAGE) // 2] + b"\x00" * 64
+    reservation = {
+        "connectorId": 1,
+        "expiryDate": "2099-01-01T00:00:00.000Z",
+        "idTag": "VALIDTAG1",
+        "reservationId": 46,
+    }
+    async with running_station(cs, tmp_path / "cp") as rs:
+        mark = cs.mark()
+        assert (await rs.call("ReserveNow", reservation))["status"] == "Accepted"
+        await rs.status(1, "Reserved", since=mark)
+        mark = cs.mark()
+        await rs.call("UpdateFirmware", update(http.url("files/corrupt.tar.gz"), retries=0))
+        await wait_status(rs, "InstallationFailed", mark)
+        await cs.wait_until(lambda: len(rs.statuses(1, mark)) >= 2)
+        assert rs.statuses(1, mark) == ["Unavailable", "Available"]
+        answer = await rs.call("CancelReservation", {"reservationId": 46})
+        assert answer["status"] == "Rejected"
+
+
 async def test_resumes_with_range_after_the_server_drops(
     central_system: CentralSystem, http: HttpFileServer, tmp_path: Path
 ) -> None:

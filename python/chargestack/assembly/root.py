@@ -6,7 +6,8 @@ bound. Optional profiles are built only when the station file offers them, and p
 the Core profile through the protocols of ``station.extension_points``: the local list into
 authorization (``IdTagSource``), reservations into the sessions (``StartGate``), smart
 charging into remote starts (``LimitSource``) and, with metering, availability and the
-firmware jobs, into every transaction's start and end (``TransactionObserver``). The status
+firmware jobs, into every transaction's start and end (``TransactionObserver``); reservations
+hear of every change of availability, the firmware installations' too (``AvailabilityObserver``). The status
 notifications other blocks own are registered for the trigger (``TriggerableMessages``).
 Finally every block's handlers, and the answers of the profiles not offered, are put on the
 station's router.
@@ -37,11 +38,13 @@ from chargestack.profiles.smart_charging.limit_applier import station_ratings
 from chargestack.profiles.trigger import ExtendedTriggerService, TriggerService
 from chargestack.station.durable_sender import DurableSender
 from chargestack.station.extension_points import (
+    AvailabilityObserver,
     NoLimitSource,
     OpenGate,
     TransactionObserver,
     TriggerableMessages,
 )
+from chargestack.station.file_job_host import StationInstallSite
 from chargestack.station.station import Station
 
 
@@ -92,11 +95,18 @@ def assemble(station: Station) -> ProfileBlocks:
         else None
     )
 
+    # -- what hears of connectors leaving service and returning to it --------------------
+    availability_observers: list[AvailabilityObserver] = []
+    if reservation is not None:
+        availability_observers.append(reservation)
+
     # -- the jobs that wait for the transactions to end ------------------------------------
+    # Both firmware jobs take every connector out of service while they install.
+    install_site = StationInstallSite(station, availability_observers)
     diagnostics = firmware = None
     if "FirmwareManagement" in offered:
         diagnostics = DiagnosticsService(station)
-        firmware = FirmwareService(station)
+        firmware = FirmwareService(station, install_site)
     security = SecurityService(station, sender)
     log_upload = LogUploadService(
         station,
@@ -107,18 +117,17 @@ def assemble(station: Station) -> ProfileBlocks:
         station,
         security.certificates,
         security.events,
+        site=install_site,
         installer=firmware.installer if firmware is not None else None,
         reads_boot_record=firmware is None,
     )
 
     # -- transactions ----------------------------------------------------------------------
-    availability = AvailabilityService(station, store)
+    availability = AvailabilityService(station, store, availability_observers)
     observers: list[TransactionObserver] = []
     if smart_charging is not None:
         observers.append(smart_charging)
     observers.append(availability)
-    if reservation is not None:
-        observers.append(reservation)  # after availability: it reads what that applied
     if firmware is not None:
         observers.append(firmware)
     observers.append(signed_firmware)

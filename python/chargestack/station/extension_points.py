@@ -8,6 +8,8 @@ says what a charger without that profile does.
 - :class:`TransactionObserver`: told when a transaction starts and ends (smart charging, a
   Scheduled availability change, a firmware installation waiting for idle); one mechanism
   for all of them.
+- :class:`AvailabilityObserver`: told when connectors leave service or return to it, whoever
+  changed it (ChangeAvailability, a Scheduled change applied, a firmware installation).
 - :class:`StartGate`: may a tag start on a connector, and which reservation a start uses
   (Reservation profile).
 - :class:`IdTagSource`: the local authorization list, consulted before the cache and told
@@ -64,6 +66,15 @@ class TransactionObserver(Protocol):
 
     def transaction_ended(self, connector_id: int) -> None:
         """The transaction on ``connector_id`` has ended (its StopTransaction is queued)."""
+        ...
+
+
+class AvailabilityObserver(Protocol):
+    """Told when a connector or the charge point leaves service or returns to it."""
+
+    def availability_changed(self) -> None:
+        """The connectors' ``operative`` facts (and connector 0's) hold the new state; every
+        status is re-derived right after the observers have heard of it."""
         ...
 
 

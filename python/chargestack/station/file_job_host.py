@@ -6,9 +6,12 @@ whitepaper's signed firmware and log upload take these instead of the ``Station`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from chargestack.files.collector import ArchiveSources
 from chargestack.files.context import FileJobContext
 from chargestack.redaction import maskable
+from chargestack.station.extension_points import AvailabilityObserver
 from chargestack.station.station import Station, StopKind
 from chargestack.store.jobs import Jobs
 
@@ -48,10 +51,12 @@ def secrets_of(station: Station) -> list[str]:
 
 
 class StationInstallSite:
-    """Implements ``files.install_flow.InstallSite`` on a station."""
+    """Implements ``files.install_flow.InstallSite`` on a station; ``observers`` hear when
+    an installation takes the connectors out of service and gives them back."""
 
-    def __init__(self, station: Station) -> None:
+    def __init__(self, station: Station, observers: Sequence[AvailabilityObserver] = ()) -> None:
         self._station = station
+        self._observers = observers
 
     @property
     def firmware_version(self) -> str:
@@ -64,7 +69,7 @@ class StationInstallSite:
     def take_out_of_service(self) -> None:
         for connector in self._station.connectors.values():
             connector.facts.operative = False
-        self._station.refresh_all()
+        self._changed()
 
     def transactions_running(self) -> bool:
         # A connector is in_transaction exactly while the transaction service has one active.
@@ -74,6 +79,11 @@ class StationInstallSite:
         availability = self._station.store.availability
         for cid, connector in self._station.connectors.items():
             connector.facts.operative = availability.get(cid) == "Operative"
+        self._changed()
+
+    def _changed(self) -> None:
+        for observer in self._observers:
+            observer.availability_changed()
         self._station.refresh_all()
 
     def message_timeout_s(self) -> float:

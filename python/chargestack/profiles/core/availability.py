@@ -7,13 +7,14 @@ changes the whole charge point (TC_034).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import Refuse, on
 from chargestack.station.block import Block
-from chargestack.station.extension_points import TransactionInfo
+from chargestack.station.extension_points import AvailabilityObserver, TransactionInfo
 from chargestack.station.ports import ConnectorBoard
 from chargestack.store import Store
 
@@ -22,11 +23,17 @@ State = Literal["Operative", "Inoperative"]
 
 class AvailabilityService(Block):
     """ChangeAvailability; a TransactionObserver, for the changes Scheduled until a
-    transaction ends."""
+    transaction ends. ``observers`` hear of every change it makes after start-up."""
 
-    def __init__(self, board: ConnectorBoard, store: Store) -> None:
+    def __init__(
+        self,
+        board: ConnectorBoard,
+        store: Store,
+        observers: Sequence[AvailabilityObserver] = (),
+    ) -> None:
         self._board = board
         self._store = store
+        self._observers = observers
 
     async def start(self) -> None:
         """A change Scheduled when the station went down waited for a transaction that the
@@ -75,7 +82,7 @@ class AvailabilityService(Block):
             # connector 0 keeps its present status.
             board.station_facts.operative = True
             store.schedule(0, state)
-        board.refresh_all()
+        self._changed()
         status = "Scheduled" if scheduled else "Accepted"
         return m.ChangeAvailabilityResponse(status=m.AvailabilityStatus(status))
 
@@ -97,4 +104,9 @@ class AvailabilityService(Block):
         ):
             store.apply_scheduled(0)
             board.station_facts.operative = station_pending == "Operative"
-        board.refresh_all()
+        self._changed()
+
+    def _changed(self) -> None:
+        for observer in self._observers:
+            observer.availability_changed()
+        self._board.refresh_all()

@@ -20,7 +20,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from chargestack.files.errors import TransferError
-from chargestack.files.install_flow import FirmwareJobService
+from chargestack.files.install_flow import FirmwareJobService, InstallSite
 from chargestack.files.installer import BootOutcome, BootReport, Installer
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
@@ -28,7 +28,7 @@ from chargestack.ocpp.router import Refuse, after, on
 from chargestack.redaction import redact_url
 from chargestack.station.block import Block
 from chargestack.station.clock import to_ms
-from chargestack.station.file_job_host import StationInstallSite, file_job_context
+from chargestack.station.file_job_host import file_job_context
 from chargestack.store.jobs import Job
 
 if TYPE_CHECKING:
@@ -56,10 +56,14 @@ class FirmwareService(FirmwareJobService, Block):
     """The UpdateFirmware handler and its job runner (a ``TransactionObserver``: installing
     waits for the transactions to end)."""
 
-    def __init__(self, station: Station, installer: Installer | None = None) -> None:
+    def __init__(
+        self, station: Station, site: InstallSite, installer: Installer | None = None
+    ) -> None:
+        """``site``: the station's connectors as the installation takes them out of service
+        (shared with the signed firmware job)."""
         super().__init__(
             file_job_context(station),
-            StationInstallSite(station),
+            site,
             KIND,
             STATUS_OF,
             lambda _job, status: m.FirmwareStatusNotificationRequest(

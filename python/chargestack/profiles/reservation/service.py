@@ -16,13 +16,13 @@ from typing import Any
 from chargestack.hardware import events as hw
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
-from chargestack.ocpp.router import Refuse, after, on
+from chargestack.ocpp.router import Refuse, on
 from chargestack.profiles.reservation import rules
 from chargestack.station.block import Block
 from chargestack.station.clock import Clock, to_ms
 from chargestack.station.configuration import Configuration
 from chargestack.station.connector_status import ConnectorFacts
-from chargestack.station.extension_points import IdTagGroups, TransactionInfo
+from chargestack.station.extension_points import IdTagGroups
 from chargestack.station.ports import ConnectorBoard, Spawn
 from chargestack.store import Store
 from chargestack.store.reservations import Reservation, Reservations
@@ -35,8 +35,8 @@ _LEARNED_PARENTS_MAX = 64
 
 
 class ReservationService(Block):
-    """Implements the Core profile's ``StartGate``: the sessions ask it before any start; a
-    ``TransactionObserver``, for the availability changes a transaction's end applies."""
+    """Implements the Core profile's ``StartGate``: the sessions ask it before any start; an
+    ``AvailabilityObserver``: a connector out of service ends its reservations."""
 
     def __init__(
         self,
@@ -83,23 +83,14 @@ class ReservationService(Block):
         self._end_where_unusable()
         self._apply(refresh=False)
 
-    @after(Action.CHANGE_AVAILABILITY)
-    async def availability_changed(self, request: m.ChangeAvailabilityRequest) -> None:
-        # A connector going (in)operative changes which ones a connector-0 reservation holds.
-        del request
+    # -- AvailabilityObserver --------------------------------------------------------------
+
+    def availability_changed(self) -> None:
+        """Section 5.13: a connector or the charge point made Unavailable (by the central
+        system, a Scheduled change applied or a firmware installation) ends its reservations;
+        one going (in)operative changes which ones a connector-0 reservation holds."""
         self._end_where_unusable()
-        self._apply()
-
-    # -- TransactionObserver ---------------------------------------------------------------
-
-    def transaction_started(self, tx: TransactionInfo) -> None:
-        return None
-
-    def transaction_ended(self, connector_id: int) -> None:
-        """A ChangeAvailability Scheduled until now may just have made the charge point
-        Unavailable (observed after the availability block)."""
-        del connector_id
-        self._end_where_unusable()
+        self._apply(refresh=False)
 
     def describe_connector(self, connector_id: int) -> dict[str, Any]:
         own = next((r for r in self._by_id.values() if r.connector_id == connector_id), None)

@@ -21,7 +21,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from chargestack.files.errors import TransferError
-from chargestack.files.install_flow import FirmwareJobService
+from chargestack.files.install_flow import FirmwareJobService, InstallSite
 from chargestack.files.installer import Installer
 from chargestack.files.locations import parse_location
 from chargestack.files.slots import Trial
@@ -38,7 +38,7 @@ from chargestack.profiles.security.firmware_signature import (
 from chargestack.profiles.security.x509_checks import CertificateError, parse_pem_chain
 from chargestack.station.block import Block
 from chargestack.station.clock import to_ms
-from chargestack.station.file_job_host import StationInstallSite, file_job_context
+from chargestack.station.file_job_host import file_job_context
 from chargestack.store.jobs import Job
 
 if TYPE_CHECKING:
@@ -73,14 +73,16 @@ class SignedFirmwareService(FirmwareJobService, Block):
         certificates: CertificateStore,
         events: SecurityEvents,
         *,
+        site: InstallSite,
         installer: Installer | None,
         reads_boot_record: bool,
     ) -> None:
         """``installer``: the one UpdateFirmware uses (the two kinds of job share the A/B
-        slots); ``reads_boot_record``: no UpdateFirmware service reads it at this start."""
+        slots, and ``site``, the connectors an installation takes out of service);
+        ``reads_boot_record``: no UpdateFirmware service reads it at this start."""
         super().__init__(
             file_job_context(station),
-            StationInstallSite(station),
+            site,
             KIND,
             STATUS_OF,
             self._notification,
