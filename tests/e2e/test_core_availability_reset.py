@@ -5,7 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from central_system import CentralSystem
-from station_harness import abandon_transaction, running_station, start_local_session
+from station_harness import (
+    RunningStation,
+    abandon_transaction,
+    running_station,
+    start_local_session,
+)
 
 
 async def test_TC_013_hard_reset_keeps_unavailable(
@@ -188,3 +193,78 @@ async def test_TC_041_fault_behaviour(central_system: CentralSystem, tmp_path: P
         await rs.status(1, "Preparing", since=mark)
         assert not cs.messages("StartTransaction")
         assert not cs.messages("Authorize")
+
+
+async def out_of_service_and_back(rs: RunningStation, connector_id: int) -> None:
+    """ChangeAvailability Inoperative, then Operative: the connector's first status after is
+    Available, whatever start had been authorized on it before."""
+    mark = rs.cs.mark()
+    answer = await rs.call(
+        "ChangeAvailability", {"connectorId": connector_id, "type": "Inoperative"}
+    )
+    assert answer["status"] == "Accepted"
+    await rs.status(max(connector_id, 1), "Unavailable", since=mark)
+    mark = rs.cs.mark()
+    answer = await rs.call("ChangeAvailability", {"connectorId": connector_id, "type": "Operative"})
+    assert answer["status"] == "Accepted"
+    assert await rs.next_status(max(connector_id, 1), since=mark) == "Available"
+
+
+async def only_a_new_authorization_starts(rs: RunningStation) -> None:
+    """Plugged in, connector 1 waits (Preparing) for a new tag, and that tag's transaction
+    starts: the start authorized before it left service is gone."""
+    mark = rs.cs.mark()
+    rs.plug_in(1)
+    await rs.status(1, "Preparing", since=mark)
+    rs.present("VALIDTAG2")
+    start = await rs.cs.wait_for("StartTransaction", since=mark)
+    assert start.payload["idTag"] == "VALIDTAG2"
+    assert [s.payload["idTag"] for s in rs.cs.messages("StartTransaction")] == ["VALIDTAG2"]
+
+
+async def test_section_5_2_an_accepted_remote_start_ends_when_its_connector_is_made_inoperative(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """A RemoteStartTransaction waiting for the EV (ConnectionTimeOut) is given up when the
+    central system takes its connector out of service: made Operative again, the connector
+    is Available and the EV plugged in later does not start the old request."""
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        mark = cs.mark()
+        answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": "VALIDTAG1"})
+        assert answer["status"] == "Accepted"
+        await rs.status(1, "Preparing", since=mark)
+        await out_of_service_and_back(rs, 1)
+        await only_a_new_authorization_starts(rs)
+
+
+async def test_section_5_2_an_authorized_tag_waiting_for_the_plug_ends_when_the_charge_point_is_made_inoperative(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """The same for a tag presented and authorized before any plug (section 4.1), when the
+    whole charge point (connector 0) is taken out of service."""
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        mark = cs.mark()
+        rs.present("VALIDTAG1")
+        await cs.wait_for("Authorize", since=mark)
+        await rs.status(1, "Preparing", since=mark)
+        await out_of_service_and_back(rs, 0)
+        await only_a_new_authorization_starts(rs)
+
+
+async def test_an_accepted_remote_start_ends_when_its_connector_faults(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        mark = cs.mark()
+        answer = await rs.call("RemoteStartTransaction", {"connectorId": 1, "idTag": "VALIDTAG1"})
+        assert answer["status"] == "Accepted"
+        await rs.status(1, "Preparing", since=mark)
+        rs.sim.raise_fault(1, "GroundFailure", "test fault")
+        await rs.status(1, "Faulted", since=mark)
+        mark = cs.mark()
+        rs.sim.clear_fault(1)
+        assert await rs.next_status(1, since=mark) == "Available"
+        await only_a_new_authorization_starts(rs)

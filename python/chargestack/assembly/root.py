@@ -148,6 +148,8 @@ def assemble(station: Station) -> ProfileBlocks:
         limits=smart_charging if smart_charging is not None else NoLimitSource(),
         observers=observers,
     )
+    # Built after the availability block it observes (that holds this same list).
+    availability_observers.append(transactions.authorization_wait)
     core = CoreBlocks(
         configuration=ConfigurationService(config),
         availability=availability,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chargestack.hardware import events as hw
 from chargestack.ocpp import messages as m
@@ -46,6 +46,9 @@ class Authorization:
     # yet (AuthorizeRemoteTxRequests); until then a plug-in starts nothing.
     request: m.RemoteStartTransactionRequest | None = None
     authorized: bool = True
+    # The reader's tag: connectors that left service since it was authorized; it starts
+    # nothing there when they come back.
+    withdrawn: set[int] = field(default_factory=set)
 
 
 class AuthorizationWait(Block):
@@ -87,6 +90,40 @@ class AuthorizationWait(Block):
             await self._plugged_in(event.connector_id)
         elif isinstance(event, hw.IdTagPresented):
             await self._tag_presented(event.id_tag)
+        elif isinstance(event, hw.FaultRaised | hw.PowerStageFault):
+            self._drop_starts_out_of_service()
+
+    # -- AvailabilityObserver --------------------------------------------------------------
+
+    def availability_changed(self) -> None:
+        self._drop_starts_out_of_service()
+
+    def _in_service(self, cid: int) -> bool:
+        facts, station = self._board.connector(cid).facts, self._board.station_facts
+        return facts.operative and station.operative and not (facts.faulted or station.faulted)
+
+    def _drop_starts_out_of_service(self) -> None:
+        """A start authorized before its connector (or the charge point) was made Unavailable
+        or Faulted is dropped, not kept for its return: whoever took it out of service must
+        not see it start later on an old authorization (a new one starts it)."""
+        for cid, auth in list(self.remote_waiting.items()):
+            if not self._in_service(cid):
+                log.info(
+                    "connector %d out of service: remote start for %s given up", cid, auth.id_tag
+                )
+                self._release(cid, auth)
+        waiting = self.waiting
+        if waiting is None:
+            return
+        for cid, connector in self._board.connectors.items():
+            if not self._in_service(cid) and cid not in waiting.withdrawn:
+                waiting.withdrawn.add(cid)
+                if cid not in self._running:
+                    connector.facts.preparing = False
+        if waiting.withdrawn.issuperset(self._board.connectors):
+            log.info("no connector in service: tag %s no longer waits for a plug", waiting.id_tag)
+            _cancel(waiting)
+            self.waiting = None
 
     def _usable(self, connector_id: int) -> bool:
         c = self._board.connector(connector_id)
@@ -112,8 +149,10 @@ class AuthorizationWait(Block):
                 _cancel(remote)
                 await self._lifecycle.start_transaction(cid, remote.id_tag, remote.parent_id_tag)
             # else: the remote start's authorization, when it comes, starts it.
-        elif self.waiting is not None and self._gate.allows(
-            cid, self.waiting.id_tag, self.waiting.parent_id_tag
+        elif (
+            self.waiting is not None
+            and cid not in self.waiting.withdrawn
+            and self._gate.allows(cid, self.waiting.id_tag, self.waiting.parent_id_tag)
         ):
             auth, self.waiting = self.waiting, None
             _cancel(auth)
