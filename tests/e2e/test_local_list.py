@@ -260,16 +260,54 @@ async def test_section_3_5_2_a_start_transaction_answer_in_conflict_with_the_lis
         assert await send_list(rs, 1, "Full", [item(VALID)]) == "Accepted"
         mark = cs.mark()
         await start_from_list(rs, VALID)
-        conflict = await cs.wait_for(
-            "StatusNotification",
-            lambda p: p["connectorId"] == 0 and p["errorCode"] == "LocalListConflict",
-            since=mark,
-        )
-        assert conflict.payload["status"] == "Available"
+        await conflict_reported(rs, mark)
         mark = cs.mark()
         assert await send_list(rs, 2, "Full", [item(VALID, "Blocked")]) == "Accepted"
         resolved = await rs.status(0, "Available", since=mark)
         assert resolved["errorCode"] == "NoError"
+
+
+async def conflict_reported(rs: RunningStation, since: int) -> None:
+    conflict = await rs.cs.wait_for(
+        "StatusNotification",
+        lambda p: p["connectorId"] == 0 and p["errorCode"] == "LocalListConflict",
+        since=since,
+    )
+    assert conflict.payload["status"] == "Available"
+
+
+def conflicts(rs: RunningStation, since: int) -> list[Payload]:
+    return [
+        r.payload
+        for r in rs.cs.received[since:]
+        if r.action == "StatusNotification" and r.payload["errorCode"] == "LocalListConflict"
+    ]
+
+
+async def test_section_3_5_2_a_conflict_ends_when_the_local_list_is_disabled(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """With LocalAuthListEnabled false no answer can contradict the list: the conflict is
+    cleared at once (connector 0 reports NoError) and not raised again while disabled."""
+    cs = central_system
+    cs.defaults.id_tags[VALID] = {"status": "Blocked"}
+    async with running_station(cs, tmp_path, configuration=LIST_ONLY) as rs:
+        assert await send_list(rs, 1, "Full", [item(VALID)]) == "Accepted"
+        mark = cs.mark()
+        await start_from_list(rs, VALID)
+        await conflict_reported(rs, mark)
+        mark = cs.mark()
+        change = {"key": "LocalAuthListEnabled", "value": "false"}
+        assert (await rs.call("ChangeConfiguration", change))["status"] == "Accepted"
+        resolved = await rs.status(0, "Available", since=mark)
+        assert resolved["errorCode"] == "NoError"
+        mark = cs.mark()
+        # Blocked for VALIDTAG1 again; the next tag's Authorize shows that answer was handled.
+        rs.present(VALID)
+        rs.present(VALID2)
+        await cs.wait_for("Authorize", lambda p: p["idTag"] == VALID2, since=mark)
+        assert [r.payload["idTag"] for r in cs.messages("Authorize")[-2:]] == [VALID, VALID2]
+        assert not conflicts(rs, mark)
 
 
 async def test_section_5_10_an_empty_list_has_version_0_for_a_differential_update_too(

@@ -15,6 +15,7 @@ from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import Refuse, on
 from chargestack.station.block import Block
 from chargestack.station.clock import to_ms
+from chargestack.station.config_keys import ConfigValue
 from chargestack.station.configuration import Configuration
 from chargestack.station.ports import ConnectorBoard
 from chargestack.store import Store
@@ -35,6 +36,13 @@ class LocalListService(Block):
 
     async def start(self) -> None:
         self._list = LocalList(self._store)
+        self._config.on_change("LocalAuthListEnabled", self._enabled_changed)
+
+    def _enabled_changed(self, enabled: ConfigValue) -> None:
+        # Section 3.5.2: a disabled list cannot be in conflict with the central system; the
+        # authorization does not consult it (nor report conflicts) until it is enabled again.
+        if not enabled:
+            self._set_conflict(False)
 
     # -- IdTagSource -----------------------------------------------------------------------
 
@@ -48,7 +56,7 @@ class LocalListService(Block):
 
     def conflict(self, id_tag: str, status: str) -> None:
         """Section 3.5.2: a StatusNotification for connector 0 with LocalListConflict; it
-        stays until the central system sends a list again."""
+        stays until the central system sends a list again or disables the list."""
         log.warning("central system says %s for %s, unlike the local list", status, id_tag)
         self._set_conflict(True)
 
