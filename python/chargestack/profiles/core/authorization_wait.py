@@ -6,8 +6,10 @@ presented before any plug is for whichever connector is plugged next. A tag also
 transaction's own tag without an Authorize (TC_068), a tag of the same group after one
 (TC_069). A cable kept locked after a DeAuthorized stop is its driver's: that tag, or one of
 its group, frees it (and starts nothing), no other tag or remote start takes the connector
-(errata 3.5/3.17). RemoteStartTransaction and RemoteStopTransaction are answered here; the
-start and stop themselves are the lifecycle's.
+(errata 3.5/3.17). A start still waiting when its connector leaves service (Unavailable,
+Faulted) is dropped: only a new authorization starts there once it is back.
+RemoteStartTransaction and RemoteStopTransaction are answered here; the start and stop
+themselves are the lifecycle's.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class Authorization:
 
 
 class AuthorizationWait(Block):
+    """Tags, plugs and remote starts until a transaction starts; an ``AvailabilityObserver``."""
+
     def __init__(
         self,
         *,
