@@ -56,6 +56,7 @@ def test_signed_image_verifies_as_signed_firmware(images: Images, tmp_path: Path
             serialization.NoEncryption(),
         )
     )
+    images.get("99.0.0")  # builds the wheel when this test runs alone
     wheel = next((images.root / "wheels" / "99.0.0").glob("*.whl"))
     output = tmp_path / "signed.tar.gz"
     with pytest.MonkeyPatch.context() as patch:
