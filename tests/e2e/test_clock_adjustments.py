@@ -308,6 +308,17 @@ async def test_a_relative_tx_profile_counts_the_time_the_transaction_really_ran(
         await adjust_by(rs, heartbeat, start + timedelta(seconds=jump_s))
         # 200 s of charging from the start, whatever the clock says meanwhile.
         change_ms = to_ms(start) + jump_s * 1000 + 200_000
+        # Section 5.7: the composite reports the schedule the stage executes, the change
+        # 200 s after the start however far the clock moved (the manual clock stands still).
+        composite = await rs.call(
+            "GetCompositeSchedule", {"connectorId": 1, "duration": 300, "chargingRateUnit": "W"}
+        )
+        begin_ms = to_ms(datetime.fromisoformat(composite["scheduleStart"]))
+        steps = composite["chargingSchedule"]["chargingSchedulePeriod"]
+        assert [(p["startPeriod"], float(p["limit"])) for p in steps[:2]] == [
+            (0, 50_000.0),
+            ((change_ms - begin_ms) // 1000, 20_000.0),
+        ], (composite, jump_s)
         await rs.wait(lambda: change_ms in clock.timers_at_ms())
         clock.advance(199)
         assert applied_w(rs) == before_change

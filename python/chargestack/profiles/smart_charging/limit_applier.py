@@ -87,13 +87,8 @@ class LimitApplier:
             self._timer.cancel()
             self._timer = None
         now_ms = self._clock.now_ms()
-        offset = self._clock.offset_s
-        moved_ms = {
-            cid: round((offset - self._offset_at_start.setdefault(cid, offset)) * 1000)
-            for cid in self._running
-        }
         try:
-            answer = self._profiles.setpoints(now_ms, engine_transactions(self._running, moved_ms))
+            answer = self._profiles.setpoints(now_ms, self.transactions())
         except SmartChargingError:
             # Installed profiles were checked at installation; an engine refusal here is a
             # bug, and the previous setpoints (never above a limit that was in force) stay.
@@ -103,6 +98,16 @@ class LimitApplier:
             self._push(setpoint)
         # Armed even without a next change: an adjustment of the clock may bring one back.
         self._timer = self._clock.call_at_ms(answer["next_change_ms"], self.apply)
+
+    def transactions(self) -> _Transactions:
+        """The running transactions as the engine takes them, each started where it did on
+        the adjusted clock: what the stage executes and what a composite reports agree."""
+        offset = self._clock.offset_s
+        moved_ms = {
+            cid: round((offset - self._offset_at_start.setdefault(cid, offset)) * 1000)
+            for cid in self._running
+        }
+        return engine_transactions(self._running, moved_ms)
 
     def stop(self) -> None:
         if self._timer is not None:

@@ -19,7 +19,7 @@ from chargestack.exceptions import PropertyConstraintViolationError, SmartChargi
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.messages import Action
 from chargestack.ocpp.router import Refuse, on
-from chargestack.profiles.smart_charging.limit_applier import LimitApplier, engine_transactions
+from chargestack.profiles.smart_charging.limit_applier import LimitApplier
 from chargestack.profiles.smart_charging.profile_rules import clear_criteria, profile_limits
 from chargestack.station.block import Block
 from chargestack.station.clock import Clock, from_ms
@@ -178,7 +178,9 @@ class SmartChargingService(Block):
                 cid,
                 now_ms,
                 min(request.duration, _MAX_WINDOW_S),
-                engine_transactions(self._running),
+                # Section 5.7: the schedule the station executes, so a Relative profile
+                # counts the time its transaction really ran across clock adjustments.
+                self.applier.transactions(),
                 unit,
             )
         except SmartChargingError:
