@@ -224,3 +224,23 @@ async def test_section_5_17_meter_values_of_every_connector_or_of_the_main_meter
         # Answered, and nothing followed: a Heartbeat after them proves the order.
         await triggered(rs, "Heartbeat", "Heartbeat")
         assert len(cs.messages("MeterValues")) == 2
+
+
+async def test_section_5_17_a_connector_id_not_relevant_to_the_message_is_ignored(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """ "The requested message is leading: if the specified connectorId is not relevant to the
+    message, it should be ignored. In such cases the requested message should still be
+    sent." A Heartbeat or a diagnostics status is the station's, whatever connector (even one
+    it does not have) the request names."""
+    cs = central_system
+    async with running_station(cs, tmp_path) as rs:
+        for action in ("TriggerMessage", "ExtendedTriggerMessage"):
+            for connector_id in (1, 3):
+                mark = cs.mark()
+                assert await trigger(rs, "Heartbeat", connector_id, action=action) == "Accepted"
+                await cs.wait_for("Heartbeat", since=mark)
+        status = await triggered(
+            rs, "DiagnosticsStatusNotification", "DiagnosticsStatusNotification", connector_id=3
+        )
+        assert status.payload["status"] == "Idle"

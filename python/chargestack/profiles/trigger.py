@@ -1,9 +1,10 @@
 """Remote Trigger (OCPP 1.6 section 5.17) and the security whitepaper's ExtendedTriggerMessage.
 
 The answer comes first and the requested message follows it (``@after``), as both
-specifications ask, also while the registration is Pending (section 4.2). A connectorId the
-station does not have is Rejected, and so is MeterValues of connector 0 (the main meter,
-which this charger does not have). Errata 3.35/3.40:
+specifications ask, also while the registration is Pending (section 4.2). For MeterValues and
+StatusNotification a connectorId the station does not have is Rejected, and so is MeterValues
+of connector 0 (the main meter, which this charger does not have); the other messages ignore
+the connectorId, which is not relevant to them. Errata 3.35/3.40:
 once a BootNotification was Accepted on this connection, triggering another is Rejected.
 
 The status notifications of other blocks' jobs (firmware, diagnostics, log upload, signed
@@ -37,6 +38,10 @@ SendMeterValues = Callable[[int], Awaitable[None]]
 # Whitepaper section 2.3 (ExtendedTriggerMessage): a requested message that only a block's
 # own workflow can send, and the message it sends. Without that block: NotImplemented.
 _WORKFLOW_ONLY = {"SignChargePointCertificate": "SignCertificate"}
+
+# The requested messages a connectorId is relevant to (section 5.17); the others are the
+# station's as a whole.
+_PER_CONNECTOR = frozenset({"MeterValues", "StatusNotification"})
 
 # What each requested status notification is when the block that owns it is absent or idle.
 _IDLE: dict[str, Callable[[], BaseModel]] = {
@@ -112,7 +117,10 @@ class ExtendedTriggerService(Block):
         return status
 
     def _status(self, requested: str, connector_id: int | None) -> str:
-        if connector_id is not None and connector_id not in (0, *self._connector_ids):
+        # Section 5.17: "if the specified connectorId is not relevant to the message, it
+        # should be ignored. In such cases the requested message should still be sent."
+        relevant = requested in _PER_CONNECTOR
+        if relevant and connector_id is not None and connector_id not in (0, *self._connector_ids):
             return "Rejected"  # TC_055
         if requested == "MeterValues" and connector_id == 0:
             # Section 4.7: connectorId 0 is the main energy meter; this charger meters its
