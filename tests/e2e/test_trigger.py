@@ -218,7 +218,8 @@ async def test_section_5_17_meter_values_of_every_connector_or_of_the_main_meter
         mark = cs.mark()
         assert await trigger(rs, "MeterValues") == "Accepted"
         await cs.wait_until(lambda: len(cs.messages("MeterValues")) == 2)
-        assert sorted(r.payload["connectorId"] for r in cs.received[mark:]) == [1, 2]
+        meter_values = [r for r in cs.received[mark:] if r.action == "MeterValues"]
+        assert sorted(r.payload["connectorId"] for r in meter_values) == [1, 2]
         for action in ("TriggerMessage", "ExtendedTriggerMessage"):
             assert await trigger(rs, "MeterValues", 0, action=action) == "Rejected"
         # Answered, and nothing followed: a Heartbeat after them proves the order.
