@@ -270,9 +270,10 @@ async def test_TC_066_get_composite_schedule(central_system: CentralSystem, tmp_
         assert await set_profile(rs, 1, tx_profile) == "Accepted"
         answer = await composite(rs, 1, 400)
         assert_starts_now(answer)
-        # The document lists 8, 10 @50, 6 @200, 10 @240. After the TxProfile's 260 s the
-        # TxDefaultProfile is in force again (errata 3.45: fall back when a duration ends),
-        # 8 @260, and after its 300 s the connector rating, capped at 10 by the CPMax.
+        # The document lists 8, 10 @50, 6 @200, 10 @240 and stops there. After the
+        # TxProfile's 260 s the TxDefaultProfile is in force again (errata 3.43-3.45: fall
+        # back when a duration ends; libocpp, which passes OCTT, does the same), 8 @260, and
+        # after its 300 s the connector rating, capped at 10 by the CPMax.
         assert_periods(
             periods(answer),
             [(0, 8.0), (50, 10.0), (200, 6.0), (240, 10.0), (260, 8.0), (300, 10.0)],
