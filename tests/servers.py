@@ -44,8 +44,11 @@ class HttpFileServer:
         self.stalled = asyncio.Event()
         self.release = asyncio.Event()
         self.honour_range = True
+        # The next this many downloads answer 404, as if the file were not published yet.
+        self.not_found_times = 0
         self.accept_put = True
         self.fail_uploads = False
+        self.upload_failure_status = 500  # the answer to an upload while fail_uploads
         self.port = 0
         self._runner: web.AppRunner | None = None
         self.changed = asyncio.Event()
@@ -77,7 +80,8 @@ class HttpFileServer:
         self.log.ranges.append(request.headers.get("Range"))
         self.changed.set()
         body = self.files.get(name)
-        if body is None:
+        if body is None or self.not_found_times > 0:
+            self.not_found_times = max(0, self.not_found_times - 1)
             return web.Response(status=404)
         start = 0
         found = _RANGE.fullmatch(request.headers.get("Range", ""))
@@ -119,7 +123,7 @@ class HttpFileServer:
         if not self.accept_put:
             return web.Response(status=405)
         if self.fail_uploads:
-            return web.Response(status=500)
+            return web.Response(status=self.upload_failure_status)
         self.log.uploads[request.match_info["name"]] = await request.read()
         self.changed.set()
         return web.Response(status=201)

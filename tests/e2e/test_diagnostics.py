@@ -186,6 +186,23 @@ async def test_upload_is_retried(
         assert dsn(cs, mark) == ["Uploading", "UploadFailed"]
 
 
+async def test_section_5_9_an_upload_answered_404_is_retried(
+    central_system: CentralSystem, http: HttpFileServer, tmp_path: Path
+) -> None:
+    # GetDiagnostics.req retries: how many times the charge point "must try" the upload.
+    cs = central_system
+    http.fail_uploads = True
+    http.upload_failure_status = 404
+    async with running_station(cs, tmp_path / "cp") as rs:
+        mark = cs.mark()
+        await rs.call(
+            "GetDiagnostics", {"location": http.url("upload/"), "retries": 1, "retryInterval": 0}
+        )
+        await wait_dsn(rs, "UploadFailed", mark)
+        assert http.log.methods == ["PUT", "PUT"]
+        assert dsn(cs, mark) == ["Uploading", "UploadFailed"]
+
+
 async def test_time_window_selects_log_lines(
     central_system: CentralSystem, http: HttpFileServer, tmp_path: Path
 ) -> None:

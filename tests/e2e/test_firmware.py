@@ -254,6 +254,38 @@ async def test_resumes_with_range_after_the_server_drops(
         assert http.log.ranges == [None, "bytes=1000-"]
 
 
+async def test_section_5_19_a_file_not_found_is_tried_again_as_retries_asks(
+    central_system: CentralSystem, http: HttpFileServer, tmp_path: Path
+) -> None:
+    # UpdateFirmware.req retries: how many times the charge point "must try" before giving
+    # up; a 404 (the image not published yet) is no reason to give up sooner.
+    cs = central_system
+    http.not_found_times = 1
+    async with running_station(cs, tmp_path / "cp") as rs:
+        mark = cs.mark()
+        await rs.call(
+            "UpdateFirmware", update(http.url("files/fw-2.0.0.tar.gz"), retries=1, retryInterval=0)
+        )
+        await installed(rs, mark)
+        assert http.log.ranges == [None, None]
+
+
+async def test_section_5_19_download_failed_only_after_the_last_retry(
+    central_system: CentralSystem, http: HttpFileServer, tmp_path: Path
+) -> None:
+    cs = central_system
+    async with running_station(cs, tmp_path / "cp") as rs:
+        mark = cs.mark()
+        await rs.call(
+            "UpdateFirmware",
+            update(http.url("files/unpublished.tar.gz"), retries=2, retryInterval=0),
+        )
+        await wait_status(rs, "DownloadFailed", mark)
+        assert len(http.log.ranges) == 3
+        assert statuses(cs, mark) == ["Downloading", "DownloadFailed"]
+        assert rs.station.firmware_version == "1.0.0"
+
+
 async def test_full_disk_fails_the_download_cleanly(
     central_system: CentralSystem, http: HttpFileServer, tmp_path: Path
 ) -> None:

@@ -95,7 +95,7 @@ async def test_size_limit_refuses_before_writing(http: HttpFileServer, tmp_path:
     assert not dest.exists() or dest.stat().st_size == 0
 
 
-async def test_http_404_is_not_retried(http: HttpFileServer, tmp_path: Path) -> None:
+async def test_http_404_is_retried(http: HttpFileServer, tmp_path: Path) -> None:
     loc = parse_location(http.url("files/missing.bin"), ALL)
     failures: list[int] = []
     with pytest.raises(TransferError) as info:
@@ -107,7 +107,7 @@ async def test_http_404_is_not_retried(http: HttpFileServer, tmp_path: Path) -> 
             on_failure=lambda n, _e: failures.append(n),
         )
     assert "404" in str(info.value)
-    assert failures == [1]
+    assert failures == [1, 2, 3, 4]
 
 
 async def test_unreachable_is_retried_then_fails(tmp_path: Path) -> None:

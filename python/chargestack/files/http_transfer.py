@@ -13,9 +13,6 @@ from chargestack.files.transfer import DownloadSink, TransferOptions
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 _CONTENT_RANGE_UNSATISFIED = re.compile(r"bytes \*/(\d+)")
-# RFC 9110 section 15.5: a client error repeats unless the request changes; 408 and 429
-# are the exceptions that ask the client to come back.
-_RETRYABLE_CLIENT_ERRORS = frozenset({408, 425, 429})
 
 
 def _session(options: TransferOptions) -> aiohttp.ClientSession:
@@ -26,9 +23,10 @@ def _session(options: TransferOptions) -> aiohttp.ClientSession:
 
 
 def _status_error(status: int, reason: str | None, url: str) -> TransferError:
-    error = TransferError(f"HTTP {status} {reason or ''} from {url}".strip())
-    error.retryable = status >= 500 or status in _RETRYABLE_CLIENT_ERRORS
-    return error
+    # Retryable whatever the status, 404 included: the ``retries`` of UpdateFirmware.req and
+    # GetDiagnostics.req (OCPP 1.6) is how many times the charge point "must try" before
+    # giving up, and a file the server does not have yet may be there at the next attempt.
+    return TransferError(f"HTTP {status} {reason or ''} from {url}".strip())
 
 
 async def http_download(
