@@ -213,7 +213,9 @@ async def test_TC_078_invalid_central_system_certificate(
         assert ids["status"] == "NotFound"
 
 
-async def test_certificate_store_max_length(central_system: CentralSystem, tmp_path: Path) -> None:
+async def test_M05_FR_03_a_full_certificate_store_rejects(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
     roots = [make_ca(tmp_path, f"Root {i}") for i in range(3)]
     config = {"CertificateStoreMaxLength": 2}
     async with running_station(central_system, tmp_path / "station", configuration=config) as rs:
@@ -226,7 +228,9 @@ async def test_certificate_store_max_length(central_system: CentralSystem, tmp_p
             )["status"]
             for r in roots
         ]
-        assert statuses == ["Accepted", "Accepted", "Failed"]
+        # Whitepaper M05.FR.03: no room for another certificate is Rejected (Failed is for
+        # an installation that fails, M05.FR.04).
+        assert statuses == ["Accepted", "Accepted", "Rejected"]
         # Installing one that is already there takes no room.
         again = await rs.call(
             "InstallCertificate",

@@ -74,8 +74,8 @@ class CertificateStore:
             return []
 
     async def install(self, use: str, pem: str, now: dt.datetime) -> tuple[InstallResult, str]:
-        """InstallCertificate: (status, reason). Rejected for an invalid certificate, Failed
-        when CertificateStoreMaxLength is reached."""
+        """InstallCertificate: (status, reason). Rejected for an invalid certificate and when
+        CertificateStoreMaxLength is reached (whitepaper M05.FR.03, M05.FR.06)."""
         try:
             certs = parse_pem_chain(pem)
             if len(certs) != 1:
@@ -88,7 +88,7 @@ class CertificateStore:
         already = any(row.fingerprint == key for row in self.rows.all())
         limit = self.station.config.get_int("CertificateStoreMaxLength")
         if not already and self.rows.count() >= limit:
-            return "Failed", f"CertificateStoreMaxLength {limit} reached"
+            return "Rejected", f"CertificateStoreMaxLength {limit} reached"
         self.rows.add(key, use, to_pem(cert), self.station.clock.now_ms())
         if use == CENTRAL_SYSTEM_ROOT:
             await self._rewrite_bundle()
