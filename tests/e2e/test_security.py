@@ -859,6 +859,12 @@ async def test_TC_080_secure_firmware_update(
         await security_event(cs, "FirmwareUpdated", since=mark)
         assert rs.station.firmware_version == "2.0.0"
         assert rs.runner.restarts == 1
+        # L01.FR.28: after Installed a triggered notification is Idle.
+        idle_mark = cs.mark()
+        trigger = {"requestedMessage": "FirmwareStatusNotification"}
+        assert (await rs.call("ExtendedTriggerMessage", trigger))["status"] == "Accepted"
+        idle = await cs.wait_for("SignedFirmwareStatusNotification", since=idle_mark)
+        assert idle.payload == {"status": "Idle"}
 
 
 async def test_TC_081_secure_firmware_update_invalid_signature(
@@ -890,6 +896,32 @@ async def test_TC_081_secure_firmware_update_invalid_signature(
         assert rs.station.firmware_version == "1.0.0"
         assert rs.runner.restarts == 0
         assert not list((tmp_path / "cp/firmware/downloads").iterdir())
+
+
+async def test_L01_FR_29_a_triggered_status_repeats_the_last_one_sent(
+    central_system: CentralSystem, http: HttpFileServer, tmp_path: Path
+) -> None:
+    cs = central_system
+    root = make_ca(tmp_path, "Manufacturer Root")
+    signer = issue(tmp_path, root, "Firmware Signing")
+    http.files["fw-2.0.0.img"] = FIRMWARE
+    async with running_station(cs, tmp_path / "cp") as rs:
+        await install_manufacturer_root(rs, root)
+        mark = cs.mark()
+        request = signed_update(
+            http.url("files/fw-2.0.0.img"), signer, sign_image(b"", signer.key), 29
+        )
+        assert (await rs.call("SignedUpdateFirmware", request))["status"] == "Accepted"
+        await cs.wait_for(
+            "SignedFirmwareStatusNotification",
+            lambda p: p["status"] == "InvalidSignature",
+            since=mark,
+        )
+        trigger_mark = cs.mark()
+        trigger = {"requestedMessage": "FirmwareStatusNotification"}
+        assert (await rs.call("ExtendedTriggerMessage", trigger))["status"] == "Accepted"
+        again = await cs.wait_for("SignedFirmwareStatusNotification", since=trigger_mark)
+        assert again.payload == {"status": "InvalidSignature", "requestId": 29}
 
 
 async def test_signed_firmware_with_a_foreign_certificate_is_refused(

@@ -189,12 +189,18 @@ class SignedFirmwareService(FirmwareJobService, Block):
         self._wake.set()
 
     async def send_status_notification(self) -> None:
-        """The running job's status (with its requestId), else Idle."""
+        """The running job's status (with its requestId); without one, the status last sent
+        unless it was Installed (whitepaper L01.FR.28, L01.FR.29: an InvalidSignature or a
+        DownloadFailed is repeated), else Idle."""
         job = self._current
         if self._confirming is not None:
             job = self.jobs.get(self._confirming)
         if job is not None and not job.finished and job.state != "Scheduled":
             await self.station.send(self._notification(job.id, STATUS_OF[job.state]))
+            return
+        last = self.jobs.latest(KIND)
+        if last is not None and last.finished and last.notified not in (None, "Installed"):
+            await self.station.send(self._notification(last.id, last.notified))
             return
         await self.station.send(
             m.SignedFirmwareStatusNotificationRequest(status=m.SignedFirmwareStatus("Idle"))
