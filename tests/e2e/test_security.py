@@ -898,6 +898,39 @@ async def test_TC_081_secure_firmware_update_invalid_signature(
         assert not list((tmp_path / "cp/firmware/downloads").iterdir())
 
 
+async def test_L01_FR_16_a_future_install_date_time_is_announced_install_scheduled(
+    central_system: CentralSystem, http: HttpFileServer, tmp_path: Path
+) -> None:
+    cs = central_system
+    root = make_ca(tmp_path, "Manufacturer Root")
+    signer = issue(tmp_path, root, "Firmware Signing")
+    http.files["fw-2.0.0.img"] = FIRMWARE
+    async with running_station(cs, tmp_path / "cp") as rs:
+        await install_manufacturer_root(rs, root)
+        mark = cs.mark()
+        request = signed_update(
+            http.url("files/fw-2.0.0.img"), signer, sign_image(FIRMWARE, signer.key), 16
+        )
+        install_at = datetime.now(UTC) + timedelta(seconds=2)
+        request["firmware"]["installDateTime"] = install_at.isoformat().replace("+00:00", "Z")
+        assert (await rs.call("SignedUpdateFirmware", request))["status"] == "Accepted"
+        await cs.wait_for(
+            "SignedFirmwareStatusNotification",
+            lambda p: p["status"] == "Installed",
+            since=mark,
+            timeout=20,
+        )
+        assert firmware_statuses(cs, mark) == [
+            ("Downloading", 16),
+            ("Downloaded", 16),
+            ("SignatureVerified", 16),
+            ("InstallScheduled", 16),
+            ("Installing", 16),
+            ("Installed", 16),
+        ]
+        assert datetime.now(UTC) >= install_at
+
+
 async def test_L01_FR_29_a_triggered_status_repeats_the_last_one_sent(
     central_system: CentralSystem, http: HttpFileServer, tmp_path: Path
 ) -> None:

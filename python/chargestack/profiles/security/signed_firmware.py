@@ -3,9 +3,13 @@
 States (the ``jobs`` row, kind ``signed_firmware``; the SignedFirmwareStatusNotification
 status, always with the requestId, in brackets)::
 
-    Scheduled -> Downloading -> Downloaded -> SignatureVerified -> Installing -> Rebooting
-                 (Downloading)  (Downloaded)  (SignatureVerified)   (Installing)   -> Installed
+    Scheduled -> Downloading -> Downloaded -> SignatureVerified -> [InstallScheduled] ->
+                 (Downloading)  (Downloaded)  (SignatureVerified)   (InstallScheduled)
+    Installing -> Rebooting -> Installed
+    (Installing)  (Installing)
                       \\-> DownloadFailed  \\-> InvalidSignature       \\-> InstallationFailed
+
+InstallScheduled: an installDateTime in the future is waited for (L01.FR.16).
 
 A signing certificate that does not lead to an installed ManufacturerRootCertificate is
 refused in the answer (InvalidCertificate); a signature that does not match the image ends
@@ -52,6 +56,7 @@ STATUS_OF = {
     "Downloading": "Downloading",
     "Downloaded": "Downloaded",
     "SignatureVerified": "SignatureVerified",
+    "InstallScheduled": "InstallScheduled",
     "Installing": "Installing",
     "Rebooting": "Installing",
     "Installed": "Installed",
@@ -59,7 +64,9 @@ STATUS_OF = {
     "InvalidSignature": "InvalidSignature",
     "InstallationFailed": "InstallationFailed",
 }
-_REPLACEABLE = frozenset({"Scheduled", "Downloading", "Downloaded", "SignatureVerified"})
+_REPLACEABLE = frozenset(
+    {"Scheduled", "Downloading", "Downloaded", "SignatureVerified", "InstallScheduled"}
+)
 
 
 class SignedFirmwareService(FirmwareJobService, Block):
@@ -222,9 +229,11 @@ class SignedFirmwareService(FirmwareJobService, Block):
             job = await self._download(job, self.max_image_bytes)
         if job.state == "Downloaded":
             job = await self._verify(job)
-        if job.state == "SignatureVerified":
+        if job.state in ("SignatureVerified", "InstallScheduled"):
             install_at = job.detail.get("installAtMs")
-            if isinstance(install_at, int):
+            if isinstance(install_at, int) and self.station.clock.now_ms() < install_at:
+                # Whitepaper L01.FR.16: a future installDateTime is announced, then kept.
+                job = self._set(job, "InstallScheduled")
                 await self.station.clock.reach_ms(install_at)
             await self._install(job, self.confirm_timeout_s)
 
