@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -84,3 +86,31 @@ async def test_a_boot_answer_with_interval_0_is_retried_after_the_boot_retry_tim
         first = await cs.wait_for("BootNotification")
         second = await cs.wait_for("BootNotification", since=cs.received.index(first) + 1)
         assert second.at - first.at >= 0.45
+
+
+async def test_section_4_2_a_rejected_charge_point_answers_no_call_until_it_boots_again(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """Section 4.2: "While Rejected, the Charge Point SHALL NOT respond to any Central System
+    initiated message": a CALL of that time gets no answer, ever; once Accepted, CALLs are
+    answered again."""
+    cs = central_system
+    answers = iter(["Rejected", "Accepted"])
+    cs.responders["BootNotification"] = lambda _p: {
+        "status": next(answers),
+        "currentTime": now_iso(),
+        "interval": 2,
+    }
+    async with running_station(cs, tmp_path, boot=False) as rs:
+        first = await cs.wait_for("BootNotification")
+        frame = json.dumps([2, "while-rejected", "GetConfiguration", {}])
+        reply = asyncio.create_task(cs.send_raw(rs.cp_id, frame, timeout=30))
+        await cs.wait_for("BootNotification", since=cs.received.index(first) + 1)
+        await rs.status(0, "Available")
+        try:
+            assert not reply.done(), reply.result()
+        finally:
+            reply.cancel()
+        # Answered now, with the interval of the Accepted BootNotification.conf.
+        answered = await rs.call("GetConfiguration", {"key": ["HeartbeatInterval"]})
+        assert answered["configurationKey"][0]["value"] == "2"

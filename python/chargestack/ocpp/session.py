@@ -114,11 +114,14 @@ class OcppSession:
         max_frame_bytes: int = MIN_FRAME_BYTES,
         wait: Wait = _wait_or_wake,
         durability: Durability | None = None,
+        answering: Callable[[], bool] = lambda: True,
     ) -> None:
         self.settings = settings
         self.router = router
         self.timers = timers or SessionTimers()
         self._wait = wait
+        # False while the central system's CALLs must go unanswered (a Rejected boot).
+        self._answering = answering
         # Set by a change of WebSocketPingInterval: the ping loop re-anchors at once.
         self._ping_interval_changed = asyncio.Event()
         # Diagnostics: websocket pings sent by this session (WebSocketPingInterval at work).
@@ -479,15 +482,31 @@ class OcppSession:
             if exc.message_id is None:
                 log.warning("dropped an unanswerable frame: %s", exc)
                 return
+            if self._silent(exc.message_id):
+                return
             self._spawn(self._send_error(exc.message_id, exc))
             return
         if frame[0] == 2:
+            if self._silent(frame[1]):
+                return
             self._spawn(self._handle_call(frame[1], frame[2], frame[3]))
         elif frame[0] == 3:
             self._resolve(frame[1], frame[2], None)
         else:
             _, message_id, code, description, details = frame
             self._resolve(message_id, None, ocpp_error_for(code, description, {"details": details}))
+
+    def _silent(self, message_id: str) -> bool:
+        """OCPP 1.6 section 4.2: "While Rejected, the Charge Point SHALL NOT respond to any
+        Central System initiated message"; answers to our own CALLs (the next boot) count."""
+        if self._answering():
+            return False
+        log.info(
+            "%s: message %s of the central system left unanswered: rejected",
+            self.settings.charge_point_id,
+            message_id,
+        )
+        return True
 
     def _resolve(self, message_id: str, payload: str | None, error: OcppError | None) -> None:
         entry = self._pending.get(message_id)

@@ -78,6 +78,11 @@ class Registration:
             return True
         return self.status is RegistrationStatus.PENDING and _triggered.get()
 
+    def answers_central_system(self) -> bool:
+        """Section 4.2: "While Rejected, the Charge Point SHALL NOT respond to any Central
+        System initiated message" (until a later BootNotification is answered otherwise)."""
+        return self.status is not RegistrationStatus.REJECTED
+
     async def wait_accepted(self) -> None:
         while True:
             await self._accepted.wait()

@@ -142,6 +142,7 @@ class Station:
             wait=self.clock.sleep,
             max_frame_bytes=self._max_frame_bytes(),
             durability=self.store,
+            answering=self.registration.answers_central_system,
         )
         self.config.on_change(
             "HeartbeatInterval", lambda _v: self.registration.heartbeat_interval_changed()
