@@ -114,3 +114,28 @@ async def test_section_4_2_a_rejected_charge_point_answers_no_call_until_it_boot
         # Answered now, with the interval of the Accepted BootNotification.conf.
         answered = await rs.call("GetConfiguration", {"key": ["HeartbeatInterval"]})
         assert answered["configurationKey"][0]["value"] == "2"
+
+
+@pytest.mark.parametrize("status", ["Pending", "Rejected"])
+async def test_section_4_2_a_new_connection_does_not_cut_the_boot_interval_short(
+    central_system: CentralSystem, tmp_path: Path, status: str
+) -> None:
+    """Section 4.2: not Accepted, "interval" is "the minimum wait time before sending a next
+    BootNotification request" (Rejected: no OCPP message at all until it expired). The central
+    system "MAY close the communication channel" meanwhile: the charge point reconnects, but
+    boots again only once the interval has passed."""
+    cs = central_system
+    answers = iter([status, "Accepted"])
+    cs.responders["BootNotification"] = lambda _p: {
+        "status": next(answers),
+        "currentTime": now_iso(),
+        "interval": 2,
+    }
+    async with running_station(cs, tmp_path, boot=False) as rs:
+        first = await cs.wait_for("BootNotification")
+        await rs.wait(lambda: rs.station.registration.status.value == status)
+        await cs.disconnect(rs.cp_id)
+        await cs.wait_until(lambda: cs.connect_count.get(rs.cp_id, 0) >= 2)
+        second = await cs.wait_for("BootNotification", since=cs.received.index(first) + 1)
+        assert second.at - first.at >= 1.9
+        await rs.status(0, "Available")

@@ -65,6 +65,9 @@ class Registration:
         # Errata 3.35/3.40: after Accepted, TriggerMessage(BootNotification) is rejected
         # until the next reconnect.
         self.accepted_on_this_connection = False
+        # Event-loop time before which no BootNotification goes out: the interval of the last
+        # answer that was not Accepted, whatever connection it came on (section 4.2).
+        self._next_boot_at = 0.0
 
     @property
     def accepted(self) -> bool:
@@ -103,7 +106,14 @@ class Registration:
         await self.boot_until_accepted()
 
     async def boot_until_accepted(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
+            # Section 4.2: "interval" is "the minimum wait time before sending a next
+            # BootNotification request" (Rejected: "SHALL NOT send any OCPP message [...]
+            # until" it expired); a new connection meanwhile does not cut it short.
+            early = self._next_boot_at - loop.time()
+            if early > 0:
+                await asyncio.sleep(early)
             interval = await self.boot_once()
             if self.status is RegistrationStatus.ACCEPTED:
                 return
@@ -144,7 +154,9 @@ class Registration:
             self._accepted.set()
             self.station.on_registered(reconnect=False)
             return 0.0
-        return float(response.interval) if response.interval > 0 else retry
+        wait = float(response.interval) if response.interval > 0 else retry
+        self._next_boot_at = asyncio.get_running_loop().time() + wait
+        return wait
 
     def heartbeat_interval_changed(self) -> None:
         self._heartbeat_changed.set()
