@@ -217,3 +217,25 @@ async def test_the_central_system_still_unlocks_a_deauthorized_cable(
         mark = cs.mark()
         rs.plug_out(1)
         await rs.status(1, "Available", since=mark)
+
+
+async def test_section_4_10_a_cable_kept_locked_after_an_ev_side_disconnect_waits_for_its_tag(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """Section 4.10: "With UnlockConnectorOnEVSideDisconnect set to false, the Connector SHALL
+    remain locked at the Charge Point until the user presents the identifier". The transaction
+    stopped (EVDisconnected); the driver's tag opens the lock and starts nothing (there is no
+    EV at the cable), another driver's tag does not take the cable."""
+    cs = central_system
+    known_tags(cs)
+    config = {"StopTransactionOnEVSideDisconnect": True, "UnlockConnectorOnEVSideDisconnect": False}
+    async with running_station(cs, tmp_path, fixed_cable=False, configuration=config) as rs:
+        await start_local_session(rs, 1, VALID)
+        mark = cs.mark()
+        rs.ev_unplug(1)
+        stop = await cs.wait_for("StopTransaction", since=mark)
+        assert stop.payload["reason"] == "EVDisconnected"
+        await rs.status(1, "Finishing", since=mark)
+        assert rs.simulator.connector(1).is_locked()
+        await refused_to_a_stranger(rs)
+        await freed_by(rs, VALID)

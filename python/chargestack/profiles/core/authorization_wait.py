@@ -170,7 +170,8 @@ class AuthorizationWait(Block):
             if _same_tag(tx.id_tag, id_tag):
                 await stop(tx.connector_id, "Local", stop_id_tag=id_tag)
                 return
-        # Errata 3.5: presented, not authorized (the central system refused this very tag).
+        # Errata 3.5, section 4.10: a cable kept for this tag's driver opens on presentation,
+        # not authorized (after a DeAuthorized stop the central system refused this very tag).
         if await self._cable_lock.release_for(id_tag, None):
             return
         if self.waiting is not None and _same_tag(self.waiting.id_tag, id_tag):

@@ -7,12 +7,14 @@ attached)". A fixed cable has no lock of the station's to open. Two stops leave 
 closed: an EV-side disconnect with UnlockConnectorOnEVSideDisconnect false (TC_005_2), and
 UnlockConnector's own stop, whose handler unlocks and answers how that went (TC_018_1).
 
-A third holds the cable: a stop with reason DeAuthorized (StartTransaction.conf not Accepted,
-StopTransactionOnInvalidId true) keeps it locked "until the same identifier (or an
-identifier with the same ParentIdTag) [...] is presented" (errata 3.5, moved to section 4.8
-by 3.17). The hold is written with the stop and outlives a restart or a power loss, when the
-lock is closed again; meanwhile no other driver's swipe or remote start takes the connector
-(Finishing), and an UnlockConnector or the cable taken out ends it.
+Two stops hold the cable for its driver: a stop with reason DeAuthorized (StartTransaction.conf
+not Accepted, StopTransactionOnInvalidId true) keeps it locked "until the same identifier
+(or an identifier with the same ParentIdTag) [...] is presented" (errata 3.5, moved to
+section 4.8 by 3.17), and the EV-side disconnect: "With UnlockConnectorOnEVSideDisconnect
+set to false, the Connector SHALL remain locked at the Charge Point until the user presents
+the identifier" (section 4.10). The hold is written with the stop and outlives a restart or
+a power loss, when the lock is closed again; meanwhile no other driver's swipe or remote
+start takes the connector (Finishing), and an UnlockConnector or the cable taken out ends it.
 
 An unlock that fails never holds the stop back (it is recorded and queued before); the
 connector reports ConnectorLockFailure (section 7.6: "failure to lock or unlock connector"),
@@ -78,7 +80,8 @@ class CableLock(Block):
             self._forget(event.connector_id)
 
     def holds(self, connector_id: int) -> bool:
-        """Whether the connector's cable is kept for the driver of a DeAuthorized stop."""
+        """Whether the connector's cable is kept for the driver of a stop (DeAuthorized, or an
+        EV-side disconnect that leaves it locked)."""
         return self._held.get(connector_id) is not None
 
     def holds_for_a_group(self) -> bool:
@@ -88,10 +91,11 @@ class CableLock(Block):
     # -- the end of a transaction ----------------------------------------------------------
 
     def keep_for_driver(self, tx: ActiveTransaction, reason: str) -> None:
-        """Errata 3.5: a DeAuthorized stop keeps the socket's cable for the driver of ``tx``.
-        Called inside the store transaction that records the stop, so both land together."""
+        """A DeAuthorized stop (errata 3.5), or an EV-side disconnect that leaves the lock
+        closed (section 4.10), keeps the socket's cable for the driver of ``tx``. Called
+        inside the store transaction that records the stop, so both land together."""
         cid = tx.connector_id
-        if reason != "DeAuthorized" or self._fixed_cable[cid]:
+        if not self._kept_locked(reason) or self._fixed_cable[cid]:
             return
         if not self._board.connector(cid).facts.plugged:
             return
@@ -108,13 +112,20 @@ class CableLock(Block):
         if self._fixed_cable[cid] or not self._board.connector(cid).facts.plugged:
             # A fixed cable, or a cable already out: a lock holds only what is inserted.
             return
-        if reason in ("UnlockCommand", "DeAuthorized"):
-            return
-        unlock_on_ev_side = self._config.get_bool("UnlockConnectorOnEVSideDisconnect")
-        if reason == "EVDisconnected" and not unlock_on_ev_side:
+        if reason == "UnlockCommand" or self._kept_locked(reason):
             return
         if not await self.unlock(connector_id):
             self._report_failure(cid, "cable could not be unlocked")
+
+    def _kept_locked(self, reason: str) -> bool:
+        """Whether a stop with ``reason`` leaves the cable locked for its driver's tag."""
+        if reason == "DeAuthorized":
+            return True
+        # Section 4.10: "With UnlockConnectorOnEVSideDisconnect set to false, the Connector
+        # SHALL remain locked at the Charge Point until the user presents the identifier."
+        return reason == "EVDisconnected" and not self._config.get_bool(
+            "UnlockConnectorOnEVSideDisconnect"
+        )
 
     # -- unlocking -------------------------------------------------------------------------
 
