@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from central_system import CentralSystem
 from chargestack.station.control_target import RunnerControlTarget
 from station_harness import (
@@ -254,3 +256,31 @@ async def test_remote_start_without_connector_skips_a_reservation(
         rs.plug_in(2)
         start = await cs.wait_for("StartTransaction", since=mark)
         assert start.payload["connectorId"] == 2
+
+
+@pytest.mark.parametrize("unlock", [True, False], ids=["TC_005_1", "TC_005_2"])
+async def test_section_4_9_finishing_after_an_ev_side_disconnect_says_why(
+    central_system: CentralSystem, tmp_path: Path, unlock: bool
+) -> None:
+    """Section 4.9: StopTransactionOnEVSideDisconnect true and the EV disconnected on EV side:
+    Finishing "with the 'errorCode' field set to: 'NoError'", and in 'info' "the reason of
+    stopping: 'EV side disconnected'". Once the cable is out, Available says nothing more."""
+    config = {
+        "StopTransactionOnEVSideDisconnect": True,
+        "UnlockConnectorOnEVSideDisconnect": unlock,
+    }
+    cs = central_system
+    async with running_station(cs, tmp_path, fixed_cable=False, configuration=config) as rs:
+        tx_id = await start_local_session(rs)
+        mark = await unplugged_at_the_ev(rs, tx_id, "EVDisconnected")
+        finishing = await rs.status(1, "Finishing", since=mark)
+        assert (finishing["errorCode"], finishing.get("info")) == (
+            "NoError",
+            "EV side disconnected",
+        )
+        if not unlock:
+            answer = await rs.call("UnlockConnector", {"connectorId": 1})
+            assert answer["status"] == "Unlocked"
+        rs.plug_out(1)
+        available = await rs.status(1, "Available", since=mark)
+        assert "info" not in available

@@ -40,6 +40,8 @@ class ConnectorFacts:
     evse_suspended: bool = False
     # The transaction has ended but the user has not yet unplugged / left (Finishing).
     finishing: bool = False
+    # That transaction was stopped by the cable leaving the EV (section 4.9: Finishing says so).
+    ev_side_stopped: bool = False
     reserved: bool = False
     operative: bool = True
     faulted: bool = False
@@ -76,12 +78,13 @@ def derive_status(facts: ConnectorFacts, station: ConnectorFacts | None = None) 
     return Status.AVAILABLE
 
 
-def status_info(facts: ConnectorFacts) -> str | None:
+def status_info(facts: ConnectorFacts, status: Status) -> str | None:
     """StatusNotification's info when no error says more: section 4.9 asks SuspendedEV after
-    an EV-side disconnect to give its reason."""
-    if facts.in_transaction and facts.ev_disconnected and not facts.evse_suspended:
-        return "EV side disconnected"
-    return None
+    an EV-side disconnect (StopTransactionOnEVSideDisconnect false), and Finishing after the
+    stop it brings (true), to give the reason of the suspension or the stop."""
+    suspended = status is Status.SUSPENDED_EV and facts.ev_disconnected
+    stopped = status is Status.FINISHING and facts.ev_side_stopped
+    return "EV side disconnected" if suspended or stopped else None
 
 
 def derive_station_status(station: ConnectorFacts) -> Status:

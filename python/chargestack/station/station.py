@@ -375,7 +375,7 @@ class Station:
             connector = self.connectors[connector_id]
             fault = connector.fault or self.station_fault or connector.warning
             status = derive_status(connector.facts, self.station_facts)
-            info = status_info(connector.facts)
+            info = status_info(connector.facts, status)
         report = Report(
             status=status,
             error_code=fault.error_code if fault else "NoError",

@@ -389,6 +389,7 @@ class TransactionLifecycle(Block):
         facts.ev_disconnected = False
         facts.evse_suspended = False
         facts.finishing = facts.plugged
+        facts.ev_side_stopped = reason == "EVDisconnected"
         if facts.finishing:
             self._finished[cid] = tx
         # Metering stops sampling; smart charging, a Scheduled availability change and a
