@@ -75,6 +75,35 @@ async def test_TC_010_remote_start_cable_plugged_first(
         await rs.status(1, "Charging", since=mark)
 
 
+async def test_section_5_11_a_charger_without_smart_charging_ignores_a_remote_start_profile(
+    central_system: CentralSystem, tmp_path: Path
+) -> None:
+    """Section 5.11: "If a Charge Point without support for Smart Charging receives a
+    RemoteStartTransaction.req with a Charging Profile, this parameter SHOULD be ignored":
+    the transaction starts as it would without one."""
+    cs = central_system
+    profile = {
+        "chargingProfileId": 7,
+        "stackLevel": 0,
+        "chargingProfilePurpose": "TxProfile",
+        "chargingProfileKind": "Relative",
+        "chargingSchedule": {
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}],
+        },
+    }
+    async with running_station(cs, tmp_path, feature_profiles=["Core"]) as rs:
+        mark = cs.mark()
+        rs.plug_in(1)
+        await rs.status(1, "Preparing", since=mark)
+        request = {"connectorId": 1, "idTag": VALID, "chargingProfile": profile}
+        answer = await rs.call("RemoteStartTransaction", request)
+        assert answer["status"] == "Accepted"
+        start = await cs.wait_for("StartTransaction", since=mark)
+        assert start.payload["idTag"] == VALID
+        await rs.status(1, "Charging", since=mark)
+
+
 async def test_TC_011_1_remote_start_first(central_system: CentralSystem, tmp_path: Path) -> None:
     cs = central_system
     async with running_station(

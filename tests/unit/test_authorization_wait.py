@@ -220,14 +220,15 @@ class TakingLimits:
         self.pending.append((connector_id, profile))
 
 
-async def test_a_remote_start_profile_needs_a_limit_source(bench: CoreBench) -> None:
-    """Errata 3.41 / TC_060: without Smart Charging nothing could install the profile."""
+async def test_without_smart_charging_a_remote_start_profile_is_ignored(bench: CoreBench) -> None:
+    """Section 5.11: a charger without Smart Charging ignores the profile ("this parameter
+    SHOULD be ignored"); the remote start is Accepted and claims its connector."""
     request = m.RemoteStartTransactionRequest(
         connector_id=1, id_tag="TAG-9", charging_profile=tx_profile()
     )
-    assert (await bench.wait.remote_start(request)).status.value == "Rejected"
+    assert (await bench.wait.remote_start(request)).status.value == "Accepted"
     await bench.wait.remote_start_follow_up(request)
-    assert bench.wait.remote_waiting == {}
+    assert list(bench.wait.remote_waiting) == [1]
 
 
 async def test_a_remote_start_profile_goes_to_the_limit_source(tmp_path: Path) -> None:

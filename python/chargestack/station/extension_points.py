@@ -165,11 +165,11 @@ class LimitSource(Protocol):
 
 
 class NoLimitSource:
-    """A charger without Smart Charging: a RemoteStartTransaction with a profile is refused
-    (there is nothing that could install it)."""
+    """A charger without Smart Charging: the profile of a RemoteStartTransaction is ignored
+    (section 5.11: "this parameter SHOULD be ignored"), the transaction starts without it."""
 
     def accepts_remote_start_profile(self, profile: m.ChargingProfile) -> bool:
-        return False
+        return True
 
     def pending_remote_profile(self, connector_id: int, profile: m.ChargingProfile | None) -> None:
         return None
