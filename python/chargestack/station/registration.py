@@ -3,8 +3,9 @@
 Accepted: take the clock from currentTime, heartbeat every interval, report every
 connector's status. Pending: answer the central system and send what a TriggerMessage (or
 ExtendedTriggerMessage) asks for, nothing else of our own except BootNotification after the
-interval. Rejected: stay silent until the interval, then boot again. No Heartbeat of our own
-before Accepted (OCTT TC_001, TC_002).
+interval. Rejected: stay silent until the interval, answering no CALL of the central system
+either, then boot again. A reconnect meanwhile does not cut the interval short. No Heartbeat
+of our own before Accepted (OCTT TC_001, TC_002).
 """
 
 from __future__ import annotations
