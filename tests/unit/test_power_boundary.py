@@ -36,8 +36,9 @@ def declared(name: str) -> set[str]:
 
 
 def charging_stage(tmp_path: Path) -> _core.PowerStage:
-    # A watchdog no scheduling delay of a loaded test machine can trip: this is about shapes.
-    settings = station_settings(tmp_path, power={"watchdog_ms": 60_000})
+    # Safety timers no scheduling delay of a loaded test machine can trip (the watchdog, the
+    # simulated cabinet's answers): this test is about shapes, test_sim_hardware about trips.
+    settings = station_settings(tmp_path, power={"watchdog_ms": 60_000, "silent_bus_ticks": 1000})
     stage = _core.PowerStage({**stage_config(settings), "realtime_priority": 0})
     stage.start()
     stage.ev_plug_in(1, 60_000.0, 30.0, 100.0)

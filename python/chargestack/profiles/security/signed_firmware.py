@@ -205,9 +205,11 @@ class SignedFirmwareService(FirmwareJobService, Block):
         if job is not None and not job.finished and job.state != "Scheduled":
             await self.station.send(self._notification(job.id, STATUS_OF[job.state]))
             return
+        # The finished job's own status: it is what was sent last, or is being sent, in order
+        # (``notified`` only follows once the central system has answered).
         last = self.jobs.latest(KIND)
-        if last is not None and last.finished and last.notified not in (None, "Installed"):
-            await self.station.send(self._notification(last.id, last.notified))
+        if last is not None and last.finished and last.status not in ("Idle", "Installed"):
+            await self.station.send(self._notification(last.id, last.status))
             return
         await self.station.send(
             m.SignedFirmwareStatusNotificationRequest(status=m.SignedFirmwareStatus("Idle"))
