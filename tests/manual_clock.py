@@ -21,6 +21,7 @@ import asyncio
 import time
 from datetime import UTC, datetime
 
+from central_system import CentralSystem
 from chargestack.station.clock import Clock, Wake, WallTimer
 
 
@@ -116,6 +117,17 @@ class ManualClock(Clock):
         """The clock's time as a central system would write it."""
         stamp = datetime.fromtimestamp(self.system_s(), UTC)
         return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def told_by_central_system(cs: CentralSystem, clock: ManualClock, interval: int = 900) -> None:
+    """The central system answers BootNotification and Heartbeat with ``clock``'s time, so
+    the station's adjustments to it never undo the test's :meth:`ManualClock.advance`."""
+    cs.responders["BootNotification"] = lambda _payload: {
+        "status": "Accepted",
+        "currentTime": clock.iso_now(),
+        "interval": interval,
+    }
+    cs.responders["Heartbeat"] = lambda _payload: {"currentTime": clock.iso_now()}
 
 
 class SteppedClock(Clock):

@@ -15,19 +15,14 @@ from pathlib import Path
 import pytest
 
 from central_system import CentralSystem, Payload
-from manual_clock import ManualClock
+from manual_clock import ManualClock, told_by_central_system
 from station_harness import RunningStation, running_station, start_local_session
 
 
 def clock_for(cs: CentralSystem) -> ManualClock:
     """A clock at 5 s past a whole hour; the central system tells the station that time."""
     clock = ManualClock(datetime.now(UTC).replace(minute=0, second=5, microsecond=0))
-
-    def boot(_payload: Payload) -> Payload:
-        return {"status": "Accepted", "currentTime": clock.iso_now(), "interval": 900}
-
-    cs.responders["BootNotification"] = boot
-    cs.responders["Heartbeat"] = lambda _payload: {"currentTime": clock.iso_now()}
+    told_by_central_system(cs, clock)
     return clock
 
 

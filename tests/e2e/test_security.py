@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from central_system import CentralSystem, Payload, now_iso
 from certs import Issued, issue, make_ca
 from chargestack.files.image import build_image
+from manual_clock import ManualClock, told_by_central_system
 from security_support import (
     KEY_HEX,
     OCTT_KEY_HEX,
@@ -929,6 +930,67 @@ async def test_L01_FR_16_a_future_install_date_time_is_announced_install_schedul
             ("Installed", 16),
         ]
         assert datetime.now(UTC) >= install_at
+
+
+async def test_L01_FR_16_an_install_scheduled_job_survives_a_restart(
+    central_system: CentralSystem, http: HttpFileServer, tmp_path: Path
+) -> None:
+    """A restart while the job waits for its installDateTime keeps the job: the new station
+    waits for the same instant, installs then, and InstallScheduled is not announced twice."""
+    cs = central_system
+    clock = ManualClock(datetime.now(UTC))
+    told_by_central_system(cs, clock)
+    root = make_ca(tmp_path, "Manufacturer Root")
+    signer = issue(tmp_path, root, "Firmware Signing")
+    http.files["fw-2.0.0.img"] = FIRMWARE
+    async with running_station(cs, tmp_path / "cp", clock=clock) as rs:
+        await install_manufacturer_root(rs, root)
+        mark = cs.mark()
+        request = signed_update(
+            http.url("files/fw-2.0.0.img"), signer, sign_image(FIRMWARE, signer.key), 17
+        )
+        request["firmware"]["retrieveDateTime"] = clock.iso_now()
+        install_at_ms = clock.now_ms() + 3_600_000
+        request["firmware"]["installDateTime"] = (
+            datetime.fromtimestamp(install_at_ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+        )
+        assert (await rs.call("SignedUpdateFirmware", request))["status"] == "Accepted"
+        await cs.wait_for(
+            "SignedFirmwareStatusNotification",
+            lambda p: p["status"] == "InstallScheduled",
+            since=mark,
+        )
+        first = rs.station
+        reboot_mark = cs.mark()
+        assert (await rs.call("Reset", {"type": "Soft"}))["status"] == "Accepted"
+        await cs.wait_for("BootNotification", since=reboot_mark)
+        # Registered (the central system's time taken) and waiting for the same instant.
+        await rs.wait(
+            lambda: (
+                rs.runner.station is not first
+                and rs.station.registration.accepted
+                and install_at_ms in clock.timers_at_ms()
+            )
+        )
+        assert rs.runner.restarts == 1
+        assert firmware_statuses(cs, reboot_mark) == []
+        clock.advance(3600)
+        await cs.wait_for(
+            "SignedFirmwareStatusNotification",
+            lambda p: p["status"] == "Installed",
+            since=mark,
+            timeout=20,
+        )
+        assert firmware_statuses(cs, mark) == [
+            ("Downloading", 17),
+            ("Downloaded", 17),
+            ("SignatureVerified", 17),
+            ("InstallScheduled", 17),
+            ("Installing", 17),
+            ("Installed", 17),
+        ]
+        assert rs.station.firmware_version == "2.0.0"
+        assert rs.runner.restarts == 2  # the Reset, then the installation
 
 
 async def test_L01_FR_29_a_triggered_status_repeats_the_last_one_sent(
