@@ -993,6 +993,108 @@ async def test_L01_FR_16_an_install_scheduled_job_survives_a_restart(
         assert rs.runner.restarts == 2  # the Reset, then the installation
 
 
+def update_firmware_statuses(cs: CentralSystem, since: int) -> list[str]:
+    return [
+        r.payload["status"] for r in cs.received[since:] if r.action == "FirmwareStatusNotification"
+    ]
+
+
+async def test_L01_FR_26_signed_update_firmware_replaces_a_running_update_firmware(
+    central_system: CentralSystem, http: HttpFileServer, tmp_path: Path
+) -> None:
+    """The two kinds of firmware job share the A/B slots: a SignedUpdateFirmware while an
+    UpdateFirmware job downloads cancels that job (AcceptedCanceled), which never installs."""
+    cs = central_system
+    root = make_ca(tmp_path, "Manufacturer Root")
+    signer = issue(tmp_path, root, "Firmware Signing")
+    http.files["plain-2.0.0.img"] = FIRMWARE
+    http.files["fw-2.0.0.img"] = FIRMWARE
+    http.stall_after = 100
+    async with running_station(cs, tmp_path / "cp") as rs:
+        await install_manufacturer_root(rs, root)
+        mark = cs.mark()
+        plain = {"location": http.url("files/plain-2.0.0.img"), "retrieveDate": now_iso()}
+        await rs.call("UpdateFirmware", {**plain, "retries": 0})
+        await http.stalled.wait()
+        request = signed_update(
+            http.url("files/fw-2.0.0.img"), signer, sign_image(FIRMWARE, signer.key), 26
+        )
+        answer = await rs.call("SignedUpdateFirmware", request)
+        assert answer["status"] == "AcceptedCanceled"
+        http.release.set()
+        await cs.wait_for(
+            "SignedFirmwareStatusNotification",
+            lambda p: p["status"] == "Installed",
+            since=mark,
+            timeout=20,
+        )
+        assert firmware_statuses(cs, mark) == [
+            ("Downloading", 26),
+            ("Downloaded", 26),
+            ("SignatureVerified", 26),
+            ("Installing", 26),
+            ("Installed", 26),
+        ]
+        # The replaced job ends without a status of its own, as one replaced by its kind.
+        assert update_firmware_statuses(cs, mark) == ["Downloading"]
+        assert rs.runner.restarts == 1
+        assert rs.station.firmware_version == "2.0.0"
+
+
+async def test_L01_FR_27_no_second_installation_while_one_runs(
+    central_system: CentralSystem, http: HttpFileServer, tmp_path: Path
+) -> None:
+    """From Installing on a firmware job must finish: SignedUpdateFirmware is Rejected, and
+    UpdateFirmware (whose answer has no status) is dropped: nothing is downloaded for it."""
+    cs = central_system
+    root = make_ca(tmp_path, "Manufacturer Root")
+    signer = issue(tmp_path, root, "Firmware Signing")
+    http.files["fw-2.0.0.img"] = FIRMWARE
+    http.files["plain-2.0.0.img"] = FIRMWARE
+
+    def hold_installing(payload: Payload) -> Payload:
+        if payload["status"] == "SignatureVerified":
+            # Installing goes unanswered: the job stays past Installing, before its restart.
+            cs.silent_actions.add("SignedFirmwareStatusNotification")
+        return {}
+
+    cs.responders["SignedFirmwareStatusNotification"] = hold_installing
+    async with running_station(cs, tmp_path / "cp", configuration={"MessageTimeout": 5}) as rs:
+        await install_manufacturer_root(rs, root)
+        mark = cs.mark()
+        request = signed_update(
+            http.url("files/fw-2.0.0.img"), signer, sign_image(FIRMWARE, signer.key), 27
+        )
+        assert (await rs.call("SignedUpdateFirmware", request))["status"] == "Accepted"
+        await cs.wait_for(
+            "SignedFirmwareStatusNotification", lambda p: p["status"] == "Installing", since=mark
+        )
+        plain = {"location": http.url("files/plain-2.0.0.img"), "retrieveDate": now_iso()}
+        assert await rs.call("UpdateFirmware", {**plain, "retries": 0}) == {}
+        again = {**request, "requestId": 28}
+        assert (await rs.call("SignedUpdateFirmware", again))["status"] == "Rejected"
+        assert rs.blocks.firmware is not None
+        assert rs.blocks.firmware.jobs.open_jobs("firmware") == []
+        cs.silent_actions.discard("SignedFirmwareStatusNotification")
+        await cs.wait_for(
+            "SignedFirmwareStatusNotification",
+            lambda p: p["status"] == "Installed",
+            since=mark,
+            timeout=30,
+        )
+        assert rs.runner.restarts == 1
+        assert update_firmware_statuses(cs, mark) == []
+        assert http.log.ranges == [None]  # the signed image only
+        assert {s for s, _ in firmware_statuses(cs, mark)} <= {
+            "Downloading",
+            "Downloaded",
+            "SignatureVerified",
+            "Installing",
+            "Installed",
+        }
+        assert {r for _, r in firmware_statuses(cs, mark)} == {27}
+
+
 async def test_L01_FR_29_a_triggered_status_repeats_the_last_one_sent(
     central_system: CentralSystem, http: HttpFileServer, tmp_path: Path
 ) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from chargestack.assembly.blocks import CoreBlocks, ProfileBlocks, SecurityBlocks
 from chargestack.assembly.transactions import build_transactions
+from chargestack.files.firmware_lane import FirmwareLane
 from chargestack.ocpp import messages as m
 from chargestack.profiles.core.aligned_meter_values import AlignedMeterValues
 from chargestack.profiles.core.authorization import AuthorizationService
@@ -103,10 +104,12 @@ def assemble(station: Station) -> ProfileBlocks:
     # -- the jobs that wait for the transactions to end ------------------------------------
     # Both firmware jobs take every connector out of service while they install.
     install_site = StationInstallSite(station, availability_observers)
+    # One firmware job at a time on the A/B slots, whichever message asked for it.
+    firmware_lane = FirmwareLane()
     diagnostics = firmware = None
     if "FirmwareManagement" in offered:
         diagnostics = DiagnosticsService(station)
-        firmware = FirmwareService(station, install_site)
+        firmware = FirmwareService(station, install_site, firmware_lane)
     security = SecurityService(station, sender)
     log_upload = LogUploadService(
         station,
@@ -118,6 +121,7 @@ def assemble(station: Station) -> ProfileBlocks:
         security.certificates,
         security.events,
         site=install_site,
+        lane=firmware_lane,
         installer=firmware.installer if firmware is not None else None,
         reads_boot_record=firmware is None,
     )

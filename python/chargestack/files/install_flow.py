@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from chargestack.files.context import FileJobContext
 from chargestack.files.errors import InstallationError, TransferError
 from chargestack.files.file_jobs import FileJobService
+from chargestack.files.firmware_lane import FirmwareLane
 from chargestack.files.installer import Installer
 from chargestack.files.installers import make_installer
 from chargestack.files.slots import firmware_dir
@@ -72,17 +73,23 @@ class FirmwareJobService(FileJobService, ABC):
     label = "firmware"
     #: Downloaded images are named ``<image_prefix>-<job id>.img``.
     image_prefix = "job"
+    #: The states before installation starts, in which a newer request replaces a job.
+    replaceable_states: frozenset[str] = frozenset({"Scheduled", "Downloading", "Downloaded"})
 
     def __init__(
         self,
         context: FileJobContext,
         site: InstallSite,
+        lane: FirmwareLane,
         kind: str,
         status_of: Mapping[str, str],
         make_request: Callable[[int, str], BaseModel],
     ) -> None:
+        """``lane``: the station's one, shared by every firmware job service."""
         super().__init__(context, kind, make_request)
         self.site = site
+        self.lane = lane
+        lane.join(self)
         self.status_of = status_of
         self.max_image_bytes = 256 * 1024 * 1024
         self.confirm_timeout_s = context.settings.firmware.confirm_timeout_s
@@ -180,9 +187,20 @@ class FirmwareJobService(FileJobService, ABC):
 
     # -- a new request -----------------------------------------------------------------------
 
-    def _supersede(self, job: Job, now_ms: int) -> None:
-        """A newer request replaces ``job``: it ends without a status of its own."""
+    def open_jobs(self) -> list[Job]:
+        return self.jobs.open_jobs(self.kind)
+
+    def replaceable(self, job: Job) -> bool:
+        return job.state in self.replaceable_states
+
+    def replace(self, job: Job, now_ms: int) -> None:
+        """A newer request (of either kind: ``FirmwareLane``) replaces ``job``: it ends
+        without a status of its own, and its run stops where it is."""
+        self.log.info("%s job %d superseded by a new request", self.label, job.id)
         self.jobs.update(job.id, now_ms, state="Superseded", notified=job.status, finished=True)
+        current = self._current
+        if current is not None and current.id == job.id and self._task is not None:
+            self._task.cancel()
 
     # -- the job runner ----------------------------------------------------------------------
 

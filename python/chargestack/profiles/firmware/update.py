@@ -20,6 +20,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from chargestack.files.errors import TransferError
+from chargestack.files.firmware_lane import FirmwareLane, Room
 from chargestack.files.install_flow import FirmwareJobService, InstallSite
 from chargestack.files.installer import BootOutcome, BootReport, Installer
 from chargestack.ocpp import messages as m
@@ -48,8 +49,6 @@ STATUS_OF = {
     "InstallationFailed": "InstallationFailed",
 }
 FINAL = frozenset({"Installed", "DownloadFailed", "InstallationFailed", "Superseded"})
-# Before Installing a newer request replaces the job; from Installing on it must finish.
-_REPLACEABLE = frozenset({"Scheduled", "Downloading", "Downloaded"})
 
 
 class FirmwareService(FirmwareJobService, Block):
@@ -57,13 +56,18 @@ class FirmwareService(FirmwareJobService, Block):
     waits for the transactions to end)."""
 
     def __init__(
-        self, station: Station, site: InstallSite, installer: Installer | None = None
+        self,
+        station: Station,
+        site: InstallSite,
+        lane: FirmwareLane,
+        installer: Installer | None = None,
     ) -> None:
-        """``site``: the station's connectors as the installation takes them out of service
-        (shared with the signed firmware job)."""
+        """``site``: the station's connectors as the installation takes them out of service;
+        ``lane``: which firmware job may run (both shared with the signed firmware job)."""
         super().__init__(
             file_job_context(station),
             site,
+            lane,
             KIND,
             STATUS_OF,
             lambda _job, status: m.FirmwareStatusNotificationRequest(
@@ -100,13 +104,13 @@ class FirmwareService(FirmwareJobService, Block):
     @on(Action.UPDATE_FIRMWARE, without_storage=Refuse())
     async def update_firmware(self, request: m.UpdateFirmwareRequest) -> m.UpdateFirmwareResponse:
         now = self.station.clock.now_ms()
-        current = self._current
-        if current is not None and self._task is not None and current.state in _REPLACEABLE:
-            self._task.cancel()
-        for job in self.jobs.open_jobs(KIND):
-            if job.state in _REPLACEABLE:
-                log.info("firmware job %d superseded by a new UpdateFirmware", job.id)
-                self._supersede(job, now)
+        if self.lane.make_room(now) is Room.REFUSED:
+            # A firmware job (of either kind) is installing: a second installation must not
+            # start meanwhile. UpdateFirmware.conf has no status (section 6.46), so the
+            # request cannot be refused in the answer; it is dropped, and the central
+            # system learns the outcome from the running job's status notifications.
+            log.warning("UpdateFirmware dropped: a firmware installation is in progress")
+            return m.UpdateFirmwareResponse()
         self._schedule(
             location=request.location,
             not_before_ms=to_ms(request.retrieve_date),
@@ -155,7 +159,7 @@ class FirmwareService(FirmwareJobService, Block):
     # -- the job -----------------------------------------------------------------------------
 
     def _crash_state(self, job: Job) -> str:
-        return "DownloadFailed" if job.state in _REPLACEABLE else "InstallationFailed"
+        return "DownloadFailed" if self.replaceable(job) else "InstallationFailed"
 
     async def _run(self, job: Job) -> None:
         if job.state == "Scheduled":

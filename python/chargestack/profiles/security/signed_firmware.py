@@ -25,6 +25,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from chargestack.files.errors import TransferError
+from chargestack.files.firmware_lane import FirmwareLane, Room
 from chargestack.files.install_flow import FirmwareJobService, InstallSite
 from chargestack.files.installer import Installer
 from chargestack.files.locations import parse_location
@@ -64,15 +65,15 @@ STATUS_OF = {
     "InvalidSignature": "InvalidSignature",
     "InstallationFailed": "InstallationFailed",
 }
-_REPLACEABLE = frozenset(
-    {"Scheduled", "Downloading", "Downloaded", "SignatureVerified", "InstallScheduled"}
-)
 
 
 class SignedFirmwareService(FirmwareJobService, Block):
     logger = "chargestack.security.firmware"
     label = "signed firmware"
     image_prefix = "signed"
+    replaceable_states = frozenset(
+        {"Scheduled", "Downloading", "Downloaded", "SignatureVerified", "InstallScheduled"}
+    )
 
     def __init__(
         self,
@@ -81,15 +82,18 @@ class SignedFirmwareService(FirmwareJobService, Block):
         events: SecurityEvents,
         *,
         site: InstallSite,
+        lane: FirmwareLane,
         installer: Installer | None,
         reads_boot_record: bool,
     ) -> None:
         """``installer``: the one UpdateFirmware uses (the two kinds of job share the A/B
-        slots, and ``site``, the connectors an installation takes out of service);
-        ``reads_boot_record``: no UpdateFirmware service reads it at this start."""
+        slots, ``site``, the connectors an installation takes out of service, and ``lane``,
+        which of their jobs may run); ``reads_boot_record``: no UpdateFirmware service
+        reads it at this start."""
         super().__init__(
             file_job_context(station),
             site,
+            lane,
             KIND,
             STATUS_OF,
             self._notification,
@@ -162,17 +166,11 @@ class SignedFirmwareService(FirmwareJobService, Block):
             log.info("SignedUpdateFirmware refused: %s", exc)
             return m.SignedUpdateFirmwareResponse(status=m.SignedUpdateFirmwareStatus("Rejected"))
         now = self.station.clock.now_ms()
-        canceled = False
-        for job in self.jobs.open_jobs(KIND):
-            if job.state not in _REPLACEABLE:
-                # From Installing on a job must finish (whitepaper L01: Rejected).
-                return m.SignedUpdateFirmwareResponse(
-                    status=m.SignedUpdateFirmwareStatus("Rejected")
-                )
-            canceled = True
-            self._supersede(job, now)
-        if canceled and self._task is not None:
-            self._task.cancel()
+        room = self.lane.make_room(now)
+        if room is Room.REFUSED:
+            # A firmware job (of either kind) is installing: it must finish (L01.FR.27).
+            log.info("SignedUpdateFirmware rejected: a firmware installation is in progress")
+            return m.SignedUpdateFirmwareResponse(status=m.SignedUpdateFirmwareStatus("Rejected"))
         self._schedule(
             request_id=request.request_id,
             location=firmware.location,
@@ -188,7 +186,8 @@ class SignedFirmwareService(FirmwareJobService, Block):
                 else None,
             },
         )
-        status = "AcceptedCanceled" if canceled else "Accepted"
+        # L01.FR.24/26: an ongoing update (UpdateFirmware's too) was cancelled for this one.
+        status = "AcceptedCanceled" if room is Room.REPLACED else "Accepted"
         return m.SignedUpdateFirmwareResponse(status=m.SignedUpdateFirmwareStatus(status))
 
     @after(Action.SIGNED_UPDATE_FIRMWARE)
