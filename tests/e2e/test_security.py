@@ -420,6 +420,37 @@ async def test_TC_086_tls_server_certificate_valid(tmp_path: Path) -> None:
             assert ssl_object.version() in ("TLSv1.2", "TLSv1.3")
 
 
+async def test_M04_FR_06_the_central_system_root_in_use_is_not_deleted(tmp_path: Path) -> None:
+    """DeleteCertificate of the CentralSystemRootCertificate that validated the current TLS
+    connection is Failed, though another root would remain; an unused one can go."""
+    unused = make_ca(tmp_path, "Unused Root")
+    async with tls_central_system(tmp_path / "cs", basic_auth={CP: bytes.fromhex(KEY_HEX)}) as tls:
+        central = {
+            "url": tls.cs.url,
+            "security_profile": 2,
+            "authorization_key": KEY_HEX,
+            "ca_file": str(tls.ca.cert_path),
+        }
+        async with running_station(tls.cs, tmp_path / "station", central_system=central) as rs:
+            for root in (tls.ca, unused):
+                installed = await rs.call(
+                    "InstallCertificate",
+                    {
+                        "certificateType": "CentralSystemRootCertificate",
+                        "certificate": pem(root.cert),
+                    },
+                )
+                assert installed["status"] == "Accepted"
+            in_use = {"certificateHashData": reference_hash_data(tls.ca.cert)}
+            assert (await rs.call("DeleteCertificate", in_use))["status"] == "Failed"
+            other = {"certificateHashData": reference_hash_data(unused.cert)}
+            assert (await rs.call("DeleteCertificate", other))["status"] == "Accepted"
+            ids = await rs.call(
+                "GetInstalledCertificateIds", {"certificateType": "CentralSystemRootCertificate"}
+            )
+            assert ids["certificateHashData"] == [reference_hash_data(tls.ca.cert)]
+
+
 async def test_TC_086_invalid_central_system_certificate_is_a_security_event(
     tmp_path: Path,
 ) -> None:

@@ -45,6 +45,7 @@ from chargestack.ocpp.lenient_reading import AnswerReader
 from chargestack.ocpp.messages import action_of, dump_payload, parse_request
 from chargestack.ocpp.router import Router
 from chargestack.ocpp.storage_answers import Durability, StorageAnswers
+from chargestack.ocpp.tls_peer import verified_root_der
 
 log = logging.getLogger("chargestack.ocpp.session")
 frames_log = logging.getLogger("chargestack.ocpp.frames")
@@ -145,6 +146,8 @@ class OcppSession:
         self._backoff = Backoff(self.timers.backoff_initial_s, self.timers.backoff_max_s)
         self.last_connect_error: str | None = None
         self.connection_count = 0
+        #: DER of the trust anchor that validated the central system on this TLS connection.
+        self.verified_root: bytes | None = None
         # Told every failed connection attempt (the security extension raises its events and
         # counts the attempts of a new security profile).
         self.connect_error_listeners: list[Callable[[BaseException], None]] = []
@@ -257,6 +260,7 @@ class OcppSession:
 
     async def _serve(self, ws: ClientConnection) -> None:
         self._ws = ws
+        self.verified_root = verified_root_der(ws.transport.get_extra_info("ssl_object"))
         self.connection_count += 1
         self._set_state(SessionState.CONNECTED)
         self._connected.set()
@@ -282,6 +286,7 @@ class OcppSession:
             if hook is not None and not hook.done():
                 hook.cancel()
             self._ws = None
+            self.verified_root = None
             self._connected.clear()
             self._fail_pending(NotConnectedError("connection closed"))
             if not self._closing:

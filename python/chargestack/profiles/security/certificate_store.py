@@ -101,13 +101,26 @@ class CertificateStore:
             hash_data(cert, self._issuer_of(cert, everything), "SHA256") for cert in self.roots(use)
         ]
 
-    async def delete(self, wanted: HashData, *, security_profile: int) -> DeleteResult:
+    async def delete(
+        self, wanted: HashData, *, security_profile: int, in_use: x509.Certificate | None
+    ) -> DeleteResult:
+        """DeleteCertificate; ``in_use``: the root that validated the current TLS connection."""
         everything = {row.fingerprint: parse_pem_chain(row.pem)[0] for row in self.rows.all()}
         uses = {row.fingerprint: row.certificate_type for row in self.rows.all()}
         for key, cert in everything.items():
             issuer = self._issuer_of(cert, everything)
             if not hash_data(cert, issuer, wanted.hash_algorithm).matches(wanted):
                 continue
+            if (
+                uses[key] == CENTRAL_SYSTEM_ROOT
+                and in_use is not None
+                and hash_data(
+                    in_use, self._issuer_of(in_use, everything), wanted.hash_algorithm
+                ).matches(wanted)
+            ):
+                # Whitepaper M04.FR.06: the root the current connection was validated with.
+                log.info("DeleteCertificate refused: %s is in use", cert.subject.rfc4514_string())
+                return "Failed"
             remaining_cs_roots = [k for k, u in uses.items() if u == CENTRAL_SYSTEM_ROOT]
             if (
                 uses[key] == CENTRAL_SYSTEM_ROOT

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from cryptography import x509
+
 from chargestack.ocpp import messages as m
 from chargestack.ocpp.connection_settings import ConnectionSettings
 from chargestack.ocpp.messages import Action
@@ -145,8 +147,11 @@ class SecurityService(Block):
             data.issuer_key_hash,
             data.serial_number,
         )
+        root = self.station.session.verified_root
         status = await self.certificates.delete(
-            wanted, security_profile=self.station.config.get_int("SecurityProfile")
+            wanted,
+            security_profile=self.station.config.get_int("SecurityProfile"),
+            in_use=x509.load_der_x509_certificate(root) if root is not None else None,
         )
         if status == "Accepted":
             self.station.session.update_settings(self.station.connection_settings())
