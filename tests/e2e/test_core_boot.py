@@ -103,6 +103,9 @@ async def test_section_4_2_a_rejected_charge_point_answers_no_call_until_it_boot
     }
     async with running_station(cs, tmp_path, boot=False) as rs:
         first = await cs.wait_for("BootNotification")
+        # The CALL goes once the station has read the Rejected answer, not merely once the
+        # central system has seen the BootNotification.
+        await rs.wait(lambda: rs.station.registration.status.value == "Rejected")
         frame = json.dumps([2, "while-rejected", "GetConfiguration", {}])
         reply = asyncio.create_task(cs.send_raw(rs.cp_id, frame, timeout=30))
         await cs.wait_for("BootNotification", since=cs.received.index(first) + 1)
