@@ -38,8 +38,8 @@ def _unpack(words: list[int], spec: RegisterSpec) -> int | float:
         raise RegisterDecodeError(f"not 16-bit words: {words}")
     ordered = words if spec.word_order == "big" else list(reversed(words))
     raw = b"".join(w.to_bytes(2, "big") for w in ordered)
-    (value,) = struct.unpack(">" + _FORMATS[spec.type], raw)
-    return value  # type: ignore[no-any-return]
+    value: int | float = struct.unpack(">" + _FORMATS[spec.type], raw)[0]
+    return value
 
 
 def decode_words(words: list[int], spec: RegisterSpec) -> float:
